@@ -1,0 +1,2 @@
+// SPDX-License-Identifier: Apache-2.0
+export const PACKAGE_NAME = "@solo-ts/checkpoint";
