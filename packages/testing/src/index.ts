@@ -1,2 +1,3 @@
 // SPDX-License-Identifier: Apache-2.0
 export const PACKAGE_NAME = '@solo-ts/testing';
+export * from './backend.js';
