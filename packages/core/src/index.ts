@@ -1,3 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 export * from './errors.js';
 export * from './config-source.js';
+export * from './registry.js';
+export * from './module.js';
+export * from './structures.js';
+export * from './contracts.js';
