@@ -5,7 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Module } from './module.js';
-import type { DetDataSample, FeatureSpec, InstanceData } from './structures.js';
+import type { BitmapMasks, DetDataSample, DetMeta, FeatureSpec, InstanceData } from './structures.js';
 
 export interface Backbone extends Module {
   /** Feature maps of the selected stages (`out_indices`), finest first. Caller owns them. */
@@ -57,4 +57,74 @@ export interface RandomSource {
   random(): number;
   /** integer in [0, n) */
   randint(n: number): number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SOLO-family collaborators (implemented in @solo-ts/assigners and @solo-ts/postprocess, used by heads).
+
+/** Ground truth of one image, in padded-input pixel space (see solo-spec §4.1). */
+export interface GridAssignInput {
+  /** (n*4) xyxy annotation boxes (scaled, clipped). */
+  gtBboxes: Float32Array;
+  /** (n) 0-based labels. */
+  gtLabels: Int32Array;
+  /** n masks at the padded input size (batch_input_shape). */
+  gtMasks: BitmapMasks;
+  /**
+   * Spatial size of the mask predictions the targets are for: one [h, w] per level (SOLO / decoupled: the
+   * training-mode mask output of each level), or a single [h, w] shared by all levels (SOLOv2: mask_feats).
+   */
+  featmapSizes: Array<[number, number]>;
+}
+
+/** Targets of one level for one image. */
+export interface GridLevelTargets {
+  /** (G*G) class index per cell, row-major; background = numClasses. */
+  labels: Int32Array;
+  /** (G*G) 1 where the cell is positive. */
+  posMask: Uint8Array;
+  /**
+   * Mask targets of the positives, in mmdetection's order: SOLO / decoupled = ascending cell index (one per
+   * positive cell, last gt wins); SOLOv2 = per (gt, cell) pair in gt order then row-major (duplicates kept).
+   * Size = the level's featmap size.
+   */
+  maskTargets: BitmapMasks;
+  /** (P) flattened cell index of each mask target, same order as `maskTargets`. */
+  posIndex: Int32Array;
+}
+
+export interface GridAssigner {
+  readonly numGrids: number[];
+  assign(input: GridAssignInput): GridLevelTargets[];
+}
+
+/** Test-time settings (mmdetection `test_cfg`). */
+export interface SoloTestCfg {
+  nmsPre: number;
+  scoreThr: number;
+  maskThr: number;
+  filterThr: number;
+  kernel: 'gaussian' | 'linear';
+  sigma: number;
+  maxPerImg: number;
+}
+
+/** Candidates of one image after the score threshold (solo-spec §6.1 steps 1-3, done by the head). */
+export interface MaskCandidates {
+  /** (n, h4, w4) mask probabilities at the H/4 padded resolution. Consumed (disposed) by the post-processor. */
+  maskProbs: import('@tensorflow/tfjs-core').Tensor3D;
+  /** (n) class scores of the candidates. */
+  clsScores: Float32Array;
+  /** (n) labels. */
+  labels: Int32Array;
+  /** (n) stride of the level each candidate came from. */
+  strides: Float32Array;
+}
+
+/**
+ * SOLO post-processing (solo-spec §6.1 steps 4-8): binarise, area > stride filter, maskness, Matrix NMS, resize
+ * probabilities to the padded size, crop to img_shape, resize to ori_shape, threshold; plus boxes from masks.
+ */
+export interface MaskPostProcessor {
+  process(candidates: MaskCandidates, meta: DetMeta, cfg: SoloTestCfg): Promise<InstanceData>;
 }
