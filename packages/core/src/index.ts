@@ -5,3 +5,4 @@ export * from './registry.js';
 export * from './module.js';
 export * from './structures.js';
 export * from './contracts.js';
+export * from './random.js';

@@ -117,3 +117,24 @@ describe('Registry', () => {
     expect(r.build<(x: number) => number>('task_utils', { type: 'Mul', k: 3 })(2)).toBe(6);
   });
 });
+
+import { SeededRandom } from './random.js';
+describe('SeededRandom', () => {
+  it('is deterministic, resumable and uniform enough', () => {
+    const a = new SeededRandom(42);
+    const b = new SeededRandom(42);
+    const xs = Array.from({ length: 5 }, () => a.random());
+    expect(Array.from({ length: 5 }, () => b.random())).toEqual(xs);
+    const st = a.state();
+    const next = a.random();
+    const c = new SeededRandom(1);
+    c.setState(st);
+    expect(c.random()).toBe(next);
+    expect(new SeededRandom(43).random()).not.toBe(xs[0]);
+    let sum = 0;
+    const r = new SeededRandom(7);
+    for (let i = 0; i < 10000; i++) sum += r.random();
+    expect(Math.abs(sum / 10000 - 0.5)).toBeLessThan(0.02);
+    expect([...new SeededRandom(3).permutation(10)].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+});
