@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Bit-exact emulation of OpenCV's `cv2.resize` on uint8 images (OpenCV 4.6.0, no IPP), the resize mmcv's
+ * `imresize`/`imrescale` call with `backend='cv2'`:
+ *
+ * - `INTER_LINEAR`: OpenCV's fixed-point bilinear. Source coordinates use half-pixel centres,
+ *   `fx = float((dx + 0.5) * scale_x - 0.5)` with `scale_x = 1 / (dst_w / src_w)` in double; the horizontal and
+ *   vertical weights are 11-bit (`INTER_RESIZE_COEF_BITS`) rounded `short`s; the horizontal pass produces `int`
+ *   sums `S = p0 * a0 + p1 * a1`, the vertical pass combines two such rows as
+ *   `((b0 * (S0 >> 4)) >> 16) + ((b1 * (S1 >> 4)) >> 16) + 2) >> 2` (the formula of OpenCV's uint8
+ *   specialisation, identical in its SIMD and scalar paths). Edges: horizontally a source index below 0 or at or
+ *   past the last column is clamped with weight 0 on the missing neighbour; vertically the row indices are clamped
+ *   but the weights are kept.
+ * - When the scale is exactly 2 in both directions, OpenCV switches INTER_LINEAR to its fast INTER_AREA path:
+ *   each output is `(a + b + c + d + 2) >> 2` of the 2x2 source block.
+ * - Same size: a copy.
+ * - `INTER_NEAREST`: `sx = min(floor(dx * (1 / (dst_w / src_w))), src_w - 1)` (double), same for rows.
+ *
+ * Images are row-major HWC with `channels` interleaved channels (any channel count).
+ * Verified against cv2 4.6.0 on the fixtures in `__fixtures__/cv-resize` (see `scripts/make-resize-fixtures.py`).
+ */
+
+/** A uint8 image, row-major HWC. */
+export interface ImageU8 {
+  data: Uint8Array;
+  height: number;
+  width: number;
+  channels: number;
+}
+
+const COEF_BITS = 11;
+const COEF_SCALE = 1 << COEF_BITS;
+const f32 = Math.fround;
+
+/** cvRound on a float: round half to even (the SSE conversion in the default rounding mode). */
+function cvRound(v: number): number {
+  const r = Math.round(v);
+  // Math.round rounds .5 up; fix exact halves to even.
+  if (r - v === 0.5 && r % 2 !== 0) return r - 1;
+  return r;
+}
+
+function saturateShort(v: number): number {
+  return v < -32768 ? -32768 : v > 32767 ? 32767 : v;
+}
+
+interface AxisTable {
+  /** Source index of the first tap. */
+  ofs: Int32Array;
+  /** Weight of tap 0 and tap 1 (fixed point, sum about 2048). */
+  w0: Int32Array;
+  w1: Int32Array;
+  /** Source index of the second tap (already clamped). */
+  ofs1: Int32Array;
+}
+
+/** Horizontal table: out-of-range taps are clamped with the fraction forced to 0 (OpenCV's xofs/alpha). */
+function horizontalTable(srcSize: number, dstSize: number, scale: number): AxisTable {
+  const ofs = new Int32Array(dstSize);
+  const ofs1 = new Int32Array(dstSize);
+  const w0 = new Int32Array(dstSize);
+  const w1 = new Int32Array(dstSize);
+  for (let d = 0; d < dstSize; d++) {
+    let fx = f32((d + 0.5) * scale - 0.5);
+    let sx = Math.floor(fx);
+    fx = f32(fx - sx);
+    if (sx < 0) {
+      fx = 0;
+      sx = 0;
+    }
+    if (sx >= srcSize - 1) {
+      fx = 0;
+      sx = srcSize - 1;
+    }
+    ofs[d] = sx;
+    ofs1[d] = Math.min(sx + 1, srcSize - 1);
+    w0[d] = saturateShort(cvRound(f32(f32(1 - fx) * COEF_SCALE)));
+    w1[d] = saturateShort(cvRound(f32(fx * COEF_SCALE)));
+  }
+  return { ofs, ofs1, w0, w1 };
+}
+
+/** Vertical table: rows are clamped to the image but the fraction is kept (OpenCV's yofs/beta). */
+function verticalTable(srcSize: number, dstSize: number, scale: number): AxisTable {
+  const ofs = new Int32Array(dstSize);
+  const ofs1 = new Int32Array(dstSize);
+  const w0 = new Int32Array(dstSize);
+  const w1 = new Int32Array(dstSize);
+  for (let d = 0; d < dstSize; d++) {
+    let fy = f32((d + 0.5) * scale - 0.5);
+    const sy = Math.floor(fy);
+    fy = f32(fy - sy);
+    ofs[d] = Math.min(Math.max(sy, 0), srcSize - 1);
+    ofs1[d] = Math.min(Math.max(sy + 1, 0), srcSize - 1);
+    w0[d] = saturateShort(cvRound(f32(f32(1 - fy) * COEF_SCALE)));
+    w1[d] = saturateShort(cvRound(f32(fy * COEF_SCALE)));
+  }
+  return { ofs, ofs1, w0, w1 };
+}
+
+function checkImage(src: ImageU8): void {
+  if (src.data.length !== src.height * src.width * src.channels) {
+    throw new RangeError(`image data has ${src.data.length} bytes, expected ${src.height}x${src.width}x${src.channels}`);
+  }
+}
+
+function checkSize(dstW: number, dstH: number): void {
+  if (!(Number.isInteger(dstW) && Number.isInteger(dstH) && dstW > 0 && dstH > 0)) {
+    throw new RangeError(`resize target must be positive integers, got ${dstW}x${dstH} (w x h)`);
+  }
+}
+
+/** `cv2.resize(src, (dstW, dstH), interpolation=cv2.INTER_LINEAR)` on uint8, bit-exact. */
+export function resizeLinearU8(src: ImageU8, dstW: number, dstH: number): ImageU8 {
+  checkImage(src);
+  checkSize(dstW, dstH);
+  const { height: sh, width: sw, channels: cn } = src;
+  if (sw === dstW && sh === dstH) return { data: src.data.slice(), height: sh, width: sw, channels: cn };
+  const scaleX = 1 / (dstW / sw);
+  const scaleY = 1 / (dstH / sh);
+  if (scaleX === 2 && scaleY === 2) return resizeAreaFast2x(src, dstW, dstH);
+
+  const xt = horizontalTable(sw, dstW, scaleX);
+  const yt = verticalTable(sh, dstH, scaleY);
+  const rowLen = dstW * cn;
+  // Horizontal pass per needed source row, cached (rows are reused by neighbouring output rows).
+  const cache = new Map<number, Int32Array>();
+  const hrow = (sy: number): Int32Array => {
+    let r = cache.get(sy);
+    if (r) return r;
+    r = new Int32Array(rowLen);
+    const base = sy * sw * cn;
+    const s = src.data;
+    for (let dx = 0; dx < dstW; dx++) {
+      const p0 = base + xt.ofs[dx] * cn;
+      const p1 = base + xt.ofs1[dx] * cn;
+      const a0 = xt.w0[dx];
+      const a1 = xt.w1[dx];
+      const o = dx * cn;
+      for (let c = 0; c < cn; c++) r[o + c] = s[p0 + c] * a0 + s[p1 + c] * a1;
+    }
+    cache.set(sy, r);
+    return r;
+  };
+  const out = new Uint8Array(dstH * rowLen);
+  let lastRow = -1;
+  for (let dy = 0; dy < dstH; dy++) {
+    const y0 = yt.ofs[dy];
+    const y1 = yt.ofs1[dy];
+    // keep only the rows still needed (output rows move monotonically down the source)
+    if (y0 !== lastRow) {
+      for (const k of cache.keys()) if (k < y0) cache.delete(k);
+      lastRow = y0;
+    }
+    const S0 = hrow(y0);
+    const S1 = hrow(y1);
+    const b0 = yt.w0[dy];
+    const b1 = yt.w1[dy];
+    const o = dy * rowLen;
+    for (let x = 0; x < rowLen; x++) {
+      // Math.trunc(a / 65536) is not >> 16 for negatives; all values here are non-negative.
+      const v = (((b0 * (S0[x] >> 4)) >> 16) + ((b1 * (S1[x] >> 4)) >> 16) + 2) >> 2;
+      out[o + x] = v; // uchar() cast: values are in 0..255 for non-negative weights summing to 2048
+    }
+  }
+  return { data: out, height: dstH, width: dstW, channels: cn };
+}
+
+/** OpenCV's fast INTER_AREA for an exact 2x2 downscale: rounded mean of each 2x2 block. */
+export function resizeAreaFast2x(src: ImageU8, dstW: number, dstH: number): ImageU8 {
+  const { width: sw, channels: cn } = src;
+  const s = src.data;
+  const out = new Uint8Array(dstH * dstW * cn);
+  const step = sw * cn;
+  for (let dy = 0; dy < dstH; dy++) {
+    const r0 = 2 * dy * step;
+    const r1 = r0 + step;
+    for (let dx = 0; dx < dstW; dx++) {
+      const i0 = 2 * dx * cn;
+      for (let c = 0; c < cn; c++) {
+        const i = i0 + c;
+        out[(dy * dstW + dx) * cn + c] = (s[r0 + i] + s[r0 + i + cn] + s[r1 + i] + s[r1 + i + cn] + 2) >> 2;
+      }
+    }
+  }
+  return { data: out, height: dstH, width: dstW, channels: cn };
+}
+
+/** Source indices of `cv2.resize(..., INTER_NEAREST)` along one axis. */
+export function nearestIndices(srcSize: number, dstSize: number): Int32Array {
+  const inv = 1 / (dstSize / srcSize);
+  const idx = new Int32Array(dstSize);
+  for (let d = 0; d < dstSize; d++) idx[d] = Math.min(Math.floor(d * inv), srcSize - 1);
+  return idx;
+}
+
+/** `cv2.resize(src, (dstW, dstH), interpolation=cv2.INTER_NEAREST)`, any element size (uint8 channels). */
+export function resizeNearestU8(src: ImageU8, dstW: number, dstH: number): ImageU8 {
+  checkImage(src);
+  checkSize(dstW, dstH);
+  const { height: sh, width: sw, channels: cn } = src;
+  if (sw === dstW && sh === dstH) return { data: src.data.slice(), height: sh, width: sw, channels: cn };
+  const xs = nearestIndices(sw, dstW);
+  const ys = nearestIndices(sh, dstH);
+  const out = new Uint8Array(dstH * dstW * cn);
+  const s = src.data;
+  for (let dy = 0; dy < dstH; dy++) {
+    const rs = ys[dy] * sw * cn;
+    const ro = dy * dstW * cn;
+    for (let dx = 0; dx < dstW; dx++) {
+      const ps = rs + xs[dx] * cn;
+      const po = ro + dx * cn;
+      for (let c = 0; c < cn; c++) out[po + c] = s[ps + c];
+    }
+  }
+  return { data: out, height: dstH, width: dstW, channels: cn };
+}
