@@ -6,3 +6,4 @@ export * from './module.js';
 export * from './structures.js';
 export * from './contracts.js';
 export * from './random.js';
+export * from './progress.js';
