@@ -1,2 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
 export const PACKAGE_NAME = '@solo-ts/ops';
+export * from './functional/index.js';
+export * from './nn/index.js';

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * PyTorch `F.conv2d` semantics on NHWC tensors with HWIO weights: symmetric zero padding, stride, dilation and
+ * groups. Weight shape `[kh, kw, inChannels / groups, outChannels]` (the transpose of PyTorch's
+ * `(out, in / groups, kh, kw)`); output channel `o` of group `g = floor(o / (out / groups))` reads input channels
+ * `g * in/groups ... (g + 1) * in/groups - 1`, exactly like PyTorch.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { SoloError } from '@solo-ts/core';
+
+export type Pair = number | [number, number];
+
+export function pair(v: Pair): [number, number] {
+  return typeof v === 'number' ? [v, v] : [v[0], v[1]];
+}
+
+/** Options of {@link conv2d}. */
+export interface ConvFnOptions {
+  /** Stride (default 1). */
+  stride?: Pair;
+  /** Symmetric zero padding on each side (default 0), as PyTorch's `padding`. */
+  padding?: Pair;
+  /** Dilation (default 1). */
+  dilation?: Pair;
+  /** Groups (default 1): in and out channels must both be divisible by it. */
+  groups?: number;
+  /** Activation fused after the bias add (default none). */
+  activation?: 'linear' | 'relu';
+}
+
+/** Zero-pad the spatial dims of an NHWC tensor symmetrically (no-op for 0). */
+export function padSpatial(x: tf.Tensor4D, ph: number, pw: number, value = 0): tf.Tensor4D {
+  if (ph === 0 && pw === 0) return x;
+  return tf.pad(x, [[0, 0], [ph, ph], [pw, pw], [0, 0]], value);
+}
+
+/** Insert zeros into a filter so that a dilated conv can run with stride > 1 (tfjs forbids both at once). */
+function dilateFilter(w: tf.Tensor4D, dh: number, dw: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [kh, kw, i, o] = w.shape;
+    let f: tf.Tensor = w;
+    if (dh > 1) {
+      // [kh, 1, kw, i, o] ++ zeros [kh, dh-1, kw, i, o] -> [kh*dh, kw, i, o], drop the trailing dh-1 rows
+      const e = tf.reshape(f, [kh, 1, kw, i, o]);
+      const z = tf.zeros([kh, dh - 1, kw, i, o]);
+      f = tf.slice(tf.reshape(tf.concat([e, z], 1), [kh * dh, kw, i, o]), [0, 0, 0, 0], [(kh - 1) * dh + 1, kw, i, o]);
+    }
+    if (dw > 1) {
+      const kh2 = f.shape[0];
+      const e = tf.reshape(f, [kh2, kw, 1, i, o]);
+      const z = tf.zeros([kh2, kw, dw - 1, i, o]);
+      f = tf.slice(tf.reshape(tf.concat([e, z], 2), [kh2, kw * dw, i, o]), [0, 0, 0, 0], [kh2, (kw - 1) * dw + 1, i, o]);
+    }
+    return f as tf.Tensor4D;
+  });
+}
+
+function plainConv(x: tf.Tensor4D, w: tf.Tensor4D, s: [number, number], d: [number, number]): tf.Tensor4D {
+  if ((s[0] > 1 || s[1] > 1) && (d[0] > 1 || d[1] > 1)) {
+    return tf.conv2d(x, dilateFilter(w, d[0], d[1]), s, 'valid');
+  }
+  return tf.conv2d(x, w, s, 'valid', 'NHWC', d);
+}
+
+/**
+ * PyTorch conv2d. `x` NHWC, `weight` HWIO (`[kh, kw, in/groups, out]`), `bias` `[out]` or null.
+ * Returns `[n, floor((h + 2p - d(k-1) - 1)/s) + 1, ..., out]`.
+ */
+export function conv2d(x: tf.Tensor4D, weight: tf.Tensor4D, bias: tf.Tensor1D | null, options: ConvFnOptions = {}): tf.Tensor4D {
+  const s = pair(options.stride ?? 1);
+  const p = pair(options.padding ?? 0);
+  const d = pair(options.dilation ?? 1);
+  const groups = options.groups ?? 1;
+  const cin = x.shape[3];
+  const [kh, kw, wi, cout] = weight.shape;
+  if (cin % groups !== 0 || cout % groups !== 0 || wi * groups !== cin) {
+    throw new SoloError(`conv2d: input has ${cin} channels, weight is [${weight.shape.join(', ')}] (HWIO) with groups ${groups}`, {
+      expected: `input channels = weight in-channels (${wi}) x groups (${groups}), out channels divisible by groups`,
+    });
+  }
+  return tf.tidy(() => {
+    const xp = padSpatial(x, p[0], p[1]);
+    let y: tf.Tensor4D;
+    if (groups === 1) {
+      const both = (s[0] > 1 || s[1] > 1) && (d[0] > 1 || d[1] > 1);
+      const filter = both ? dilateFilter(weight, d[0], d[1]) : weight;
+      return tf.fused.conv2d({
+        x: xp,
+        filter,
+        strides: s,
+        pad: 'valid',
+        dilations: both ? 1 : d,
+        bias: bias ?? undefined,
+        activation: options.activation ?? 'linear',
+      });
+    } else if (groups === cin && wi === 1) {
+      // depthwise (possibly with a channel multiplier): weight [kh, kw, 1, cin*m] -> [kh, kw, cin, m]
+      const m = cout / cin;
+      const dw = tf.reshape(weight, [kh, kw, cin, m]);
+      if ((s[0] > 1 || s[1] > 1) && (d[0] > 1 || d[1] > 1)) {
+        y = tf.depthwiseConv2d(xp, dilateFilter(dw as tf.Tensor4D, d[0], d[1]), s, 'valid');
+      } else {
+        y = tf.depthwiseConv2d(xp, dw as tf.Tensor4D, s, 'valid', 'NHWC', d);
+      }
+    } else {
+      const xs = tf.split(xp, groups, 3);
+      const ws = tf.split(weight, groups, 3);
+      y = tf.concat(xs.map((xi, g) => plainConv(xi as tf.Tensor4D, ws[g] as tf.Tensor4D, s, d)), 3);
+    }
+    if (bias) y = tf.add(y, bias);
+    if (options.activation === 'relu') y = tf.relu(y);
+    return y;
+  });
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Modulated deformable convolution (DCNv2), with the semantics of mmcv's `modulated_deform_conv2d` and
+ * torchvision's `deform_conv2d(input, offset, weight, bias, stride, padding, dilation, mask)`, on NHWC tensors.
+ *
+ * Shapes (K = kh * kw taps, dg = deform groups):
+ * - `x` `[n, h, w, c]`;
+ * - `offset` `[n, ho, wo, 2 * dg * K]`: channel `d * 2K + 2k` is the row shift (delta h) and `d * 2K + 2k + 1` the
+ *   column shift (delta w) of tap `k = i * kw + j` (taps row-major) for deform group `d`;
+ * - `mask` `[n, ho, wo, dg * K]` modulation (already through the sigmoid), channel `d * K + k`;
+ * - `weight` `[kh, kw, c / groups, out]` (HWIO), `bias` `[out]` or null.
+ *
+ * Tap `k` of output `(y, x)` samples `(y * sh - ph + i * dh + delta_h, x * sw - pw + j * dw + delta_w)` bilinearly;
+ * a sample with row <= -1, row >= h, col <= -1 or col >= w is 0, and corners outside the image contribute 0.
+ * Gradients (input, offset, mask, weight, bias) come from autodiff of the gather/multiply formulation below,
+ * which reproduces the reference kernels' derivatives (the floor is piecewise constant).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { SoloError } from '@solo-ts/core';
+import { pair, type Pair } from './conv.js';
+
+/** Options of {@link modulatedDeformConv2d}. */
+export interface DeformConv2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  /** Convolution groups (default 1). */
+  groups?: number;
+  /** Deformable groups: channels share offsets within a group (default 1). */
+  deformGroups?: number;
+}
+
+/** Output spatial size of a conv. */
+export function convOutSize(size: number, k: number, s: number, p: number, d: number): number {
+  return Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
+}
+
+/**
+ * Bilinear sampling of `x` at the deformed tap positions, modulated by `mask`:
+ * returns the im2col matrix `[n * ho * wo, K * c]` (tap-major, then channel).
+ */
+export function deformIm2col(
+  x: tf.Tensor4D,
+  offset: tf.Tensor4D,
+  mask: tf.Tensor4D,
+  kernel: [number, number],
+  options: DeformConv2dOptions = {},
+): tf.Tensor2D {
+  const [n, h, w, c] = x.shape;
+  const [kh, kw] = kernel;
+  const [sh, sw] = pair(options.stride ?? 1);
+  const [ph, pw] = pair(options.padding ?? 0);
+  const [dh, dw] = pair(options.dilation ?? 1);
+  const dg = options.deformGroups ?? 1;
+  const K = kh * kw;
+  const ho = convOutSize(h, kh, sh, ph, dh);
+  const wo = convOutSize(w, kw, sw, pw, dw);
+  if (c % dg !== 0) throw new SoloError(`deform conv: ${c} input channels not divisible by deform_groups ${dg}`);
+  const expect = (t: tf.Tensor4D, ch: number, what: string) => {
+    const s = t.shape;
+    if (s[0] !== n || s[1] !== ho || s[2] !== wo || s[3] !== ch) {
+      throw new SoloError(`deform conv: ${what} has shape [${s.join(', ')}]`, { expected: `[${n}, ${ho}, ${wo}, ${ch}] (NHWC)` });
+    }
+  };
+  expect(offset, 2 * dg * K, 'offset');
+  expect(mask, dg * K, 'mask');
+  const cg = c / dg;
+  return tf.tidy(() => {
+    // base sampling grid per tap: [1, ho, 1, 1, K] rows and [1, 1, wo, 1, K] columns
+    const by = new Float32Array(ho * K);
+    for (let y = 0; y < ho; y++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) by[y * K + i * kw + j] = y * sh - ph + i * dh;
+    const bx = new Float32Array(wo * K);
+    for (let x0 = 0; x0 < wo; x0++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) bx[x0 * K + i * kw + j] = x0 * sw - pw + j * dw;
+    const off = tf.reshape(offset, [n, ho, wo, dg, K, 2]);
+    const [offY, offX] = tf.split(off, 2, 5);
+    const py = tf.add(tf.reshape(offY, [n, ho, wo, dg, K]), tf.tensor(by, [1, ho, 1, 1, K]));
+    const px = tf.add(tf.reshape(offX, [n, ho, wo, dg, K]), tf.tensor(bx, [1, 1, wo, 1, K]));
+    const valid = tf.logicalAnd(
+      tf.logicalAnd(tf.greater(py, -1), tf.less(py, h)),
+      tf.logicalAnd(tf.greater(px, -1), tf.less(px, w)),
+    );
+    const y0f = tf.floor(py);
+    const x0f = tf.floor(px);
+    const ly = tf.sub(py, y0f);
+    const lx = tf.sub(px, x0f);
+    const hy = tf.sub(1, ly);
+    const hx = tf.sub(1, lx);
+    const y0 = tf.cast(y0f, 'int32');
+    const x0 = tf.cast(x0f, 'int32');
+    const one = tf.scalar(1, 'int32');
+    const y1 = tf.add(y0, one);
+    const x1 = tf.add(x0, one);
+    // row index of (n, d) plane in the flattened [dg * n * h * w + 1, cg] input; the last row is zeros
+    const planeBase = new Int32Array(n * dg);
+    for (let b = 0; b < n; b++) for (let d = 0; d < dg; d++) planeBase[b * dg + d] = (d * n + b) * h * w;
+    const base = tf.tensor(planeBase, [n, 1, 1, dg, 1], 'int32');
+    const zeroRow = dg * n * h * w;
+    const xg = tf.reshape(tf.transpose(tf.reshape(x, [n, h, w, dg, cg]), [3, 0, 1, 2, 4]), [zeroRow, cg]);
+    const xflat = tf.concat([xg, tf.zeros([1, cg])], 0);
+    const m = tf.reshape(mask, [n, ho, wo, dg, K]);
+    const corner = (yy: tf.Tensor, xx: tf.Tensor, wgt: tf.Tensor): tf.Tensor => {
+      const ok = tf.logicalAnd(
+        valid,
+        tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(yy, tf.scalar(0, 'int32')), tf.lessEqual(yy, tf.scalar(h - 1, 'int32'))), tf.logicalAnd(tf.greaterEqual(xx, tf.scalar(0, 'int32')), tf.lessEqual(xx, tf.scalar(w - 1, 'int32')))),
+      );
+      const idx = tf.where(ok, tf.add(base, tf.add(tf.mul(yy, tf.scalar(w, 'int32')), xx)), tf.fill(ok.shape, zeroRow, 'int32'));
+      const vals = tf.gather(xflat, tf.reshape(idx, [-1]));
+      const cw = tf.reshape(tf.mul(wgt, m), [-1, 1]);
+      return tf.mul(vals, cw);
+    };
+    let cols = corner(y0, x0, tf.mul(hy, hx));
+    cols = tf.add(cols, corner(y0, x1, tf.mul(hy, lx)));
+    cols = tf.add(cols, corner(y1, x0, tf.mul(ly, hx)));
+    cols = tf.add(cols, corner(y1, x1, tf.mul(ly, lx)));
+    // [n, ho, wo, dg, K, cg] -> [n, ho, wo, K, dg, cg] -> [M, K * c]
+    const cols6 = tf.transpose(tf.reshape(cols, [n, ho, wo, dg, K, cg]), [0, 1, 2, 4, 3, 5]);
+    return tf.reshape(cols6, [n * ho * wo, K * c]) as tf.Tensor2D;
+  });
+}
+
+/** DCNv2 forward (differentiable). Returns `[n, ho, wo, out]`. */
+export function modulatedDeformConv2d(
+  x: tf.Tensor4D,
+  offset: tf.Tensor4D,
+  mask: tf.Tensor4D,
+  weight: tf.Tensor4D,
+  bias: tf.Tensor1D | null,
+  options: DeformConv2dOptions = {},
+): tf.Tensor4D {
+  const [kh, kw, cgi, out] = weight.shape;
+  const groups = options.groups ?? 1;
+  const c = x.shape[3];
+  if (cgi * groups !== c || out % groups !== 0) {
+    throw new SoloError(`deform conv: input has ${c} channels, weight is [${weight.shape.join(', ')}] (HWIO) with groups ${groups}`);
+  }
+  return tf.tidy(() => {
+    const cols = deformIm2col(x, offset, mask, [kh, kw], options);
+    const [n, ho, wo] = offset.shape;
+    const M = n * ho * wo;
+    const K = kh * kw;
+    let y: tf.Tensor;
+    if (groups === 1) {
+      y = tf.matMul(cols, tf.reshape(weight, [K * c, out]));
+    } else {
+      const og = out / groups;
+      const cg = tf.reshape(tf.transpose(tf.reshape(cols, [M, K, groups, cgi]), [2, 0, 1, 3]), [groups, M, K * cgi]);
+      const wg = tf.reshape(tf.transpose(tf.reshape(weight, [K, cgi, groups, og]), [2, 0, 1, 3]), [groups, K * cgi, og]);
+      y = tf.reshape(tf.transpose(tf.matMul(cg, wg), [1, 0, 2]), [M, out]);
+    }
+    if (bias) y = tf.add(y, bias);
+    return tf.reshape(y, [n, ho, wo, out]) as tf.Tensor4D;
+  });
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `Conv2d`: PyTorch `nn.Conv2d` over NHWC tensors. State: `weight` (HWIO here, OIHW in PyTorch checkpoints:
+ * torchLayout 'conv'), `bias` (when `bias`). Forward `[n, h, w, in] -> [n, ho, wo, out]`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Module, SoloError, type Parameter } from '@solo-ts/core';
+import { conv2d, pair, type Pair } from '../functional/conv.js';
+import { convFans, initBias, initWeight, type InitCfg } from './init.js';
+
+/** Options of {@link Conv2d}. */
+export interface Conv2dOptions {
+  /** Input channels. */
+  inChannels: number;
+  /** Output channels. */
+  outChannels: number;
+  /** Kernel size (square, or [kh, kw]). */
+  kernelSize: Pair;
+  /** Stride (default 1). */
+  stride?: Pair;
+  /** Symmetric zero padding (default 0). */
+  padding?: Pair;
+  /** Dilation (default 1). */
+  dilation?: Pair;
+  /** Groups (default 1). */
+  groups?: number;
+  /** Learnable bias (default true). */
+  bias?: boolean;
+  /** Initialisation (default: PyTorch's Conv2d default). */
+  init?: InitCfg;
+}
+
+export class Conv2d extends Module {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly dilation: [number, number];
+  readonly groups: number;
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+
+  constructor(options: Conv2dOptions) {
+    super();
+    this.inChannels = options.inChannels;
+    this.outChannels = options.outChannels;
+    this.kernelSize = pair(options.kernelSize);
+    this.stride = pair(options.stride ?? 1);
+    this.padding = pair(options.padding ?? 0);
+    this.dilation = pair(options.dilation ?? 1);
+    this.groups = options.groups ?? 1;
+    if (this.inChannels % this.groups !== 0 || this.outChannels % this.groups !== 0) {
+      throw new SoloError(`Conv2d: in_channels ${this.inChannels} and out_channels ${this.outChannels} must be divisible by groups ${this.groups}`);
+    }
+    const shape = [this.kernelSize[0], this.kernelSize[1], this.inChannels / this.groups, this.outChannels];
+    this.weight = this.registerParameter('weight', initWeight(shape, options.init), { torchLayout: 'conv' });
+    this.bias = options.bias ?? true ? this.registerParameter('bias', initBias(this.outChannels, convFans(shape).fanIn, options.init)) : null;
+  }
+
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return this.forwardFused(x, 'linear');
+  }
+
+  /** Conv + bias + activation in one call (fused where the backend supports it). */
+  forwardFused(x: tf.Tensor4D, activation: 'linear' | 'relu'): tf.Tensor4D {
+    return conv2d(x, this.weight.variable as tf.Tensor4D, this.bias ? (this.bias.variable as tf.Tensor1D) : null, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      groups: this.groups,
+      activation,
+    });
+  }
+}

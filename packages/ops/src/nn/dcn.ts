@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Deformable convolutions with mmcv's module layout (config types `DCNv2` and `DCN`).
+ *
+ * `ModulatedDeformConv2dPack` (DCNv2): state `weight` (HWIO; OIHW `(out, in/groups, kh, kw)` in checkpoints),
+ * `bias` (when `bias`), `conv_offset.weight`, `conv_offset.bias`. `conv_offset` is a regular conv with the same
+ * kernel, stride, padding and dilation producing `3 * deformGroups * kh * kw` channels, zero-initialised; its
+ * output is split into three equal chunks `o1, o2, m`: `offset = cat(o1, o2)` ((delta h, delta w) pairs per
+ * tap, taps row-major), `mask = sigmoid(m)`.
+ *
+ * `DeformConv2dPack` (DCNv1): the same without the mask (`conv_offset` has `2 * deformGroups * kh * kw` channels).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Module, SoloError, type Parameter } from '@solo-ts/core';
+import { pair, type Pair } from '../functional/conv.js';
+import { modulatedDeformConv2d } from '../functional/deform-conv.js';
+import { Conv2d } from './conv2d.js';
+import { initBias, initWeight, type InitCfg } from './init.js';
+
+/** Options of {@link ModulatedDeformConv2dPack} / {@link DeformConv2dPack}. */
+export interface DeformConvOptions {
+  inChannels: number;
+  outChannels: number;
+  kernelSize: Pair;
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  groups?: number;
+  /** Deformable groups (mmcv `deform_groups`, default 1). */
+  deformGroups?: number;
+  /** Learnable bias on the main conv (default true, as mmcv). */
+  bias?: boolean;
+  /** Main weight init (default mmcv's: U(-1/sqrt(in * kh * kw), +...), bias 0). */
+  init?: InitCfg;
+}
+
+abstract class DeformConvBase extends Module {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly dilation: [number, number];
+  readonly groups: number;
+  readonly deformGroups: number;
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly convOffset: Conv2d;
+
+  constructor(options: DeformConvOptions, offsetChannelsPerTap: number) {
+    super();
+    this.inChannels = options.inChannels;
+    this.outChannels = options.outChannels;
+    this.kernelSize = pair(options.kernelSize);
+    this.stride = pair(options.stride ?? 1);
+    this.padding = pair(options.padding ?? 0);
+    this.dilation = pair(options.dilation ?? 1);
+    this.groups = options.groups ?? 1;
+    this.deformGroups = options.deformGroups ?? 1;
+    if (this.inChannels % this.groups !== 0 || this.outChannels % this.groups !== 0 || this.inChannels % this.deformGroups !== 0) {
+      throw new SoloError(
+        `deformable conv: in_channels ${this.inChannels} / out_channels ${this.outChannels} must be divisible by groups ${this.groups}, in_channels by deform_groups ${this.deformGroups}`,
+      );
+    }
+    const [kh, kw] = this.kernelSize;
+    const shape = [kh, kw, this.inChannels / this.groups, this.outChannels];
+    // mmcv ModulatedDeformConv2d.init_weights: uniform(-stdv, stdv), stdv = 1/sqrt(in_channels * kh * kw); bias 0
+    const stdv = 1 / Math.sqrt(this.inChannels * kh * kw);
+    const init: InitCfg = options.init ?? { type: 'uniform', a: -stdv, b: stdv, bias: 0 };
+    this.weight = this.registerParameter('weight', initWeight(shape, init), { torchLayout: 'conv' });
+    this.bias = options.bias ?? true ? this.registerParameter('bias', initBias(this.outChannels, 0, init)) : null;
+    this.convOffset = this.registerModule(
+      'conv_offset',
+      new Conv2d({
+        inChannels: this.inChannels,
+        outChannels: this.deformGroups * offsetChannelsPerTap * kh * kw,
+        kernelSize: this.kernelSize,
+        stride: this.stride,
+        padding: this.padding,
+        dilation: this.dilation,
+        bias: true,
+        init: { type: 'constant', val: 0, bias: 0 },
+      }),
+    );
+  }
+
+  /** Offsets `[n, ho, wo, 2 dg K]` and modulation mask `[n, ho, wo, dg K]` predicted from `x`. */
+  abstract offsetsAndMask(x: tf.Tensor4D): { offset: tf.Tensor4D; mask: tf.Tensor4D };
+
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      const { offset, mask } = this.offsetsAndMask(x);
+      return modulatedDeformConv2d(x, offset, mask, this.weight.variable as tf.Tensor4D, this.bias ? (this.bias.variable as tf.Tensor1D) : null, {
+        stride: this.stride,
+        padding: this.padding,
+        dilation: this.dilation,
+        groups: this.groups,
+        deformGroups: this.deformGroups,
+      });
+    });
+  }
+}
+
+/** mmcv `ModulatedDeformConv2dPack` (DCNv2). */
+export class ModulatedDeformConv2dPack extends DeformConvBase {
+  constructor(options: DeformConvOptions) {
+    super(options, 3);
+  }
+
+  offsetsAndMask(x: tf.Tensor4D): { offset: tf.Tensor4D; mask: tf.Tensor4D } {
+    return tf.tidy(() => {
+      const out = this.convOffset.forward(x);
+      const ch = out.shape[3] / 3;
+      const [o1, o2, m] = tf.split(out, [ch, ch, ch], 3);
+      return { offset: tf.concat([o1, o2], 3) as tf.Tensor4D, mask: tf.sigmoid(m) as tf.Tensor4D };
+    });
+  }
+}
+
+/** mmcv `DeformConv2dPack` (DCNv1: no modulation). */
+export class DeformConv2dPack extends DeformConvBase {
+  constructor(options: DeformConvOptions) {
+    super(options, 2);
+  }
+
+  offsetsAndMask(x: tf.Tensor4D): { offset: tf.Tensor4D; mask: tf.Tensor4D } {
+    return tf.tidy(() => {
+      const offset = this.convOffset.forward(x);
+      const [n, h, w, c] = offset.shape;
+      return { offset, mask: tf.ones([n, h, w, c / 2]) };
+    });
+  }
+}
