@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * pycocotools' `COCOeval` for `iouType` `segm` and `bbox`, reproducing its results exactly: `evaluate()`
+ * (computeIoU + evaluateImg per image, category and area range), `accumulate()` (precision / recall / scores
+ * arrays `[T, R, K, A, M]`) and `summarize()` (the 12 `stats`, pycocotools' printout).
+ *
+ * Usage mirrors Python: `const E = new COCOeval(gt, dt, 'segm'); E.evaluate(); E.accumulate(); E.summarize();
+ * E.stats`. Masks are converted once per annotation and IoUs run on typed arrays; the arithmetic and every
+ * ordering (stable score sorts, ignore-last gt sort, tie rules) follow cocoeval.py line by line.
+ */
+import { SoloError } from '@solo-ts/core';
+import { bbIouInto, rleBoxes, rleIouInto, type RleData } from '@solo-ts/cocoapi';
+import { accumulateEval, type EvalResult } from './accumulate.js';
+import type { COCO, CocoAnnotation } from './coco.js';
+import { argsortDesc } from './numpy.js';
+import { Params, uniqueSorted, type IouType } from './params.js';
+import { summarizeDets } from './summarize.js';
+
+/** An annotation as COCOeval sees it after `_prepare`. */
+export interface EvalAnn {
+  id: number;
+  imageId: number;
+  categoryId: number;
+  area: number;
+  /** `int(ann['iscrowd'])` (0 when absent). */
+  iscrowd: number;
+  /** gt: `ann['iscrowd']` is truthy (pycocotools overwrites any `ignore` key with it). */
+  ignore: boolean;
+  score: number;
+  bbox: ArrayLike<number>;
+  rle?: RleData;
+}
+
+/** One (image, category) pair: its gts, its detections sorted by score, and their IoUs. */
+interface Cell {
+  gts: EvalAnn[];
+  /** Detections in descending score order (stable). */
+  dts: EvalAnn[];
+  /** IoU of the first `min(dts, maxDets[-1])` detections (rows) with the gts: `ious[d * G + g]`; null = `[]`. */
+  ious: Float64Array | null;
+  nIouRows: number;
+}
+
+/** `evaluateImg` result for one image, category, area range (pycocotools' dict, typed arrays `[T, D]`). */
+export interface EvalImg {
+  imageId: number;
+  categoryId: number;
+  aRng: [number, number];
+  maxDet: number;
+  dtIds: number[];
+  gtIds: number[];
+  /** `[T * D]`: id of the matched gt, 0 = unmatched. */
+  dtMatches: Float64Array;
+  /** `[T * G]`: id of the matched detection, 0 = unmatched. */
+  gtMatches: Float64Array;
+  dtScores: Float64Array;
+  gtIgnore: Uint8Array;
+  /** `[T * D]` */
+  dtIgnore: Uint8Array;
+}
+
+export class COCOeval {
+  cocoGt: COCO;
+  cocoDt: COCO;
+  params: Params;
+  /** evaluateImg results, ordered category, area range, image (null where no gt and no detection). */
+  evalImgs: (EvalImg | null)[] = [];
+  eval: EvalResult | null = null;
+  stats: number[] = [];
+  /** The summary lines `summarize()` prints with pycocotools (also passed to `log`). */
+  summaryLines: string[] = [];
+  /** Where summary lines go (pycocotools prints them); default: nowhere. */
+  log: (line: string) => void = () => {};
+  _paramsEval: Params | null = null;
+  private cells: (Cell | null)[] = [];
+  private cellCats: number[] = [];
+
+  constructor(cocoGt: COCO, cocoDt: COCO, iouType: IouType = 'segm') {
+    this.cocoGt = cocoGt;
+    this.cocoDt = cocoDt;
+    this.params = new Params(iouType);
+    this.params.imgIds = uniqueSorted(cocoGt.getImgIds());
+    this.params.catIds = uniqueSorted(cocoGt.getCatIds());
+  }
+
+  private prepareAnns(coco: COCO, isGt: boolean): Map<number, Map<number, EvalAnn[]>> {
+    const p = this.params;
+    const ids = p.useCats ? coco.getAnnIds({ imgIds: p.imgIds, catIds: p.catIds }) : coco.getAnnIds({ imgIds: p.imgIds });
+    const out = new Map<number, Map<number, EvalAnn[]>>();
+    for (const ann of coco.loadAnns(ids)) {
+      const e = toEvalAnn(ann, coco, isGt, p.iouType);
+      let byCat = out.get(e.imageId);
+      if (!byCat) out.set(e.imageId, (byCat = new Map()));
+      let list = byCat.get(e.categoryId);
+      if (!list) byCat.set(e.categoryId, (list = []));
+      list.push(e);
+    }
+    return out;
+  }
+
+  /** Run per-image evaluation (pycocotools `evaluate`): fills `evalImgs` and the IoU cache. */
+  evaluate(): void {
+    const p = this.params;
+    p.imgIds = uniqueSorted(p.imgIds);
+    if (p.useCats) p.catIds = uniqueSorted(p.catIds);
+    p.maxDets = [...p.maxDets].sort((a, b) => a - b);
+    const gts = this.prepareAnns(this.cocoGt, true);
+    const dts = this.prepareAnns(this.cocoDt, false);
+    const catIds = p.useCats ? p.catIds : [-1];
+    const maxDet = p.maxDets[p.maxDets.length - 1];
+    const take = (m: Map<number, Map<number, EvalAnn[]>>, imgId: number, catId: number): EvalAnn[] => {
+      const byCat = m.get(imgId);
+      if (!byCat) return [];
+      if (p.useCats) return byCat.get(catId) ?? [];
+      const all: EvalAnn[] = [];
+      for (const c of p.catIds) for (const a of byCat.get(c) ?? []) all.push(a);
+      return all;
+    };
+    this.cellCats = catIds;
+    this.cells = new Array(p.imgIds.length * catIds.length).fill(null);
+    p.imgIds.forEach((imgId, i) => {
+      catIds.forEach((catId, k) => {
+        const g = take(gts, imgId, catId);
+        const d = take(dts, imgId, catId);
+        if (g.length === 0 && d.length === 0) return;
+        const order = argsortDesc(d.map((x) => x.score));
+        const sorted = Array.from(order, (j) => d[j]);
+        this.cells[i * catIds.length + k] = this.computeIoU(g, sorted, maxDet);
+      });
+    });
+    this.evalImgs = [];
+    catIds.forEach((catId, k) => {
+      for (const aRng of p.areaRng) {
+        p.imgIds.forEach((imgId, i) => {
+          const cell = this.cells[i * catIds.length + k];
+          this.evalImgs.push(cell ? evaluateImg(cell, imgId, catId, aRng, maxDet, p.iouThrs) : null);
+        });
+      }
+    });
+    this._paramsEval = p.clone();
+  }
+
+  /** `computeIoU`: detections already sorted by score; the first maxDets[-1] are compared with every gt. */
+  private computeIoU(gts: EvalAnn[], dts: EvalAnn[], maxDet: number): Cell {
+    const m = Math.min(dts.length, maxDet);
+    const n = gts.length;
+    if (m === 0 || n === 0) return { gts, dts, ious: null, nIouRows: 0 };
+    const out = new Float64Array(m * n);
+    const crowd = gts.map((g) => g.iscrowd);
+    if (this.params.iouType === 'segm') {
+      const D = dts.slice(0, m).map((d) => d.rle as RleData);
+      const G = gts.map((g) => g.rle as RleData);
+      rleIouInto(D, G, crowd, out, rleBoxes(D), rleBoxes(G));
+    } else {
+      const db = new Float64Array(m * 4);
+      const gb = new Float64Array(n * 4);
+      for (let i = 0; i < m; i++) for (let j = 0; j < 4; j++) db[i * 4 + j] = dts[i].bbox[j];
+      for (let i = 0; i < n; i++) for (let j = 0; j < 4; j++) gb[i * 4 + j] = gts[i].bbox[j];
+      bbIouInto(db, gb, m, n, crowd, out);
+    }
+    return { gts, dts, ious: out, nIouRows: m };
+  }
+
+  /** `self.ious[imgId, catId]` as pycocotools returns it: rows = detections by score, columns = gts; `[]` if none. */
+  getIous(imgId: number, catId: number): number[][] {
+    const i = this.params.imgIds.indexOf(imgId);
+    const k = this.cellCats.indexOf(catId);
+    const cell = i < 0 || k < 0 ? null : this.cells[i * this.cellCats.length + k];
+    if (!cell || !cell.ious) return [];
+    const n = cell.gts.length;
+    const rows: number[][] = [];
+    for (let d = 0; d < cell.nIouRows; d++) rows.push(Array.from(cell.ious.subarray(d * n, (d + 1) * n)));
+    return rows;
+  }
+
+  /** Ids of the detections / gts behind `getIous(imgId, catId)` (rows, columns). */
+  getIouIds(imgId: number, catId: number): { dtIds: number[]; gtIds: number[] } {
+    const i = this.params.imgIds.indexOf(imgId);
+    const k = this.cellCats.indexOf(catId);
+    const cell = i < 0 || k < 0 ? null : this.cells[i * this.cellCats.length + k];
+    if (!cell) return { dtIds: [], gtIds: [] };
+    return { dtIds: cell.dts.slice(0, cell.nIouRows).map((d) => d.id), gtIds: cell.gts.map((g) => g.id) };
+  }
+
+  /** Accumulate per-image results into `eval` (precision / recall / scores). */
+  accumulate(p?: Params): void {
+    if (!this._paramsEval) throw new SoloError('COCOeval.accumulate: run evaluate() first', { code: 'RUNTIME' });
+    this.eval = accumulateEval(this.evalImgs, p ?? this.params, this._paramsEval);
+  }
+
+  /** Compute (and log) the 12 summary stats; returns them. */
+  summarize(): number[] {
+    if (!this.eval) throw new SoloError('COCOeval.summarize: run accumulate() first', { code: 'RUNTIME' });
+    const { stats, lines } = summarizeDets(this.eval, this.params);
+    this.stats = stats;
+    this.summaryLines = lines;
+    for (const l of lines) this.log(l);
+    return stats;
+  }
+}
+
+function toEvalAnn(ann: CocoAnnotation, coco: COCO, isGt: boolean, iouType: IouType): EvalAnn {
+  const what = isGt ? 'annotation' : 'detection';
+  const need = (key: string): never => {
+    throw new SoloError(`${coco.source}: ${what} id ${ann.id} (image_id ${ann.image_id}) has no "${key}"`, { code: 'DATASET' });
+  };
+  if (typeof ann.area !== 'number') need('area');
+  if (!isGt && typeof ann.score !== 'number') need('score');
+  const crowd = ann.iscrowd;
+  const e: EvalAnn = {
+    id: ann.id as number,
+    imageId: ann.image_id,
+    categoryId: ann.category_id,
+    area: ann.area as number,
+    iscrowd: crowd === undefined || crowd === null ? 0 : Math.trunc(Number(crowd)),
+    ignore: isGt ? !!crowd : false,
+    score: isGt ? 0 : (ann.score as number),
+    bbox: ann.bbox ?? [],
+  };
+  if (iouType === 'segm') e.rle = coco.annToRleData(ann);
+  else if (!ann.bbox || ann.bbox.length !== 4) need('bbox" ([x, y, w, h]');
+  return e;
+}
+
+/** `evaluateImg` for one cell and area range. */
+function evaluateImg(
+  cell: Cell,
+  imageId: number,
+  categoryId: number,
+  aRng: [number, number],
+  maxDet: number,
+  iouThrs: readonly number[],
+): EvalImg {
+  const G = cell.gts.length;
+  // gt: ignore flag for this range, then a stable sort putting ignored gts last
+  const ig = new Uint8Array(G);
+  for (let g = 0; g < G; g++) {
+    const a = cell.gts[g];
+    ig[g] = a.ignore || a.area < aRng[0] || a.area > aRng[1] ? 1 : 0;
+  }
+  const gtind: number[] = [];
+  for (let g = 0; g < G; g++) if (!ig[g]) gtind.push(g);
+  for (let g = 0; g < G; g++) if (ig[g]) gtind.push(g);
+  const gt = gtind.map((g) => cell.gts[g]);
+  const gtIg = Uint8Array.from(gtind, (g) => ig[g]);
+  const D = Math.min(cell.dts.length, maxDet);
+  const dt = cell.dts.slice(0, D);
+  const T = iouThrs.length;
+  const gtm = new Float64Array(T * G);
+  const dtm = new Float64Array(T * D);
+  const dtIg = new Uint8Array(T * D);
+  const ious = cell.ious;
+  if (ious) {
+    const rows = Math.min(D, cell.nIouRows);
+    for (let tind = 0; tind < T; tind++) {
+      const t = iouThrs[tind];
+      for (let dind = 0; dind < rows; dind++) {
+        let iou = Math.min(t, 1 - 1e-10);
+        let m = -1;
+        const rowOff = dind * G;
+        for (let gind = 0; gind < G; gind++) {
+          // already matched and not a crowd
+          if (gtm[tind * G + gind] > 0 && !gt[gind].iscrowd) continue;
+          // matched to a regular gt and reached the ignored ones: stop
+          if (m > -1 && gtIg[m] === 0 && gtIg[gind] === 1) break;
+          const v = ious[rowOff + gtind[gind]];
+          if (v < iou) continue;
+          iou = v;
+          m = gind;
+        }
+        if (m === -1) continue;
+        dtIg[tind * D + dind] = gtIg[m];
+        dtm[tind * D + dind] = gt[m].id;
+        gtm[tind * G + m] = dt[dind].id;
+      }
+    }
+  }
+  // unmatched detections outside the area range are ignored
+  for (let dind = 0; dind < D; dind++) {
+    const a = dt[dind].area;
+    if (!(a < aRng[0] || a > aRng[1])) continue;
+    for (let tind = 0; tind < T; tind++) if (dtm[tind * D + dind] === 0) dtIg[tind * D + dind] = 1;
+  }
+  return {
+    imageId,
+    categoryId,
+    aRng,
+    maxDet,
+    dtIds: dt.map((d) => d.id),
+    gtIds: gt.map((g) => g.id),
+    dtMatches: dtm,
+    gtMatches: gtm,
+    dtScores: Float64Array.from(dt, (d) => d.score),
+    gtIgnore: gtIg,
+    dtIgnore: dtIg,
+  };
+}
