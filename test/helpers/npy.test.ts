@@ -46,7 +46,10 @@ describe('npy reader', () => {
     expect(a.dtype).toBe('int64');
     expect(a.shape).toEqual([5]);
     expect(a.data).toBeInstanceOf(Int32Array);
+    expect(Array.from(a.data)).toEqual([5, 1, 7, 0, 3]);
     const m = readParity('solo_r50_fpn_1x_coco', 'loss', 'gt_masks.npy');
     expect(m.shape).toEqual([5, 128, 192]);
+    const f = readParity('ops', 'dice_solo', 'loss_none.npy');
+    expect(f.data[5]).toBe(3);
   });
 });

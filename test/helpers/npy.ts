@@ -77,7 +77,9 @@ export function parseNpy(bytes: Uint8Array, name = '<npy>'): NpyArray {
     throw new Error(`${name}: truncated data (${bytes.byteLength - offset} bytes, expected ${nbytes} for shape [${shape}])`);
   }
   // Copy into a fresh aligned buffer (the data offset is not necessarily aligned to the item size).
-  const raw = bytes.slice(offset, offset + nbytes);
+  // (Node's Buffer#slice returns a view, so copy explicitly.)
+  const raw = new Uint8Array(nbytes);
+  raw.set(bytes.subarray(offset, offset + nbytes));
   let data: NpyArray['data'];
   switch (dtype) {
     case 'float32':
