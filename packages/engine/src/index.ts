@@ -1,2 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-export const PACKAGE_NAME = '@solo-ts/engine';
+export * from './optim/sgd.js';
+export * from './optim/schedulers.js';
+export * from './logging/tensorboard.js';
+export * from './logging/scalar-log.js';
+export * from './runner/types.js';
+export * from './runner/format.js';
+export * from './runner/train-step.js';
+export * from './runner/checkpointing.js';
+export * from './runner/runner.js';

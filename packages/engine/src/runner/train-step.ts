@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * One optimisation step: forward in loss mode, backward, optional gradient clipping, non-finite check, SGD update.
+ *
+ * The loss terms stay on the device (`tf.Scalar`s the caller owns); the only read-back is the total loss, used to
+ * refuse a non-finite update before it reaches the weights (see `NonFiniteLossError`). Timings of the forward +
+ * backward and of the optimizer are returned separately for the logger and `solo bench`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { SoloError } from '@solo-ts/core';
+import { clipGradNorm, type SGD } from '../optim/sgd.js';
+import type { DataBatch, TrainableDetector } from './types.js';
+
+export class NonFiniteLossError extends SoloError {
+  constructor(
+    readonly iter: number,
+    readonly terms: Record<string, number>,
+  ) {
+    const bad = Object.entries(terms).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `${k}=${v}`);
+    super(`non-finite loss at iteration ${iter}: ${bad.join(', ') || 'loss'} (all terms: ${Object.entries(terms).map(([k, v]) => `${k}=${v}`).join(', ')})`, {
+      hint: 'lower the learning rate, enable optim_wrapper.clip_grad, check the data (check-dataset), or set default_hooks.nan_guard.action=rollback',
+    });
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+export interface StepResult {
+  /** loss terms plus `loss` (caller owns the tensors) */
+  losses: Record<string, tf.Scalar>;
+  gradNorm?: tf.Scalar;
+  timings: { preprocess: number; forwardBackward: number; optimizer: number };
+}
+
+export interface StepOptions {
+  model: TrainableDetector;
+  optimizer: SGD;
+  params: Map<string, tf.Variable>;
+  clipGrad?: { maxNorm: number; normType?: number };
+  /** read the total loss back and refuse non-finite updates */
+  checkFinite: boolean;
+  iter: number;
+}
+
+export function trainStep(batch: DataBatch, o: StepOptions): StepResult {
+  const t0 = performance.now();
+  const { inputs, dataSamples } = o.model.preprocess(batch, true);
+  const t1 = performance.now();
+  const varList = [...o.params.values()];
+  const nameOf = new Map(varList.map((v, i) => [v.name, [...o.params.keys()][i]]));
+  let terms: Record<string, tf.Scalar> = {};
+  let value: tf.Scalar;
+  let rawGrads: tf.NamedTensorMap;
+  try {
+    ({ value, grads: rawGrads } = tf.variableGrads(() => {
+      const losses = o.model.loss(inputs, dataSamples);
+      const names = Object.keys(losses).filter((k) => k.startsWith('loss'));
+      if (names.length === 0) throw new SoloError('the model returned no loss terms (keys starting with `loss`)');
+      terms = Object.fromEntries(names.map((k) => [k, tf.keep(losses[k])]));
+      return (names.length === 1 ? losses[names[0]] : tf.addN(names.map((k) => losses[k]))) as tf.Scalar;
+    }, varList));
+  } finally {
+    inputs.dispose();
+  }
+  const grads = new Map<string, tf.Tensor>();
+  for (const [vname, g] of Object.entries(rawGrads)) grads.set(nameOf.get(vname) ?? vname, g);
+  const t2 = performance.now();
+  if (o.checkFinite) {
+    const total = value.dataSync()[0];
+    if (!Number.isFinite(total)) {
+      const vals = Object.fromEntries(Object.entries(terms).map(([k, t]) => [k, t.dataSync()[0]]));
+      for (const g of grads.values()) g.dispose();
+      for (const t of Object.values(terms)) t.dispose();
+      value.dispose();
+      throw new NonFiniteLossError(o.iter, vals);
+    }
+  }
+  let gradNorm: tf.Scalar | undefined;
+  let applied = grads;
+  if (o.clipGrad) {
+    const c = clipGradNorm(grads, o.clipGrad.maxNorm, o.clipGrad.normType ?? 2);
+    gradNorm = c.totalNorm;
+    applied = c.grads;
+    for (const g of grads.values()) g.dispose();
+  }
+  o.optimizer.step(o.params, applied);
+  for (const g of applied.values()) g.dispose();
+  const t3 = performance.now();
+  return {
+    losses: { ...terms, loss: value },
+    gradNorm,
+    timings: { preprocess: t1 - t0, forwardBackward: t2 - t1, optimizer: t3 - t2 },
+  };
+}

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+/** Interfaces the runner uses to talk to models, data and hooks. */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { DetDataSample, InstanceData, Module } from '@solo-ts/core';
+
+/** A batch as the data loader yields it (mmengine's `data_batch`: packed inputs + data samples). */
+export interface DataBatch {
+  /** Per-image packed inputs (uint8 HWC images) as produced by PackDetInputs. */
+  inputs: unknown[];
+  dataSamples: DetDataSample[];
+}
+
+/** What the runner needs from a detector (SOLO / SOLOv2 / plugins). */
+export interface TrainableDetector extends Module {
+  /** data preprocessor: normalise + pad the batch, returns NHWC input (caller owns) and updated samples */
+  preprocess(batch: DataBatch, training: boolean): { inputs: tf.Tensor4D; dataSamples: DetDataSample[] };
+  loss(inputs: tf.Tensor4D, samples: DetDataSample[]): Record<string, tf.Scalar>;
+  predict(inputs: tf.Tensor4D, samples: DetDataSample[]): Promise<InstanceData[]>;
+}
+
+/** A restartable, seeded loader over one split. */
+export interface EpochLoader {
+  /** batches per epoch */
+  readonly length: number;
+  /** number of samples */
+  readonly numSamples: number;
+  /** Iterate epoch `epoch` starting at batch `start` (for resume); order depends only on (seed, epoch). */
+  iterate(epoch: number, start?: number): AsyncIterable<DataBatch>;
+  /** counters (refetched samples after decode errors, ...) */
+  stats?(): Record<string, number>;
+  /** A fingerprint of the dataset (files + annotation digest) for resume checks. */
+  fingerprint?(): string;
+  close(): Promise<void>;
+}
+
+export interface RunnerState {
+  epoch: number;
+  /** global iteration count (number of completed iterations) */
+  iter: number;
+  /** batch index inside the current epoch where training continues */
+  innerIter: number;
+}
+
+export interface LogRecord {
+  mode: 'train' | 'val' | 'test';
+  epoch: number;
+  iter: number;
+  innerIter?: number;
+  itersPerEpoch?: number;
+  lr?: number;
+  time?: number;
+  dataTime?: number;
+  eta?: number;
+  memory?: number;
+  losses?: Record<string, number>;
+  metrics?: Record<string, number>;
+  [k: string]: unknown;
+}
