@@ -1,2 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+/** @solo-ts/cli: the `solo` command line, and the helpers its commands share. */
 export const PACKAGE_NAME = '@solo-ts/cli';
+
+export { main, createProgram } from './main.js';
+export { COMMANDS, registerCommands } from './commands/index.js';
+export * from './util/index.js';
+export { Progress, createProgress, type ProgressOptions } from '@solo-ts/core';

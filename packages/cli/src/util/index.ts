@@ -1,0 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+export { action, reportError, isDebug, CliExit, BUG_REPORT_URL } from './errors.js';
+export { cfgOptionsOption, parseCfgOptions, loadCliConfig } from './cfg-options.js';
+export { stderrProgress } from './progress.js';
+export { globalOptions, BACKENDS, type GlobalOptions, type BackendName } from './global.js';
