@@ -38,7 +38,8 @@ function dataOf(cfg: Config | ConfigMap): ConfigMap {
 }
 
 function toImport(spec: unknown, key: string, container: object, index: string, allowFailed: boolean): PluginImport {
-  const location = getConfigSource(container)?.keys[index] ?? getConfigSource(container)?.self;
+  const at = getConfigSource(container)?.keys[index] ?? getConfigSource(container)?.self;
+  const location = at ? { ...at, key } : undefined;
   if (typeof spec !== 'string' || spec.trim() === '') {
     throw new ConfigError(`\`${key}\` must be a module name (an npm package or a ./relative path)`, { location });
   }

@@ -3,3 +3,4 @@ export { action, reportError, isDebug, CliExit, BUG_REPORT_URL } from './errors.
 export { cfgOptionsOption, parseCfgOptions, loadCliConfig } from './cfg-options.js';
 export { stderrProgress } from './progress.js';
 export { globalOptions, BACKENDS, type GlobalOptions, type BackendName } from './global.js';
+export { loadConfigPlugins, componentModulesOf } from './plugins.js';
