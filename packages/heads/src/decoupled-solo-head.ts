@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Decoupled SOLO head (https://arxiv.org/abs/1912.04488, section 3.4), mmdetection `DecoupledSOLOHead`; registry
+ * key `DecoupledSOLOHead` (scope `models`).
+ *
+ * Two mask towers: `mask_convs_x` on [feat, x-coordinate] and `mask_convs_y` on [feat, y-coordinate], each
+ * followed by bilinear x2 and a per-level 3x3 conv to G_l channels (`conv_mask_list_x/_y`). The mask of grid cell
+ * (i, j) is sigmoid(y_i) * sigmoid(x_j). Outputs per level: `[B, 2h, 2w, G]` x and y logits (training) or
+ * sigmoid maps resized to `[B, H/4, W/4, G]` (eval); cls as SOLOHead. The Dice loss is configured with
+ * `activate: false` because the head forms the probabilities.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { type BitmapMasks, type DetDataSample, type InstanceData, type OptionSpecs, type DetMeta, type SoloTestCfg } from '@solo-ts/core';
+import { Conv2d, ConvModule, coordFeature, interpolate, resizeBilinear } from '@solo-ts/ops';
+import { levelStarts, oneHotColumns, resizeFeats, soloHeadOptionSpecs, soloInitCfg, toSoloTestCfg, zeroLike, type SOLOHeadOptions } from './common.js';
+import { ModuleList } from './module-list.js';
+import { SOLOHead } from './solo-head.js';
+
+/** Outputs of the decoupled heads' `forward` (NHWC). */
+export interface DecoupledSOLOHeadOutputs {
+  /** Per level: training `[B, 2h, 2w, G]` logits; eval `[B, H/4, W/4, G]` probabilities. */
+  mlvlMaskPredsX: tf.Tensor4D[];
+  mlvlMaskPredsY: tf.Tensor4D[];
+  /** Per level `[B, G, G, C]`: training logits; eval sigmoid scores after point NMS. */
+  mlvlClsPreds: tf.Tensor4D[];
+}
+
+export class DecoupledSOLOHead extends SOLOHead {
+  static override readonly type: string = 'DecoupledSOLOHead';
+  static override readonly description: string = 'Decoupled SOLO mask head: G x-masks and G y-masks per level, mask(i, j) = y_i * x_j';
+  static override readonly options: OptionSpecs = soloHeadOptionSpecs({
+    lossMask: { type: 'DiceLoss', use_sigmoid: true, activate: false, loss_weight: 3.0 },
+    initCfg: soloInitCfg(['conv_mask_list_x', 'conv_mask_list_y', 'conv_cls']),
+  });
+
+  declare maskConvsX: ModuleList<ConvModule>;
+  declare maskConvsY: ModuleList<ConvModule>;
+  declare convMaskListX: ModuleList<Conv2d>;
+  declare convMaskListY: ModuleList<Conv2d>;
+
+  protected override initLayers(_options: SOLOHeadOptions): void {
+    this.maskConvsX = this.registerModule('mask_convs_x', new ModuleList<ConvModule>());
+    this.maskConvsY = this.registerModule('mask_convs_y', new ModuleList<ConvModule>());
+    this.clsConvs = this.registerModule('cls_convs', new ModuleList<ConvModule>());
+    for (let i = 0; i < this.stackedConvs; i++) {
+      const chn = i === 0 ? this.inChannels + 1 : this.featChannels;
+      this.maskConvsX.append(this.towerConv(chn));
+      this.maskConvsY.append(this.towerConv(chn));
+      this.clsConvs.append(this.towerConv(i === 0 ? this.inChannels : this.featChannels));
+    }
+    this.initOutputConvs();
+  }
+
+  /** `conv_mask_list_x/_y` (3x3 to G_l) and `conv_cls`. */
+  protected initOutputConvs(): void {
+    this.convMaskListX = this.registerModule('conv_mask_list_x', new ModuleList<Conv2d>());
+    this.convMaskListY = this.registerModule('conv_mask_list_y', new ModuleList<Conv2d>());
+    for (const g of this.numGrids) {
+      this.convMaskListX.append(new Conv2d({ inChannels: this.featChannels, outChannels: g, kernelSize: 3, padding: 1 }));
+      this.convMaskListY.append(new Conv2d({ inChannels: this.featChannels, outChannels: g, kernelSize: 3, padding: 1 }));
+    }
+    this.convCls = this.registerModule('conv_cls', new Conv2d({ inChannels: this.featChannels, outChannels: this.numClasses, kernelSize: 3, padding: 1 }));
+  }
+
+  /** x and y mask logits of level `l` at 2x the level resolution. */
+  protected maskXY(feat: tf.Tensor4D, l: number): [tf.Tensor4D, tf.Tensor4D] {
+    return tf.tidy(() => {
+      const [b, h, w] = feat.shape;
+      const coord = coordFeature(b, h, w);
+      let fx = tf.concat([feat, tf.slice(coord, [0, 0, 0, 0], [b, h, w, 1])], 3) as tf.Tensor4D;
+      let fy = tf.concat([feat, tf.slice(coord, [0, 0, 0, 1], [b, h, w, 1])], 3) as tf.Tensor4D;
+      for (let i = 0; i < this.maskConvsX.length; i++) {
+        fx = this.maskConvsX.at(i).forward(fx);
+        fy = this.maskConvsY.at(i).forward(fy);
+      }
+      fx = interpolate(fx, { scaleFactor: 2, mode: 'bilinear' });
+      fy = interpolate(fy, { scaleFactor: 2, mode: 'bilinear' });
+      return [this.convMaskListX.at(l).forward(fx), this.convMaskListY.at(l).forward(fy)];
+    });
+  }
+
+  override forward(x: tf.Tensor4D[]): DecoupledSOLOHeadOutputs {
+    this.checkInputs(x);
+    return tf.tidy(() => {
+      const feats = resizeFeats(x);
+      const xy = feats.map((f, l) => this.maskXY(f, l));
+      const mlvlClsPreds = feats.map((f, l) => this.clsBranch(f, l));
+      const mlvlMaskPredsX = xy.map((p) => p[0]);
+      const mlvlMaskPredsY = xy.map((p) => p[1]);
+      if (this.training) return { mlvlMaskPredsX, mlvlMaskPredsY, mlvlClsPreds };
+      const up: [number, number] = [mlvlMaskPredsX[0].shape[1], mlvlMaskPredsX[0].shape[2]];
+      return {
+        mlvlMaskPredsX: mlvlMaskPredsX.map((m) => resizeBilinear(tf.sigmoid(m), up)),
+        mlvlMaskPredsY: mlvlMaskPredsY.map((m) => resizeBilinear(tf.sigmoid(m), up)),
+        mlvlClsPreds: mlvlClsPreds.map((c) => this.clsScores(c)),
+      };
+    });
+  }
+
+  /** Columns `idx` of image `b` of a `[B, h, w, G]` map as `[P, h, w]` (one-hot matmul: differentiable everywhere). */
+  private pickChannels(m: tf.Tensor4D, b: number, idx: number[]): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [, h, w, g] = m.shape;
+      const flat = tf.reshape(tf.slice(m, [b, 0, 0, 0], [1, h, w, g]), [h * w, g]);
+      return tf.reshape(tf.transpose(tf.matMul(flat, oneHotColumns(idx, g))), [idx.length, h, w]) as tf.Tensor3D;
+    });
+  }
+
+  override loss(x: tf.Tensor4D[], samples: DetDataSample[]): Record<string, tf.Scalar> {
+    this.checkInputs(x);
+    return tf.tidy(() => {
+      const feats = resizeFeats(x);
+      const xy = feats.map((f, l) => this.maskXY(f, l));
+      const clsPreds = feats.map((f, l) => this.clsBranch(f, l));
+      const targets = this.assign(samples, xy.map(([mx]) => [mx.shape[1], mx.shape[2]] as [number, number]), x);
+      let numPos = 0;
+      const levelPreds: Array<tf.Tensor3D | null> = [];
+      const levelTargets: BitmapMasks[][] = [];
+      for (let l = 0; l < this.numLevels; l++) {
+        const g = this.numGrids[l];
+        const preds: tf.Tensor3D[] = [];
+        const tg: BitmapMasks[] = [];
+        targets.forEach((t, b) => {
+          const lt = t[l];
+          if (lt.posIndex.length === 0) return;
+          // positives = (labels != num_classes).nonzero(), row-major: the ascending cell order of posIndex
+          const ys = Array.from(lt.posIndex, (c) => Math.floor(c / g));
+          const xs = Array.from(lt.posIndex, (c) => c % g);
+          const px = this.pickChannels(xy[l][0], b, xs);
+          const py = this.pickChannels(xy[l][1], b, ys);
+          preds.push(tf.mul(tf.sigmoid(py), tf.sigmoid(px)) as tf.Tensor3D);
+          tg.push(lt.maskTargets);
+          numPos += lt.posIndex.length;
+        });
+        levelPreds.push(preds.length ? (tf.concat(preds, 0) as tf.Tensor3D) : null);
+        levelTargets.push(tg);
+      }
+      const lossMask = this.maskLoss(levelPreds, levelTargets, numPos, () => zeroLike(xy.flat()));
+      const { preds, labels } = this.flattenCls(clsPreds, targets);
+      const lossCls = this.lossCls.forward(preds, labels, { avgFactor: numPos + 1 }) as tf.Scalar;
+      return { loss_mask: lossMask, loss_cls: lossCls };
+    });
+  }
+
+  /** x / y channel of each candidate cell in the level-concatenated `[.., sum G]` maps (mmdet's index arithmetic). */
+  protected xyChannels(cells: Int32Array): { xInds: Int32Array; yInds: Int32Array } {
+    const starts = levelStarts(this.numGrids);
+    const xInds = new Int32Array(cells.length);
+    const yInds = new Int32Array(cells.length);
+    cells.forEach((cell, k) => {
+      let l = 0;
+      while (cell >= starts[l + 1]) l++;
+      const g = this.numGrids[l];
+      const segStart = this.numGrids.slice(0, l).reduce((a, v) => a + v, 0);
+      xInds[k] = segStart + ((cell - starts[l]) % g);
+      yInds[k] = segStart + Math.floor((cell - starts[l]) / g);
+    });
+    return { xInds, yInds };
+  }
+
+  /**
+   * mmdet `DecoupledSOLOHead._predict_by_feat_single` on eval-form outputs of one image: `clsScores` `[cells, C]`,
+   * `maskPredsX/Y` `[sum G, H/4, W/4]` probabilities. Does not dispose its inputs.
+   */
+  async predictByFeatSingleXY(clsScores: tf.Tensor2D, maskPredsX: tf.Tensor3D, maskPredsY: tf.Tensor3D, meta: DetMeta, cfg?: Partial<SoloTestCfg>): Promise<InstanceData> {
+    const full = { ...this.resolveTestCfg(), ...cfg } as SoloTestCfg;
+    const scores = (await clsScores.data()) as Float32Array;
+    return this.finishSingle(scores, meta, full, (c) =>
+      tf.tidy(() => {
+        const { xInds, yInds } = this.xyChannels(c.cells);
+        return tf.mul(tf.gather(maskPredsX, tf.tensor1d(xInds, 'int32'), 0), tf.gather(maskPredsY, tf.tensor1d(yInds, 'int32'), 0)) as tf.Tensor3D;
+      }),
+    );
+  }
+
+  override async predict(x: tf.Tensor4D[], samples: DetDataSample[]): Promise<InstanceData[]> {
+    this.checkInputs(x);
+    const cfg = toSoloTestCfg(this.testCfg, this.typeName);
+    const { mx, my, cls } = tf.tidy(() => {
+      const feats = resizeFeats(x);
+      const xy = feats.map((f, l) => this.maskXY(f, l));
+      const up: [number, number] = [xy[0][0].shape[1], xy[0][0].shape[2]];
+      // [B, H/4, W/4, sum G] probabilities, levels concatenated along channels
+      return {
+        mx: tf.concat(xy.map((p) => resizeBilinear(tf.sigmoid(p[0]), up)), 3) as tf.Tensor4D,
+        my: tf.concat(xy.map((p) => resizeBilinear(tf.sigmoid(p[1]), up)), 3) as tf.Tensor4D,
+        cls: feats.map((f, l) => this.clsScores(this.clsBranch(f, l))),
+      };
+    });
+    try {
+      const scores = await this.readScores(cls);
+      const results: InstanceData[] = [];
+      for (let b = 0; b < samples.length; b++) {
+        results.push(
+          await this.finishSingle(scores[b], samples[b].metainfo, cfg, (c) =>
+            tf.tidy(() => {
+              const { xInds, yInds } = this.xyChannels(c.cells);
+              const [, h, w, s] = mx.shape;
+              const px = tf.gather(tf.reshape(tf.slice(mx, [b, 0, 0, 0], [1, h, w, s]), [h, w, s]), tf.tensor1d(xInds, 'int32'), 2);
+              const py = tf.gather(tf.reshape(tf.slice(my, [b, 0, 0, 0], [1, h, w, s]), [h, w, s]), tf.tensor1d(yInds, 'int32'), 2);
+              return tf.transpose(tf.mul(px, py), [2, 0, 1]) as tf.Tensor3D;
+            }),
+          ),
+        );
+      }
+      return results;
+    } finally {
+      tf.dispose([mx, my, ...cls]);
+    }
+  }
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Decoupled SOLO light head, mmdetection `DecoupledSOLOLightHead`; registry key `DecoupledSOLOLightHead`
+ * (scope `models`).
+ *
+ * One shared mask tower `mask_convs` on [feat, x, y] (4 convs in the shipped config), bilinear x2, then the
+ * per-level 3x3 `conv_mask_list_x` / `conv_mask_list_y` convs on the same feature. `dcn_cfg` (optional) turns the
+ * last conv of both towers into that conv type. Outputs, loss and inference as DecoupledSOLOHead.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { OptionSpecs } from '@solo-ts/core';
+import { ConvModule, coordFeature, interpolate, type ConvCfg } from '@solo-ts/ops';
+import { soloHeadOptionSpecs, soloInitCfg, type SOLOHeadOptions } from './common.js';
+import { DecoupledSOLOHead } from './decoupled-solo-head.js';
+import { ModuleList } from './module-list.js';
+
+export interface DecoupledSOLOLightHeadOptions extends SOLOHeadOptions {
+  /** Conv type of the last conv of both towers (null = Conv2d). */
+  dcnCfg?: ConvCfg | null;
+}
+
+export class DecoupledSOLOLightHead extends DecoupledSOLOHead {
+  static override readonly type: string = 'DecoupledSOLOLightHead';
+  static override readonly description: string = 'Decoupled SOLO light mask head: one shared mask tower for the x and y masks';
+  static override readonly options: OptionSpecs = {
+    ...soloHeadOptionSpecs({
+      lossMask: { type: 'DiceLoss', use_sigmoid: true, activate: false, loss_weight: 3.0 },
+      initCfg: soloInitCfg(['conv_mask_list_x', 'conv_mask_list_y', 'conv_cls']),
+    }),
+    dcn_cfg: { type: 'object', nullable: true, doc: 'conv_cfg of the last conv of the mask and cls towers (e.g. {type: DCNv2}); null = plain conv' },
+  };
+
+  protected override initLayers(options: SOLOHeadOptions): void {
+    const dcnCfg = (options as DecoupledSOLOLightHeadOptions).dcnCfg ?? null;
+    this.maskConvs = this.registerModule('mask_convs', new ModuleList<ConvModule>());
+    this.clsConvs = this.registerModule('cls_convs', new ModuleList<ConvModule>());
+    for (let i = 0; i < this.stackedConvs; i++) {
+      const convCfg = dcnCfg && i === this.stackedConvs - 1 ? dcnCfg : null;
+      this.maskConvs.append(this.towerConv(i === 0 ? this.inChannels + 2 : this.featChannels, convCfg));
+      this.clsConvs.append(this.towerConv(i === 0 ? this.inChannels : this.featChannels, convCfg));
+    }
+    this.initOutputConvs();
+  }
+
+  protected override maskXY(feat: tf.Tensor4D, l: number): [tf.Tensor4D, tf.Tensor4D] {
+    return tf.tidy(() => {
+      const [b, h, w] = feat.shape;
+      let f = tf.concat([feat, coordFeature(b, h, w)], 3) as tf.Tensor4D;
+      for (const layer of this.maskConvs) f = layer.forward(f);
+      f = interpolate(f, { scaleFactor: 2, mode: 'bilinear' });
+      return [this.convMaskListX.at(l).forward(f), this.convMaskListY.at(l).forward(f)];
+    });
+  }
+}

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * SOLOv2 head (Wang et al., "SOLOv2: Dynamic and Fast Instance Segmentation", https://arxiv.org/abs/2003.10152),
+ * mmdetection `SOLOV2Head`; registry key `SOLOV2Head` (scope `models`).
+ *
+ * - `mask_feature_head` (MaskFeatModule) turns P2..P5 into unified mask features F `[B, H/4, W/4, E]`.
+ * - Per level l (after `resize_feats`): [feat, x, y] resized to G_l x G_l; the kernel tower + `conv_kernel` give
+ *   dynamic kernels `[B, G, G, E]`; the cls tower (on the feature channels only) + `conv_cls` give logits
+ *   `[B, G, G, C]`. `forward` returns raw kernels, raw logits and F in training and eval alike.
+ * - Instance mask of cell k: sigmoid(sum_e K_ke F_e) (a 1x1 dynamic conv, computed as a matMul).
+ * DCN: with `dcn_cfg`, every tower conv (`dcn_apply_to_all_conv`) or only the last of each tower is of that type.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, type BitmapMasks, type BuildContext, type DetDataSample, type DetMeta, type InstanceData, type OptionSpecs, type SoloTestCfg } from '@solo-ts/core';
+import { Conv2d, ConvModule, coordFeature, pointNms, resizeBilinear, type ConvCfg } from '@solo-ts/ops';
+import { oneHotColumns, resizeFeats, soloHeadOptionSpecs, soloInitCfg, toSoloTestCfg, zeroLike, type SOLOHeadOptions } from './common.js';
+import { MASK_FEATURE_HEAD_KEYS, MaskFeatModule } from './mask-feat-module.js';
+import { ModuleList } from './module-list.js';
+import { SOLOHead } from './solo-head.js';
+
+export interface SOLOV2HeadOptions extends SOLOHeadOptions {
+  /** Mask feature branch settings (YAML keys of MaskFeatModule). */
+  maskFeatureHead: Record<string, unknown>;
+  /** Size of the dynamic kernel (1 in every mmdetection config; the only value supported). */
+  dynamicConvSize?: number;
+  /** Conv type of the tower convs (e.g. {type: DCNv2}); null = Conv2d. */
+  dcnCfg?: ConvCfg | null;
+  /** With dcn_cfg: every tower conv (true) or only the last conv of each tower (false). */
+  dcnApplyToAllConv?: boolean;
+}
+
+/** Outputs of `SOLOV2Head.forward` (NHWC, raw in training and eval). */
+export interface SOLOV2HeadOutputs {
+  /** Per level `[B, G, G, E]` dynamic kernels. */
+  mlvlKernelPreds: tf.Tensor4D[];
+  /** Per level `[B, G, G, C]` logits. */
+  mlvlClsPreds: tf.Tensor4D[];
+  /** `[B, H/4, W/4, E]` unified mask features. */
+  maskFeats: tf.Tensor4D;
+}
+
+export class SOLOV2Head extends SOLOHead {
+  static override readonly type: string = 'SOLOV2Head';
+  static override readonly description: string = 'SOLOv2 mask head: dynamic 1x1 mask kernels per grid cell applied to unified mask features';
+  static override readonly options: OptionSpecs = {
+    ...soloHeadOptionSpecs({ lossMask: { type: 'DiceLoss', use_sigmoid: true, loss_weight: 3.0 }, initCfg: soloInitCfg(['conv_cls']) }),
+    mask_feature_head: {
+      type: 'object',
+      required: true,
+      doc: 'MaskFeatModule settings: feat_channels, start_level, end_level, out_channels (E), mask_stride, conv_cfg, norm_cfg',
+    },
+    dynamic_conv_size: { type: 'integer', default: 1, doc: 'size of the dynamic kernels (only 1, as in every mmdetection config)' },
+    dcn_cfg: { type: 'object', nullable: true, doc: 'conv_cfg of the tower convs (e.g. {type: DCNv2}); null = plain conv' },
+    dcn_apply_to_all_conv: { type: 'boolean', default: true, doc: 'with dcn_cfg: all tower convs (true) or only the last one of each tower (false, light head)' },
+  };
+
+  declare kernelConvs: ModuleList<ConvModule>;
+  declare convKernel: Conv2d;
+  declare maskFeatureHead: MaskFeatModule;
+  declare kernelOutChannels: number;
+  declare maskStride: number;
+
+  constructor(options: SOLOV2HeadOptions, ctx: BuildContext) {
+    super(options, ctx);
+  }
+
+  protected override assignerSettings(options: SOLOHeadOptions): Record<string, unknown> {
+    const mfh = (options as SOLOV2HeadOptions).maskFeatureHead ?? {};
+    return { ...super.assignerSettings(options), mode: 'solov2', mask_stride: mfh.mask_stride ?? 4 };
+  }
+
+  protected override initLayers(options: SOLOHeadOptions): void {
+    const o = options as SOLOV2HeadOptions;
+    const dcs = o.dynamicConvSize ?? 1;
+    if (dcs !== 1) throw new ConfigError(`SOLOV2Head: dynamic_conv_size ${dcs} is not supported (only 1, the value of every mmdetection config)`);
+    const mfh = o.maskFeatureHead;
+    if (!mfh || typeof mfh !== 'object') throw new ConfigError('SOLOV2Head needs `mask_feature_head` (feat_channels, start_level, end_level, out_channels, ...)');
+    for (const k of Object.keys(mfh)) {
+      if (k !== 'type' && !MASK_FEATURE_HEAD_KEYS.includes(k)) throw new ConfigError(`SOLOV2Head: unknown mask_feature_head option \`${k}\``, { expected: MASK_FEATURE_HEAD_KEYS.join(', '), location: undefined });
+    }
+    const need = (k: string): number => {
+      const v = mfh[k];
+      if (typeof v !== 'number') throw new ConfigError(`SOLOV2Head: mask_feature_head.${k} must be a number, got ${JSON.stringify(v)}`);
+      return v;
+    };
+    // mmdet: the mask feature branch always takes the head's in_channels
+    this.maskFeatureHead = this.registerModule(
+      'mask_feature_head',
+      new MaskFeatModule({
+        inChannels: this.inChannels,
+        featChannels: need('feat_channels'),
+        startLevel: need('start_level'),
+        endLevel: need('end_level'),
+        outChannels: need('out_channels'),
+        maskStride: (mfh.mask_stride as number | undefined) ?? 4,
+        convCfg: (mfh.conv_cfg as ConvCfg | null | undefined) ?? null,
+        normCfg: (mfh.norm_cfg as never) ?? null,
+        initCfg: mfh.init_cfg,
+      }),
+    );
+    this.maskStride = this.maskFeatureHead.maskStride;
+    this.kernelOutChannels = this.maskFeatureHead.outChannels * dcs * dcs;
+    const dcnCfg = o.dcnCfg ?? null;
+    const allConv = o.dcnApplyToAllConv ?? true;
+    this.clsConvs = this.registerModule('cls_convs', new ModuleList<ConvModule>());
+    this.kernelConvs = this.registerModule('kernel_convs', new ModuleList<ConvModule>());
+    for (let i = 0; i < this.stackedConvs; i++) {
+      const convCfg = dcnCfg && (allConv || i === this.stackedConvs - 1) ? dcnCfg : null;
+      this.kernelConvs.append(this.towerConv(i === 0 ? this.inChannels + 2 : this.featChannels, convCfg));
+      this.clsConvs.append(this.towerConv(i === 0 ? this.inChannels : this.featChannels, convCfg));
+    }
+    this.convCls = this.registerModule('conv_cls', new Conv2d({ inChannels: this.featChannels, outChannels: this.numClasses, kernelSize: 3, padding: 1 }));
+    this.convKernel = this.registerModule('conv_kernel', new Conv2d({ inChannels: this.featChannels, outChannels: this.kernelOutChannels, kernelSize: 3, padding: 1 }));
+  }
+
+  /** Kernel and cls logits of level `l`. */
+  protected kernelAndCls(feat: tf.Tensor4D, l: number): [tf.Tensor4D, tf.Tensor4D] {
+    return tf.tidy(() => {
+      const [b, h, w, c] = feat.shape;
+      const g = this.numGrids[l];
+      const kf0 = resizeBilinear(tf.concat([feat, coordFeature(b, h, w)], 3) as tf.Tensor4D, [g, g]);
+      let cate = tf.slice(kf0, [0, 0, 0, 0], [b, g, g, c]) as tf.Tensor4D;
+      let kf = kf0;
+      for (const layer of this.kernelConvs) kf = layer.forward(kf);
+      for (const layer of this.clsConvs) cate = layer.forward(cate);
+      return [this.convKernel.forward(kf), this.convCls.forward(cate)];
+    });
+  }
+
+  override forward(x: tf.Tensor4D[]): SOLOV2HeadOutputs {
+    this.checkInputs(x);
+    return tf.tidy(() => {
+      const maskFeats = this.maskFeatureHead.forward(x);
+      const kc = resizeFeats(x).map((f, l) => this.kernelAndCls(f, l));
+      return { mlvlKernelPreds: kc.map((p) => p[0]), mlvlClsPreds: kc.map((p) => p[1]), maskFeats };
+    });
+  }
+
+  /** Dynamic conv: kernels `[n, E]` on image `b` of `[B, h, w, E]` features -> logits `[n, h, w]`. */
+  protected dynamicConv(maskFeats: tf.Tensor4D, b: number, kernels: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [, h, w, e] = maskFeats.shape;
+      const f = tf.reshape(tf.slice(maskFeats, [b, 0, 0, 0], [1, h, w, e]), [h * w, e]);
+      return tf.reshape(tf.matMul(kernels, f, false, true), [kernels.shape[0], h, w]) as tf.Tensor3D;
+    });
+  }
+
+  override loss(x: tf.Tensor4D[], samples: DetDataSample[]): Record<string, tf.Scalar> {
+    this.checkInputs(x);
+    return tf.tidy(() => {
+      const { mlvlKernelPreds, mlvlClsPreds, maskFeats } = this.forward(x);
+      const targets = this.assign(samples, [[maskFeats.shape[1], maskFeats.shape[2]]], x);
+      let numPos = 0;
+      const levelPreds: Array<tf.Tensor3D | null> = [];
+      const levelTargets: BitmapMasks[][] = [];
+      for (let l = 0; l < this.numLevels; l++) {
+        const g2 = this.numGrids[l] ** 2;
+        const preds: tf.Tensor3D[] = [];
+        const tg: BitmapMasks[] = [];
+        targets.forEach((t, b) => {
+          const lt = t[l];
+          for (const v of lt.posMask) numPos += v ? 1 : 0; // unique positive cells
+          if (lt.posIndex.length === 0) return;
+          const e = this.kernelOutChannels;
+          const k = tf.reshape(tf.slice(mlvlKernelPreds[l], [b, 0, 0, 0], [1, ...mlvlKernelPreds[l].shape.slice(1)] as [number, number, number, number]), [g2, e]);
+          const ksel = tf.matMul(oneHotColumns(lt.posIndex, g2, true), k) as tf.Tensor2D;
+          preds.push(this.dynamicConv(maskFeats, b, ksel));
+          tg.push(lt.maskTargets);
+        });
+        levelPreds.push(preds.length ? (tf.concat(preds, 0) as tf.Tensor3D) : null);
+        levelTargets.push(tg);
+      }
+      const lossMask = this.maskLoss(levelPreds, levelTargets, numPos, () => zeroLike([maskFeats]));
+      const { preds, labels } = this.flattenCls(mlvlClsPreds, targets);
+      const lossCls = this.lossCls.forward(preds, labels, { avgFactor: numPos + 1 }) as tf.Scalar;
+      return { loss_mask: lossMask, loss_cls: lossCls };
+    });
+  }
+
+  /**
+   * mmdet `SOLOV2Head._predict_by_feat_single` for one image: `kernelPreds` `[cells, E]`, `clsScores` `[cells, C]`
+   * (sigmoid, point NMS), `maskFeats` `[1, h, w, E]`. Does not dispose its inputs.
+   */
+  async predictByFeatSingleV2(kernelPreds: tf.Tensor2D, clsScores: tf.Tensor2D, maskFeats: tf.Tensor4D, meta: DetMeta, cfg?: Partial<SoloTestCfg>): Promise<InstanceData> {
+    const full = { ...this.resolveTestCfg(), ...cfg } as SoloTestCfg;
+    const scores = (await clsScores.data()) as Float32Array;
+    return this.finishSingle(scores, meta, full, (c) =>
+      tf.tidy(() => tf.sigmoid(this.dynamicConv(maskFeats, 0, tf.gather(kernelPreds, tf.tensor1d(c.cells, 'int32'), 0) as tf.Tensor2D)) as tf.Tensor3D),
+    );
+  }
+
+  override async predict(x: tf.Tensor4D[], samples: DetDataSample[]): Promise<InstanceData[]> {
+    this.checkInputs(x);
+    const cfg = toSoloTestCfg(this.testCfg, this.typeName);
+    const { kernels, cls, maskFeats } = tf.tidy(() => {
+      const out = this.forward(x);
+      const b = out.maskFeats.shape[0];
+      return {
+        // [B, cells, E], levels concatenated in row-major cell order
+        kernels: tf.concat(out.mlvlKernelPreds.map((k) => tf.reshape(k, [b, -1, this.kernelOutChannels])), 1) as tf.Tensor3D,
+        cls: out.mlvlClsPreds.map((c) => pointNms(tf.sigmoid(c), 2)),
+        maskFeats: out.maskFeats,
+      };
+    });
+    try {
+      const scores = await this.readScores(cls);
+      const results: InstanceData[] = [];
+      for (let b = 0; b < samples.length; b++) {
+        results.push(
+          await this.finishSingle(scores[b], samples[b].metainfo, cfg, (c) =>
+            tf.tidy(() => {
+              const [, cells, e] = kernels.shape;
+              const kb = tf.reshape(tf.slice(kernels, [b, 0, 0], [1, cells, e]), [cells, e]);
+              const ksel = tf.gather(kb, tf.tensor1d(c.cells, 'int32'), 0) as tf.Tensor2D;
+              return tf.sigmoid(this.dynamicConv(maskFeats, b, ksel)) as tf.Tensor3D;
+            }),
+          ),
+        );
+      }
+      return results;
+    } finally {
+      tf.dispose([kernels, maskFeats, ...cls]);
+    }
+  }
+}
