@@ -301,6 +301,77 @@ def make_small():
     print('small', sorted(files))
 
 
+def make_safetensors_reference():
+    """A safetensors file built by hand from the format description (independent of the TypeScript writer):
+    header NOT padded, keys not in data order, a zero-size tensor, and every dtype we support."""
+    import struct
+    out_dir = os.path.join(HERE, 'small')
+    tensors = collections.OrderedDict([
+        ('z_f32', np.array([[1.5, -2.0, 3.25], [0.0, -0.0, 1e-45]], dtype='<f4')),
+        ('a_f16', np.array([1.0, -0.5, 65504.0, 6e-8], dtype='<f2')),
+        ('m_bf16', torch.tensor([1.0, -1.5, 3.14159, 1e38], dtype=torch.bfloat16).view(torch.int16).numpy().astype('<i2')),
+        ('b_i64', np.array([-(2 ** 63), 2 ** 53 + 1, 5], dtype='<i8')),
+        ('c_bool', np.array([True, False, True], dtype='?')),
+        ('d_u8', np.array([0, 255, 7], dtype='u1')),
+        ('e_f64', np.array([1 / 3, -1e300], dtype='<f8')),
+        ('f_i32', np.array([-(2 ** 31), 17], dtype='<i4')),
+        ('g_i16', np.array([-32768, 3], dtype='<i2')),
+        ('h_i8', np.array([-128, 127], dtype='i1')),
+        ('empty', np.zeros((0, 3), dtype='<f4')),
+    ])
+    codes = {'z_f32': 'F32', 'a_f16': 'F16', 'm_bf16': 'BF16', 'b_i64': 'I64', 'c_bool': 'BOOL', 'd_u8': 'U8',
+             'e_f64': 'F64', 'f_i32': 'I32', 'g_i16': 'I16', 'h_i8': 'I8', 'empty': 'F32'}
+    # data order: reverse of the key order
+    data = b''
+    header = {}
+    for k in reversed(list(tensors)):
+        raw = tensors[k].tobytes()
+        header[k] = {'dtype': codes[k], 'shape': list(tensors[k].shape), 'data_offsets': [len(data), len(data) + len(raw)]}
+        data += raw
+    header = dict(sorted(header.items()))
+    header['__metadata__'] = {'format': 'pt', 'note': 'hand-made'}
+    hb = json.dumps(header).encode()
+    with open(os.path.join(out_dir, 'reference.safetensors'), 'wb') as f:
+        f.write(struct.pack('<Q', len(hb)) + hb + data)
+    expected = {}
+    for k, a in tensors.items():
+        if k == 'm_bf16':
+            vals = torch.from_numpy(a.astype(np.int16)).view(torch.bfloat16).float().tolist()
+            dtype = torch.bfloat16
+        else:
+            vals = a.reshape(-1).tolist()
+            dtype = {'F32': torch.float32, 'F16': torch.float16, 'I64': torch.int64, 'BOOL': torch.bool,
+                     'U8': torch.uint8, 'F64': torch.float64, 'I32': torch.int32, 'I16': torch.int16,
+                     'I8': torch.int8}[codes[k]]
+        expected[k] = {'dtype': DTYPE_NAMES[dtype], 'shape': list(a.shape), 'values': [enc_value(v, dtype) for v in vals]}
+    with open(os.path.join(out_dir, 'reference.safetensors.json'), 'w') as f:
+        json.dump({'metadata': {'format': 'pt', 'note': 'hand-made'}, 'tensors': expected}, f, indent=1)
+        f.write('\n')
+
+
+def make_half_rounding():
+    """float32 -> float16 / bfloat16 rounding as numpy / PyTorch do it (round to nearest even)."""
+    rng = np.random.default_rng(7)
+    vals = [0.0, -0.0, 1.0, 65504.0, 65519.996, 65520.0, 1e6, -1e6, 6e-8, 2.98e-8, 2.9802322e-8, 3e-8, 5.96e-8,
+            6.1035156e-05, 6.097555e-05, 1.00048828125, 1.00146484375, 3.4028234663852886e38, 1e-45,
+            float('inf'), float('-inf'), 1 + 2 ** -8, 1 + 3 * 2 ** -9, 1.0078125, 257.5, 258.5]
+    vals += list((rng.standard_normal(400) * np.exp(rng.uniform(-20, 20, 400))).astype(np.float32))
+    vals += list(rng.uniform(-70000, 70000, 100).astype(np.float32))
+    # exact halfway cases for float16 (mantissa bit patterns ...1000000000000)
+    mant = rng.integers(0, 1 << 10, 100)
+    ex = rng.integers(-14, 15, 100)
+    vals += [float(np.float32((1 + (m + 0.5) / 1024) * 2.0 ** e)) for m, e in zip(mant, ex)]
+    f32 = np.array(vals, dtype=np.float32)
+    f16 = f32.astype(np.float16).view(np.uint16)
+    bf16 = torch.from_numpy(f32.copy()).bfloat16().view(torch.int16).numpy().view(np.uint16)
+    with open(os.path.join(HERE, 'small', 'half_rounding.json'), 'w') as f:
+        json.dump({'f32': [enc_value(v, torch.float32) for v in f32.tolist()], 'f16_bits': f16.tolist(),
+                   'bf16_bits': bf16.tolist()}, f)
+        f.write('\n')
+
+
 if __name__ == '__main__':
     make_parity()
     make_small()
+    make_safetensors_reference()
+    make_half_rounding()
