@@ -125,7 +125,12 @@ export class COCOeval {
         if (g.length === 0 && d.length === 0) return;
         const order = argsortDesc(d.map((x) => x.score));
         const sorted = Array.from(order, (j) => d[j]);
-        this.cells[i * catIds.length + k] = this.computeIoU(g, sorted, maxDet);
+        try {
+          this.cells[i * catIds.length + k] = this.computeIoU(g, sorted, maxDet);
+        } catch (e) {
+          if (e instanceof SoloError) throw e;
+          throw new SoloError(`COCOeval: image ${imgId}, category ${catId}: ${(e as Error).message}`, { code: 'DATASET', cause: e });
+        }
       });
     });
     this.evalImgs = [];

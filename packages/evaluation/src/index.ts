@@ -11,3 +11,7 @@ export * from './cocoeval.js';
 export * from './accumulate.js';
 export * from './summarize.js';
 export * from './numpy.js';
+export * from './classwise.js';
+export * from './validate.js';
+export * from './evaluate-detections.js';
+export * from './coco-metric.js';

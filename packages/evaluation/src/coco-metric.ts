@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * mmdetection 3.x `CocoMetric` (registry key `CocoMetric`, prefix `coco`): collects per-image predictions,
+ * converts them to COCO results (`results2json`: label -> category id, xyxy -> xywh, float32 scores), and runs
+ * COCOeval with mmdetection's parameters: all gt images, the categories of `classes` (or all), `maxDets =
+ * proposal_nums = [100, 300, 1000]`. Keys: `coco/segm_mAP`, `coco/segm_mAP_50`, `_75`, `_s`, `_m`, `_l`
+ * (stats[0..5] rounded to 3 decimals; stats[0] is at maxDets 100, stats[1..5] at 1000, as in mmdetection),
+ * `coco/bbox_*` likewise, `coco/AR@100`... for `proposal`, and `coco/<class>_precision` with `classwise`.
+ *
+ * The package has no file access: pass the ground truth to `computeMetrics(gt)` or `setGroundTruth(gt)`
+ * (`annFile` is kept for the caller that loads it). An empty prediction set is evaluated (zeros, -1 where a
+ * range has no gt); mmdetection logs an error and reports nothing there.
+ */
+import { SoloError, type DetDataSample, type Metric, type OptionSpecs } from '@solo-ts/core';
+import { encodeMasks, type RLE } from '@solo-ts/cocoapi';
+import { classwiseResults, classwiseTable } from './classwise.js';
+import { COCO, type CocoAnnotation, type CocoDataset } from './coco.js';
+import { evaluateDetections } from './evaluate-detections.js';
+import { formatFixed, linspace, roundPy } from './numpy.js';
+
+/** One image's predictions. Boxes are xyxy (mmdetection); `labels` index the metric's categories. */
+export interface CocoPrediction {
+  imageId: number;
+  labels: Int32Array | readonly number[];
+  scores: Float32Array | readonly number[];
+  /** One RLE per instance (from `maskUtils.encode`). */
+  masks?: readonly RLE[];
+  /** n boxes `[x1, y1, x2, y2]` (a flat Float32Array of n*4 is accepted too). */
+  bboxes?: readonly (readonly number[])[] | Float32Array;
+  /** Mask scores, when they differ from `scores`. */
+  maskScores?: Float32Array | readonly number[];
+}
+
+export interface CocoMetricOptions {
+  /** Path of the COCO annotation file (loaded by the caller; this package does not read files). */
+  annFile?: string;
+  /** `bbox`, `segm`, `proposal` or a list (default `bbox`, as mmdetection). */
+  metric?: string | string[];
+  /** Also report per-class AP (`coco/<name>_precision`) and log the table. */
+  classwise?: boolean;
+  /** maxDets (default `[100, 300, 1000]`). */
+  proposalNums?: number[];
+  /** IoU thresholds (default `np.linspace(.5, .95, 10)`). */
+  iouThrs?: number | number[];
+  /** Which stats to report (default mAP, mAP_50, mAP_75, mAP_s, mAP_m, mAP_l). */
+  metricItems?: string[];
+  /** Only build the results JSON (see `resultsJson`); report nothing. */
+  formatOnly?: boolean;
+  /** Kept for config compatibility; results are not written by this package. */
+  outfilePrefix?: string;
+  /** Key prefix (default `coco`). */
+  prefix?: string;
+  /** Sort categories by id (Objects365). */
+  sortCategories?: boolean;
+  /** Class names (mmdetection's `dataset_meta['classes']`): label i = i-th category with one of these names. */
+  classes?: string[];
+  /** Ground truth, if already loaded. */
+  gt?: COCO | CocoDataset;
+  /** Accepted and ignored (distributed collection, file backends). */
+  collectDevice?: string;
+  backendArgs?: unknown;
+  fileClientArgs?: unknown;
+}
+
+const STAT_INDEX: Record<string, number> = {
+  mAP: 0,
+  mAP_50: 1,
+  mAP_75: 2,
+  mAP_s: 3,
+  mAP_m: 4,
+  mAP_l: 5,
+  'AR@100': 6,
+  'AR@300': 7,
+  'AR@1000': 8,
+  'AR_s@1000': 9,
+  'AR_m@1000': 10,
+  'AR_l@1000': 11,
+};
+
+export class CocoMetric implements Metric {
+  static readonly type = 'CocoMetric';
+  static readonly description = "mmdetection's COCO metric (pycocotools-identical COCOeval)";
+  static readonly options: OptionSpecs = {
+    ann_file: { type: 'string', doc: 'COCO annotation file (loaded by the engine)' },
+    metric: { type: 'any', default: 'bbox', doc: "'bbox', 'segm', 'proposal' or a list of them" },
+    classwise: { type: 'boolean', default: false, doc: 'also report per-class AP' },
+    proposal_nums: { type: 'array', default: [100, 300, 1000], doc: 'maxDets used by COCOeval' },
+    iou_thrs: { type: 'any', nullable: true, doc: 'IoU thresholds (default 0.50:0.05:0.95)' },
+    metric_items: { type: 'array', nullable: true, doc: 'stats to report (mAP, mAP_50, ..., AR@100, ...)' },
+    format_only: { type: 'boolean', default: false, doc: 'only format the results' },
+    outfile_prefix: { type: 'string', nullable: true, doc: 'prefix of result files (written by the engine)' },
+    prefix: { type: 'string', nullable: true, doc: "metric key prefix (default 'coco')" },
+    sort_categories: { type: 'boolean', default: false, doc: 'sort categories by id' },
+    collect_device: { type: 'string', default: 'cpu', doc: 'ignored (single process)' },
+    backend_args: { type: 'any', nullable: true, doc: 'ignored' },
+    file_client_args: { type: 'any', nullable: true, doc: 'ignored' },
+  };
+
+  readonly annFile?: string;
+  readonly metrics: string[];
+  readonly classwise: boolean;
+  readonly proposalNums: number[];
+  readonly iouThrs: number[];
+  readonly metricItems?: string[];
+  readonly formatOnly: boolean;
+  readonly prefix: string;
+  /** mmdetection's `dataset_meta` (the engine sets `classes` from the dataset). */
+  datasetMeta: { classes?: string[] } = {};
+  /** Receives the summary lines, the classwise table and the copypaste line. */
+  log: (line: string) => void = () => {};
+  /** The COCO results built by the last `computeMetrics`, by metric (`bbox`, `segm`). */
+  resultsJson: Record<string, CocoAnnotation[]> = {};
+  private predictions: CocoPrediction[] = [];
+  private gt?: COCO;
+  private readonly sortCategories: boolean;
+
+  constructor(options: CocoMetricOptions = {}, _ctx?: unknown) {
+    this.annFile = options.annFile;
+    this.metrics = options.metric === undefined ? ['bbox'] : Array.isArray(options.metric) ? [...options.metric] : [options.metric];
+    for (const m of this.metrics) {
+      if (!['bbox', 'segm', 'proposal', 'proposal_fast'].includes(m)) {
+        throw new SoloError(`CocoMetric: metric should be one of 'bbox', 'segm', 'proposal', 'proposal_fast', but got ${m}`, { code: 'CONFIG' });
+      }
+      if (m === 'proposal_fast') throw new SoloError("CocoMetric: metric 'proposal_fast' is not implemented", { code: 'CONFIG' });
+    }
+    this.classwise = !!options.classwise;
+    this.proposalNums = [...(options.proposalNums ?? [100, 300, 1000])];
+    const it = options.iouThrs;
+    this.iouThrs = it === undefined || it === null ? linspace(0.5, 0.95, 10) : typeof it === 'number' ? [it] : [...it];
+    if (options.metricItems) {
+      for (const item of options.metricItems) {
+        if (!(item in STAT_INDEX)) throw new SoloError(`CocoMetric: metric item "${item}" is not supported`, { code: 'CONFIG' });
+      }
+      this.metricItems = [...options.metricItems];
+    }
+    this.formatOnly = !!options.formatOnly;
+    this.prefix = options.prefix ?? 'coco';
+    this.sortCategories = !!options.sortCategories;
+    if (options.classes) this.datasetMeta.classes = [...options.classes];
+    if (options.gt) this.setGroundTruth(options.gt);
+  }
+
+  setGroundTruth(gt: COCO | CocoDataset): void {
+    this.gt = gt instanceof COCO ? gt : new COCO(gt, this.annFile ?? 'ground truth');
+    if (this.sortCategories && this.gt.dataset.categories) {
+      this.gt.dataset.categories = [...this.gt.dataset.categories].sort((a, b) => a.id - b.id);
+      this.gt.createIndex();
+    }
+  }
+
+  /** Add predictions: `CocoPrediction`s or `DetDataSample`s with `predInstances` (masks are RLE-encoded here). */
+  process(samples: readonly (CocoPrediction | DetDataSample)[]): void {
+    for (const s of samples) {
+      if ('metainfo' in s) {
+        const p = s.predInstances ?? {};
+        const m = p.masks;
+        const bb = p.bboxes;
+        const pred: CocoPrediction = {
+          imageId: s.metainfo.imgId,
+          labels: p.labels ?? new Int32Array(0),
+          scores: p.scores ?? new Float32Array(0),
+        };
+        if (m) pred.masks = encodeMasks(m.data, m.count, m.height, m.width);
+        if (bb) pred.bboxes = bb;
+        if (p.mask_scores instanceof Float32Array) pred.maskScores = p.mask_scores;
+        this.predictions.push(pred);
+      } else this.predictions.push(s);
+    }
+  }
+
+  reset(): void {
+    this.predictions = [];
+  }
+
+  /** mmdetection's `results2json`: COCO results for `bbox` and (when predictions have masks) `segm`. */
+  toResultsJson(catIds: readonly number[]): Record<string, CocoAnnotation[]> {
+    const bbox: CocoAnnotation[] = [];
+    const hasMasks = this.predictions.length > 0 && this.predictions[0].masks !== undefined;
+    const segm: CocoAnnotation[] | null = hasMasks ? [] : null;
+    for (const r of this.predictions) {
+      const n = r.labels.length;
+      const box = (i: number): number[] | undefined => {
+        const b = r.bboxes;
+        if (!b) return undefined;
+        const [x1, y1, x2, y2] = b instanceof Float32Array ? Array.from(b.subarray(i * 4, i * 4 + 4)) : b[i];
+        return [x1, y1, x2 - x1, y2 - y1];
+      };
+      const cat = (i: number): number => {
+        const c = catIds[r.labels[i]];
+        if (c === undefined) throw new SoloError(`CocoMetric: image ${r.imageId}: label ${r.labels[i]} has no category (${catIds.length} classes)`, { code: 'DATASET' });
+        return c;
+      };
+      for (let i = 0; i < n; i++) {
+        const d: CocoAnnotation = { image_id: r.imageId, category_id: cat(i), score: Number(r.scores[i]) };
+        const b = box(i);
+        if (b) d.bbox = b;
+        bbox.push(d);
+      }
+      if (!segm) continue;
+      if (!r.masks || r.masks.length !== n) throw new SoloError(`CocoMetric: image ${r.imageId}: expected ${n} masks, got ${r.masks?.length ?? 0}`, { code: 'DATASET' });
+      const ms = r.maskScores ?? r.scores;
+      for (let i = 0; i < n; i++) {
+        segm.push({ image_id: r.imageId, category_id: cat(i), score: Number(ms[i]), segmentation: r.masks[i] });
+      }
+    }
+    const out: Record<string, CocoAnnotation[]> = { bbox };
+    if (segm) out.segm = segm;
+    return out;
+  }
+
+  computeMetrics(gtIn?: COCO | CocoDataset): Record<string, number> {
+    if (gtIn) this.setGroundTruth(gtIn);
+    const gt = this.gt;
+    if (!gt) {
+      throw new SoloError('CocoMetric: no ground truth: pass it to computeMetrics(gt) or setGroundTruth(gt)', {
+        code: 'RUNTIME',
+        hint: this.annFile ? `load ${this.annFile} and pass the parsed JSON` : undefined,
+      });
+    }
+    const classes = this.datasetMeta.classes;
+    const catIds = classes ? gt.getCatIds({ catNms: classes }) : gt.getCatIds();
+    const imgIds = gt.getImgIds();
+    this.resultsJson = this.toResultsJson(catIds);
+    const results: Record<string, number> = {};
+    if (this.formatOnly) return results;
+    for (const metric of this.metrics) {
+      const iouType = metric === 'proposal' ? 'bbox' : (metric as 'bbox' | 'segm');
+      const dets = this.resultsJson[metric === 'proposal' ? 'bbox' : metric];
+      if (!dets) throw new SoloError(`CocoMetric: ${metric} is not in results (predictions carry no masks)`, { code: 'DATASET' });
+      if (iouType === 'bbox' && dets.some((d) => !d.bbox)) {
+        throw new SoloError(`CocoMetric: metric '${metric}' needs predicted bboxes`, { code: 'DATASET' });
+      }
+      this.log(`Evaluating ${metric}...`);
+      const r = evaluateDetections({
+        gt,
+        dt: dets,
+        iouType,
+        useCats: metric === 'proposal' ? 0 : 1,
+        maxDets: this.proposalNums,
+        iouThrs: this.iouThrs,
+        imgIds,
+        catIds,
+        log: this.log,
+      });
+      const stats = r.stats;
+      if (metric === 'proposal') {
+        for (const item of this.metricItems ?? ['AR@100', 'AR@300', 'AR@1000', 'AR_s@1000', 'AR_m@1000', 'AR_l@1000']) {
+          results[item] = Number(formatFixed(stats[STAT_INDEX[item]], 3));
+        }
+        continue;
+      }
+      if (this.classwise) {
+        const rows = classwiseResults(r.eval, r.cocoEval._paramsEval!.catIds, gt);
+        for (const row of rows) results[`${row.name}_precision`] = roundPy(row.mAP, 3);
+        this.log(`\n${classwiseTable(rows)}`);
+      }
+      for (const item of this.metricItems ?? ['mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l']) {
+        results[`${metric}_${item}`] = roundPy(stats[STAT_INDEX[item]], 3);
+      }
+      this.log(`${metric}_mAP_copypaste: ${stats.slice(0, 6).map((v) => formatFixed(v, 3)).join(' ')}`);
+    }
+    const prefixed: Record<string, number> = {};
+    for (const [k, v] of Object.entries(results)) prefixed[this.prefix ? `${this.prefix}/${k}` : k] = v;
+    return prefixed;
+  }
+}
