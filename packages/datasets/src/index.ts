@@ -1,2 +1,43 @@
 // SPDX-License-Identifier: Apache-2.0
+/**
+ * @solo-ts/datasets: CocoDataset, mmdetection transforms (bit-exact cv2 resize), samplers, the data loader,
+ * synthetic shapes data and the dataset validator. See docs/datasets.md.
+ *
+ * Browser-safe modules: coco/{json,parse,data-list,masks,types}, image/cv-resize, transforms other than
+ * LoadImageFromFile, loader/{samplers,torch-random}. Node-only: CocoDataset (fs), LoadImageFromFile (sharp),
+ * the loader, synthetic data and the validator.
+ */
 export const PACKAGE_NAME = '@solo-ts/datasets';
+
+export { datasetsComponents } from './components.js';
+
+export * from './coco/types.js';
+export { parseJsonLenient, lineColumn } from './coco/json.js';
+export { scanCoco, segmentationKind, degeneratePolygons, type CocoScan, type CocoProblem, type ProblemKind } from './coco/parse.js';
+export { buildDataList, defaultPalette, joinPath, type DataListOptions, type DataListResult, type FilterCfg } from './coco/data-list.js';
+export { bboxFromMask, decodeSegmentationInto, segmentationsToMasks, validPolygons } from './coco/masks.js';
+export { CocoDataset, type CocoDatasetOptions, type DetDataset } from './coco/coco-dataset.js';
+
+export { resizeLinearU8, resizeNearestU8, resizeAreaFast2x, nearestIndices, type ImageU8 } from './image/cv-resize.js';
+
+export type { PipelineResults, PackedSample, PackedInputs, FlipDirection } from './transforms/results.js';
+export { Compose, type AnyTransform } from './transforms/compose.js';
+export { LoadImageFromFile, decodeImage, bgrToGray, type ColorType, type LoadImageFromFileOptions } from './transforms/load-image.js';
+export { LoadAnnotations, type LoadAnnotationsOptions } from './transforms/load-annotations.js';
+export { Resize, RandomChoiceResize, rescaleSize, scaleSize, type ResizeOptions, type RandomChoiceResizeOptions, type ScaleSpec } from './transforms/resize.js';
+export { RandomFlip, flipImage, flipBoxes, type RandomFlipOptions } from './transforms/flip.js';
+export { PackDetInputs, DEFAULT_META_KEYS, type PackDetInputsOptions } from './transforms/pack.js';
+export { isPolygonMasks, toBitmapMasks, resizeMasks, flipMasks, selectMasks, type PolygonMasks, type AnyMasks } from './transforms/masks.js';
+
+export { MT19937, torchRandperm } from './loader/torch-random.js';
+export {
+  DefaultSampler,
+  AspectRatioBatchSampler,
+  PlainBatchSampler,
+  batchIndices,
+  type Sampler,
+  type BatchSampler,
+  type SizedDataset,
+  type DefaultSamplerOptions,
+  type AspectRatioBatchSamplerOptions,
+} from './loader/samplers.js';
