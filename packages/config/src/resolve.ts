@@ -62,9 +62,10 @@ let shippedDirCache: string | undefined;
 
 /**
  * The directory holding solo-ts's shipped configs (the one with `_base_/`). Looked up in order:
- * `$SOLO_TS_CONFIGS`; an installed `@solo-ts/configs` package (its `configs/` folder or its root);
- * a `configs/` folder bundled next to this package (`<package>/configs`); the solo-ts repository that
- * contains this package (source checkout, workspaces); the solo-ts repository above the current directory.
+ * `$SOLO_TS_CONFIGS`; an installed `@solo-ts/configs` package (its `configs/` folder or its root); the solo-ts
+ * repository that contains this package (source checkout, workspaces); the `configs/` folder a published
+ * `@solo-ts/config` carries (`<package>/configs`, copied in by `prepack`); the solo-ts repository above the
+ * current directory.
  */
 export function shippedConfigsDir(): string | undefined {
   const env = process.env.SOLO_TS_CONFIGS;
@@ -73,11 +74,11 @@ export function shippedConfigsDir(): string | undefined {
   const candidates: string[] = [];
   const pkgDir = findPackageDir(SHIPPED_CONFIGS_PACKAGE, [here, process.cwd()]);
   if (pkgDir) candidates.push(path.join(pkgDir, 'configs'), pkgDir);
-  // packages/config/{src,dist}/ -> packages/config/configs (bundled copy, if a release adds one)
+  // a source checkout: the repository that contains this package
+  for (const d of ancestors(here)) if (isSoloRepoRoot(d)) candidates.push(path.join(d, 'configs'));
+  // a published package: packages/config/{src,dist}/ -> <package>/configs (copied in by `prepack`)
   candidates.push(path.resolve(here, '..', 'configs'));
-  for (const d of [...ancestors(here), ...ancestors(process.cwd())]) {
-    if (isSoloRepoRoot(d)) candidates.push(path.join(d, 'configs'));
-  }
+  for (const d of ancestors(process.cwd())) if (isSoloRepoRoot(d)) candidates.push(path.join(d, 'configs'));
   for (const c of candidates) {
     if (isDir(path.join(c, '_base_'))) {
       shippedDirCache = c;
