@@ -35,6 +35,8 @@ describe('prefix maps', () => {
     const out = applyPrefixMap(new Map([['backbone.conv1.weight', 1], ['neck.fpn.0', 2], ['head.x', 3]]), map);
     expect([...out.keys()]).toEqual(['body.conv1.weight', 'fpn.0', 'head.x']);
     expect(() => parsePrefixMap(['nope'])).toThrowError(/bad prefix map 'nope'/);
+    const all = applyPrefixMap(new Map([['conv1.weight', 1], ['layer1.0.bn1.bias', 2]]), parsePrefixMap(['=backbone.']));
+    expect([...all.keys()]).toEqual(['backbone.conv1.weight', 'backbone.layer1.0.bn1.bias']);
     expect(() => applyPrefixMap(new Map([['a.x', 1], ['b.x', 2]]), [['a.', ''], ['b.', '']])).toThrowError(/share the name 'x'/);
   });
 });

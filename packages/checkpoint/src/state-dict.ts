@@ -84,11 +84,11 @@ export function extractStateDict(obj: unknown, options: ExtractOptions = {}): Ex
 /** One rename rule: a key starting with `from` gets `to` instead of that prefix. */
 export type PrefixMap = Array<[from: string, to: string]>;
 
-/** Parses `old=new` strings (CLI `--prefix-map`); `old=` removes the prefix. */
+/** Parses `old=new` strings (CLI `--prefix-map`); `old=` removes the prefix, `=new` prefixes every key. */
 export function parsePrefixMap(specs: string[]): PrefixMap {
   return specs.map((s) => {
     const i = s.indexOf('=');
-    if (i <= 0) throw new CheckpointError(`bad prefix map '${s}'`, { expected: 'old=new, e.g. backbone.=backbone.body. (new may be empty)' });
+    if (i < 0) throw new CheckpointError(`bad prefix map '${s}'`, { expected: 'old=new, e.g. backbone.=backbone.body. (either side may be empty)' });
     return [s.slice(0, i), s.slice(i + 1)];
   });
 }
