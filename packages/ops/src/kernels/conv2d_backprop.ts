@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Conv2D input and filter gradients built from the backend's forward `Conv2D` kernel.
+ *
+ * Kernels `Conv2DBackpropInput` and `Conv2DBackpropFilter` (NHWC, filter HWIO), for backends whose forward
+ * convolution is fast (XNNPACK in `wasm`) but whose backward kernels are missing or slow:
+ *
+ * - input gradient: `dx = conv(zeroInsert(dy, stride), flip(W)ᵀ, stride 1, dilation d)` with the padding/cropping
+ *   that makes the output exactly `inputShape` (handles strides, dilations, explicit/same/valid padding and sizes
+ *   where `H + pads - effectiveK` is not divisible by the stride);
+ * - filter gradient: batch and channel axes swapped, `dW[a,b,ci,co] = conv(xᵀ [Cin,H,W,N], dyᵀ [Ho,Wo,N,Cout])` with
+ *   stride = the forward dilation and dilation = the forward stride; 1x1 stride-1 unpadded convs use one matmul.
+ *
+ * Attributes follow tfjs (`strides`, `pad`, `dimRoundingMode`, `inputShape` / `filterShape`); a `dilations`
+ * attribute is honoured when present (tfjs's own Conv2D gradient only supports dilation 1).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { type BackendLike, type ExplicitPad, KernelScope, pair } from './kernel_utils.js';
+
+function assertNHWC(attrs: tf.NamedAttrMap, kernel: string): void {
+  const df = attrs['dataFormat'];
+  if (df !== undefined && df !== 'NHWC' && df !== 'channelsLast') {
+    throw new Error(`solo-ts ${kernel}: only dataFormat NHWC is supported, got ${String(df)}`);
+  }
+}
+
+type Pad = 'valid' | 'same' | number | ExplicitPad;
+
+/** Input gradient of an NHWC conv, computed with the backend's forward `Conv2D`. */
+export function conv2dBackpropInputViaConv(
+  s: KernelScope,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  inputShape: [number, number, number, number],
+  strides: [number, number],
+  dilations: [number, number],
+  pad: Pad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.TensorInfo {
+  const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
+  const [n, h, w] = inputShape;
+  const [sh, sw] = strides;
+  const [dh, dw] = dilations;
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape, [kh, kw, cin, cout], strides, dilations, pad, dimRoundingMode);
+  const [, ho, wo] = dy.shape;
+  if (info.outHeight !== ho || info.outWidth !== wo) {
+    throw new Error(`Conv2DBackpropInput: dy shape [${dy.shape}] does not match the forward output ` +
+      `[${n},${info.outHeight},${info.outWidth},${cout}] of input [${inputShape}]`);
+  }
+  // Zero-insert dy along H and W: [N,Ho,Wo,C] -> [N,Ho*sh,Wo*sw,C] (each row followed by sh-1 zero rows).
+  let z = dy;
+  if (sh > 1 || sw > 1) {
+    z = s.reshape(z, [n, ho, 1, wo, 1, cout]);
+    z = s.pad(z, [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+    z = s.reshape(z, [n, ho * sh, wo * sw, cout]);
+  }
+  const lh = ho * sh;
+  const lw = wo * sw;
+  // dx[p] = sum_a z[p + pt - (kh-1-a')*dh ...]: a stride-1 conv over z padded by these amounts (negative = crop).
+  const top = (kh - 1) * dh - info.padInfo.top;
+  const bottom = h - lh + info.padInfo.top;
+  const left = (kw - 1) * dw - info.padInfo.left;
+  const right = w - lw + info.padInfo.left;
+  const cropT = Math.max(0, -top);
+  const cropB = Math.max(0, -bottom);
+  const cropL = Math.max(0, -left);
+  const cropR = Math.max(0, -right);
+  if (cropT + cropB > 0 || cropL + cropR > 0) {
+    z = s.slice(z, [0, cropT, cropL, 0], [n, lh - cropT - cropB, lw - cropL - cropR, cout]);
+  }
+  // Flipped filter with in/out swapped: [kh,kw,cout,cin].
+  const flipped = s.run('Reverse', { x: filter }, { dims: [0, 1] });
+  const wT = s.transpose(flipped, [0, 1, 3, 2]);
+  const explicit: ExplicitPad = [[0, 0], [Math.max(0, top), Math.max(0, bottom)],
+    [Math.max(0, left), Math.max(0, right)], [0, 0]];
+  return s.run('Conv2D', { x: z, filter: wT }, {
+    strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: [dh, dw],
+  } as unknown as tf.NamedAttrMap);
+}
+
+/** Filter gradient of an NHWC conv, computed with the backend's forward `Conv2D` (or `BatchMatMul` for 1x1). */
+export function conv2dBackpropFilterViaConv(
+  s: KernelScope,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  filterShape: [number, number, number, number],
+  strides: [number, number],
+  dilations: [number, number],
+  pad: Pad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.TensorInfo {
+  const [kh, kw, cin, cout] = filterShape;
+  const [n, h, w] = x.shape as [number, number, number, number];
+  const [sh, sw] = strides;
+  const [dh, dw] = dilations;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filterShape, strides, dilations, pad, dimRoundingMode);
+  const [, ho, wo] = dy.shape;
+  if (info.outHeight !== ho || info.outWidth !== wo) {
+    throw new Error(`Conv2DBackpropFilter: dy shape [${dy.shape}] does not match the forward output ` +
+      `[${n},${info.outHeight},${info.outWidth},${cout}] of input [${x.shape}]`);
+  }
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  if (kh === 1 && kw === 1 && pt === 0 && pl === 0 && sh === 1 && sw === 1 && ho === h && wo === w) {
+    // dW = xᵀ·dy over all N*H*W positions.
+    const x2 = s.reshape(x, [1, n * h * w, cin]);
+    const dy2 = s.reshape(dy, [1, n * h * w, cout]);
+    const m = s.run('BatchMatMul', { a: x2, b: dy2 }, { transposeA: true, transposeB: false });
+    return s.reshape(m, [1, 1, cin, cout]);
+  }
+  // Rows of x that the forward conv reads: [a*dh + i*sh - pt] for a < kh, i < Ho. Pad/crop x to exactly that extent.
+  const needH = (kh - 1) * dh + (ho - 1) * sh + 1; // extent in padded coordinates
+  const needW = (kw - 1) * dw + (wo - 1) * sw + 1;
+  const bottom = needH - pt - h; // > 0: pad, < 0: crop
+  const right = needW - pl - w;
+  let xs = x;
+  if (bottom < 0 || right < 0) {
+    xs = s.slice(xs, [0, 0, 0, 0], [n, h + Math.min(0, bottom), w + Math.min(0, right), cin]);
+  }
+  const xT = s.transpose(xs, [3, 1, 2, 0]); // [Cin, H, W, N]: channels become the batch
+  const dyT = s.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, Cout]: dy becomes the filter
+  const explicit: ExplicitPad = [[0, 0], [pt, Math.max(0, bottom)], [pl, Math.max(0, right)], [0, 0]];
+  const g = s.run('Conv2D', { x: xT, filter: dyT }, {
+    strides: [dh, dw], pad: explicit, dataFormat: 'NHWC', dilations: [sh, sw],
+  } as unknown as tf.NamedAttrMap); // [Cin, kh, kw, Cout]
+  if (g.shape[1] !== kh || g.shape[2] !== kw) {
+    throw new Error(`Conv2DBackpropFilter: internal shape error, got [${g.shape}] for kernel ${kh}x${kw}`);
+  }
+  return s.transpose(g, [1, 2, 0, 3]);
+}
+
+/** `Conv2DBackpropInput` kernel config for `backendName`. */
+export function conv2dBackpropInputConfig(backendName: string): tf.KernelConfig {
+  return {
+    kernelName: 'Conv2DBackpropInput',
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs = {} }) => {
+      assertNHWC(attrs, 'Conv2DBackpropInput');
+      const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+      return KernelScope.use(backendName, backend as BackendLike, (s) =>
+        conv2dBackpropInputViaConv(s, dy, filter,
+          attrs['inputShape'] as [number, number, number, number],
+          pair(attrs['strides'], 1), pair(attrs['dilations'], 1), attrs['pad'] as Pad,
+          attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined));
+    },
+  };
+}
+
+/** `Conv2DBackpropFilter` kernel config for `backendName`. */
+export function conv2dBackpropFilterConfig(backendName: string): tf.KernelConfig {
+  return {
+    kernelName: 'Conv2DBackpropFilter',
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs = {} }) => {
+      assertNHWC(attrs, 'Conv2DBackpropFilter');
+      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      return KernelScope.use(backendName, backend as BackendLike, (s) =>
+        conv2dBackpropFilterViaConv(s, x, dy,
+          attrs['filterShape'] as [number, number, number, number],
+          pair(attrs['strides'], 1), pair(attrs['dilations'], 1), attrs['pad'] as Pad,
+          attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined));
+    },
+  };
+}

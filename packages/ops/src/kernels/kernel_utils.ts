@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Helpers for writing tfjs kernels out of other kernels of the same backend.
+ *
+ * A kernel function receives `TensorInfo`s (no engine tensors) and must return `TensorInfo`s. The helpers call
+ * other registered kernels of the same backend directly (`getKernel(name, backendName).kernelFunc`), track the
+ * intermediates and dispose them through `backend.disposeData`. Only `@tensorflow/tfjs-core` is used, so these
+ * work for any backend whose kernels are registered (the backend package itself is never imported here).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The part of a tfjs `KernelBackend` the kernels here use. */
+export interface BackendLike {
+  readSync(dataId: object): tf.backend_util.BackendValues;
+  write(values: tf.backend_util.BackendValues | null, shape: number[], dtype: tf.DataType): object;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+/** Explicit NHWC padding in tfjs's format. */
+export type ExplicitPad = [[number, number], [number, number], [number, number], [number, number]];
+
+/** Runs kernels of one backend and disposes the intermediates it created. */
+export class KernelScope {
+  private readonly owned: tf.TensorInfo[] = [];
+
+  constructor(
+    /** Backend name the kernels are looked up for (e.g. `wasm`). */
+    readonly backendName: string,
+    /** The backend instance passed to the calling kernel. */
+    readonly backend: BackendLike,
+  ) {}
+
+  /** Runs `kernelName` with the given inputs and attributes; the result is disposed by `dispose()` unless kept. */
+  run(kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap = {}): tf.TensorInfo {
+    const config = tf.getKernel(kernelName, this.backendName);
+    if (config === undefined) {
+      throw new Error(`solo-ts kernels: kernel '${kernelName}' is not registered for backend '${this.backendName}'`);
+    }
+    const out = config.kernelFunc({ inputs, backend: this.backend, attrs });
+    if (Array.isArray(out)) {
+      throw new Error(`solo-ts kernels: kernel '${kernelName}' returned several outputs, expected one`);
+    }
+    this.owned.push(out);
+    return out;
+  }
+
+  reshape(x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+    if (arraysEqual(x.shape, shape)) return x;
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  transpose(x: tf.TensorInfo, perm: number[]): tf.TensorInfo {
+    if (perm.every((p, i) => p === i)) return x;
+    return this.run('Transpose', { x }, { perm });
+  }
+
+  /** Zero padding; `paddings` entries may not be negative. */
+  pad(x: tf.TensorInfo, paddings: Array<[number, number]>): tf.TensorInfo {
+    if (paddings.every(([a, b]) => a === 0 && b === 0)) return x;
+    return this.run('PadV2', { x }, { paddings, constantValue: 0 });
+  }
+
+  slice(x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+    if (begin.every((b) => b === 0) && arraysEqual(size, x.shape)) return x;
+    return this.run('Slice', { x }, { begin, size });
+  }
+
+  /** Writes a new tensor with the given values (owned by the scope). */
+  write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): tf.TensorInfo {
+    const info = { dataId: this.backend.write(values, shape, dtype), shape, dtype };
+    this.owned.push(info);
+    return info;
+  }
+
+  /** Disposes every intermediate except `keep` (the kernel's result). */
+  dispose(keep?: tf.TensorInfo): void {
+    for (const info of this.owned) {
+      if (info !== keep) this.backend.disposeData(info.dataId);
+    }
+    this.owned.length = 0;
+  }
+
+  /** Runs `body` and disposes the intermediates, keeping only the returned tensor. */
+  static use(backendName: string, backend: BackendLike, body: (s: KernelScope) => tf.TensorInfo): tf.TensorInfo {
+    const scope = new KernelScope(backendName, backend);
+    let result: tf.TensorInfo | undefined;
+    try {
+      result = body(scope);
+      if (!scope.owned.includes(result)) {
+        // The body returned one of its inputs unchanged: return a new reference to the same data.
+        result = scope.run('Identity', { x: result });
+      }
+      return result;
+    } finally {
+      scope.dispose(result);
+    }
+  }
+}
+
+export function arraysEqual(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** Normalises a number-or-pair attribute (strides, dilations) to a pair. */
+export function pair(v: tf.Attribute | undefined, fallback: number): [number, number] {
+  if (v === undefined || v === null) return [fallback, fallback];
+  if (typeof v === 'number') return [v, v];
+  const a = v as number[];
+  return [a[0], a.length > 1 ? a[1] : a[0]];
+}
