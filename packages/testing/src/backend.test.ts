@@ -18,3 +18,21 @@ describe('setupTestBackend', () => {
     expect(Array.from(y.dataSync())).toEqual([4, 6]);
   });
 });
+
+describe('setupTestBackend kernels', () => {
+  it('installs the wasm training kernels (conv filter gradient works on wasm)', async () => {
+    await setupTestBackend('wasm');
+    const before = tf.memory().numTensors;
+    const x = tf.ones([1, 4, 4, 2]);
+    const w0 = tf.ones([3, 3, 2, 1]);
+    const dw = tf.grad((w: tf.Tensor) => tf.sum(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid')))(w0);
+    // Each tap sees 2x2 output positions of an all-ones input.
+    expect(Array.from(dw.dataSync())).toEqual(new Array(18).fill(4));
+    tf.dispose([x, w0, dw]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects unknown names', async () => {
+    await expect(setupTestBackend('gpu' as 'cpu')).rejects.toThrow(/unknown backend/);
+  });
+});

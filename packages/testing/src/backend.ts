@@ -3,12 +3,13 @@
  * Test backend setup.
  *
  * `setupTestBackend('cpu' | 'wasm')` imports `@tensorflow/tfjs` (which registers every gradient), selects the
- * backend and waits until it is ready. For `wasm` it also registers solo-ts's WebAssembly training kernels
- * (`registerWasmTrainingKernels` from `@solo-ts/ops`: conv weight/input gradients, segment sums, resize and pool
- * gradients) so gradients that the stock wasm backend lacks work in tests. Idempotent; cheap to call in every
- * `beforeAll`.
+ * backend and waits until it is ready. It installs solo-ts's kernels from `@solo-ts/ops`: for `wasm` the training
+ * kernels (`registerWasmTrainingKernels`: conv/depthwise weight and input gradients via the fast forward conv,
+ * `UnsortedSegmentSum`, resize gradients), for `cpu` the `halfPixelCenters`-correct resize gradients. Idempotent;
+ * cheap to call in every `beforeAll`. Single-threaded wasm (tests run in parallel processes).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerResizeGradKernels, registerWasmTrainingKernels } from '@solo-ts/ops';
 
 /** Backends available to tests. `cpu` is the reference; `wasm` is the fast one used for training in Node. */
 export type TestBackendName = 'cpu' | 'wasm';
@@ -16,16 +17,19 @@ export type TestBackendName = 'cpu' | 'wasm';
 let gradientsLoaded: Promise<unknown> | undefined;
 let wasmLoaded: Promise<unknown> | undefined;
 
-/** Select `name` as the tfjs backend for the current test file (with gradients registered). */
+/** Select `name` as the tfjs backend for the current test file (with gradients and solo-ts kernels registered). */
 export async function setupTestBackend(name: TestBackendName = 'cpu'): Promise<void> {
+  if (name !== 'cpu' && name !== 'wasm') {
+    throw new Error(`setupTestBackend: unknown backend '${String(name)}' (expected 'cpu' or 'wasm')`);
+  }
   gradientsLoaded ??= import('@tensorflow/tfjs');
   await gradientsLoaded;
   if (name === 'wasm') {
     wasmLoaded ??= import('@tensorflow/tfjs-backend-wasm');
     await wasmLoaded;
-    const ops: Record<string, unknown> = await import('@solo-ts/ops');
-    const register = ops['registerWasmTrainingKernels'];
-    if (typeof register === 'function') (register as () => void)();
+    registerWasmTrainingKernels();
+  } else {
+    registerResizeGradKernels('cpu');
   }
   if (tf.getBackend() !== name) {
     const ok = await tf.setBackend(name);
