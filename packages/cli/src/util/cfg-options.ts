@@ -10,7 +10,7 @@ import { loadConfig, parseCfgOptions as parseOptions, type CfgOption, type Confi
 export function cfgOptionsOption(): Option {
   return new Option(
     '--cfg-options <key=value...>',
-    'override config keys, e.g. model.test_cfg.score_thr=0.3 test_dataloader.dataset.pipeline.1.scale=[208,124] (values are YAML)',
+    'override config keys (values are YAML; put this after the config path), e.g. model.test_cfg.score_thr=0.3 test_dataloader.dataset.pipeline.1.scale=[208,124]',
   );
 }
 
