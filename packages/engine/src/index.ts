@@ -8,3 +8,4 @@ export * from './runner/format.js';
 export * from './runner/train-step.js';
 export * from './runner/checkpointing.js';
 export * from './runner/runner.js';
+export * from './logging/plot.js';
