@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupTestBackend } from '@solo-ts/testing';
 import { DiceLoss, FocalLoss } from '@solo-ts/losses';
+import { matrixNms } from '@solo-ts/postprocess';
 import { npyFloat32, npyInt32, npyUint8, parityPath, readParity } from '../helpers/npy.js';
 
 /** max over i of |a - b| / (|b| + atol/rtol); passes when every element is within rtol·|b| + atol. */
@@ -81,4 +82,46 @@ describe('loss goldens (ops/dice_*, ops/focal)', () => {
     tf.dispose([pred, lab, none, mean, avgT, avg, avgN, g]);
     expect(tf.memory().numTensors).toBe(before);
   });
+});
+
+describe('Matrix NMS goldens (ops/matrix_nms/case0..5)', () => {
+  beforeAll(async () => {
+    await setupTestBackend('cpu');
+  });
+
+  for (let c = 0; c < 6; c++) {
+    it(`case${c}: keep_inds and labels exact, scores within 1e-6`, async () => {
+      const dir = `ops/matrix_nms/case${c}`;
+      const p = json(`${dir}/params.json`) as { kernel: 'gaussian' | 'linear'; sigma: number; filter_thr: number; nms_pre: number; max_num: number; mask_area_passed: boolean };
+      const m = readParity(dir, 'masks.npy');
+      const [n, h, w] = m.shape;
+      const labels = npyInt32(readParity(dir, 'labels.npy'));
+      const scores = npyFloat32(readParity(dir, 'scores.npy'));
+      const area = npyFloat32(readParity(dir, 'mask_area.npy'));
+      const opts = { kernel: p.kernel, sigma: p.sigma, filterThr: p.filter_thr, nmsPre: p.nms_pre, maxNum: p.max_num, maskArea: p.mask_area_passed ? area : undefined };
+      const expKeep = Array.from(npyInt32(readParity(dir, 'out_keep_inds.npy')));
+      const expLabels = Array.from(npyInt32(readParity(dir, 'out_labels.npy')));
+      const expScores = npyFloat32(readParity(dir, 'out_scores.npy'));
+      const outMasks = readParity(dir, 'out_masks.npy');
+      // BitmapMasks input
+      const r = await matrixNms({ count: n, height: h, width: w, data: npyUint8(m) }, labels, scores, opts);
+      expect(Array.from(r.keepInds)).toEqual(expKeep);
+      expect(Array.from(r.labels)).toEqual(expLabels);
+      expectClose(r.scores, expScores, 0, 1e-6, `case${c} scores`);
+      // out_masks are the input masks at keep_inds
+      const hw = h * w;
+      const md = npyUint8(m);
+      const od = npyUint8(outMasks);
+      expect(outMasks.shape[0]).toBe(expKeep.length);
+      expKeep.forEach((k, r2) => expect(Array.from(od.subarray(r2 * hw, (r2 + 1) * hw))).toEqual(Array.from(md.subarray(k * hw, (k + 1) * hw))));
+      // tensor input gives the same result
+      const before = tf.memory().numTensors;
+      const t = tf.tensor3d(md, [n, h, w], 'int32');
+      const rt = await matrixNms(t, labels, scores, opts);
+      t.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(Array.from(rt.keepInds)).toEqual(expKeep);
+      expect(Array.from(rt.scores)).toEqual(Array.from(r.scores));
+    });
+  }
 });

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Binary masks packed 32 pixels per word, row by row, with each mask's bounding box in rows and words, so that
+ * pairwise intersections (Matrix NMS) cost O(overlap of the two boxes) popcounts instead of an n × HW float
+ * matrix product.
+ */
+import { ShapeError } from '@solo-ts/core';
+
+export interface PackedMasks {
+  count: number;
+  height: number;
+  width: number;
+  /** words per row = ceil(width / 32) */
+  wordsPerRow: number;
+  /** count × height × wordsPerRow words; bit (x & 31) of word (x >> 5) is pixel x */
+  bits: Uint32Array;
+  /** pixel count of every mask */
+  areas: Float64Array;
+  /** first / last+1 row and word holding a set bit (0, 0 for an empty mask) */
+  rowStart: Int32Array;
+  rowEnd: Int32Array;
+  wordStart: Int32Array;
+  wordEnd: Int32Array;
+}
+
+/**
+ * Pack `count` masks of (height, width) from a byte array (non-zero = set), mask i at `data[(i*h + y)*w + x]`.
+ * `select` packs only those masks (in that order).
+ */
+export function packMasks(data: ArrayLike<number>, count: number, height: number, width: number, select?: ArrayLike<number>): PackedMasks {
+  if (data.length < count * height * width) {
+    throw new ShapeError(`packMasks: ${data.length} values for ${count} masks of ${height}×${width}`);
+  }
+  const n = select ? select.length : count;
+  const wpr = Math.ceil(width / 32);
+  const bits = new Uint32Array(n * height * wpr);
+  const areas = new Float64Array(n);
+  const rowStart = new Int32Array(n);
+  const rowEnd = new Int32Array(n);
+  const wordStart = new Int32Array(n);
+  const wordEnd = new Int32Array(n);
+  const hw = height * width;
+  for (let k = 0; k < n; k++) {
+    const src = select ? select[k] : k;
+    if (src < 0 || src >= count) throw new ShapeError(`packMasks: mask index ${src} out of range [0, ${count})`);
+    const off = src * hw;
+    const dst = k * height * wpr;
+    let area = 0;
+    let r0 = height;
+    let r1 = 0;
+    let w0 = wpr;
+    let w1 = 0;
+    for (let y = 0; y < height; y++) {
+      const row = off + y * width;
+      const drow = dst + y * wpr;
+      let rowAny = false;
+      for (let wi = 0; wi < wpr; wi++) {
+        const x0 = wi * 32;
+        const x1 = Math.min(width, x0 + 32);
+        let word = 0;
+        for (let x = x0; x < x1; x++) if (data[row + x]) word |= 1 << (x - x0);
+        if (word !== 0) {
+          bits[drow + wi] = word;
+          area += popcount(word);
+          rowAny = true;
+          if (wi < w0) w0 = wi;
+          if (wi + 1 > w1) w1 = wi + 1;
+        }
+      }
+      if (rowAny) {
+        if (y < r0) r0 = y;
+        r1 = y + 1;
+      }
+    }
+    areas[k] = area;
+    if (area === 0) {
+      r0 = 0;
+      r1 = 0;
+      w0 = 0;
+      w1 = 0;
+    }
+    rowStart[k] = r0;
+    rowEnd[k] = r1;
+    wordStart[k] = w0;
+    wordEnd[k] = w1;
+  }
+  return { count: n, height, width, wordsPerRow: wpr, bits, areas, rowStart, rowEnd, wordStart, wordEnd };
+}
+
+/** Number of set bits of a 32-bit word. */
+export function popcount(v: number): number {
+  v = v - ((v >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+/** Number of pixels set in both masks i and j. */
+export function intersection(p: PackedMasks, i: number, j: number): number {
+  const r0 = Math.max(p.rowStart[i], p.rowStart[j]);
+  const r1 = Math.min(p.rowEnd[i], p.rowEnd[j]);
+  const w0 = Math.max(p.wordStart[i], p.wordStart[j]);
+  const w1 = Math.min(p.wordEnd[i], p.wordEnd[j]);
+  if (r0 >= r1 || w0 >= w1) return 0;
+  const { bits, wordsPerRow: wpr, height } = p;
+  const bi = i * height * wpr;
+  const bj = j * height * wpr;
+  let s = 0;
+  for (let y = r0; y < r1; y++) {
+    const oi = bi + y * wpr;
+    const oj = bj + y * wpr;
+    for (let w = w0; w < w1; w++) {
+      let v = bits[oi + w] & bits[oj + w];
+      if (v !== 0) {
+        v = v - ((v >>> 1) & 0x55555555);
+        v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+        s += Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+      }
+    }
+  }
+  return s;
+}
