@@ -5,11 +5,12 @@
  * `setupTestBackend('cpu' | 'wasm')` imports `@tensorflow/tfjs` (which registers every gradient), selects the
  * backend and waits until it is ready. It installs solo-ts's kernels from `@solo-ts/ops`: for `wasm` the training
  * kernels (`registerWasmTrainingKernels`: conv/depthwise weight and input gradients via the fast forward conv,
- * `UnsortedSegmentSum`, resize gradients), for `cpu` the `halfPixelCenters`-correct resize gradients. Idempotent;
+ * `UnsortedSegmentSum`, resize gradients), for `cpu` the `halfPixelCenters`-correct resize gradients, and for both
+ * zero gradients for comparison/logical ops (`registerZeroGradients`). Idempotent;
  * cheap to call in every `beforeAll`. Single-threaded wasm (tests run in parallel processes).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { registerResizeGradKernels, registerWasmTrainingKernels } from '@solo-ts/ops';
+import { registerResizeGradKernels, registerWasmTrainingKernels, registerZeroGradients } from '@solo-ts/ops';
 
 /** Backends available to tests. `cpu` is the reference; `wasm` is the fast one used for training in Node. */
 export type TestBackendName = 'cpu' | 'wasm';
@@ -24,6 +25,7 @@ export async function setupTestBackend(name: TestBackendName = 'cpu'): Promise<v
   }
   gradientsLoaded ??= import('@tensorflow/tfjs');
   await gradientsLoaded;
+  registerZeroGradients();
   if (name === 'wasm') {
     wasmLoaded ??= import('@tensorflow/tfjs-backend-wasm');
     await wasmLoaded;

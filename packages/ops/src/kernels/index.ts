@@ -3,3 +3,4 @@ export { registerResizeGradKernels, registerWasmTrainingKernels, WASM_TRAINING_K
 export { conv2dBackpropFilterViaConv, conv2dBackpropInputViaConv } from './conv2d_backprop.js';
 export { depthwiseBackpropFilterViaSlices, depthwiseBackpropInputViaConv } from './depthwise_backprop.js';
 export { KernelScope, type BackendLike } from './kernel_utils.js';
+export { registerZeroGradients, ZERO_GRADIENT_KERNELS } from './gradients.js';

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Validates solo-ts's wasm training kernels against the `cpu` backend's reference kernels.
 import * as tf from '@tensorflow/tfjs-core';
+// The union package registers the gradients (tfjs-core alone has none); test-only import.
+import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -135,5 +137,110 @@ describe('wasm training kernels', () => {
       expectClose(dx, refDx);
       expectClose(dw, refDw);
     });
+  }
+
+  const dwCases: Array<{ n: number; h: number; w: number; c: number; m: number; k: number; s: number; d: number; pad: Pad }> = [
+    { n: 1, h: 9, w: 8, c: 3, m: 1, k: 3, s: 1, d: 1, pad: 'same' },
+    { n: 2, h: 11, w: 10, c: 4, m: 2, k: 3, s: 2, d: 1, pad: 'same' },
+    { n: 1, h: 12, w: 13, c: 2, m: 3, k: 5, s: 2, d: 1, pad: 'valid' },
+    { n: 2, h: 13, w: 12, c: 3, m: 1, k: 3, s: 1, d: 2, pad: 2 },
+    { n: 1, h: 10, w: 9, c: 2, m: 2, k: 3, s: 2, d: 1, pad: [[0, 0], [0, 2], [1, 0], [0, 0]] },
+    { n: 1, h: 8, w: 8, c: 5, m: 1, k: 1, s: 1, d: 1, pad: 'valid' },
+  ];
+  for (const c of dwCases) {
+    it(`DepthwiseConv2dNativeBackpropInput/Filter match cpu: ${JSON.stringify(c)}`, async () => {
+      const xs = [c.n, c.h, c.w, c.c];
+      const ws = [c.k, c.k, c.c, c.m];
+      const info = tf.backend_util.computeConv2DInfo(xs as [number, number, number, number], ws as [number, number, number, number], c.s, c.d, c.pad, undefined, true);
+      const ys = info.outShape;
+      const x = rand(xs, 4);
+      const w = rand(ws, 5);
+      const dy = rand(ys, 6);
+      const attrs = { strides: [c.s, c.s], dilations: [c.d, c.d], pad: c.pad, dimRoundingMode: undefined } as unknown as tf.NamedAttrMap;
+      const t4 = (v: Float32Array, sh: number[]) => tf.tensor4d(v, sh as [number, number, number, number]);
+      // Reference: cpu kernels (which ignore dilations) with the zero-inserted filter and dilation 1.
+      const dil = dilateFilter(w, ws, c.d, c.d);
+      const refAttrs = { ...attrs, dilations: [1, 1] };
+      const refDx = await onBackend('cpu', () => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: t4(dy, ys), filter: t4(dil.values, dil.shape) }, { ...refAttrs, inputShape: xs }) as tf.Tensor);
+      const refDwD = await onBackend('cpu', () => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: t4(x, xs), dy: t4(dy, ys) }, { ...refAttrs, filterShape: dil.shape }) as tf.Tensor);
+      const refDw = { shape: ws, values: undilateFilterGrad(refDwD.values, dil.shape, c.k, c.k, c.d, c.d) };
+      const dx = await onBackend('wasm', () => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: t4(dy, ys), filter: t4(w, ws) }, { ...attrs, inputShape: xs }) as tf.Tensor);
+      const dw = await onBackend('wasm', () => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: t4(x, xs), dy: t4(dy, ys) }, { ...attrs, filterShape: ws }) as tf.Tensor);
+      expectClose(dx, refDx);
+      expectClose(dw, refDw);
+    });
+  }
+
+  it('UnsortedSegmentSum matches cpu (float32 and int32, out-of-range ids dropped, empty segments zero)', async () => {
+    const x = rand([7, 3, 2], 7);
+    const ids = [2, 0, 2, 4, -1, 0, 9];
+    for (const dtype of ['float32', 'int32'] as const) {
+      const mk = () => tf.engine().runKernel('UnsortedSegmentSum',
+        { x: dtype === 'int32' ? tf.tensor3d(Array.from(x, (v) => Math.round(v * 10)), [7, 3, 2], 'int32') : tf.tensor3d(x, [7, 3, 2]), segmentIds: tf.tensor1d(ids, 'int32') },
+        { numSegments: 6 }) as tf.Tensor;
+      const got = await onBackend('wasm', mk);
+      // Independent expectation: explicit loop.
+      const exp = new Float32Array(6 * 6);
+      ids.forEach((id, i) => {
+        if (id < 0 || id >= 6) return;
+        for (let j = 0; j < 6; j++) exp[id * 6 + j] += dtype === 'int32' ? Math.round(x[i * 6 + j] * 10) : x[i * 6 + j];
+      });
+      expectClose(got, { shape: [6, 3, 2], values: exp });
+    }
+    // And against the cpu kernel for in-range ids.
+    const ok = [1, 0, 1, 3, 3, 0, 2];
+    const mk2 = () => tf.engine().runKernel('UnsortedSegmentSum', { x: tf.tensor3d(x, [7, 3, 2]), segmentIds: tf.tensor1d(ok, 'int32') }, { numSegments: 5 }) as tf.Tensor;
+    expectClose(await onBackend('wasm', mk2), await onBackend('cpu', mk2));
+  });
+
+  it('gather gradient works on wasm and matches cpu', async () => {
+    const x = rand([6, 4], 8);
+    const f = () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d([0, 5, 0, 2], 'int32'), 0), tf.tensor2d(rand([4, 4], 9), [4, 4]))))(tf.tensor2d(x, [6, 4]));
+    expectClose(await onBackend('wasm', f), await onBackend('cpu', f));
+  });
+
+  /** Independent reference: the transpose of the forward resize, built column by column from one-hot inputs. */
+  async function resizeGradReference(kind: 'bilinear' | 'nearest', inShape: number[], size: [number, number], align: boolean, half: boolean, dy: Float32Array): Promise<Float32Array> {
+    await tf.setBackend('cpu');
+    const n = inShape.reduce((a, b) => a * b, 1);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const oneHot = new Float32Array(n);
+      oneHot[i] = 1;
+      const y = tf.tidy(() => {
+        const t = tf.tensor4d(oneHot, inShape as [number, number, number, number]);
+        return kind === 'bilinear' ? tf.image.resizeBilinear(t, size, align, half) : tf.image.resizeNearestNeighbor(t, size, align, half);
+      });
+      const yv = y.dataSync();
+      y.dispose();
+      let acc = 0;
+      for (let j = 0; j < yv.length; j++) acc += yv[j] * dy[j];
+      out[i] = acc;
+    }
+    return out;
+  }
+
+  const resizeCases: Array<{ inShape: number[]; size: [number, number]; align: boolean; half: boolean }> = [
+    { inShape: [1, 4, 5, 2], size: [8, 10], align: false, half: true },
+    { inShape: [2, 5, 3, 1], size: [7, 8], align: false, half: true },
+    { inShape: [1, 6, 7, 2], size: [3, 4], align: false, half: true },
+    { inShape: [1, 4, 5, 1], size: [9, 6], align: true, half: false },
+    { inShape: [1, 4, 6, 2], size: [8, 13], align: false, half: false },
+  ];
+  for (const kind of ['bilinear', 'nearest'] as const) {
+    for (const c of resizeCases) {
+      if (kind === 'nearest' && c.align && c.half) continue;
+      it(`Resize${kind === 'bilinear' ? 'Bilinear' : 'NearestNeighbor'}Grad is the forward's transpose (wasm and cpu): ${JSON.stringify(c)}`, async () => {
+        const outShape = [c.inShape[0], c.size[0], c.size[1], c.inShape[3]];
+        const dy = rand(outShape, 10);
+        const ref = await resizeGradReference(kind, c.inShape, c.size, c.align, c.half, dy);
+        const f = () => tf.grad((t: tf.Tensor) => {
+          const r = kind === 'bilinear' ? tf.image.resizeBilinear(t as tf.Tensor4D, c.size, c.align, c.half) : tf.image.resizeNearestNeighbor(t as tf.Tensor4D, c.size, c.align, c.half);
+          return tf.sum(tf.mul(r, tf.tensor4d(dy, outShape as [number, number, number, number])));
+        })(tf.tensor4d(rand(c.inShape, 11), c.inShape as [number, number, number, number]));
+        expectClose(await onBackend('wasm', f), { shape: c.inShape, values: ref });
+        expectClose(await onBackend('cpu', f), { shape: c.inShape, values: ref });
+      });
+    }
   }
 });
