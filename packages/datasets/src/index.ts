@@ -41,3 +41,18 @@ export {
   type DefaultSamplerOptions,
   type AspectRatioBatchSamplerOptions,
 } from './loader/samplers.js';
+export { deriveSeed, sampleRng } from './loader/sample-rng.js';
+export {
+  DataLoader,
+  type DataBatch,
+  type DataLoaderOptions,
+  type LoaderState,
+  type LoaderStats,
+  type LoaderFailure,
+  type SampleRunner,
+} from './loader/data-loader.js';
+export { WorkerRunner, type WorkerRunnerOptions } from './loader/worker-pool.js';
+export { buildDataLoader, type DataLoaderCfg, type BuildDataLoaderOptions } from './loader/build.js';
+export { renderShapesImage, SHAPE_CATEGORIES, type ShapeName, type ShapeAnnotation, type RenderedImage, type RenderOptions } from './synthetic/render.js';
+export { makeShapesDataset, type MakeShapesOptions, type MakeShapesResult } from './synthetic/make-shapes.js';
+export { checkDataset, formatCheckReport, type CheckDatasetOptions, type CheckReport, type ClassSummary } from './validate/check-dataset.js';
