@@ -4,14 +4,19 @@
  * updates. Every scheduler gives a multiplicative factor of the base learning rate; the factors of all active
  * schedulers multiply, as mmengine's chained (`_get_value`) form does.
  *
- * - `LinearLR(start_factor, end_factor = 1, begin, end, by_epoch)`: factor goes linearly from start_factor at
- *   step `begin` to end_factor at step `end`, then stays at end_factor. Steps are iterations when by_epoch is
- *   false (the warm-up), epochs otherwise.
- * - `MultiStepLR(milestones, gamma, begin, end, by_epoch)`: factor = gamma ^ (number of milestones <= step).
- * - `ConstantLR(factor, begin, end)`, `StepLR(step_size, gamma)`, `CosineAnnealingLR(T_max, eta_min)` for
- *   completeness.
+ * A scheduler acts on steps `begin <= t < end` (iterations when `by_epoch` is false, epochs otherwise); `k = t -
+ * begin` is its local step. mmengine evaluates step t before iteration/epoch t runs (the scheduler is stepped
+ * once at construction and after every iteration/epoch), so iteration i trains with the value at step i.
+ * - `LinearLR(start_factor, end_factor = 1)`: factor = start + (end_factor - start) * min(k, T) / T with
+ *   T = end - begin - 1 (mmengine's `total_iters`: end_factor is reached at step end - 1).
+ * - `MultiStepLR(milestones, gamma)`: gamma ^ (number of milestones <= k).
+ * - `StepLR(step_size, gamma)`: gamma ^ floor(k / step_size).
+ * - `ConstantLR(factor)`: factor for k < end - begin - 1, then 1.
+ * - `CosineAnnealingLR(T_max, eta_min)`: eta_min + (base - eta_min)(1 + cos(pi k / T_max)) / 2 (as a factor).
  * Before `begin` a scheduler does not act (factor 1); at or after `end` it keeps its last value (mmengine stops
- * stepping it).
+ * stepping it). `convert_to_iter_based: true` turns an epoch-based scheduler into an iteration-based one with
+ * begin, end, milestones, step_size and T_max multiplied by the iterations per epoch, as mmengine does.
+ * Checked against torch.optim.lr_scheduler in schedulers.test.ts (`__fixtures__/make_schedulers.py`).
  */
 import { SoloError, type OptionSpecs } from '@solo-ts/core';
 
@@ -34,135 +39,152 @@ interface Span {
   begin: number;
   end: number;
   byEpoch: boolean;
+  /** epoch-based config evaluated per iteration (mmengine `convert_to_iter_based`) */
+  convert: boolean;
 }
 
-function step(pos: SchedulerPosition, s: Span): number {
-  return s.byEpoch ? pos.epoch : pos.iter;
+/** mmengine's INF (1e9): an open end. */
+const INF = 1e9;
+
+/** Multiplier of epoch quantities (1, or the iterations per epoch when converted to iteration-based). */
+function unit(pos: SchedulerPosition, s: Span): number {
+  return s.convert ? pos.itersPerEpoch : 1;
 }
 
-function checkSpan(type: string, o: { begin?: number; end?: number; byEpoch?: boolean }): Span {
-  const span = { begin: o.begin ?? 0, end: o.end ?? Number.POSITIVE_INFINITY, byEpoch: o.byEpoch ?? true };
+/** The scheduler's step `t` at this position, its local step `k = t - begin` clamped to the last active step,
+ *  or null before `begin`. */
+function localStep(pos: SchedulerPosition, s: Span): { k: number; total: number } | null {
+  const u = unit(pos, s);
+  const t = s.byEpoch && !s.convert ? pos.epoch : pos.iter;
+  const begin = s.begin * u;
+  const end = s.end >= INF ? Number.POSITIVE_INFINITY : s.end * u;
+  if (t < begin) return null;
+  return { k: Math.min(t, end - 1) - begin, total: end - begin };
+}
+
+function checkSpan(type: string, o: { begin?: number; end?: number; byEpoch?: boolean; convertToIterBased?: boolean }): Span {
+  const span = { begin: o.begin ?? 0, end: o.end ?? INF, byEpoch: o.byEpoch ?? true, convert: !!o.convertToIterBased && (o.byEpoch ?? true) };
   if (!(span.end > span.begin)) throw new SoloError(`${type}: \`end\` (${span.end}) must be greater than \`begin\` (${span.begin})`);
   return span;
 }
 
-export class LinearLR implements LrScheduler {
+const COMMON: OptionSpecs = {
+  begin: { type: 'integer', default: 0, doc: 'first step (iteration or epoch) the scheduler acts on' },
+  end: { type: 'integer', default: INF, doc: 'step at which it stops (exclusive; the last value is kept)' },
+  by_epoch: { type: 'boolean', default: true, doc: 'steps are epochs (true) or iterations (false)' },
+  convert_to_iter_based: { type: 'boolean', default: false, doc: 'evaluate an epoch-based schedule per iteration (smooth)' },
+  verbose: { type: 'boolean', default: false, doc: 'accepted for compatibility' },
+};
+
+interface SpanOptions {
+  begin?: number;
+  end?: number;
+  byEpoch?: boolean;
+  convertToIterBased?: boolean;
+}
+
+abstract class BaseScheduler implements LrScheduler {
+  readonly byEpoch: boolean;
+  protected readonly span: Span;
+  constructor(type: string, o: SpanOptions) {
+    this.span = checkSpan(type, o);
+    this.byEpoch = this.span.byEpoch && !this.span.convert;
+  }
+  factor(pos: SchedulerPosition, baseLr: number): number {
+    const s = localStep(pos, this.span);
+    return s === null ? 1 : this.local(s.k, s.total, unit(pos, this.span), baseLr);
+  }
+  /** Factor at local step k (0-based, clamped to the last active step); `total` = end - begin in steps. */
+  protected abstract local(k: number, total: number, unit: number, baseLr: number): number;
+}
+
+export class LinearLR extends BaseScheduler {
   static readonly type = 'LinearLR';
-  static readonly description = 'Linear warm-up of the learning rate factor from start_factor to end_factor.';
+  static readonly description = 'Linear warm-up of the learning rate factor from start_factor to end_factor (reached at step end - 1).';
   static readonly options: OptionSpecs = {
     start_factor: { type: 'number', default: 1 / 3, doc: 'factor at `begin`' },
-    end_factor: { type: 'number', default: 1, doc: 'factor at `end` and after' },
-    begin: { type: 'integer', default: 0, doc: 'first step (iteration or epoch)' },
-    end: { type: 'integer', default: 1e9, doc: 'last step (exclusive)' },
-    by_epoch: { type: 'boolean', default: true, doc: 'count epochs (true) or iterations (false)' },
-    convert_to_iter_based: { type: 'boolean', default: false, doc: 'accepted for compatibility' },
-    verbose: { type: 'boolean', default: false, doc: 'accepted for compatibility' },
+    end_factor: { type: 'number', default: 1, doc: 'factor at `end - 1` and after' },
+    ...COMMON,
   };
-  readonly byEpoch: boolean;
-  private readonly span: Span;
-  constructor(private readonly o: { startFactor: number; endFactor: number; begin?: number; end?: number; byEpoch?: boolean }) {
-    this.span = checkSpan('LinearLR', o);
-    this.byEpoch = this.span.byEpoch;
+  constructor(private readonly o: { startFactor: number; endFactor: number } & SpanOptions) {
+    super('LinearLR', o);
     if (!(o.startFactor > 0 && o.startFactor <= 1)) throw new SoloError(`LinearLR: start_factor must be in (0, 1], got ${o.startFactor}`);
+    if (!(o.endFactor >= 0 && o.endFactor <= 1)) throw new SoloError(`LinearLR: end_factor must be in [0, 1], got ${o.endFactor}`);
   }
-  factor(pos: SchedulerPosition): number {
-    const t = step(pos, this.span);
-    if (t < this.span.begin) return 1;
-    const total = this.span.end - this.span.begin;
-    const k = Math.min(t - this.span.begin, total);
-    return this.o.startFactor + ((this.o.endFactor - this.o.startFactor) * k) / total;
+  protected local(k: number, total: number): number {
+    const T = total - 1;
+    if (T <= 0) return this.o.startFactor;
+    return this.o.startFactor + ((this.o.endFactor - this.o.startFactor) * Math.min(k, T)) / T;
   }
 }
 
-export class MultiStepLR implements LrScheduler {
+export class MultiStepLR extends BaseScheduler {
   static readonly type = 'MultiStepLR';
   static readonly description = 'Decays the learning rate by gamma at each milestone.';
   static readonly options: OptionSpecs = {
-    milestones: { type: 'array', required: true, doc: 'steps (epochs when by_epoch) at which the lr is multiplied by gamma' },
+    milestones: { type: 'array', required: true, doc: 'steps after `begin` (epochs when by_epoch) at which the lr is multiplied by gamma' },
     gamma: { type: 'number', default: 0.1, doc: 'decay factor' },
-    begin: { type: 'integer', default: 0, doc: 'first step' },
-    end: { type: 'integer', default: 1e9, doc: 'last step (exclusive)' },
-    by_epoch: { type: 'boolean', default: true, doc: 'count epochs (true) or iterations (false)' },
-    verbose: { type: 'boolean', default: false, doc: 'accepted for compatibility' },
+    ...COMMON,
   };
-  readonly byEpoch: boolean;
-  private readonly span: Span;
-  constructor(private readonly o: { milestones: number[]; gamma: number; begin?: number; end?: number; byEpoch?: boolean }) {
-    this.span = checkSpan('MultiStepLR', o);
-    this.byEpoch = this.span.byEpoch;
-    if (!o.milestones.every((m) => typeof m === 'number')) throw new SoloError('MultiStepLR: milestones must be numbers');
+  constructor(private readonly o: { milestones: number[]; gamma: number } & SpanOptions) {
+    super('MultiStepLR', o);
+    if (!Array.isArray(o.milestones) || !o.milestones.every((m) => typeof m === 'number')) throw new SoloError('MultiStepLR: milestones must be a list of numbers');
   }
-  factor(pos: SchedulerPosition): number {
-    const t = Math.min(step(pos, this.span), this.span.end - 1);
-    if (t < this.span.begin) return 1;
-    const n = this.o.milestones.filter((m) => m <= t).length;
-    return this.o.gamma ** n;
+  protected local(k: number, _total: number, u: number): number {
+    return this.o.gamma ** this.o.milestones.filter((m) => m * u <= k).length;
   }
 }
 
-export class StepLR implements LrScheduler {
+export class StepLR extends BaseScheduler {
   static readonly type = 'StepLR';
+  static readonly description = 'Decays the learning rate by gamma every step_size steps.';
   static readonly options: OptionSpecs = {
     step_size: { type: 'integer', required: true, doc: 'period of decay' },
     gamma: { type: 'number', default: 0.1, doc: 'decay factor' },
-    begin: { type: 'integer', default: 0, doc: 'first step' },
-    end: { type: 'integer', default: 1e9, doc: 'last step (exclusive)' },
-    by_epoch: { type: 'boolean', default: true, doc: 'count epochs or iterations' },
+    ...COMMON,
   };
-  readonly byEpoch: boolean;
-  private readonly span: Span;
-  constructor(private readonly o: { stepSize: number; gamma: number; begin?: number; end?: number; byEpoch?: boolean }) {
-    this.span = checkSpan('StepLR', o);
-    this.byEpoch = this.span.byEpoch;
+  constructor(private readonly o: { stepSize: number; gamma: number } & SpanOptions) {
+    super('StepLR', o);
+    if (!(o.stepSize >= 1)) throw new SoloError(`StepLR: step_size must be >= 1, got ${o.stepSize}`);
   }
-  factor(pos: SchedulerPosition): number {
-    const t = Math.min(step(pos, this.span), this.span.end - 1);
-    if (t < this.span.begin) return 1;
-    return this.o.gamma ** Math.floor((t - this.span.begin) / this.o.stepSize);
+  protected local(k: number, _total: number, u: number): number {
+    return this.o.gamma ** Math.floor(k / (this.o.stepSize * u));
   }
 }
 
-export class ConstantLR implements LrScheduler {
+export class ConstantLR extends BaseScheduler {
   static readonly type = 'ConstantLR';
+  static readonly description = 'Multiplies the learning rate by a constant factor until step end - 1.';
   static readonly options: OptionSpecs = {
-    factor: { type: 'number', default: 1 / 3, doc: 'constant factor until `end`' },
-    begin: { type: 'integer', default: 0, doc: 'first step' },
-    end: { type: 'integer', default: 5, doc: 'last step (exclusive)' },
-    by_epoch: { type: 'boolean', default: true, doc: 'count epochs or iterations' },
+    factor: { type: 'number', default: 1 / 3, doc: 'constant factor' },
+    ...COMMON,
+    end: { type: 'integer', default: 5, doc: 'step at which it stops (the factor applies to steps begin .. end - 2)' },
   };
-  readonly byEpoch: boolean;
-  private readonly span: Span;
-  constructor(private readonly o: { factor: number; begin?: number; end?: number; byEpoch?: boolean }) {
-    this.span = checkSpan('ConstantLR', o);
-    this.byEpoch = this.span.byEpoch;
+  constructor(private readonly o: { factor: number } & SpanOptions) {
+    super('ConstantLR', o);
+    if (!(o.factor >= 0 && o.factor <= 1)) throw new SoloError(`ConstantLR: factor must be in [0, 1], got ${o.factor}`);
   }
-  factor(pos: SchedulerPosition): number {
-    const t = step(pos, this.span);
-    return t >= this.span.begin && t < this.span.end ? this.o.factor : 1;
+  protected local(k: number, total: number): number {
+    return k < total - 1 ? this.o.factor : 1;
   }
 }
 
-export class CosineAnnealingLR implements LrScheduler {
+export class CosineAnnealingLR extends BaseScheduler {
   static readonly type = 'CosineAnnealingLR';
+  static readonly description = 'Cosine annealing of the learning rate from its value at `begin` to eta_min over T_max steps.';
   static readonly options: OptionSpecs = {
     T_max: { type: 'integer', required: false, doc: 'steps of a half cosine period (default end - begin)' },
     eta_min: { type: 'number', default: 0, doc: 'minimum learning rate' },
-    begin: { type: 'integer', default: 0, doc: 'first step' },
-    end: { type: 'integer', default: 1e9, doc: 'last step (exclusive)' },
-    by_epoch: { type: 'boolean', default: true, doc: 'count epochs or iterations' },
+    ...COMMON,
   };
-  readonly byEpoch: boolean;
-  private readonly span: Span;
-  constructor(private readonly o: { TMax?: number; etaMin: number; begin?: number; end?: number; byEpoch?: boolean }) {
-    this.span = checkSpan('CosineAnnealingLR', o);
-    this.byEpoch = this.span.byEpoch;
+  constructor(private readonly o: { TMax?: number; etaMin: number } & SpanOptions) {
+    super('CosineAnnealingLR', o);
   }
-  factor(pos: SchedulerPosition, baseLr: number): number {
-    const t = step(pos, this.span);
-    if (t < this.span.begin) return 1;
-    const T = this.o.TMax ?? this.span.end - this.span.begin;
-    const k = Math.min(t - this.span.begin, T);
-    const lr = this.o.etaMin + ((baseLr - this.o.etaMin) * (1 + Math.cos((Math.PI * k) / T))) / 2;
+  protected local(k: number, total: number, u: number, baseLr: number): number {
+    const T = this.o.TMax !== undefined ? this.o.TMax * u : total;
+    if (!Number.isFinite(T) || T <= 0) throw new SoloError('CosineAnnealingLR needs T_max or a finite `end`');
+    const kk = Math.min(k, T);
+    const lr = this.o.etaMin + ((baseLr - this.o.etaMin) * (1 + Math.cos((Math.PI * kk) / T))) / 2;
     return baseLr > 0 ? lr / baseLr : 1;
   }
 }
