@@ -28,6 +28,8 @@ export interface ReadAnyOptions {
   name?: string;
   /** Inflater for DEFLATE zip entries (Node: zlib.inflateRawSync). */
   inflateRaw?: InflateRaw;
+  /** CRC-32 implementation for zip entries (default pure TS). */
+  crc32?: (data: Uint8Array) => number;
   /** SHA-256 implementation for verifying our checkpoints (default pure TS). */
   hash?: HashFactory;
   /** Prefixes removed from `.pth` state-dict keys (default `['module.']`). */
@@ -37,7 +39,7 @@ export interface ReadAnyOptions {
 /** Reads a `.pth` or safetensors checkpoint from memory. */
 export function readAnyCheckpoint(bytes: Uint8Array, options: ReadAnyOptions = {}): AnyCheckpoint {
   if (isPth(bytes)) {
-    const obj = readPth(bytes, { name: options.name, inflateRaw: options.inflateRaw });
+    const obj = readPth(bytes, { name: options.name, inflateRaw: options.inflateRaw, crc32: options.crc32 });
     const { stateDict, meta } = extractStateDict(obj, { name: options.name, stripPrefixes: options.stripPrefixes });
     return { stateDict, meta, format: 'pth', layout: 'pytorch' };
   }

@@ -108,7 +108,10 @@ export function decodeCheckpoint(bytes: Uint8Array, options: DecodeCheckpointOpt
     for (const e of parsed.entries) tensors.set(e.name, decodeSafetensorsEntry(parsed, e));
     return tensors;
   };
-  if (md.format !== CHECKPOINT_FORMAT) return { tensors: decodeAll(), meta: parsed.metadata ?? {}, format: 'safetensors' };
+  // Ours when any of our keys is there: a corrupted `format` value must not downgrade the file to "plain, unverified".
+  const ours = ['format_version', 'meta', 'data_sha256', 'header_sha256'].some((k) => k in md) || /solo/i.test(md.format ?? '');
+  if (!ours) return { tensors: decodeAll(), meta: parsed.metadata ?? {}, format: 'safetensors' };
+  if (md.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${name}: corrupted checkpoint: __metadata__ format is ${JSON.stringify(md.format)}, expected '${CHECKPOINT_FORMAT}'`);
   if (md.format_version !== CHECKPOINT_FORMAT_VERSION) {
     throw new CheckpointError(`${name}: checkpoint format version ${md.format_version} is not supported (this solo-ts reads version ${CHECKPOINT_FORMAT_VERSION})`);
   }

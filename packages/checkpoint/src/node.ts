@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { inflateRawSync } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { CheckpointError } from '@solo-ts/core';
 import { readAnyCheckpoint, type AnyCheckpoint } from './any.js';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointData, type HashFactory, type LoadedCheckpoint } from './checkpoint-format.js';
@@ -28,7 +28,11 @@ export const nodeSha256: HashFactory = () => {
 };
 
 /** DEFLATE inflater backed by `node:zlib`. */
-export const nodeInflateRaw: InflateRaw = (data) => inflateRawSync(data);
+export const nodeInflateRaw: InflateRaw = (data) => zlib.inflateRawSync(data);
+
+/** `zlib.crc32` (Node >= 20.15), else undefined (the pure implementation is used). */
+const zlibCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+export const nodeCrc32: ((data: Uint8Array) => number) | undefined = zlibCrc32 ? (d) => zlibCrc32(d) >>> 0 : undefined;
 
 /** Name of the pointer file (as in mmengine's work dirs). */
 export const LAST_CHECKPOINT_FILE = 'last_checkpoint';
@@ -190,12 +194,12 @@ export interface LoadPthOptions {
 
 /** Reads a PyTorch `.pth` file (zip or legacy format). */
 export async function loadPthFile(file: string, options: LoadPthOptions = {}): Promise<PthObject> {
-  return readPth(await readBytes(file), { name: file, inflateRaw: nodeInflateRaw, verifyCrc: options.verifyCrc });
+  return readPth(await readBytes(file), { name: file, inflateRaw: nodeInflateRaw, verifyCrc: options.verifyCrc, crc32: nodeCrc32 });
 }
 
 /** Loads any checkpoint (`.pth` by content, else safetensors) as `{stateDict, meta, format, layout}`. */
 export async function loadAnyCheckpoint(file: string, options: { stripPrefixes?: string[] } = {}): Promise<AnyCheckpoint> {
-  return readAnyCheckpoint(await readBytes(file), { name: file, inflateRaw: nodeInflateRaw, hash: nodeSha256, stripPrefixes: options.stripPrefixes });
+  return readAnyCheckpoint(await readBytes(file), { name: file, inflateRaw: nodeInflateRaw, crc32: nodeCrc32, hash: nodeSha256, stripPrefixes: options.stripPrefixes });
 }
 
 export interface ConvertFileOptions extends ConvertOptions {
@@ -219,7 +223,7 @@ export async function convertPthToSafetensors(inPath: string, outPath: string, o
     );
     if (exists) throw new CheckpointError(`output ${outPath} already exists`, { hint: 'pass --force (overwrite: true) to replace it' });
   }
-  const obj = readPth(await readBytes(inPath), { name: inPath, inflateRaw: nodeInflateRaw });
+  const obj = readPth(await readBytes(inPath), { name: inPath, inflateRaw: nodeInflateRaw, crc32: nodeCrc32 });
   const c = pthToCheckpoint(obj, { ...options, name: inPath });
   const saved = await saveCheckpoint(outPath, { tensors: c.tensors, meta: c.meta });
   return { ...c.summary, outPath: saved.path, fileBytes: saved.bytes };

@@ -246,6 +246,24 @@ describe('readPth errors', () => {
     expect(() => readPth(fixture('small', 'views_deflate.pth'), { name: 'd.pth' })).toThrowError(/DEFLATE/);
   });
 
+  it('never fails with anything but a CheckpointError on corrupted bytes (fuzz)', () => {
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (const file of ['mmdet_style.pth', 'mmdet_style_legacy.pth', 'views_legacy.pth', 'mmdet_style_p4.pth']) {
+      const good = fixture('small', file);
+      for (let k = 0; k < 150; k++) {
+        const bad = good.slice();
+        const flips = 1 + Math.floor(rand() * 3);
+        for (let f = 0; f < flips; f++) bad[Math.floor(rand() * bad.length)] = Math.floor(rand() * 256);
+        try {
+          readPth(bad, { name: file, verifyCrc: false });
+        } catch (e) {
+          expect(e, `${file} try ${k}: ${String(e)}`).toBeInstanceOf(CheckpointError);
+        }
+      }
+    }
+  });
+
   it('decodes expected values helper sanity', () => {
     expect(Object.is(expectedValue('-0', 'float32'), -0)).toBe(true);
   });

@@ -43,6 +43,8 @@ export interface ReadPthOptions {
   inflateRaw?: InflateRaw;
   /** Verify zip CRC-32s (default true). */
   verifyCrc?: boolean;
+  /** CRC-32 implementation (default pure TS). */
+  crc32?: (data: Uint8Array) => number;
 }
 
 const STORAGE_TYPES: Record<string, TorchDType> = {
@@ -257,7 +259,7 @@ function gather(src: TensorData, off: number, size: number[], stride: number[], 
 }
 
 function readZipPth(bytes: Uint8Array, opts: ReadPthOptions, label: string): PthValue {
-  const zip = new ZipReader(bytes, { name: label, inflateRaw: opts.inflateRaw, verifyCrc: opts.verifyCrc });
+  const zip = new ZipReader(bytes, { name: label, inflateRaw: opts.inflateRaw, verifyCrc: opts.verifyCrc, crc32: opts.crc32 });
   const pkls = [...zip.entries.keys()].filter((k) => k === 'data.pkl' || k.endsWith('/data.pkl'));
   if (pkls.length === 0) throw new CheckpointError(`${label}: zip archive without */data.pkl: not a PyTorch checkpoint`);
   pkls.sort((a, b) => a.split('/').length - b.split('/').length);

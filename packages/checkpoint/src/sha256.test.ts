@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Sha256, sha256Hex } from './sha256.js';
+import * as zlib from 'node:zlib';
 import { crc32 } from './zip.js';
 
 describe('sha256 (pure TS)', () => {
@@ -25,5 +26,14 @@ describe('sha256 (pure TS)', () => {
 describe('crc32', () => {
   it('matches the standard check value', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+  });
+
+  const z = (zlib as { crc32?: (d: Uint8Array) => number }).crc32;
+  it.skipIf(!z)('matches zlib.crc32 on every length 0..100 and unaligned views', () => {
+    const data = new Uint8Array(1000);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 131 + 7) & 0xff;
+    const ref = (d: Uint8Array) => z!(d) >>> 0;
+    for (let n = 0; n <= 100; n++) expect(crc32(data.subarray(3, 3 + n))).toBe(ref(data.subarray(3, 3 + n)));
+    expect(crc32(data)).toBe(ref(data));
   });
 });
