@@ -33,57 +33,57 @@ function json(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(parityPath(path), 'utf8')) as Record<string, unknown>;
 }
 
+function checkDiceGolden(name: string): void {
+  const params = json(`ops/${name}/params.json`) as { config: { activate?: boolean; loss_weight: number }; loss_mean: number };
+  const predA = readParity('ops', name, 'pred.npy');
+  const targetA = readParity('ops', name, 'target.npy');
+  const lossNone = npyFloat32(readParity('ops', name, 'loss_none.npy'));
+  const grad = npyFloat32(readParity('ops', name, 'grad_of_sum_loss_none.npy'));
+  const before = tf.memory().numTensors;
+  const loss = new DiceLoss({ useSigmoid: true, activate: params.config.activate ?? true, lossWeight: params.config.loss_weight });
+  const pred = tf.tensor(npyFloat32(predA), predA.shape);
+  const target = tf.tensor(npyUint8(targetA), targetA.shape, 'int32');
+  const none = loss.forward(pred, target, { reductionOverride: 'none' });
+  expectClose(none.dataSync(), lossNone, 1e-5, 1e-7, `${name} loss_none`);
+  const mean = loss.forward(pred, target);
+  expectClose(mean.dataSync(), [params.loss_mean], 1e-5, 0, `${name} loss_mean`);
+  const g = tf.grad((p: tf.Tensor) => tf.sum(loss.forward(p, target, { reductionOverride: 'none' })))(pred);
+  expectClose(g.dataSync(), grad, 1e-4, 1e-7, `${name} grad`);
+  tf.dispose([pred, target, none, mean, g]);
+  expect(tf.memory().numTensors).toBe(before);
+}
+
+function checkFocalGolden(): void {
+  const params = json('ops/focal/params.json') as { avg_factor: number; loss_avg_factor: number; loss_mean: number };
+  const predA = readParity('ops', 'focal', 'pred.npy');
+  const labels = npyInt32(readParity('ops', 'focal', 'labels.npy'));
+  const lossNone = npyFloat32(readParity('ops', 'focal', 'loss_none.npy'));
+  const grad = npyFloat32(readParity('ops', 'focal', 'grad_of_loss_avg_factor.npy'));
+  const before = tf.memory().numTensors;
+  const loss = new FocalLoss({ useSigmoid: true, gamma: 2.0, alpha: 0.25, lossWeight: 1.0 });
+  const pred = tf.tensor(npyFloat32(predA), predA.shape);
+  const lab = tf.tensor1d(labels, 'int32');
+  const none = loss.forward(pred, lab, { reductionOverride: 'none' });
+  expectClose(none.dataSync(), lossNone, 1e-5, 1e-30, 'focal loss_none');
+  const mean = loss.forward(pred, lab);
+  expectClose(mean.dataSync(), [params.loss_mean], 1e-5, 0, 'focal loss_mean');
+  const avgT = tf.scalar(params.avg_factor);
+  const avg = loss.forward(pred, lab, { avgFactor: avgT });
+  expectClose(avg.dataSync(), [params.loss_avg_factor], 1e-5, 0, 'focal loss_avg_factor (tensor)');
+  const avgN = loss.forward(pred, lab, { avgFactor: params.avg_factor });
+  expectClose(avgN.dataSync(), [params.loss_avg_factor], 1e-5, 0, 'focal loss_avg_factor (number)');
+  const g = tf.grad((p: tf.Tensor) => loss.forward(p, lab, { avgFactor: params.avg_factor }))(pred);
+  expectClose(g.dataSync(), grad, 1e-4, 1e-10, 'focal grad');
+  tf.dispose([pred, lab, none, mean, avgT, avg, avgN, g]);
+  expect(tf.memory().numTensors).toBe(before);
+}
+
 describe('loss goldens (ops/dice_*, ops/focal)', () => {
   beforeAll(async () => {
     await setupTestBackend('cpu');
   });
-
-  for (const name of ['dice_solo', 'dice_decoupled']) {
-    it(`${name}: loss (none, mean) and d(sum loss)/d pred`, () => {
-      const params = json(`ops/${name}/params.json`) as { config: { activate?: boolean; loss_weight: number }; loss_mean: number };
-      const predA = readParity('ops', name, 'pred.npy');
-      const targetA = readParity('ops', name, 'target.npy');
-      const lossNone = npyFloat32(readParity('ops', name, 'loss_none.npy'));
-      const grad = npyFloat32(readParity('ops', name, 'grad_of_sum_loss_none.npy'));
-      const before = tf.memory().numTensors;
-      const loss = new DiceLoss({ useSigmoid: true, activate: params.config.activate ?? true, lossWeight: params.config.loss_weight });
-      const pred = tf.tensor(npyFloat32(predA), predA.shape);
-      const target = tf.tensor(npyUint8(targetA), targetA.shape, 'int32');
-      const none = loss.forward(pred, target, { reductionOverride: 'none' });
-      expectClose(none.dataSync(), lossNone, 1e-5, 1e-7, `${name} loss_none`);
-      const mean = loss.forward(pred, target);
-      expectClose(mean.dataSync(), [params.loss_mean], 1e-5, 0, `${name} loss_mean`);
-      const g = tf.grad((p: tf.Tensor) => tf.sum(loss.forward(p, target, { reductionOverride: 'none' })))(pred);
-      expectClose(g.dataSync(), grad, 1e-4, 1e-7, `${name} grad`);
-      tf.dispose([pred, target, none, mean, g]);
-      expect(tf.memory().numTensors).toBe(before);
-    });
-  }
-
-  it('focal: loss_none, mean, avg_factor and d loss(avg_factor)/d pred', () => {
-    const params = json('ops/focal/params.json') as { avg_factor: number; loss_avg_factor: number; loss_mean: number };
-    const predA = readParity('ops', 'focal', 'pred.npy');
-    const labels = npyInt32(readParity('ops', 'focal', 'labels.npy'));
-    const lossNone = npyFloat32(readParity('ops', 'focal', 'loss_none.npy'));
-    const grad = npyFloat32(readParity('ops', 'focal', 'grad_of_loss_avg_factor.npy'));
-    const before = tf.memory().numTensors;
-    const loss = new FocalLoss({ useSigmoid: true, gamma: 2.0, alpha: 0.25, lossWeight: 1.0 });
-    const pred = tf.tensor(npyFloat32(predA), predA.shape);
-    const lab = tf.tensor1d(labels, 'int32');
-    const none = loss.forward(pred, lab, { reductionOverride: 'none' });
-    expectClose(none.dataSync(), lossNone, 1e-5, 1e-30, 'focal loss_none');
-    const mean = loss.forward(pred, lab);
-    expectClose(mean.dataSync(), [params.loss_mean], 1e-5, 0, 'focal loss_mean');
-    const avgT = tf.scalar(params.avg_factor);
-    const avg = loss.forward(pred, lab, { avgFactor: avgT });
-    expectClose(avg.dataSync(), [params.loss_avg_factor], 1e-5, 0, 'focal loss_avg_factor (tensor)');
-    const avgN = loss.forward(pred, lab, { avgFactor: params.avg_factor });
-    expectClose(avgN.dataSync(), [params.loss_avg_factor], 1e-5, 0, 'focal loss_avg_factor (number)');
-    const g = tf.grad((p: tf.Tensor) => loss.forward(p, lab, { avgFactor: params.avg_factor }))(pred);
-    expectClose(g.dataSync(), grad, 1e-4, 1e-10, 'focal grad');
-    tf.dispose([pred, lab, none, mean, avgT, avg, avgN, g]);
-    expect(tf.memory().numTensors).toBe(before);
-  });
+  for (const name of ['dice_solo', 'dice_decoupled']) it(`${name}: loss (none, mean) and d(sum loss)/d pred`, () => checkDiceGolden(name));
+  it('focal: loss_none, mean, avg_factor and d loss(avg_factor)/d pred', () => checkFocalGolden());
 });
 
 describe('Matrix NMS goldens (ops/matrix_nms/case0..5)', () => {
@@ -192,6 +192,41 @@ function solov2Candidates(variant: string, cfg: VariantCfg) {
   return { maskProbs, clsScores: Float32Array.from(cls), labels: Int32Array.from(labels), strides: Float32Array.from(levelStrides) };
 }
 
+async function checkPostProcessor(variant: string, cfg: VariantCfg, testCfg: SoloTestCfg): Promise<void> {
+  const before = tf.memory().numTensors;
+  const cand = solov2Candidates(variant, cfg);
+  const meta = { imgId: 42, oriShape: cfg.image_meta.ori_shape, imgShape: cfg.image_meta.img_shape, scaleFactor: [1, 1] as [number, number] };
+  const res = await new SOLOMaskPostProcessor({ chunkSize: 4 }).process(cand, meta, testCfg);
+  expect(tf.memory().numTensors).toBe(before);
+  const predScores = npyFloat32(readParity(variant, 'pred_scores.npy'));
+  const predLabels = Array.from(npyInt32(readParity(variant, 'pred_labels.npy')));
+  const predAreas = npyInt32(readParity(variant, 'pred_mask_areas.npy'));
+  const predBoxes = npyFloat32(readParity(variant, 'pred_mask_bboxes_xywh.npy'));
+  expect(Array.from(res.labels as Int32Array)).toEqual(predLabels);
+  expectClose(res.scores as Float32Array, predScores, 0, 1e-6, 'pred_scores');
+  const masks = res.masks!;
+  expect([masks.count, masks.height, masks.width]).toEqual([predLabels.length, ...cfg.image_meta.ori_shape]);
+  const hw = masks.height * masks.width;
+  const boxes = res.bboxes as Float32Array;
+  for (let i = 0; i < masks.count; i++) {
+    let a = 0;
+    for (let k = 0; k < hw; k++) a += masks.data[i * hw + k];
+    // bilinear in float32 vs PyTorch: a handful of pixels within float error of mask_thr may flip
+    expect(Math.abs(a - predAreas[i]), `mask ${i} area ${a} vs ${predAreas[i]}`).toBeLessThanOrEqual(Math.max(2, predAreas[i] * 1e-3));
+    const xywh = [boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2] - boxes[4 * i], boxes[4 * i + 3] - boxes[4 * i + 1]];
+    for (let k = 0; k < 4; k++) expect(Math.abs(xywh[k] - predBoxes[4 * i + k]), `mask ${i} box`).toBeLessThanOrEqual(1);
+  }
+  // pixel-level comparison with mmdet's own COCO results (RLE of every final mask)
+  const segm = JSON.parse(readFileSync(parityPath(variant, 'predictions.segm.json'), 'utf8')) as Array<{ segmentation: { size: [number, number]; counts: string } }>;
+  expect(segm.length).toBe(masks.count);
+  let differing = 0;
+  segm.forEach((d, i) => {
+    const ref = rleDecodeRowMajor(rleFromString(d.segmentation.counts, d.segmentation.size[0], d.segmentation.size[1]));
+    for (let k = 0; k < hw; k++) if (ref[k] !== masks.data[i * hw + k]) differing++;
+  });
+  expect(differing, 'pixels that differ from predictions.segm.json').toBeLessThanOrEqual(masks.count * 2);
+  }
+
 describe.each(VARIANTS)('post-processing goldens of %s (post/, pred_*)', (variant) => {
   const cfg = JSON.parse(readFileSync(parityPath(variant, 'config.json'), 'utf8')) as VariantCfg;
   const tc = cfg.model.test_cfg;
@@ -250,40 +285,7 @@ describe.each(VARIANTS)('post-processing goldens of %s (post/, pred_*)', (varian
     expectClose(r.scores, outScores, 0, 1e-6, 'nms_out_scores');
   });
 
-  it.runIf(isV2)('SOLOMaskPostProcessor on the head goldens gives pred_scores / labels / mask areas / boxes', async () => {
-    const before = tf.memory().numTensors;
-    const cand = solov2Candidates(variant, cfg);
-    const meta = { imgId: 42, oriShape: cfg.image_meta.ori_shape, imgShape: cfg.image_meta.img_shape, scaleFactor: [1, 1] as [number, number] };
-    const res = await new SOLOMaskPostProcessor({ chunkSize: 4 }).process(cand, meta, testCfg);
-    expect(tf.memory().numTensors).toBe(before);
-    const predScores = npyFloat32(readParity(variant, 'pred_scores.npy'));
-    const predLabels = Array.from(npyInt32(readParity(variant, 'pred_labels.npy')));
-    const predAreas = npyInt32(readParity(variant, 'pred_mask_areas.npy'));
-    const predBoxes = npyFloat32(readParity(variant, 'pred_mask_bboxes_xywh.npy'));
-    expect(Array.from(res.labels as Int32Array)).toEqual(predLabels);
-    expectClose(res.scores as Float32Array, predScores, 0, 1e-6, 'pred_scores');
-    const masks = res.masks!;
-    expect([masks.count, masks.height, masks.width]).toEqual([predLabels.length, ...cfg.image_meta.ori_shape]);
-    const hw = masks.height * masks.width;
-    const boxes = res.bboxes as Float32Array;
-    for (let i = 0; i < masks.count; i++) {
-      let a = 0;
-      for (let k = 0; k < hw; k++) a += masks.data[i * hw + k];
-      // bilinear in float32 vs PyTorch: a handful of pixels within float error of mask_thr may flip
-      expect(Math.abs(a - predAreas[i]), `mask ${i} area ${a} vs ${predAreas[i]}`).toBeLessThanOrEqual(Math.max(2, predAreas[i] * 1e-3));
-      const xywh = [boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2] - boxes[4 * i], boxes[4 * i + 3] - boxes[4 * i + 1]];
-      for (let k = 0; k < 4; k++) expect(Math.abs(xywh[k] - predBoxes[4 * i + k]), `mask ${i} box`).toBeLessThanOrEqual(1);
-    }
-    // pixel-level comparison with mmdet's own COCO results (RLE of every final mask)
-    const segm = JSON.parse(readFileSync(parityPath(variant, 'predictions.segm.json'), 'utf8')) as Array<{ segmentation: { size: [number, number]; counts: string } }>;
-    expect(segm.length).toBe(masks.count);
-    let differing = 0;
-    segm.forEach((d, i) => {
-      const ref = rleDecodeRowMajor(rleFromString(d.segmentation.counts, d.segmentation.size[0], d.segmentation.size[1]));
-      for (let k = 0; k < hw; k++) if (ref[k] !== masks.data[i * hw + k]) differing++;
-    });
-    expect(differing, 'pixels that differ from predictions.segm.json').toBeLessThanOrEqual(masks.count * 2);
-  });
+  it.runIf(isV2)('SOLOMaskPostProcessor on the head goldens gives pred_scores / labels / mask areas / boxes / masks', () => checkPostProcessor(variant, cfg, testCfg));
 
   it('nms_out_* is consistent with nms_in_* (labels of the kept inputs, scores never increase)', () => {
     expect(new Set(outKeep).size).toBe(outKeep.length);
@@ -293,5 +295,33 @@ describe.each(VARIANTS)('post-processing goldens of %s (post/, pred_*)', (varian
       if (r > 0) expect(outScores[r]).toBeLessThanOrEqual(outScores[r - 1]);
     });
     expect(inAreas.length).toBe(inScores.length);
+  });
+});
+
+describe('on the wasm backend: loss goldens and the SOLOv2 post-processing', () => {
+  beforeAll(async () => {
+    await setupTestBackend('wasm');
+  });
+  it('backend is wasm', () => expect(tf.getBackend()).toBe('wasm'));
+  for (const name of ['dice_solo', 'dice_decoupled']) it(`${name}`, () => checkDiceGolden(name));
+  it('focal', () => checkFocalGolden());
+  it('SOLOv2 post-processing of solov2_r50_fpn_1x_coco', async () => {
+    const variant = 'solov2_r50_fpn_1x_coco';
+    const cfg = JSON.parse(readFileSync(parityPath(variant, 'config.json'), 'utf8')) as VariantCfg;
+    const tc = cfg.model.test_cfg;
+    await checkPostProcessor(variant, cfg, { nmsPre: tc.nms_pre, scoreThr: tc.score_thr, maskThr: tc.mask_thr, filterThr: tc.filter_thr, kernel: tc.kernel, sigma: tc.sigma, maxPerImg: tc.max_per_img });
+  });
+  it('matrix_nms case0 through a tensor', async () => {
+    const dir = 'ops/matrix_nms/case0';
+    const m = readParity(dir, 'masks.npy');
+    const t = tf.tensor3d(npyUint8(m), m.shape as [number, number, number], 'int32');
+    const r = await matrixNms(t, npyInt32(readParity(dir, 'labels.npy')), npyFloat32(readParity(dir, 'scores.npy')), {
+      maskArea: npyFloat32(readParity(dir, 'mask_area.npy')),
+      nmsPre: 500,
+      maxNum: 100,
+      filterThr: 0.05,
+    });
+    t.dispose();
+    expect(Array.from(r.keepInds)).toEqual(Array.from(npyInt32(readParity(dir, 'out_keep_inds.npy'))));
   });
 });
