@@ -55,11 +55,10 @@ function dilateFilter(w: tf.Tensor4D, dh: number, dw: number): tf.Tensor4D {
   });
 }
 
+// tfjs conv gradients do not support dilation: dilated convs run with a zero-inserted filter (exact, differentiable).
 function plainConv(x: tf.Tensor4D, w: tf.Tensor4D, s: [number, number], d: [number, number]): tf.Tensor4D {
-  if ((s[0] > 1 || s[1] > 1) && (d[0] > 1 || d[1] > 1)) {
-    return tf.conv2d(x, dilateFilter(w, d[0], d[1]), s, 'valid');
-  }
-  return tf.conv2d(x, w, s, 'valid', 'NHWC', d);
+  if (d[0] > 1 || d[1] > 1) return tf.conv2d(x, dilateFilter(w, d[0], d[1]), s, 'valid');
+  return tf.conv2d(x, w, s, 'valid');
 }
 
 /**
@@ -82,14 +81,13 @@ export function conv2d(x: tf.Tensor4D, weight: tf.Tensor4D, bias: tf.Tensor1D | 
     const xp = padSpatial(x, p[0], p[1]);
     let y: tf.Tensor4D;
     if (groups === 1) {
-      const both = (s[0] > 1 || s[1] > 1) && (d[0] > 1 || d[1] > 1);
-      const filter = both ? dilateFilter(weight, d[0], d[1]) : weight;
+      const dilated = d[0] > 1 || d[1] > 1;
+      const filter = dilated ? dilateFilter(weight, d[0], d[1]) : weight;
       return tf.fused.conv2d({
         x: xp,
         filter,
         strides: s,
         pad: 'valid',
-        dilations: both ? 1 : d,
         bias: bias ?? undefined,
         activation: options.activation ?? 'linear',
       });
@@ -97,11 +95,8 @@ export function conv2d(x: tf.Tensor4D, weight: tf.Tensor4D, bias: tf.Tensor1D | 
       // depthwise (possibly with a channel multiplier): weight [kh, kw, 1, cin*m] -> [kh, kw, cin, m]
       const m = cout / cin;
       const dw = tf.reshape(weight, [kh, kw, cin, m]);
-      if ((s[0] > 1 || s[1] > 1) && (d[0] > 1 || d[1] > 1)) {
-        y = tf.depthwiseConv2d(xp, dilateFilter(dw as tf.Tensor4D, d[0], d[1]), s, 'valid');
-      } else {
-        y = tf.depthwiseConv2d(xp, dw as tf.Tensor4D, s, 'valid', 'NHWC', d);
-      }
+      const dilated = d[0] > 1 || d[1] > 1;
+      y = tf.depthwiseConv2d(xp, dilated ? dilateFilter(dw as tf.Tensor4D, d[0], d[1]) : (dw as tf.Tensor4D), s, 'valid');
     } else {
       const xs = tf.split(xp, groups, 3);
       const ws = tf.split(weight, groups, 3);

@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SoloError } from '@solo-ts/core';
 import { pair, type Pair } from './conv.js';
 
+
 /** Options of {@link modulatedDeformConv2d}. */
 export interface DeformConv2dOptions {
   stride?: Pair;
@@ -75,45 +76,23 @@ export function deformIm2col(
     const [offY, offX] = tf.split(off, 2, 5);
     const py = tf.add(tf.reshape(offY, [n, ho, wo, dg, K]), tf.tensor(by, [1, ho, 1, 1, K]));
     const px = tf.add(tf.reshape(offX, [n, ho, wo, dg, K]), tf.tensor(bx, [1, 1, wo, 1, K]));
-    const valid = tf.logicalAnd(
-      tf.logicalAnd(tf.greater(py, -1), tf.less(py, h)),
-      tf.logicalAnd(tf.greater(px, -1), tf.less(px, w)),
-    );
     const y0f = tf.floor(py);
     const x0f = tf.floor(px);
     const ly = tf.sub(py, y0f);
     const lx = tf.sub(px, x0f);
     const hy = tf.sub(1, ly);
     const hx = tf.sub(1, lx);
-    const y0 = tf.cast(y0f, 'int32');
-    const x0 = tf.cast(x0f, 'int32');
-    const one = tf.scalar(1, 'int32');
-    const y1 = tf.add(y0, one);
-    const x1 = tf.add(x0, one);
-    // row index of (n, d) plane in the flattened [dg * n * h * w + 1, cg] input; the last row is zeros
-    const planeBase = new Int32Array(n * dg);
-    for (let b = 0; b < n; b++) for (let d = 0; d < dg; d++) planeBase[b * dg + d] = (d * n + b) * h * w;
-    const base = tf.tensor(planeBase, [n, 1, 1, dg, 1], 'int32');
     const zeroRow = dg * n * h * w;
     const xg = tf.reshape(tf.transpose(tf.reshape(x, [n, h, w, dg, cg]), [3, 0, 1, 2, 4]), [zeroRow, cg]);
-    const xflat = tf.concat([xg, tf.zeros([1, cg])], 0);
-    const m = tf.reshape(mask, [n, ho, wo, dg, K]);
-    const corner = (yy: tf.Tensor, xx: tf.Tensor, wgt: tf.Tensor): tf.Tensor => {
-      const ok = tf.logicalAnd(
-        valid,
-        tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(yy, tf.scalar(0, 'int32')), tf.lessEqual(yy, tf.scalar(h - 1, 'int32'))), tf.logicalAnd(tf.greaterEqual(xx, tf.scalar(0, 'int32')), tf.lessEqual(xx, tf.scalar(w - 1, 'int32')))),
-      );
-      const idx = tf.where(ok, tf.add(base, tf.add(tf.mul(yy, tf.scalar(w, 'int32')), xx)), tf.fill(ok.shape, zeroRow, 'int32'));
-      const vals = tf.gather(xflat, tf.reshape(idx, [-1]));
-      const cw = tf.reshape(tf.mul(wgt, m), [-1, 1]);
-      return tf.mul(vals, cw);
-    };
-    let cols = corner(y0, x0, tf.mul(hy, hx));
-    cols = tf.add(cols, corner(y0, x1, tf.mul(hy, lx)));
-    cols = tf.add(cols, corner(y1, x0, tf.mul(ly, hx)));
-    cols = tf.add(cols, corner(y1, x1, tf.mul(ly, lx)));
+    const xflat = tf.concat([xg, tf.zeros([1, cg])], 0) as tf.Tensor2D;
+    // [4, n*ho*wo*dg*K, cg]: the four corners (y0x0, y0x1, y1x0, y1x1), zero outside the image
+    const corners = cornerGather(xflat, py, px, { n, h, w, dg });
+    const m = tf.reshape(mask, [-1, 1]);
+    const wts = tf.stack([tf.mul(hy, hx), tf.mul(hy, lx), tf.mul(ly, hx), tf.mul(ly, lx)]);
+    const cols = tf.sum(tf.mul(corners, tf.reshape(wts, [4, -1, 1])), 0);
+    const colsM = tf.mul(cols, m);
     // [n, ho, wo, dg, K, cg] -> [n, ho, wo, K, dg, cg] -> [M, K * c]
-    const cols6 = tf.transpose(tf.reshape(cols, [n, ho, wo, dg, K, cg]), [0, 1, 2, 4, 3, 5]);
+    const cols6 = tf.transpose(tf.reshape(colsM, [n, ho, wo, dg, K, cg]), [0, 1, 2, 4, 3, 5]);
     return tf.reshape(cols6, [n * ho * wo, K * c]) as tf.Tensor2D;
   });
 }
@@ -150,4 +129,50 @@ export function modulatedDeformConv2d(
     if (bias) y = tf.add(y, bias);
     return tf.reshape(y, [n, ho, wo, out]) as tf.Tensor4D;
   });
+}
+
+/**
+ * Gathers the four bilinear corners of every sampling position from `xflat` (`[dg*n*h*w + 1, cg]`, last row zero).
+ * Positions `py`, `px` are `[n, ho, wo, dg, K]`. All integer work (floor, bounds, indices) happens inside this
+ * custom op, so it is invisible to the gradient tape: the corner values are piecewise constant in the positions
+ * (zero gradient), and their gradient w.r.t. `xflat` is the scatter-add of the output gradient (`scatterND`, which
+ * sums duplicate indices on every backend).
+ */
+function cornerGather(xflat: tf.Tensor2D, py: tf.Tensor, px: tf.Tensor, dims: { n: number; h: number; w: number; dg: number }): tf.Tensor3D {
+  const { n, h, w, dg } = dims;
+  const [rows, cg] = xflat.shape;
+  const zeroRow = rows - 1;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [table, yy, xx] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const idx = tf.tidy(() => {
+      const i32 = (v: number) => tf.scalar(v, 'int32');
+      const valid = tf.logicalAnd(tf.logicalAnd(tf.greater(yy, -1), tf.less(yy, h)), tf.logicalAnd(tf.greater(xx, -1), tf.less(xx, w)));
+      const y0 = tf.cast(tf.floor(yy), 'int32');
+      const x0 = tf.cast(tf.floor(xx), 'int32');
+      const y1 = tf.add(y0, i32(1));
+      const x1 = tf.add(x0, i32(1));
+      const planeBase = new Int32Array(n * dg);
+      for (let b = 0; b < n; b++) for (let d = 0; d < dg; d++) planeBase[b * dg + d] = (d * n + b) * h * w;
+      const base = tf.tensor(planeBase, [n, 1, 1, dg, 1], 'int32');
+      const inRange = (v: tf.Tensor, size: number) => tf.logicalAnd(tf.greaterEqual(v, i32(0)), tf.lessEqual(v, i32(size - 1)));
+      const one = (ry: tf.Tensor, rx: tf.Tensor) => {
+        const ok = tf.logicalAnd(valid, tf.logicalAnd(inRange(ry, h), inRange(rx, w)));
+        const flat = tf.add(base, tf.add(tf.mul(ry, i32(w)), rx));
+        return tf.reshape(tf.where(ok, flat, tf.fill(ok.shape, zeroRow, 'int32')), [-1]);
+      };
+      return tf.concat([one(y0, x0), one(y0, x1), one(y1, x0), one(y1, x1)]);
+    });
+    save([idx]);
+    const value = tf.tidy(() => tf.reshape(tf.gather(table, idx, 0), [4, -1, cg]));
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+        tf.tidy(() => tf.scatterND(tf.reshape(saved[0], [-1, 1]), tf.reshape(dy, [-1, cg]), [rows, cg])),
+        tf.zerosLike(yy),
+        tf.zerosLike(xx),
+      ],
+    };
+  });
+  return op(xflat, py, px) as tf.Tensor3D;
 }

@@ -6,3 +6,4 @@ export * from './activation.js';
 export * from './coords.js';
 export * from './point-nms.js';
 export * from './deform-conv.js';
+export * from './grad-util.js';

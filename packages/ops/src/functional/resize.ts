@@ -3,11 +3,14 @@
  * PyTorch `F.interpolate` on NHWC tensors (`mode` 'bilinear' with `align_corners=False`, or 'nearest').
  *
  * Output size: `size` when given, else `floor(in * scale_factor)` per dim. Source coordinate rule (torch 1.13,
- * `recompute_scale_factor` unset): with `size` the scale is `in / out`; with `scale_factor` it is `1 / scale_factor`
- * (PyTorch passes the user's scale to the kernel). Bilinear: `src = max(0, (dst + 0.5) * scale - 0.5)`, no
+ * `recompute_scale_factor` unset): with `size` the scale is `in / out`; with `scale_factor` it is
+ * `1 / scale_factor` (PyTorch hands the user's scale to the kernel). Bilinear:
+ * `src = max(0, (dst + 0.5) * scale - 0.5)`, corners `floor(src)` and `min(floor(src) + 1, in - 1)`, no
  * antialias; nearest (legacy): `src = min(floor(dst * scale), in - 1)`.
- * When the two rules agree (`in / out == 1 / scale`) the native tfjs kernels run (`halfPixelCenters: true` for
- * bilinear); otherwise an exact separable interpolation (matrices for bilinear, gather for nearest) is used.
+ *
+ * Forward: the native tfjs kernels when the two rules agree (`halfPixelCenters: true` for bilinear), otherwise a
+ * separable gather formulation. Backward (all backends): the transposed 1-D maps applied with gathers, so no
+ * scatter / segment-sum kernel is needed (tfjs's own ResizeBilinear gradient ignores `halfPixelCenters`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SoloError } from '@solo-ts/core';
@@ -24,61 +27,110 @@ export interface InterpolateOptions {
   alignCorners?: false;
 }
 
+/** A 1-D linear map `y[o] = sum_j w[o, j] * x[idx[o, j]]` with J taps per output. */
+interface AxisMap {
+  inSize: number;
+  outSize: number;
+  taps: number;
+  idx: Int32Array;
+  w: Float32Array;
+  /** every weight is 1 and taps == 1 (a pure gather) */
+  pure: boolean;
+}
+
+function denseToMap(rows: Array<Map<number, number>>, inSize: number): AxisMap {
+  const taps = Math.max(1, ...rows.map((r) => r.size));
+  const idx = new Int32Array(rows.length * taps);
+  const w = new Float32Array(rows.length * taps);
+  let pure = taps === 1;
+  rows.forEach((r, o) => {
+    let j = 0;
+    for (const [i, v] of r) {
+      idx[o * taps + j] = i;
+      w[o * taps + j] = v;
+      if (v !== 1) pure = false;
+      j++;
+    }
+    if (r.size === 0) pure = false;
+  });
+  return { inSize, outSize: rows.length, taps, idx, w, pure };
+}
+
+function bilinearRows(inSize: number, outSize: number, scale: number): Array<Map<number, number>> {
+  const f = Math.fround;
+  const sc = f(scale);
+  const rows: Array<Map<number, number>> = [];
+  for (let o = 0; o < outSize; o++) {
+    let src = f(f(sc * (o + 0.5)) - 0.5);
+    if (src < 0) src = 0;
+    const i0 = Math.min(Math.floor(src), inSize - 1);
+    const l1 = Math.min(Math.max(f(src - i0), 0), 1);
+    const l0 = f(1 - l1);
+    const i1 = i0 < inSize - 1 ? i0 + 1 : i0;
+    const r = new Map<number, number>();
+    r.set(i0, l0);
+    r.set(i1, (r.get(i1) ?? 0) + l1);
+    if (i1 === i0) r.set(i0, f(l0 + l1));
+    rows.push(r);
+  }
+  return rows;
+}
+
+function nearestRows(inSize: number, outSize: number, scale: number): Array<Map<number, number>> {
+  const sc = Math.fround(scale);
+  const rows: Array<Map<number, number>> = [];
+  for (let o = 0; o < outSize; o++) {
+    const i = outSize === inSize ? o : outSize === 2 * inSize ? o >> 1 : Math.min(Math.floor(Math.fround(o * sc)), inSize - 1);
+    rows.push(new Map([[i, 1]]));
+  }
+  return rows;
+}
+
+function transposeMap(m: AxisMap): AxisMap {
+  const rows: Array<Map<number, number>> = Array.from({ length: m.inSize }, () => new Map<number, number>());
+  for (let o = 0; o < m.outSize; o++) {
+    for (let j = 0; j < m.taps; j++) {
+      const v = m.w[o * m.taps + j];
+      if (v === 0) continue;
+      const r = rows[m.idx[o * m.taps + j]];
+      r.set(o, (r.get(o) ?? 0) + v);
+    }
+  }
+  return denseToMap(rows, m.outSize);
+}
+
+/** Apply a 1-D map along axis 1 (rows) or 2 (columns) of an NHWC tensor with gathers. */
+function applyMap(x: tf.Tensor4D, m: AxisMap, axis: 1 | 2): tf.Tensor4D {
+  return tf.tidy(() => {
+    const idx = tf.tensor1d(m.idx, 'int32');
+    const g = tf.gather(x, idx, axis);
+    if (m.pure) return g as tf.Tensor4D;
+    const [n, h, w, c] = x.shape;
+    const J = m.taps;
+    if (axis === 1) {
+      const g5 = tf.reshape(g, [n, m.outSize, J, w, c]);
+      return tf.sum(tf.mul(g5, tf.tensor(m.w, [1, m.outSize, J, 1, 1])), 2) as tf.Tensor4D;
+    }
+    const g5 = tf.reshape(g, [n, h, m.outSize, J, c]);
+    return tf.sum(tf.mul(g5, tf.tensor(m.w, [1, 1, m.outSize, J, 1])), 3) as tf.Tensor4D;
+  });
+}
+
+function resizeWithMaps(x: tf.Tensor4D, mh: AxisMap, mw: AxisMap, native: ((x: tf.Tensor4D) => tf.Tensor4D) | null): tf.Tensor4D {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const x4 = args[0] as tf.Tensor4D;
+    const value = native ? native(x4) : tf.tidy(() => applyMap(applyMap(x4, mh, 1), mw, 2));
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor) => tf.tidy(() => applyMap(applyMap(dy as tf.Tensor4D, transposeMap(mw), 2), transposeMap(mh), 1)),
+    };
+  });
+  return op(x) as tf.Tensor4D;
+}
+
 /** PyTorch `F.interpolate(x, size, mode='bilinear', align_corners=False)` on NHWC. */
 export function resizeBilinear(x: tf.Tensor4D, size: [number, number]): tf.Tensor4D {
-  const [, h, w] = x.shape;
-  if (h === size[0] && w === size[1]) return tf.clone(x);
-  return tf.image.resizeBilinear(x, size, false, true);
-}
-
-/** 1-D bilinear interpolation matrix [out, in] with PyTorch's align_corners=False rule for scale `scale`. */
-function bilinearMatrix(inSize: number, outSize: number, scale: number): tf.Tensor2D {
-  const m = new Float32Array(outSize * inSize);
-  const sc = Math.fround(scale);
-  for (let o = 0; o < outSize; o++) {
-    let src = Math.fround(Math.fround(sc * Math.fround(o + 0.5)) - 0.5);
-    if (src < 0) src = 0;
-    const i0 = Math.floor(src);
-    const i1 = i0 < inSize - 1 ? i0 + 1 : i0;
-    const l1 = Math.fround(src - i0);
-    const l0 = Math.fround(1 - l1);
-    m[o * inSize + i0] += l0;
-    m[o * inSize + i1] += l1;
-  }
-  return tf.tensor2d(m, [outSize, inSize]);
-}
-
-function nearestIndices(inSize: number, outSize: number, scale: number): Int32Array {
-  const idx = new Int32Array(outSize);
-  const sc = Math.fround(scale);
-  for (let o = 0; o < outSize; o++) idx[o] = Math.min(Math.floor(Math.fround(o * sc)), inSize - 1);
-  return idx;
-}
-
-/** Exact separable bilinear resize with explicit scales (used when scale_factor is not in/out). */
-function bilinearWithScales(x: tf.Tensor4D, oh: number, ow: number, sh: number, sw: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [n, h, w, c] = x.shape;
-    const mh = bilinearMatrix(h, oh, sh);
-    const mw = bilinearMatrix(w, ow, sw);
-    // rows: [oh, h] x [h, n*w*c]
-    const xt = tf.reshape(tf.transpose(x, [1, 0, 2, 3]), [h, n * w * c]);
-    const r = tf.reshape(tf.matMul(mh, xt), [oh, n, w, c]);
-    // cols: [ow, w] x [w, oh*n*c]
-    const rt = tf.reshape(tf.transpose(r, [2, 0, 1, 3]), [w, oh * n * c]);
-    const y = tf.reshape(tf.matMul(mw, rt), [ow, oh, n, c]);
-    return tf.transpose(y, [2, 1, 0, 3]) as tf.Tensor4D;
-  });
-}
-
-/** Nearest upsample by integer factors via broadcasting (exact, cheap gradient). */
-function nearestRepeat(x: tf.Tensor4D, fh: number, fw: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [n, h, w, c] = x.shape;
-    const e = tf.reshape(x, [n, h, 1, w, 1, c]);
-    const b = tf.broadcastTo(e, [n, h, fh, w, fw, c]);
-    return tf.reshape(b, [n, h * fh, w * fw, c]);
-  });
+  return interpolate(x, { size, mode: 'bilinear' });
 }
 
 /** PyTorch `F.interpolate` (align_corners=False) on NHWC. */
@@ -104,18 +156,17 @@ export function interpolate(x: tf.Tensor4D, options: InterpolateOptions): tf.Ten
   } else {
     throw new SoloError('interpolate: `size` or `scaleFactor` is required');
   }
-  if (oh <= 0 || ow <= 0) throw new SoloError(`interpolate: output size ${oh}x${ow} from input ${h}x${w} is empty`);
+  if (!(oh > 0 && ow > 0)) throw new SoloError(`interpolate: output size ${oh}x${ow} from input ${h}x${w} is empty`);
   const native = Math.fround(sh) === Math.fround(h / oh) && Math.fround(sw) === Math.fround(w / ow);
   if (options.mode === 'bilinear') {
-    if (native) return resizeBilinear(x, [oh, ow]);
-    return bilinearWithScales(x, oh, ow, sh, sw);
+    if (oh === h && ow === w && native) return tf.clone(x);
+    const mh = denseToMap(bilinearRows(h, oh, sh), h);
+    const mw = denseToMap(bilinearRows(w, ow, sw), w);
+    return resizeWithMaps(x, mh, mw, native ? (xi) => tf.image.resizeBilinear(xi, [oh, ow], false, true) : null);
   }
   if (options.mode !== 'nearest') throw new SoloError(`interpolate: unsupported mode "${String(options.mode)}"`, { expected: "'bilinear' or 'nearest'" });
-  if (native && oh % h === 0 && ow % w === 0) return nearestRepeat(x, oh / h, ow / w);
-  if (native && oh === h && ow === w) return tf.clone(x);
-  return tf.tidy(() => {
-    const ih = tf.tensor1d(nearestIndices(h, oh, sh), 'int32');
-    const iw = tf.tensor1d(nearestIndices(w, ow, sw), 'int32');
-    return tf.gather(tf.gather(x, ih, 1), iw, 2);
-  });
+  if (oh === h && ow === w && native) return tf.clone(x);
+  const mh = denseToMap(nearestRows(h, oh, sh), h);
+  const mw = denseToMap(nearestRows(w, ow, sw), w);
+  return resizeWithMaps(x, mh, mw, null);
 }
