@@ -8,7 +8,7 @@
  * of 0/1. The tensor is structurally a `TensorRecord` of `@solo-ts/core`, so `Module.loadStateDict` accepts it.
  * Layout is whatever the file holds: PyTorch checkpoints are NCHW / OIHW; models transpose themselves.
  */
-import { CheckpointError } from '@solo-ts/core';
+import { CheckpointError, type TensorRecord } from '@solo-ts/core';
 
 /** Element types a checkpoint tensor can have. */
 export type TorchDType =
@@ -58,7 +58,7 @@ export function isTorchDType(x: unknown): x is TorchDType {
 }
 
 /** A tensor loaded from a checkpoint (`.pth` or safetensors). */
-export class TorchTensor implements TensorLike {
+export class TorchTensor implements TensorLike, TensorRecord {
   constructor(
     public dtype: TorchDType,
     public shape: number[],
