@@ -192,7 +192,7 @@ export function scanCoco(raw: unknown): CocoScan {
       err('wrong-type', `annotation id ${id}: \`bbox\` must be [x, y, w, h] (4 numbers), got ${describe(bbox)}${Array.isArray(bbox) ? ` of length ${bbox.length}` : ''}`, { ...at, path: `${path}.bbox` });
       ok = false;
     } else if (!bbox.every((v: number) => Number.isFinite(v))) {
-      err('nan', `annotation id ${id}: \`bbox\` has a non-finite coordinate ${JSON.stringify(bbox.map(String))}`, { ...at, path: `${path}.bbox` });
+      err('nan', `annotation id ${id}: \`bbox\` has a non-finite coordinate [${bbox.join(', ')}]`, { ...at, path: `${path}.bbox` });
       ok = false;
     }
     for (const k of ['iscrowd', 'ignore'] as const) {

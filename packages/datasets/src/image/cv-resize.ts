@@ -123,44 +123,63 @@ export function resizeLinearU8(src: ImageU8, dstW: number, dstH: number): ImageU
   const xt = horizontalTable(sw, dstW, scaleX);
   const yt = verticalTable(sh, dstH, scaleY);
   const rowLen = dstW * cn;
-  // Horizontal pass per needed source row, cached (rows are reused by neighbouring output rows).
-  const cache = new Map<number, Int32Array>();
-  const hrow = (sy: number): Int32Array => {
-    let r = cache.get(sy);
-    if (r) return r;
-    r = new Int32Array(rowLen);
-    const base = sy * sw * cn;
-    const s = src.data;
-    for (let dx = 0; dx < dstW; dx++) {
-      const p0 = base + xt.ofs[dx] * cn;
-      const p1 = base + xt.ofs1[dx] * cn;
-      const a0 = xt.w0[dx];
-      const a1 = xt.w1[dx];
-      const o = dx * cn;
-      for (let c = 0; c < cn; c++) r[o + c] = s[p0 + c] * a0 + s[p1 + c] * a1;
+  // per output element: source offsets (in the row) and weights of the two horizontal taps
+  const o0 = new Int32Array(rowLen);
+  const o1 = new Int32Array(rowLen);
+  const a0 = new Int32Array(rowLen);
+  const a1 = new Int32Array(rowLen);
+  for (let dx = 0; dx < dstW; dx++) {
+    for (let c = 0; c < cn; c++) {
+      const k = dx * cn + c;
+      o0[k] = xt.ofs[dx] * cn + c;
+      o1[k] = xt.ofs1[dx] * cn + c;
+      a0[k] = xt.w0[dx];
+      a1[k] = xt.w1[dx];
     }
-    cache.set(sy, r);
-    return r;
+  }
+  const s = src.data;
+  const srcRow = sw * cn;
+  // Horizontal pass of a source row into a buffer; two buffers roll down the image.
+  const hpass = (sy: number, r: Int32Array): void => {
+    const base = sy * srcRow;
+    for (let k = 0; k < rowLen; k++) r[k] = s[base + o0[k]] * a0[k] + s[base + o1[k]] * a1[k];
   };
+  let rowA = new Int32Array(rowLen);
+  let rowB = new Int32Array(rowLen);
+  let yA = -1;
+  let yB = -1;
   const out = new Uint8Array(dstH * rowLen);
-  let lastRow = -1;
   for (let dy = 0; dy < dstH; dy++) {
     const y0 = yt.ofs[dy];
     const y1 = yt.ofs1[dy];
-    // keep only the rows still needed (output rows move monotonically down the source)
-    if (y0 !== lastRow) {
-      for (const k of cache.keys()) if (k < y0) cache.delete(k);
-      lastRow = y0;
+    if (yA !== y0) {
+      if (yB === y0) {
+        const t = rowA;
+        rowA = rowB;
+        rowB = t;
+        yA = y0;
+        yB = -1;
+      } else {
+        hpass(y0, rowA);
+        yA = y0;
+      }
     }
-    const S0 = hrow(y0);
-    const S1 = hrow(y1);
+    if (yB !== y1) {
+      if (y1 === y0) {
+        rowB.set(rowA);
+      } else {
+        hpass(y1, rowB);
+      }
+      yB = y1;
+    }
+    const S0 = rowA;
+    const S1 = rowB;
     const b0 = yt.w0[dy];
     const b1 = yt.w1[dy];
     const o = dy * rowLen;
     for (let x = 0; x < rowLen; x++) {
-      // Math.trunc(a / 65536) is not >> 16 for negatives; all values here are non-negative.
-      const v = (((b0 * (S0[x] >> 4)) >> 16) + ((b1 * (S1[x] >> 4)) >> 16) + 2) >> 2;
-      out[o + x] = v; // uchar() cast: values are in 0..255 for non-negative weights summing to 2048
+      // all values are non-negative, so >> is floor division; uchar(): 0..255 for weights summing to 2048
+      out[o + x] = (((b0 * (S0[x] >> 4)) >> 16) + ((b1 * (S1[x] >> 4)) >> 16) + 2) >> 2;
     }
   }
   return { data: out, height: dstH, width: dstW, channels: cn };
@@ -204,13 +223,22 @@ export function resizeNearestU8(src: ImageU8, dstW: number, dstH: number): Image
   const ys = nearestIndices(sh, dstH);
   const out = new Uint8Array(dstH * dstW * cn);
   const s = src.data;
+  const rowOut = dstW * cn;
   for (let dy = 0; dy < dstH; dy++) {
+    const ro = dy * rowOut;
+    if (dy > 0 && ys[dy] === ys[dy - 1]) {
+      out.copyWithin(ro, ro - rowOut, ro);
+      continue;
+    }
     const rs = ys[dy] * sw * cn;
-    const ro = dy * dstW * cn;
-    for (let dx = 0; dx < dstW; dx++) {
-      const ps = rs + xs[dx] * cn;
-      const po = ro + dx * cn;
-      for (let c = 0; c < cn; c++) out[po + c] = s[ps + c];
+    if (cn === 1) {
+      for (let dx = 0; dx < dstW; dx++) out[ro + dx] = s[rs + xs[dx]];
+    } else {
+      for (let dx = 0; dx < dstW; dx++) {
+        const ps = rs + xs[dx] * cn;
+        const po = ro + dx * cn;
+        for (let c = 0; c < cn; c++) out[po + c] = s[ps + c];
+      }
     }
   }
   return { data: out, height: dstH, width: dstW, channels: cn };

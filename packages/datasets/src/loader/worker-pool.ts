@@ -7,7 +7,8 @@
  * alive; `close()` terminates them. Under vitest (sources) the worker runs the TypeScript entry through tsx.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DatasetError, SoloError } from '@solo-ts/core';
 import type { SampleRunner } from './data-loader.js';
@@ -33,11 +34,15 @@ interface Slot {
   tasks: Map<number, Task>;
 }
 
-function workerEntry(): { url: URL; execArgv: string[] } {
+function workerEntry(): { url: URL | string; eval: boolean; execArgv: string[] } {
   const js = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return { url: js, execArgv: [] };
-  const ts = new URL('./worker.ts', import.meta.url);
-  return { url: ts, execArgv: ['--import', 'tsx', '--conditions=source'] };
+  if (existsSync(fileURLToPath(js))) return { url: js, eval: false, execArgv: [] };
+  // Running from the TypeScript sources (vitest, tsx): register tsx in the worker, then load worker.ts.
+  const ts = new URL('./worker.ts', import.meta.url).href;
+  // the ESM entry of tsx's API (createRequire resolves the CommonJS one; swap the extension)
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`;
+  return { url: code, eval: true, execArgv: ['--conditions=source'] };
 }
 
 function reviveError(e: Record<string, unknown>): Error {
@@ -63,9 +68,9 @@ export class WorkerRunner implements SampleRunner {
     } catch {
       throw new DatasetError('the dataset config cannot be sent to worker threads (it holds objects such as transform instances); use num_workers: 0');
     }
-    const { url, execArgv } = workerEntry();
+    const entry = workerEntry();
     for (let i = 0; i < options.numWorkers; i++) {
-      const worker = new Worker(url, { workerData: { datasetCfg: options.datasetCfg, modules: options.modules ?? [] }, execArgv });
+      const worker = new Worker(entry.url, { eval: entry.eval, workerData: { datasetCfg: options.datasetCfg, modules: options.modules ?? [] }, execArgv: entry.execArgv });
       worker.unref();
       const slot: Slot = { worker, busy: 0, tasks: new Map(), ready: Promise.resolve() };
       slot.ready = new Promise<void>((resolve, reject) => {

@@ -37,10 +37,19 @@ export function flipImage(img: ImageU8, direction: FlipDirection): ImageU8 {
       out.set(img.data.subarray(src, src + row), dst);
       continue;
     }
-    for (let x = 0; x < w; x++) {
-      const s = src + (w - 1 - x) * c;
-      const d = dst + x * c;
-      for (let k = 0; k < c; k++) out[d + k] = img.data[s + k];
+    const data = img.data;
+    if (c === 3) {
+      for (let x = 0, s = src + (w - 1) * 3, d = dst; x < w; x++, s -= 3, d += 3) {
+        out[d] = data[s];
+        out[d + 1] = data[s + 1];
+        out[d + 2] = data[s + 2];
+      }
+    } else {
+      for (let x = 0; x < w; x++) {
+        const s = src + (w - 1 - x) * c;
+        const d = dst + x * c;
+        for (let k = 0; k < c; k++) out[d + k] = data[s + k];
+      }
     }
   }
   return { data: out, height: h, width: w, channels: c };

@@ -79,7 +79,10 @@ export function flipMasks(m: AnyMasks, direction: FlipDirection): AnyMasks {
       const sy = fy ? h - 1 - y : y;
       const src = base + sy * w;
       const dst = base + y * w;
-      if (fx) for (let x = 0; x < w; x++) out[dst + x] = m.data[src + w - 1 - x];
+      if (fx) {
+        const d = m.data;
+        for (let x = 0, sx = src + w - 1; x < w; x++, sx--) out[dst + x] = d[sx];
+      }
       else out.set(m.data.subarray(src, src + w), dst);
     }
   }
