@@ -4,14 +4,18 @@
  * `registerX(program)` that adds its `program.command(...)`; add new commands to this list.
  */
 import type { Command } from 'commander';
+import { registerCheckDataset } from './check-dataset.js';
 import { registerConvertCheckpoint } from './convert-checkpoint.js';
 import { registerEval } from './eval.js';
+import { registerMakeShapes } from './make-shapes.js';
 import { registerPrintConfig } from './print-config.js';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerPrintConfig,
   registerEval,
   registerConvertCheckpoint,
+  registerMakeShapes,
+  registerCheckDataset,
 ];
 
 export function registerCommands(program: Command): void {
