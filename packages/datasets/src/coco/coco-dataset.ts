@@ -184,6 +184,14 @@ export class CocoDataset implements DetDataset {
     return { ...d, instances: d.instances.map((i) => ({ ...i })) };
   }
 
+  /** Width and height of image `index` as declared in the annotation file (no copy). */
+  getImageSize(index: number): { width: number; height: number } {
+    this.fullInit();
+    const d = this.dataList![index];
+    if (!d) throw new RangeError(`CocoDataset: index ${index} out of range (length ${this.dataList!.length})`);
+    return { width: d.width, height: d.height };
+  }
+
   /** Run the pipeline on sample `index`. */
   async prepareData(index: number, rng?: RandomSource): Promise<unknown | null> {
     const results: PipelineResults = { ...this.getDataInfo(index) };

@@ -20,6 +20,8 @@ import { torchRandperm } from './torch-random.js';
 export interface SizedDataset {
   readonly length: number;
   getDataInfo(index: number): { width: number; height: number };
+  /** Cheap size lookup (no copy of the record), used when present. */
+  getImageSize?(index: number): { width: number; height: number };
 }
 
 export interface Sampler {
@@ -157,7 +159,8 @@ export class AspectRatioBatchSampler implements BatchSampler {
     const buckets: number[][] = [[], []];
     const out: number[][] = [];
     for (const idx of this.sampler.order()) {
-      const { width, height } = this.sampler.dataset.getDataInfo(idx);
+      const ds = this.sampler.dataset;
+      const { width, height } = ds.getImageSize ? ds.getImageSize(idx) : ds.getDataInfo(idx);
       const bucket = buckets[width < height ? 0 : 1];
       bucket.push(idx);
       if (bucket.length === this.batchSize) {

@@ -126,7 +126,8 @@ export class LoadImageFromFile implements Transform<PipelineResults> {
     } catch (e) {
       if (this.ignoreEmpty) return null;
       const code = (e as { code?: string }).code;
-      const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : `cannot decode image: ${(e as Error).message}`;
+      const why =
+        code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : code ? `cannot read the file: ${(e as Error).message}` : `cannot decode image: ${(e as Error).message}`;
       throw new DatasetError(`failed to load image ${file}: ${why}`, { location: { file }, cause: e });
     }
     results.img = img;
