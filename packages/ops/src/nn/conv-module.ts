@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '@solo-ts/core';
 import type { Pair } from '../functional/conv.js';
 import { applyActivation, buildConvLayer, buildNormLayer, type ActCfg, type ConvCfg, type NormCfg } from './builders.js';
-import { Conv2d } from './conv2d.js';
+import type { Conv2d } from './conv2d.js';
+import { convNormAct } from './fused.js';
 import type { DeformConv2dPack, ModulatedDeformConv2dPack } from './dcn.js';
 import type { InitCfg } from './init.js';
 import type { BatchNorm2d, GroupNorm } from './norm.js';
@@ -74,9 +75,7 @@ export class ConvModule extends Module {
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      if (!this.norm && this.conv instanceof Conv2d && (this.actCfg === null || this.actCfg.type === 'ReLU')) {
-        return this.conv.forwardFused(x, this.actCfg ? 'relu' : 'linear');
-      }
+      if (this.actCfg === null || this.actCfg.type === 'ReLU') return convNormAct(x, this.conv, this.norm, this.actCfg !== null);
       let y = this.conv.forward(x);
       if (this.norm) y = this.norm.forward(y);
       if (this.actCfg) y = applyActivation(y, this.actCfg);

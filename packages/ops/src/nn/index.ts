@@ -5,3 +5,5 @@ export * from './norm.js';
 export * from './dcn.js';
 export * from './builders.js';
 export * from './conv-module.js';
+export * from './sequential.js';
+export * from './fused.js';

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `Sequential` (PyTorch `nn.Sequential`: children named `0`, `1`, ...) and parameterless layers that occupy an
+ * index in one (`ReLU`, `AvgPool2dCeil`), so state-dict names keep PyTorch's numbering.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Module } from '@solo-ts/core';
+
+/** A module mapping one NHWC tensor to another. */
+export interface Layer extends Module {
+  forward(x: tf.Tensor4D): tf.Tensor4D;
+}
+
+export class Sequential extends Module {
+  readonly layers: Layer[];
+  constructor(layers: Layer[]) {
+    super();
+    this.layers = layers;
+    layers.forEach((l, i) => this.registerModule(String(i), l));
+  }
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => this.layers.reduce((y, l) => l.forward(y), x));
+  }
+}
+
+/** `nn.ReLU` (no state). */
+export class ReLU extends Module {
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.relu(x);
+  }
+}
+
+/**
+ * `nn.AvgPool2d(kernel_size=s, stride=s, ceil_mode=True, count_include_pad=False)` (mmdet's `avg_down`
+ * shortcut): output `ceil(h / s)`, each window averages only the input elements it covers.
+ */
+export class AvgPool2dCeil extends Module {
+  constructor(readonly size: number) {
+    super();
+  }
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    const s = this.size;
+    if (s === 1) return tf.clone(x);
+    const [n, h, w, c] = x.shape;
+    const oh = Math.ceil(h / s);
+    const ow = Math.ceil(w / s);
+    return tf.tidy(() => {
+      const xp = tf.pad(x, [[0, 0], [0, oh * s - h], [0, ow * s - w], [0, 0]]);
+      const sum = tf.sum(tf.reshape(xp, [n, oh, s, ow, s, c]), [2, 4]);
+      const inv = new Float32Array(oh * ow);
+      for (let i = 0; i < oh; i++) {
+        for (let j = 0; j < ow; j++) inv[i * ow + j] = 1 / ((Math.min(h, (i + 1) * s) - i * s) * (Math.min(w, (j + 1) * s) - j * s));
+      }
+      return tf.mul(sum, tf.tensor4d(inv, [1, oh, ow, 1])) as tf.Tensor4D;
+    });
+  }
+}
+
+/** PyTorch `nn.ModuleList`: children named `0`, `1`, ...; no forward. */
+export class ModuleList<M extends Module = Module> extends Module {
+  readonly items: M[] = [];
+  constructor(items: M[] = []) {
+    super();
+    for (const m of items) this.push(m);
+  }
+  push(m: M): M {
+    this.registerModule(String(this.items.length), m);
+    this.items.push(m);
+    return m;
+  }
+  get length(): number {
+    return this.items.length;
+  }
+  at(i: number): M {
+    return this.items[i];
+  }
+}
