@@ -68,8 +68,11 @@ export function rleBoxes(R: readonly RleData[]): Float64Array {
   return out;
 }
 
-/** |dt ∩ gt| and |dt ∪ gt| of two RLEs of one size, by walking both run lists (uint32 like the C code). */
-function interUnion(A: Uint32Array, B: Uint32Array): [number, number] {
+/** Union found by the last `interUnion` call (avoids allocating a pair per IoU). */
+let lastUnion = 0;
+
+/** |dt ∩ gt| (returned) and |dt ∪ gt| (in `lastUnion`) of two RLEs of one size, walking both run lists. */
+function interUnion(A: Uint32Array, B: Uint32Array): number {
   const ka = A.length;
   const kb = B.length;
   let ca = ka ? A[0] : 0;
@@ -104,7 +107,8 @@ function interUnion(A: Uint32Array, B: Uint32Array): [number, number] {
     }
     ct += cb;
   }
-  return [i % 4294967296, u % 4294967296];
+  lastUnion = u % 4294967296;
+  return i % 4294967296;
 }
 
 /**
@@ -116,8 +120,8 @@ export function rleIouInto(
   gt: readonly RleData[],
   iscrowd: ArrayLike<number | boolean> | null | undefined,
   out: Float64Array,
-  dtBoxes?: Float64Array,
-  gtBoxes?: Float64Array,
+  dtBoxes?: ArrayLike<number>,
+  gtBoxes?: ArrayLike<number>,
 ): Float64Array {
   const m = dt.length;
   const n = gt.length;
@@ -133,8 +137,8 @@ export function rleIouInto(
         out[o] = -1;
         continue;
       }
-      const [i, u0] = interUnion(D.cnts, G.cnts);
-      let u = u0;
+      const i = interUnion(D.cnts, G.cnts);
+      let u = lastUnion;
       if (i === 0) u = 1;
       else if (crowd) u = rleArea(D);
       out[o] = i / u;

@@ -11,6 +11,23 @@ import { rleEmpty } from './rle.js';
 import { MaskApiError, type RleData } from './types.js';
 
 const SCALE = 5;
+
+/** Scratch buffers reused across calls (grown on demand); the result is copied out. */
+const I32: Int32Array[] = [new Int32Array(64), new Int32Array(64), new Int32Array(1024), new Int32Array(1024)];
+let U32 = new Uint32Array(1024);
+let U32B = new Uint32Array(1024);
+function i32(slot: number, n: number): Int32Array {
+  if (I32[slot].length < n) I32[slot] = new Int32Array(Math.max(n, I32[slot].length * 2));
+  return I32[slot];
+}
+function u32(n: number): Uint32Array {
+  if (U32.length < n) U32 = new Uint32Array(Math.max(n, U32.length * 2));
+  return U32;
+}
+function u32b(n: number): Uint32Array {
+  if (U32B.length < n) U32B = new Uint32Array(Math.max(n, U32B.length * 2));
+  return U32B;
+}
 /** Upper bound on the upsampled boundary points (pycocotools would try to malloc them all). */
 const MAX_POINTS = 1 << 28;
 
@@ -27,8 +44,8 @@ export function cInt(v: number): number {
 export function rleFrPoly(xy: ArrayLike<number>, k: number, h: number, w: number): RleData {
   if (k <= 0) return rleEmpty(h, w);
   // upsample and get discrete points densely along the entire boundary
-  const x = new Int32Array(k + 1);
-  const y = new Int32Array(k + 1);
+  const x = i32(0, k + 1);
+  const y = i32(1, k + 1);
   for (let j = 0; j < k; j++) x[j] = cInt(SCALE * Number(xy[j * 2]) + 0.5);
   x[k] = x[0];
   for (let j = 0; j < k; j++) y[j] = cInt(SCALE * Number(xy[j * 2 + 1]) + 0.5);
@@ -38,8 +55,8 @@ export function rleFrPoly(xy: ArrayLike<number>, k: number, h: number, w: number
   if (m > MAX_POINTS) {
     throw new MaskApiError(`polygon too large to rasterise: its edges have ${m} points on the 5x grid (non-finite or huge coordinates?)`);
   }
-  const u = new Int32Array(m);
-  const v = new Int32Array(m);
+  const u = i32(2, m);
+  const v = i32(3, m);
   m = 0;
   for (let j = 0; j < k; j++) {
     let xs = x[j];
@@ -59,17 +76,25 @@ export function rleFrPoly(xy: ArrayLike<number>, k: number, h: number, w: number
     }
     const s = dx >= dy ? (ye - ys) / dx : (xe - xs) / dy;
     if (dx >= dy) {
-      for (let d = 0; d <= dx; d++) {
-        const t = flip ? dx - d : d;
-        u[m] = t + xs;
-        v[m] = cInt(ys + s * t + 0.5);
+      if (dx === 0) {
+        // a repeated vertex: s = 0/0 = NaN and C's (int)NaN is INT_MIN
+        u[m] = xs;
+        v[m] = cInt(ys + s * 0 + 0.5);
         m++;
+      } else {
+        // |s| <= 1, so the value stays between two int32 coordinates: `| 0` is C's truncating (int)
+        for (let d = 0; d <= dx; d++) {
+          const t = flip ? dx - d : d;
+          u[m] = t + xs;
+          v[m] = (ys + s * t + 0.5) | 0;
+          m++;
+        }
       }
     } else {
       for (let d = 0; d <= dy; d++) {
         const t = flip ? dy - d : d;
         v[m] = t + ys;
-        u[m] = cInt(xs + s * t + 0.5);
+        u[m] = (xs + s * t + 0.5) | 0;
         m++;
       }
     }
@@ -77,8 +102,8 @@ export function rleFrPoly(xy: ArrayLike<number>, k: number, h: number, w: number
   // get points along the y-boundary and downsample
   const total = m;
   m = 0;
-  const bx = new Int32Array(total);
-  const by = new Int32Array(total);
+  const bx = i32(0, total);
+  const by = i32(1, total);
   const wm1 = w === 0 ? 18446744073709551615 : w - 1; // `w-1` on an unsigned siz, compared as a double
   for (let j = 1; j < total; j++) {
     if (u[j] !== u[j - 1]) {
@@ -97,17 +122,17 @@ export function rleFrPoly(xy: ArrayLike<number>, k: number, h: number, w: number
   }
   // compute the rle encoding given the y-boundary points
   let kk = m;
-  const a = new Uint32Array(kk + 1);
+  const a = u32(kk + 1);
   for (let j = 0; j < kk; j++) a[j] = (Math.imul(bx[j], h | 0) + by[j]) >>> 0;
   a[kk++] = (h * w) >>> 0;
-  a.sort();
+  a.subarray(0, kk).sort();
   let p = 0;
   for (let j = 0; j < kk; j++) {
     const t = a[j];
     a[j] = (a[j] - p) >>> 0;
     p = t;
   }
-  const b = new Uint32Array(kk);
+  const b = u32b(kk);
   let j = 0;
   m = 0;
   b[m++] = a[j++];

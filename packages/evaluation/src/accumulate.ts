@@ -100,46 +100,53 @@ export function accumulateEval(evalImgs: readonly (EvalImg | null)[], p: Params,
         if (npig === 0) continue;
         const inds = argsortDesc(dtScores, nd);
         const scoresSorted = new Float64Array(nd);
-        for (let j = 0; j < nd; j++) scoresSorted[j] = dtScores[inds[j]];
-        const tp = new Float64Array(nd);
-        const fp = new Float64Array(nd);
+        // per sorted detection: where its T flags live (offset into that image's [T, D] arrays, stride D)
+        const dm: Float64Array[] = new Array(nd);
+        const di: Uint8Array[] = new Array(nd);
+        const off0 = new Int32Array(nd);
+        const stride = new Int32Array(nd);
+        for (let j = 0; j < nd; j++) {
+          const q = inds[j];
+          scoresSorted[j] = dtScores[q];
+          const e = E[src[q]];
+          dm[j] = e.dtMatches;
+          di[j] = e.dtIgnore;
+          off0[j] = col[q];
+          stride[j] = e.dtScores.length;
+        }
         const rc = new Float64Array(nd);
         const pr = new Float64Array(nd);
+        // strides of precision [T, R, K, A, M] and recall [T, K, A, M]
+        const sR = K * A * M;
+        const sT = R * sR;
+        const base = (k * A + a) * M + m;
         for (let t = 0; t < T; t++) {
           let tpc = 0;
           let fpc = 0;
           for (let j = 0; j < nd; j++) {
-            const e = E[src[inds[j]]];
-            const c = col[inds[j]];
-            const D = e.dtScores.length;
-            const matched = e.dtMatches[t * D + c] !== 0;
-            const ignored = e.dtIgnore[t * D + c] !== 0;
-            if (!ignored) {
-              if (matched) tpc++;
+            const o = off0[j] + t * stride[j];
+            if (di[j][o] === 0) {
+              if (dm[j][o] !== 0) tpc++;
               else fpc++;
             }
-            tp[j] = tpc;
-            fp[j] = fpc;
+            rc[j] = tpc / npig;
+            pr[j] = tpc / (fpc + tpc + EPS);
           }
-          for (let j = 0; j < nd; j++) {
-            rc[j] = tp[j] / npig;
-            pr[j] = tp[j] / (fp[j] + tp[j] + EPS);
-          }
-          recall[recallIndex(counts, t, k, a, m)] = nd ? rc[nd - 1] : 0;
+          recall[t * K * A * M + base] = nd ? rc[nd - 1] : 0;
           for (let i = nd - 1; i > 0; i--) if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+          const tBase = t * sT + base;
           for (let ri = 0; ri < R; ri++) {
             const pi = searchsortedLeft(rc, nd, p.recThrs[ri]);
-            const idx = precisionIndex(counts, t, ri, k, a, m);
             // pycocotools fills q / ss in a try block: the first index past the end stops it, the rest stay 0
             if (pi >= nd) {
               for (let rj = ri; rj < R; rj++) {
-                precision[precisionIndex(counts, t, rj, k, a, m)] = 0;
-                scores[precisionIndex(counts, t, rj, k, a, m)] = 0;
+                precision[tBase + rj * sR] = 0;
+                scores[tBase + rj * sR] = 0;
               }
               break;
             }
-            precision[idx] = pr[pi];
-            scores[idx] = scoresSorted[pi];
+            precision[tBase + ri * sR] = pr[pi];
+            scores[tBase + ri * sR] = scoresSorted[pi];
           }
         }
       }

@@ -9,8 +9,9 @@
  * ordering (stable score sorts, ignore-last gt sort, tie rules) follow cocoeval.py line by line.
  */
 import { SoloError } from '@solo-ts/core';
-import { bbIouInto, rleBoxes, rleIouInto, type RleData } from '@solo-ts/cocoapi';
+import { bbIouInto, rleIouInto, rleToBbox, type RleData } from '@solo-ts/cocoapi';
 import { accumulateEval, type EvalResult } from './accumulate.js';
+import { Arena } from './arena.js';
 import type { COCO, CocoAnnotation } from './coco.js';
 import { argsortDesc } from './numpy.js';
 import { Params, uniqueSorted, type IouType } from './params.js';
@@ -29,6 +30,8 @@ export interface EvalAnn {
   score: number;
   bbox: ArrayLike<number>;
   rle?: RleData;
+  /** `rleToBbox(rle)`, computed on first use. */
+  rleBox?: [number, number, number, number];
 }
 
 /** One (image, category) pair: its gts, its detections sorted by score, and their IoUs. */
@@ -117,6 +120,7 @@ export class COCOeval {
       return all;
     };
     this.cellCats = catIds;
+    const iouArena = new Arena();
     this.cells = new Array(p.imgIds.length * catIds.length).fill(null);
     p.imgIds.forEach((imgId, i) => {
       catIds.forEach((catId, k) => {
@@ -126,7 +130,7 @@ export class COCOeval {
         const order = argsortDesc(d.map((x) => x.score));
         const sorted = Array.from(order, (j) => d[j]);
         try {
-          this.cells[i * catIds.length + k] = this.computeIoU(g, sorted, maxDet);
+          this.cells[i * catIds.length + k] = this.computeIoU(g, sorted, maxDet, iouArena);
         } catch (e) {
           if (e instanceof SoloError) throw e;
           throw new SoloError(`COCOeval: image ${imgId}, category ${catId}: ${(e as Error).message}`, { code: 'DATASET', cause: e });
@@ -134,11 +138,12 @@ export class COCOeval {
       });
     });
     this.evalImgs = [];
+    const arena = new Arena();
     catIds.forEach((catId, k) => {
       for (const aRng of p.areaRng) {
         p.imgIds.forEach((imgId, i) => {
           const cell = this.cells[i * catIds.length + k];
-          this.evalImgs.push(cell ? evaluateImg(cell, imgId, catId, aRng, maxDet, p.iouThrs) : null);
+          this.evalImgs.push(cell ? evaluateImg(cell, imgId, catId, aRng, maxDet, p.iouThrs, arena) : null);
         });
       }
     });
@@ -146,21 +151,21 @@ export class COCOeval {
   }
 
   /** `computeIoU`: detections already sorted by score; the first maxDets[-1] are compared with every gt. */
-  private computeIoU(gts: EvalAnn[], dts: EvalAnn[], maxDet: number): Cell {
+  private computeIoU(gts: EvalAnn[], dts: EvalAnn[], maxDet: number, arena: Arena): Cell {
     const m = Math.min(dts.length, maxDet);
     const n = gts.length;
     if (m === 0 || n === 0) return { gts, dts, ious: null, nIouRows: 0 };
-    const out = new Float64Array(m * n);
+    const out = arena.float64(m * n);
     const crowd = gts.map((g) => g.iscrowd);
     if (this.params.iouType === 'segm') {
       const D = dts.slice(0, m).map((d) => d.rle as RleData);
       const G = gts.map((g) => g.rle as RleData);
-      rleIouInto(D, G, crowd, out, rleBoxes(D), rleBoxes(G));
+      rleIouInto(D, G, crowd, out, boxesOf(dts, m), boxesOf(gts, n));
     } else {
-      const db = new Float64Array(m * 4);
-      const gb = new Float64Array(n * 4);
-      for (let i = 0; i < m; i++) for (let j = 0; j < 4; j++) db[i * 4 + j] = dts[i].bbox[j];
-      for (let i = 0; i < n; i++) for (let j = 0; j < 4; j++) gb[i * 4 + j] = gts[i].bbox[j];
+      const db: number[] = [];
+      const gb: number[] = [];
+      for (let i = 0; i < m; i++) for (let j = 0; j < 4; j++) db.push(dts[i].bbox[j]);
+      for (let i = 0; i < n; i++) for (let j = 0; j < 4; j++) gb.push(gts[i].bbox[j]);
       bbIouInto(db, gb, m, n, crowd, out);
     }
     return { gts, dts, ious: out, nIouRows: m };
@@ -227,6 +232,45 @@ function toEvalAnn(ann: CocoAnnotation, coco: COCO, isGt: boolean, iouType: IouT
   return e;
 }
 
+/** `rleToBbox` boxes of the first n annotations' masks, flattened (cached per annotation). */
+function boxesOf(anns: EvalAnn[], n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = anns[i];
+    if (!a.rleBox) a.rleBox = rleToBbox(a.rle as RleData);
+    out.push(a.rleBox[0], a.rleBox[1], a.rleBox[2], a.rleBox[3]);
+  }
+  return out;
+}
+
+/** Per-cell data shared by the area ranges (computed once, read-only). */
+interface CellCache {
+  maxDet: number;
+  D: number;
+  dtIds: number[];
+  dtScores: Float64Array;
+  dtAreas: number[];
+}
+const cellCache = new WeakMap<Cell, CellCache>();
+
+function cacheOf(cell: Cell, maxDet: number, arena: Arena): CellCache {
+  let c = cellCache.get(cell);
+  if (c && c.maxDet === maxDet) return c;
+  const D = Math.min(cell.dts.length, maxDet);
+  const dtIds = new Array<number>(D);
+  const dtScores = arena.float64(D);
+  const dtAreas = new Array<number>(D);
+  for (let d = 0; d < D; d++) {
+    const a = cell.dts[d];
+    dtIds[d] = a.id;
+    dtScores[d] = a.score;
+    dtAreas[d] = a.area;
+  }
+  c = { maxDet, D, dtIds, dtScores, dtAreas };
+  cellCache.set(cell, c);
+  return c;
+}
+
 /** `evaluateImg` for one cell and area range. */
 function evaluateImg(
   cell: Cell,
@@ -235,39 +279,52 @@ function evaluateImg(
   aRng: [number, number],
   maxDet: number,
   iouThrs: readonly number[],
+  arena: Arena,
 ): EvalImg {
-  const G = cell.gts.length;
+  const gts = cell.gts;
+  const G = gts.length;
+  const lo = aRng[0];
+  const hi = aRng[1];
   // gt: ignore flag for this range, then a stable sort putting ignored gts last
-  const ig = new Uint8Array(G);
+  const gtind = new Array<number>(G);
+  const gtIg = arena.uint8(G);
+  let n = 0;
   for (let g = 0; g < G; g++) {
-    const a = cell.gts[g];
-    ig[g] = a.ignore || a.area < aRng[0] || a.area > aRng[1] ? 1 : 0;
+    const a = gts[g];
+    if (!(a.ignore || a.area < lo || a.area > hi)) gtind[n++] = g;
   }
-  const gtind: number[] = [];
-  for (let g = 0; g < G; g++) if (!ig[g]) gtind.push(g);
-  for (let g = 0; g < G; g++) if (ig[g]) gtind.push(g);
-  const gt = gtind.map((g) => cell.gts[g]);
-  const gtIg = Uint8Array.from(gtind, (g) => ig[g]);
-  const D = Math.min(cell.dts.length, maxDet);
-  const dt = cell.dts.slice(0, D);
+  const nReg = n;
+  for (let g = 0; g < G; g++) {
+    const a = gts[g];
+    if (a.ignore || a.area < lo || a.area > hi) {
+      gtIg[n] = 1;
+      gtind[n++] = g;
+    }
+  }
+  const gtIds = new Array<number>(G);
+  for (let g = 0; g < G; g++) gtIds[g] = gts[gtind[g]].id;
+  const { D, dtIds, dtScores, dtAreas } = cacheOf(cell, maxDet, arena);
   const T = iouThrs.length;
-  const gtm = new Float64Array(T * G);
-  const dtm = new Float64Array(T * D);
-  const dtIg = new Uint8Array(T * D);
+  const gtm = arena.float64(T * G);
+  const dtm = arena.float64(T * D);
+  const dtIg = arena.uint8(T * D);
   const ious = cell.ious;
-  if (ious) {
+  if (ious && G > 0) {
     const rows = Math.min(D, cell.nIouRows);
+    const crowd = new Array<boolean>(G);
+    for (let g = 0; g < G; g++) crowd[g] = !!gts[gtind[g]].iscrowd;
     for (let tind = 0; tind < T; tind++) {
       const t = iouThrs[tind];
+      const gOff = tind * G;
       for (let dind = 0; dind < rows; dind++) {
         let iou = Math.min(t, 1 - 1e-10);
         let m = -1;
         const rowOff = dind * G;
         for (let gind = 0; gind < G; gind++) {
           // already matched and not a crowd
-          if (gtm[tind * G + gind] > 0 && !gt[gind].iscrowd) continue;
+          if (gtm[gOff + gind] > 0 && !crowd[gind]) continue;
           // matched to a regular gt and reached the ignored ones: stop
-          if (m > -1 && gtIg[m] === 0 && gtIg[gind] === 1) break;
+          if (m > -1 && m < nReg && gind >= nReg) break;
           const v = ious[rowOff + gtind[gind]];
           if (v < iou) continue;
           iou = v;
@@ -275,28 +332,16 @@ function evaluateImg(
         }
         if (m === -1) continue;
         dtIg[tind * D + dind] = gtIg[m];
-        dtm[tind * D + dind] = gt[m].id;
-        gtm[tind * G + m] = dt[dind].id;
+        dtm[tind * D + dind] = gtIds[m];
+        gtm[gOff + m] = dtIds[dind];
       }
     }
   }
   // unmatched detections outside the area range are ignored
   for (let dind = 0; dind < D; dind++) {
-    const a = dt[dind].area;
-    if (!(a < aRng[0] || a > aRng[1])) continue;
+    const a = dtAreas[dind];
+    if (!(a < lo || a > hi)) continue;
     for (let tind = 0; tind < T; tind++) if (dtm[tind * D + dind] === 0) dtIg[tind * D + dind] = 1;
   }
-  return {
-    imageId,
-    categoryId,
-    aRng,
-    maxDet,
-    dtIds: dt.map((d) => d.id),
-    gtIds: gt.map((g) => g.id),
-    dtMatches: dtm,
-    gtMatches: gtm,
-    dtScores: Float64Array.from(dt, (d) => d.score),
-    gtIgnore: gtIg,
-    dtIgnore: dtIg,
-  };
+  return { imageId, categoryId, aRng, maxDet, dtIds, gtIds, dtMatches: dtm, gtMatches: gtm, dtScores, gtIgnore: gtIg, dtIgnore: dtIg };
 }

@@ -78,15 +78,10 @@ export function argsortDesc(scores: ArrayLike<number>, n = scores.length): Int32
   for (let i = 0; i < n; i++) idx[i] = i;
   if (n < 2) return idx;
   let tmp = new Int32Array(n);
-  // key: -score, NaN sorts last (numpy puts NaN at the end of an ascending sort)
-  const before = (i: number, j: number): boolean => {
-    const a = -scores[i];
-    const b = -scores[j];
-    if (a !== a) return false;
-    if (b !== b) return true;
-    return a < b;
-  };
-  // bottom-up merge sort (stable): run j before i only when strictly smaller
+  // key = -score; NaN sorts last (numpy puts NaN at the end of an ascending sort)
+  const key = new Float64Array(n);
+  for (let i = 0; i < n; i++) key[i] = -scores[i];
+  // bottom-up merge sort (stable): take from the right run only when strictly smaller
   for (let width = 1; width < n; width *= 2) {
     for (let lo = 0; lo < n; lo += 2 * width) {
       const mid = Math.min(lo + width, n);
@@ -94,7 +89,12 @@ export function argsortDesc(scores: ArrayLike<number>, n = scores.length): Int32
       let i = lo;
       let j = mid;
       let k = lo;
-      while (i < mid && j < hi) tmp[k++] = before(idx[j], idx[i]) ? idx[j++] : idx[i++];
+      while (i < mid && j < hi) {
+        const a = key[idx[j]];
+        const b = key[idx[i]];
+        if (a < b || (b !== b && a === a)) tmp[k++] = idx[j++];
+        else tmp[k++] = idx[i++];
+      }
       while (i < mid) tmp[k++] = idx[i++];
       while (j < hi) tmp[k++] = idx[j++];
     }
