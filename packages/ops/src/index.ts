@@ -3,3 +3,4 @@ export const PACKAGE_NAME = '@solo-ts/ops';
 export * from './functional/index.js';
 export * from './nn/index.js';
 export * from './kernels/index.js';
+export * from './flops/index.js';
