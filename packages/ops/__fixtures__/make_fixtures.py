@@ -55,6 +55,8 @@ conv_cfgs = [
     ('depthwise_s2', 1, 4, 8, 9, 4, 3, 2, 1, 1, 4, False),
     ('depthwise_mult2', 1, 3, 6, 6, 6, 3, 1, 1, 1, 3, True),
     ('g2d2s2', 1, 4, 12, 12, 4, 3, 2, 2, 2, 2, True),
+    ('g2_wide', 1, 4, 6, 7, 18, 3, 1, 1, 1, 2, True),  # 9 outputs per group: one conv per group
+    ('g8_x4', 1, 16, 7, 8, 32, 3, 2, 1, 1, 8, False),  # ResNeXt-like: 2 in / 4 out per group
 ]
 for name, n, cin, h, w, cout, k, s, p, d, g, b in conv_cfgs:
     x = rnd(n, cin, h, w).requires_grad_()

@@ -97,6 +97,15 @@ export function conv2d(x: tf.Tensor4D, weight: tf.Tensor4D, bias: tf.Tensor1D | 
       const dw = tf.reshape(weight, [kh, kw, cin, m]);
       const dilated = d[0] > 1 || d[1] > 1;
       y = tf.depthwiseConv2d(xp, dilated ? dilateFilter(dw as tf.Tensor4D, d[0], d[1]) : (dw as tf.Tensor4D), s, 'valid');
+    } else if (cout / groups <= 8) {
+      // grouped conv with few outputs per group (ResNeXt: 4 or 8) as one depthwise conv with channel multiplier
+      // og followed by a sum over the group's input channels: 6-7x faster than one conv per group on wasm.
+      const og = cout / groups;
+      const dwf = tf.reshape(tf.transpose(tf.reshape(weight, [kh, kw, wi, groups, og]), [0, 1, 3, 2, 4]), [kh, kw, cin, og]) as tf.Tensor4D;
+      const dilated = d[0] > 1 || d[1] > 1;
+      const z = tf.depthwiseConv2d(xp, dilated ? dilateFilter(dwf, d[0], d[1]) : dwf, s, 'valid');
+      const [n, ho, wo] = z.shape;
+      y = wi === 1 ? z : (tf.reshape(tf.sum(tf.reshape(z, [n, ho, wo, groups, wi, og]), 4), [n, ho, wo, cout]) as tf.Tensor4D);
     } else {
       const xs = tf.split(xp, groups, 3);
       const ws = tf.split(weight, groups, 3);
