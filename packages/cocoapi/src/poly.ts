@@ -7,7 +7,7 @@
  * "y-boundaries", which become the RLE. Concave, self-touching and out-of-image polygons follow from that walk
  * exactly as in C; the double arithmetic below keeps the C order of operations.
  */
-import { rleEmpty } from './rle.js';
+import { copyCounts, rleEmpty } from './rle.js';
 import { MaskApiError, type RleData } from './types.js';
 
 const SCALE = 5;
@@ -143,7 +143,7 @@ export function rleFrPoly(xy: ArrayLike<number>, k: number, h: number, w: number
       if (j < kk) b[m - 1] += a[j++];
     }
   }
-  return { h, w, cnts: b.slice(0, m) };
+  return { h, w, cnts: copyCounts(b, m) };
 }
 
 /** `rleFrBbox`: a box `[x, y, w, h]` rasterised as the polygon `[x,y, x,y+h, x+w,y+h, x+w,y]`. */

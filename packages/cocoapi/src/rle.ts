@@ -18,6 +18,25 @@ function scratchOf(n: number): Uint32Array {
   return scratch;
 }
 
+/**
+ * Copy run lengths into a view of a shared chunk. Hundreds of thousands of small RLEs (a COCO evaluation) would
+ * otherwise each own an ArrayBuffer, and V8's garbage collector slows down with the number of backing stores.
+ */
+const CHUNK = 1 << 18;
+let chunk = new Uint32Array(CHUNK);
+let chunkOff = 0;
+export function copyCounts(src: Uint32Array, m: number): Uint32Array {
+  if (m > CHUNK >> 4) return src.slice(0, m);
+  if (chunkOff + m > CHUNK) {
+    chunk = new Uint32Array(CHUNK);
+    chunkOff = 0;
+  }
+  const out = chunk.subarray(chunkOff, chunkOff + m);
+  out.set(src.subarray(0, m));
+  chunkOff += m;
+  return out;
+}
+
 /** An empty (all background) RLE of size h x w: one 0-run of h*w (what `rleFrPoly` gives for no boundary). */
 export function rleEmpty(h: number, w: number): RleData {
   return { h, w, cnts: Uint32Array.of((h * w) >>> 0) };
@@ -63,7 +82,7 @@ export function rleToString(R: RleData | Uint32Array): string {
 /** `rleFrString`: parse a compressed COCO string into run lengths. */
 export function rleFromString(s: string, h: number, w: number): RleData {
   const n = s.length;
-  const cnts = new Uint32Array(n);
+  const cnts = scratchOf(n + 1);
   let m = 0;
   let p = 0;
   while (p < n) {
@@ -82,7 +101,7 @@ export function rleFromString(s: string, h: number, w: number): RleData {
     if (m > 2) x += cnts[m - 2];
     cnts[m++] = x >>> 0;
   }
-  return { h, w, cnts: cnts.slice(0, m) };
+  return { h, w, cnts: copyCounts(cnts, m) };
 }
 
 /** Run lengths of uncompressed counts (`np.array(counts, dtype=np.uint32)` semantics: truncate, wrap). */
@@ -283,7 +302,7 @@ export function rleMerge(R: readonly RleData[], intersect = false): RleData {
         cc = 0;
       }
     }
-    A = out.slice(0, m);
+    A = copyCounts(out, m);
   }
   return { h, w, cnts: A };
 }

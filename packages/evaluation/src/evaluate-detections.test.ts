@@ -192,3 +192,16 @@ describe('formatting helpers', () => {
     expect(t.split('\n')[3]).toBe('| x        | nan | 1.0    | 0.5    | 0.123 | 0.0   | 0.062 |');
   });
 });
+
+describe('registry', () => {
+  it('evaluationComponents registers CocoMetric under metrics and builds it from snake_case options', async () => {
+    const { Registry } = await import('@solo-ts/core');
+    const { evaluationComponents } = await import('./index.js');
+    const reg = new Registry().load(evaluationComponents);
+    const m = reg.build<CocoMetric>('metrics', { type: 'CocoMetric', metric: 'segm', classwise: true, proposal_nums: [1, 10, 100] }, 'val_evaluator');
+    expect(m).toBeInstanceOf(CocoMetric);
+    expect(m.metrics).toEqual(['segm']);
+    expect(m.classwise).toBe(true);
+    expect(m.proposalNums).toEqual([1, 10, 100]);
+  });
+});

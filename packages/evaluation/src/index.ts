@@ -15,3 +15,4 @@ export * from './classwise.js';
 export * from './validate.js';
 export * from './evaluate-detections.js';
 export * from './coco-metric.js';
+export * from './components.js';
