@@ -8,8 +8,11 @@
  * - input gradient: `dx = conv(zeroInsert(dy, stride), flip(W)ᵀ, stride 1, dilation d)` with the padding/cropping
  *   that makes the output exactly `inputShape` (handles strides, dilations, explicit/same/valid padding and sizes
  *   where `H + pads - effectiveK` is not divisible by the stride);
- * - filter gradient: batch and channel axes swapped, `dW[a,b,ci,co] = conv(xᵀ [Cin,H,W,N], dyᵀ [Ho,Wo,N,Cout])` with
- *   stride = the forward dilation and dilation = the forward stride; 1x1 stride-1 unpadded convs use one matmul.
+ * - filter gradient: one matrix product per filter tap, `dW[a,b] = X_abᵀ · dY` where `X_ab` is the strided window
+ *   of the channel-major padded input (`[Cin, N·Ho·Wo]`) and `dY` is `[N·Ho·Wo, Cout]`, on the backend's untransposed
+ *   batch-1 `BatchMatMul` (XNNPACK's fully-connected operator on wasm). The batch/channel-swapped conv formulation
+ *   (`conv(xᵀ, dyᵀ)` with stride and dilation exchanged) is exact too, but XNNPACK runs it 2-3x slower because
+ *   its reduction axis is the (small) batch.
  *
  * Attributes follow tfjs (`strides`, `pad`, `dimRoundingMode`, `inputShape` / `filterShape`); a `dilations`
  * attribute is honoured when present (tfjs's own Conv2D gradient only supports dilation 1).
@@ -79,8 +82,8 @@ export function conv2dBackpropInputViaConv(
   } as unknown as tf.NamedAttrMap);
 }
 
-/** Filter gradient of an NHWC conv, computed with the backend's forward `Conv2D` (or `BatchMatMul` for 1x1). */
-export function conv2dBackpropFilterViaConv(
+/** Filter gradient of an NHWC conv: one `BatchMatMul` per filter tap. */
+export function conv2dBackpropFilterViaMatMul(
   s: KernelScope,
   x: tf.TensorInfo,
   dy: tf.TensorInfo,
@@ -103,14 +106,8 @@ export function conv2dBackpropFilterViaConv(
   }
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
-  if (kh === 1 && kw === 1 && pt === 0 && pl === 0 && sh === 1 && sw === 1 && ho === h && wo === w) {
-    // dW = xᵀ·dy over all N*H*W positions.
-    const x2 = s.reshape(x, [1, n * h * w, cin]);
-    const dy2 = s.reshape(dy, [1, n * h * w, cout]);
-    const m = s.run('BatchMatMul', { a: x2, b: dy2 }, { transposeA: true, transposeB: false });
-    return s.reshape(m, [1, 1, cin, cout]);
-  }
-  // Rows of x that the forward conv reads: [a*dh + i*sh - pt] for a < kh, i < Ho. Pad/crop x to exactly that extent.
+  const m = n * ho * wo;
+  // Rows of x that the forward conv reads: a*dh + i*sh - pt for a < kh, i < Ho. Crop/pad x to exactly that extent.
   const needH = (kh - 1) * dh + (ho - 1) * sh + 1; // extent in padded coordinates
   const needW = (kw - 1) * dw + (wo - 1) * sw + 1;
   const bottom = needH - pt - h; // > 0: pad, < 0: crop
@@ -119,16 +116,28 @@ export function conv2dBackpropFilterViaConv(
   if (bottom < 0 || right < 0) {
     xs = s.slice(xs, [0, 0, 0, 0], [n, h + Math.min(0, bottom), w + Math.min(0, right), cin]);
   }
-  const xT = s.transpose(xs, [3, 1, 2, 0]); // [Cin, H, W, N]: channels become the batch
-  const dyT = s.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, Cout]: dy becomes the filter
-  const explicit: ExplicitPad = [[0, 0], [pt, Math.max(0, bottom)], [pl, Math.max(0, right)], [0, 0]];
-  const g = s.run('Conv2D', { x: xT, filter: dyT }, {
-    strides: [dh, dw], pad: explicit, dataFormat: 'NHWC', dilations: [sh, sw],
-  } as unknown as tf.NamedAttrMap); // [Cin, kh, kw, Cout]
-  if (g.shape[1] !== kh || g.shape[2] !== kw) {
-    throw new Error(`Conv2DBackpropFilter: internal shape error, got [${g.shape}] for kernel ${kh}x${kw}`);
+  // Channel-major input [Cin, N, H, W], padded; each tap is a strided window of it, [Cin, N*Ho*Wo] as a matrix.
+  const xT = s.transpose(xs, [3, 0, 1, 2]);
+  const xp = s.pad(xT, [[0, 0], [0, 0], [pt, Math.max(0, bottom)], [pl, Math.max(0, right)]]);
+  const dy2 = s.reshape(dy, [1, m, cout]); // the same matmul weights for every tap (XNNPACK packs them once)
+  const taps: tf.TensorInfo[] = [];
+  for (let a = 0; a < kh; a++) {
+    for (let b = 0; b < kw; b++) {
+      const end = [cin, n, a * dh + (ho - 1) * sh + 1, b * dw + (wo - 1) * sw + 1];
+      const whole = a === 0 && b === 0 && sh === 1 && sw === 1 && end[2] === xp.shape[2] && end[3] === xp.shape[3];
+      const tap = whole ? xp : s.run('StridedSlice', { x: xp }, {
+        begin: [0, 0, a * dh, b * dw], end, strides: [1, 1, sh, sw],
+        beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
+      });
+      const a2 = s.reshape(tap, [1, cin, m]);
+      // Untransposed, batch-1 BatchMatMul is XNNPACK's fully-connected operator on wasm (transposed ones are not).
+      const g = s.run('BatchMatMul', { a: a2, b: dy2 }, { transposeA: false, transposeB: false });
+      if (tap !== xp) s.release(tap);
+      taps.push(s.reshape(g, [1, cin * cout]));
+    }
   }
-  return s.transpose(g, [1, 2, 0, 3]);
+  const all = taps.length === 1 ? taps[0] : s.run('Concat', taps as unknown as tf.NamedTensorInfoMap, { axis: 0 });
+  return s.reshape(all, [kh, kw, cin, cout]);
 }
 
 /** `Conv2DBackpropInput` kernel config for `backendName`. */
@@ -157,7 +166,7 @@ export function conv2dBackpropFilterConfig(backendName: string): tf.KernelConfig
       assertNHWC(attrs, 'Conv2DBackpropFilter');
       const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
       return KernelScope.use(backendName, backend as BackendLike, (s) =>
-        conv2dBackpropFilterViaConv(s, x, dy,
+        conv2dBackpropFilterViaMatMul(s, x, dy,
           attrs['filterShape'] as [number, number, number, number],
           pair(attrs['strides'], 1), pair(attrs['dilations'], 1), attrs['pad'] as Pad,
           attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined));

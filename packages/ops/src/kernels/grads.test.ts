@@ -99,6 +99,27 @@ describe('gradients on wasm match cpu', () => {
       return tf.add(tf.sum(tf.square(sl)), tf.sum(wh));
     }));
 
+  // Sizes above the wrapper's 2^18 multiply-add threshold, so the XNNPACK route is the one tested.
+  it('matMul with transposes and batches (all matMul gradients)', () =>
+    expectSameGrads([[3, 64, 70], [3, 90, 70], [70, 50], [3, 64, 60], [3, 60, 60]], (a, b, c, d, e) => {
+      const ab = tf.matMul(a, b, false, true); // [3, 64, 90]
+      const ad = tf.matMul(a, d, true, false); // [3, 70, 60]
+      const ade = tf.matMul(ad, e); // [3, 70, 60] (tfjs's matMul gradient does not reduce broadcast batches)
+      const ac = tf.matMul(tf.reshape(a, [192, 70]), c); // [192, 50]
+      return tf.add(tf.add(tf.sum(tf.square(ab)), tf.sum(tf.sin(ade))), tf.sum(tf.relu(ac)));
+    }));
+
+  it('batched matMul forward with a broadcast batch dimension', async () => {
+    const f = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => tf.matMul(rand([4, 2, 50, 70], 5), rand([1, 70, 80], 6), false, false).dataSync() as Float32Array);
+    };
+    const ref = await f('cpu');
+    const got = await f('wasm');
+    const scale = Math.max(...ref.map(Math.abs));
+    got.forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThanOrEqual(1e-4 * scale));
+  });
+
   it('registerZeroGradients is idempotent and leaves existing gradients alone', () => {
     expect(registerZeroGradients()).toEqual([]);
     expect(tf.getGradient('GreaterEqual')).toBeDefined();

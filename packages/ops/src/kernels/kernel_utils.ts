@@ -72,6 +72,21 @@ export class KernelScope {
     return info;
   }
 
+  /** Takes ownership of a tensor produced outside `run` (e.g. by a captured kernel function). */
+  adopt(info: tf.TensorInfo): tf.TensorInfo {
+    this.owned.push(info);
+    return info;
+  }
+
+  /** Disposes one intermediate now (to bound peak memory in loops). */
+  release(info: tf.TensorInfo): void {
+    const i = this.owned.indexOf(info);
+    if (i >= 0) {
+      this.owned.splice(i, 1);
+      this.backend.disposeData(info.dataId);
+    }
+  }
+
   /** Disposes every intermediate except `keep` (the kernel's result). */
   dispose(keep?: tf.TensorInfo): void {
     for (const info of this.owned) {
