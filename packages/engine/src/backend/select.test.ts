@@ -22,7 +22,12 @@ function convAndGrads(): number[][] {
     const w = tf.tensor4d(Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => Math.cos(i)), [3, 3, 3, 4]);
     const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')));
     const [dx, dw] = tf.grads(f)([x, w]);
-    return [Array.from(f(x, w).dataSync()), Array.from(dx.dataSync()), Array.from(dw.dataSync())];
+    // matMul and its transposed gradients (the wasm BatchMatMul wrapper must work on a freshly initialised backend).
+    const a = tf.tensor2d(Array.from({ length: 64 * 96 }, (_, i) => Math.sin(i * 0.37)), [64, 96]);
+    const b = tf.tensor2d(Array.from({ length: 96 * 80 }, (_, i) => Math.cos(i * 0.11)), [96, 80]);
+    const [da, db] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D))))([a, b]);
+    return [Array.from(f(x, w).dataSync()), Array.from(dx.dataSync()), Array.from(dw.dataSync()),
+      Array.from(da.dataSync()), Array.from(db.dataSync())];
   });
 }
 

@@ -19,6 +19,9 @@ export function batchMatMulConfig(backendName: string, stock: tf.KernelConfig): 
   return {
     kernelName: 'BatchMatMul',
     backendName,
+    // The stock kernel binds its wasm export in its setup function: run it whenever the backend initialises.
+    setupFunc: stock.setupFunc,
+    disposeFunc: stock.disposeFunc,
     kernelFunc: (args) => {
       const { inputs, backend, attrs = {} } = args;
       const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
