@@ -94,7 +94,10 @@ export async function matrixNms(
     const [, h, w] = t.shape;
     // all masks kept: download them and pack in sorted order; otherwise gather the top nmsPre first
     const all = order.length === count;
-    const sel = tf.tidy(() => tf.notEqual(all ? t : tf.gather(t, tf.tensor1d(order, 'int32')), 0));
+    const sel = tf.tidy(() => {
+      const g = all ? tf.clone(t) : tf.gather(t, tf.tensor1d(order, 'int32'));
+      return t.dtype === 'bool' ? g : tf.notEqual(g, 0);
+    });
     try {
       const data = (await sel.data()) as Uint8Array;
       packed = all ? packMasks(data, count, h, w, order) : packMasks(data, order.length, h, w);

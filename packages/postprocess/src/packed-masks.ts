@@ -24,10 +24,11 @@ export interface PackedMasks {
 }
 
 /**
- * Pack `count` masks of (height, width) from a byte array (non-zero = set), mask i at `data[(i*h + y)*w + x]`.
+ * Pack `count` masks of (height, width) from a byte array of 0/1 values (BitmapMasks / bool tensor data; only
+ * the value 1 counts as set), mask i at `data[(i*h + y)*w + x]`.
  * `select` packs only those masks (in that order).
  */
-export function packMasks(data: ArrayLike<number>, count: number, height: number, width: number, select?: ArrayLike<number>): PackedMasks {
+export function packMasks(data: Uint8Array, count: number, height: number, width: number, select?: ArrayLike<number>): PackedMasks {
   if (data.length < count * height * width) {
     throw new ShapeError(`packMasks: ${data.length} values for ${count} masks of ${height}×${width}`);
   }
@@ -44,33 +45,44 @@ export function packMasks(data: ArrayLike<number>, count: number, height: number
     const src = select ? select[k] : k;
     if (src < 0 || src >= count) throw new ShapeError(`packMasks: mask index ${src} out of range [0, ${count})`);
     const off = src * hw;
+    const end = off + hw;
     const dst = k * height * wpr;
     let area = 0;
     let r0 = height;
     let r1 = 0;
     let w0 = wpr;
     let w1 = 0;
-    for (let y = 0; y < height; y++) {
+    let y = 0;
+    while (y < height) {
       const row = off + y * width;
+      // native scans: the next set pixel (skipping empty rows at once) and the last one of its row
+      const p = data.indexOf(1, row);
+      if (p < 0 || p >= end) break;
+      if (p >= row + width) {
+        y = Math.floor((p - off) / width);
+        continue;
+      }
+      const first = p - row;
+      const last = data.lastIndexOf(1, row + width - 1) - row;
       const drow = dst + y * wpr;
-      let rowAny = false;
-      for (let wi = 0; wi < wpr; wi++) {
+      const wa = first >> 5;
+      const wb = last >> 5;
+      for (let wi = wa; wi <= wb; wi++) {
         const x0 = wi * 32;
-        const x1 = Math.min(width, x0 + 32);
+        const xs = Math.max(first, x0);
+        const xe = Math.min(last + 1, x0 + 32);
         let word = 0;
-        for (let x = x0; x < x1; x++) if (data[row + x]) word |= 1 << (x - x0);
+        for (let x = xs; x < xe; x++) if (data[row + x] === 1) word |= 1 << (x - x0);
         if (word !== 0) {
           bits[drow + wi] = word;
           area += popcount(word);
-          rowAny = true;
-          if (wi < w0) w0 = wi;
-          if (wi + 1 > w1) w1 = wi + 1;
         }
       }
-      if (rowAny) {
-        if (y < r0) r0 = y;
-        r1 = y + 1;
-      }
+      if (wa < w0) w0 = wa;
+      if (wb + 1 > w1) w1 = wb + 1;
+      if (y < r0) r0 = y;
+      r1 = y + 1;
+      y++;
     }
     areas[k] = area;
     if (area === 0) {
