@@ -62,6 +62,19 @@ describe('selectBackend', () => {
     t.dispose();
   });
 
+  it('falls back to the single-threaded build when the threaded loader cannot start', async () => {
+    const saved = process.env['TMPDIR'];
+    process.env['TMPDIR'] = '/nonexistent/solo-ts-test'; // the worker script cannot be written
+    try {
+      const sel = await selectBackend('wasm', { threads: 3, quiet: true });
+      expect(sel.detail).toMatch(/^wasm \(XNNPACK, 1 thread, threads unavailable: .*ENOENT/);
+      expect(tf.getBackend()).toBe('wasm');
+    } finally {
+      if (saved === undefined) delete process.env['TMPDIR'];
+      else process.env['TMPDIR'] = saved;
+    }
+  });
+
   it('caps threads at 8 and reports it', async () => {
     const sel = await selectBackend('wasm', { threads: 12, quiet: true });
     expect(sel.detail).toMatch(/capped from 12/);

@@ -21,7 +21,9 @@ import * as os from 'node:os';
 import { SoloError } from '@solo-ts/core';
 import { registerResizeGradKernels, registerWasmTrainingKernels, registerZeroGradients } from '@solo-ts/ops';
 import * as tf from '@tensorflow/tfjs-core';
-import { MAX_WASM_THREADS, nodeSupportsWasmThreads, registerThreadedWasmBackend, type WasmPackage } from './wasm-node.js';
+import {
+  lastThreadedWasmError, MAX_WASM_THREADS, nodeSupportsWasmThreads, registerThreadedWasmBackend, type WasmPackage,
+} from './wasm-node.js';
 
 /** Backends `selectBackend` knows. */
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
@@ -179,7 +181,17 @@ async function selectWasm(threadsOption: number | undefined): Promise<SelectedBa
     wasmPkg.setThreadsCount(requested);
   }
   registerWasmTrainingKernels();
-  await setBackendOrThrow('wasm', 'the WebAssembly backend could not start; try --backend cpu');
+  try {
+    await setBackendOrThrow('wasm', 'the WebAssembly backend could not start; try --backend cpu');
+  } catch (e) {
+    if (!(isNode && wasmThreadsRegistered !== undefined && wasmThreadsRegistered > 1 && stockWasmFactory)) throw e;
+    // The threaded loader failed (e.g. no writable temp dir for the worker script): use the stock build.
+    tf.removeBackend('wasm');
+    tf.registerBackend('wasm', stockWasmFactory, 2);
+    wasmThreadsRegistered = 1;
+    note = `, threads unavailable: ${errorText(lastThreadedWasmError() ?? e)}`;
+    await setBackendOrThrow('wasm', 'the WebAssembly backend could not start; try --backend cpu');
+  }
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const n = wasmPkg.getThreadsCount();
   const capped = requested !== undefined && requested > MAX_WASM_THREADS ? `, capped from ${requested}` : '';

@@ -140,8 +140,20 @@ export async function registerThreadedWasmBackend(wasmPkg: WasmPackage, threads:
   const n = Math.max(1, Math.min(MAX_WASM_THREADS, Math.floor(threads)));
   if (tf.findBackendFactory('wasm') !== null) tf.removeBackend('wasm');
   tf.registerBackend('wasm', async () => {
-    wasmPkg.setThreadsCount(n);
-    const module = await instantiateThreaded(n);
-    return new wasmPkg.BackendWasm(module as never);
+    try {
+      wasmPkg.setThreadsCount(n);
+      const module = await instantiateThreaded(n);
+      return new wasmPkg.BackendWasm(module as never);
+    } catch (e) {
+      lastError = e; // tfjs only logs factory errors; keep it for the caller's message
+      throw e;
+    }
   }, priority);
+}
+
+let lastError: unknown;
+
+/** The error of the last failed threaded-backend initialisation (tfjs itself only returns `false`). */
+export function lastThreadedWasmError(): unknown {
+  return lastError;
 }
