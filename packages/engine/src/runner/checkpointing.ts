@@ -47,11 +47,19 @@ export async function modelStateRecords(model: Module): Promise<Record<string, T
   return out;
 }
 
-export async function saveRunCheckpoint(file: string, model: Module, optimizer: SGD, meta: RunMeta, updatePointer = true): Promise<void> {
+/**
+ * Save the model (PyTorch layout, mmdetection names), the optimizer's momentum buffers (`optimizer.<param>`, our
+ * layout; omitted when `optimizer` is null) and the run metadata, atomically.
+ */
+export async function saveRunCheckpoint(file: string, model: Module, optimizer: SGD | null, meta: RunMeta, updatePointer = true): Promise<void> {
   const tensors: Record<string, TensorRecord> = await modelStateRecords(model);
-  const opt: OptimizerStateRecord = await optimizer.state();
-  for (const [k, b] of Object.entries(opt.buffers)) tensors[`optimizer.${k}`] = { dtype: 'float32', shape: b.shape, data: b.data };
-  await saveCheckpoint(file, { tensors: tensors as unknown as Parameters<typeof saveCheckpoint>[1]['tensors'], meta: { ...meta, optimizer: { type: opt.type, lr: opt.lr, stepCount: opt.stepCount, layout: 'solo-ts' } } }, { updatePointer });
+  let optMeta: Record<string, unknown> | undefined;
+  if (optimizer) {
+    const opt: OptimizerStateRecord = await optimizer.state();
+    for (const [k, b] of Object.entries(opt.buffers)) tensors[`optimizer.${k}`] = { dtype: 'float32', shape: b.shape, data: b.data };
+    optMeta = { type: opt.type, lr: opt.lr, stepCount: opt.stepCount, layout: 'solo-ts' };
+  }
+  await saveCheckpoint(file, { tensors: tensors as unknown as Parameters<typeof saveCheckpoint>[1]['tensors'], meta: { ...meta, layout: 'pytorch', ...(optMeta ? { optimizer: optMeta } : {}) } }, { updatePointer });
 }
 
 export interface LoadedRun {
@@ -78,7 +86,8 @@ export async function loadRunCheckpoint(file: string, model: Module, options: { 
   if (options.optimizer) {
     if (!meta) throw new CheckpointError(`${file} has no training state (it is a weights-only checkpoint); use --load-from to start a new run from it`);
     const om = (meta as { optimizer?: { lr: number; stepCount: number } }).optimizer;
-    optimizer = { type: 'SGD', buffers: optBuffers, lr: om?.lr ?? meta.lr, stepCount: om?.stepCount ?? meta.iter };
+    if (!om) throw new CheckpointError(`${file} was saved without the optimizer state (default_hooks.checkpoint.save_optimizer: false), so training cannot resume exactly from it; use --load-from to start a new run from its weights`);
+    optimizer = { type: 'SGD', buffers: optBuffers, lr: om.lr, stepCount: om.stepCount };
     options.optimizer.loadState(optimizer);
   }
   return { meta, optimizer, report };

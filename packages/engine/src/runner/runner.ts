@@ -1,69 +1,82 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The epoch-based training runner (mmengine's `Runner` + `EpochBasedTrainLoop`, in one class).
+ * The epoch-based training runner (mmengine's `Runner` + `EpochBasedTrainLoop` + the default hooks, in one class).
  *
- * Per iteration: fetch a batch (prefetched by the loader), preprocess, loss + backward, clip, SGD step, learning
- * rate from the schedulers (closed form of the iteration/epoch), logging every `log_interval` iterations.
- * Per epoch: checkpoint every `interval` epochs (`max_keep_ckpts`, best by `save_best`), validation every
- * `val_interval` epochs with the configured metric. SIGINT/SIGTERM finish the current iteration, save
- * `iter_<n>.safetensors` and exit. Everything is written to the work directory: the merged config, a text log,
- * a JSON-lines scalar log and TensorBoard event files.
+ * Per iteration: take the next batch (the loader prepares the following ones meanwhile), preprocess, loss +
+ * backward, clip, refuse a non-finite loss, SGD step with the learning rate of the schedulers (closed form of
+ * the position), a JSON-lines record, a log line every `logInterval` iterations (mmengine's format: epoch,
+ * iteration, lr, eta, time, data_time, memory, each loss), interval checkpoints (`checkpoint.byEpoch: false`).
+ * Per epoch: interval checkpoints, validation every `valInterval` epochs from `valBegin`, the best checkpoint by
+ * `saveBest`. SIGINT/SIGTERM finish the current iteration, save `iter_<n>.safetensors` and stop. A run resumes
+ * from a checkpoint exactly: weights, momentum buffers, position (the schedule and the data order follow from it)
+ * and RNG state. Everything goes to the work directory: merged config, text log, scalars (JSONL), TensorBoard.
  *
- * Data-parallel training: the runner only talks to the model through `preprocess`/`loss`/`predict` and to the
+ * Data-parallel training: the runner talks to the model only through `preprocess`/`loss`/`predict` and to the
  * optimizer through a map of named gradients, so a multi-worker version averages the workers' gradient maps
- * before `optimizer.step` without touching the loop (see docs/training.md).
+ * before `optimizer.step` without touching the loop (docs/training.md).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { SeededRandom, SoloError, type DetDataSample, type InstanceData } from '@solo-ts/core';
+import { CheckpointError, SeededRandom, SoloError, createProgress, type Progress } from '@solo-ts/core';
 import { readLastCheckpoint } from '@solo-ts/checkpoint';
-import type { SGD } from '../optim/sgd.js';
+import type { Evaluator } from '../build/evaluator.js';
+import type { ParamGroupMult, SGD } from '../optim/sgd.js';
 import { lrAt, type LrScheduler } from '../optim/schedulers.js';
 import { ScalarLog } from '../logging/scalar-log.js';
 import { TensorBoardWriter } from '../logging/tensorboard.js';
+import { CheckpointKeeper } from './checkpoint-keeper.js';
 import { hashText, loadRunCheckpoint, saveRunCheckpoint, type RunMeta } from './checkpointing.js';
+import { evaluateModel } from './evaluate.js';
 import { formatTrainLine, fmtNum } from './format.js';
+import type { RunnerHook, RunnerInfo } from './hooks.js';
 import { NonFiniteLossError, trainStep } from './train-step.js';
 import type { EpochLoader, TrainableDetector } from './types.js';
 
-export interface EvaluatorLike {
-  /** Called once per validation run with all predictions; returns metric values (e.g. coco/segm_mAP). */
-  evaluate(predictions: Array<{ sample: DetDataSample; pred: InstanceData }>): Promise<Record<string, number>> | Record<string, number>;
+export interface CheckpointSettings {
+  /** every this many epochs (byEpoch) or iterations; <= 0 = only at the end */
+  interval: number;
+  byEpoch: boolean;
+  /** keep the newest N interval checkpoints (<= 0 = all) */
+  maxKeep: number;
+  saveLast: boolean;
+  /** metric key for the best checkpoint ('auto' = the first metric) */
+  saveBest?: string;
+  rule?: 'greater' | 'less';
+  /** first epoch/iteration at which interval checkpoints are saved */
+  saveBegin: number;
+  saveOptimizer: boolean;
 }
 
 export interface RunnerSettings {
   maxEpochs: number;
   valInterval: number;
-  /** begin validation at this epoch (mmengine val_begin) */
+  /** validation runs after epochs >= valBegin */
   valBegin: number;
   logInterval: number;
-  checkpointInterval: number;
-  maxKeepCkpts: number;
-  /** metric key to keep the best checkpoint for, e.g. `coco/segm_mAP` ('auto' = first metric) */
-  saveBest?: string;
-  /** stop on a non-finite loss ('stop') or roll back to the last good checkpoint and skip the batch ('rollback') */
-  nanAction: 'stop' | 'rollback';
+  checkpoint: CheckpointSettings;
+  /** non-finite loss: stop with a report, or roll back to the last checkpoint and skip the batch */
+  nan: { action: 'stop' | 'rollback'; maxRollbacks: number };
   clipGrad?: { maxNorm: number; normType?: number };
-  /** stop training after this many iterations in total (demo / benchmarks); undefined = no limit */
+  /** stop after this many iterations of this run (demo, benchmarks, tests) */
   maxIters?: number;
-  /** stop after this many seconds of training (demo); checkpoints and validates before stopping */
+  /** stop after this many seconds of training; validates and checkpoints before stopping */
   maxSeconds?: number;
-  /** also save a checkpoint every this many iterations (0 = off) */
-  checkpointEveryIters: number;
 }
 
 export interface RunnerOptions {
   model: TrainableDetector;
   optimizer: SGD;
+  /** per-parameter lr / weight decay multipliers */
+  mults?: Map<string, ParamGroupMult>;
   schedulers: LrScheduler[];
   trainLoader: EpochLoader;
   valLoader?: EpochLoader;
-  evaluator?: EvaluatorLike;
+  evaluator?: Evaluator;
   settings: RunnerSettings;
   workDir: string;
-  /** merged config text (YAML) saved with every checkpoint and into the work dir */
+  /** merged config text (YAML), saved with every checkpoint and into the work dir */
   configText: string;
   seed: number;
   backendName: string;
@@ -71,8 +84,11 @@ export interface RunnerOptions {
   resume?: string | boolean;
   /** weights to start from (partial load with a report) */
   loadFrom?: string;
+  hooks?: RunnerHook[];
   /** console output (default: stdout) */
   print?: (line: string) => void;
+  /** progress bar on stderr when it is a terminal (default true) */
+  progress?: boolean;
 }
 
 export interface TrainSummary {
@@ -81,73 +97,78 @@ export interface TrainSummary {
   seconds: number;
   lastLosses: Record<string, number>;
   metrics?: Record<string, number>;
-  lossHistory: Array<{ iter: number; loss: number }>;
+  /** per iteration of this run: total loss and live tensors after the step */
+  history: Array<{ iter: number; loss: number; numTensors: number; time: number }>;
   stoppedBy: 'completed' | 'max_iters' | 'max_seconds' | 'signal';
   lastCheckpoint?: string;
+  bestCheckpoint?: string;
+  logDir: string;
 }
 
 const VERSION = '0.1.0';
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
-export class Runner {
+export class Runner implements RunnerInfo {
   readonly timestamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
   readonly logDir: string;
+  readonly workDir: string;
   private readonly scalarLog: ScalarLog;
   private readonly tb: TensorBoardWriter;
   private readonly textLog: number;
   private readonly rng: SeededRandom;
   private readonly params: Map<string, tf.Variable>;
-  private epoch = 0;
-  private iter = 0;
-  private innerIter = 0;
-  private bestScore = -Infinity;
-  private bestCheckpoint?: string;
+  private readonly keeper: CheckpointKeeper;
+  private epochNo = 0;
+  private iterNo = 0;
+  private inner = 0;
   private stopRequested: NodeJS.Signals | null = null;
-  private lastCheckpoint?: string;
-  private readonly keptCheckpoints: string[] = [];
+  private bar: Progress | null = null;
 
   constructor(private readonly o: RunnerOptions) {
-    this.ensureWritable(o.workDir);
-    this.logDir = path.join(o.workDir, this.timestamp);
+    this.workDir = path.resolve(o.workDir);
+    ensureWritable(this.workDir);
+    this.logDir = path.join(this.workDir, this.timestamp);
     fs.mkdirSync(path.join(this.logDir, 'vis_data'), { recursive: true });
     this.textLog = fs.openSync(path.join(this.logDir, `${this.timestamp}.log`), 'a');
     this.scalarLog = new ScalarLog(path.join(this.logDir, 'vis_data', 'scalars.json'));
     this.tb = new TensorBoardWriter(path.join(this.logDir, 'vis_data', 'tensorboard'));
-    fs.writeFileSync(path.join(o.workDir, 'config.yaml'), o.configText);
     fs.writeFileSync(path.join(this.logDir, 'config.yaml'), o.configText);
     this.rng = new SeededRandom(o.seed);
     this.params = new Map(o.model.trainableParameters().map(([n, p]) => [n, p.variable]));
+    this.keeper = new CheckpointKeeper(this.workDir, o.settings.checkpoint, (l) => this.log(l));
   }
 
-  private ensureWritable(dir: string): void {
-    try {
-      fs.mkdirSync(dir, { recursive: true });
-      fs.accessSync(dir, fs.constants.W_OK);
-    } catch (e) {
-      throw new SoloError(`cannot write to the work directory ${dir}: ${(e as Error).message}`, { code: 'FILE', expected: 'a writable directory (--work-dir)' });
-    }
+  get epoch(): number {
+    return this.epochNo;
+  }
+  get iter(): number {
+    return this.iterNo;
+  }
+  get innerIter(): number {
+    return this.inner;
+  }
+  get model(): TrainableDetector {
+    return this.o.model;
   }
 
   log(line: string): void {
-    (this.o.print ?? ((l: string) => process.stdout.write(l + '\n')))(line);
+    const print = this.o.print ?? ((l: string) => process.stdout.write(`${l}\n`));
+    if (this.bar && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    print(line);
     fs.writeSync(this.textLog, `${new Date().toISOString()} - ${line}\n`);
-  }
-
-  private get configHash(): string {
-    return hashText(this.o.configText);
   }
 
   private meta(reason: string): RunMeta {
     return {
-      epoch: this.epoch,
-      iter: this.iter,
-      innerIter: this.innerIter,
+      epoch: this.epochNo,
+      iter: this.iterNo,
+      innerIter: this.inner,
       lr: this.o.optimizer.lr,
       rng: this.rng.state(),
-      configHash: this.configHash,
+      configHash: hashText(this.o.configText),
       configText: this.o.configText,
       datasetFingerprint: this.o.trainLoader.fingerprint?.(),
-      bestScore: Number.isFinite(this.bestScore) ? this.bestScore : undefined,
-      bestCheckpoint: this.bestCheckpoint,
+      ...this.keeper.metaFields(),
       savedAt: new Date().toISOString(),
       reason,
       soloTsVersion: VERSION,
@@ -155,40 +176,32 @@ export class Runner {
     };
   }
 
-  async saveCheckpoint(name: string, reason: string, keep = true): Promise<string> {
-    const file = path.join(this.o.workDir, name);
-    await saveRunCheckpoint(file, this.o.model, this.o.optimizer, this.meta(reason), true);
-    this.lastCheckpoint = file;
+  /** Save `name` in the work dir (atomically; `last_checkpoint` points at it). */
+  async saveCheckpoint(name: string, reason: string, interval = false): Promise<string> {
+    const file = path.join(this.workDir, name);
+    await saveRunCheckpoint(file, this.o.model, this.o.settings.checkpoint.saveOptimizer ? this.o.optimizer : null, this.meta(reason), true);
     this.log(`Saved checkpoint ${file} (${reason})`);
-    if (keep && /^epoch_\d+\.safetensors$/.test(name)) {
-      this.keptCheckpoints.push(file);
-      const max = this.o.settings.maxKeepCkpts;
-      while (max > 0 && this.keptCheckpoints.length > max) {
-        const old = this.keptCheckpoints.shift()!;
-        if (old !== this.bestCheckpoint) fs.rmSync(old, { force: true });
-      }
-    }
+    this.keeper.saved(file, interval);
     return file;
   }
 
   /** Restore from a checkpoint (resume) or load weights (load_from). */
   async restore(): Promise<void> {
-    const { resume, loadFrom, workDir } = this.o;
+    const { resume, loadFrom } = this.o;
     if (resume) {
-      const file = resume === true ? await readLastCheckpoint(workDir) : resume;
+      const file = resume === true ? await readLastCheckpoint(this.workDir) : path.resolve(resume);
       if (!file) {
-        this.log(`No checkpoint to resume from in ${workDir} (no last_checkpoint); starting from scratch`);
+        this.log(`No checkpoint to resume from in ${this.workDir} (no last_checkpoint); starting from scratch`);
       } else {
         const r = await loadRunCheckpoint(file, this.o.model, { strict: true, optimizer: this.o.optimizer });
         const m = r.meta!;
-        this.epoch = m.epoch;
-        this.iter = m.iter;
-        this.innerIter = m.innerIter;
+        this.epochNo = m.epoch;
+        this.iterNo = m.iter;
+        this.inner = m.innerIter;
         this.rng.setState(m.rng);
-        if (m.bestScore !== undefined) this.bestScore = m.bestScore;
-        this.bestCheckpoint = m.bestCheckpoint;
+        this.keeper.restore(m, file);
         this.log(`Resumed from ${file}: epoch ${m.epoch + 1}, iteration ${m.iter} (batch ${m.innerIter} of the epoch)`);
-        if (m.configHash !== this.configHash) this.log(`WARNING: the config changed since ${file} was saved (hash ${m.configHash} -> ${this.configHash}); continuing with the new config`);
+        if (m.configHash !== hashText(this.o.configText)) this.log(`WARNING: the config changed since ${file} was saved; continuing with the new config`);
         const fp = this.o.trainLoader.fingerprint?.();
         if (m.datasetFingerprint && fp && m.datasetFingerprint !== fp) this.log(`WARNING: the training data changed since ${file} was saved; the data order will differ`);
         return;
@@ -196,11 +209,13 @@ export class Runner {
     }
     if (loadFrom) {
       const r = await loadRunCheckpoint(loadFrom, this.o.model, { strict: false });
-      const skipped = r.report.mismatched.map((m) => `${m.key} [${m.got}] -> [${m.expected}]`);
-      this.log(`Loaded ${r.report.loaded.length} tensors from ${loadFrom}`);
-      if (r.report.missing.length) this.log(`  not in the checkpoint (kept initialised): ${r.report.missing.length}: ${r.report.missing.slice(0, 8).join(', ')}${r.report.missing.length > 8 ? ', ...' : ''}`);
-      if (r.report.unexpected.length) this.log(`  ignored (not in the model): ${r.report.unexpected.length}: ${r.report.unexpected.slice(0, 8).join(', ')}${r.report.unexpected.length > 8 ? ', ...' : ''}`);
-      if (skipped.length) this.log(`  skipped, shape differs: ${skipped.join('; ')}`);
+      const rep = r.report;
+      const list = (xs: string[]) => `${xs.slice(0, 8).join(', ')}${xs.length > 8 ? ', ...' : ''}`;
+      this.log(`Loaded ${rep.loaded.length} of ${this.o.model.stateDict().size} tensors from ${loadFrom}`);
+      if (rep.missing.length) this.log(`  not in the checkpoint (kept initialised): ${rep.missing.length}: ${list(rep.missing)}`);
+      if (rep.unexpected.length) this.log(`  ignored (not in the model): ${rep.unexpected.length}: ${list(rep.unexpected)}`);
+      if (rep.mismatched.length) this.log(`  skipped, shape differs (checkpoint -> model): ${rep.mismatched.map((m) => `${m.key} [${m.got}] -> [${m.expected}]`).join('; ')}`);
+      if (rep.loaded.length === 0) throw new CheckpointError(`no tensor of ${loadFrom} matches the model (is it a checkpoint of this model family?)`);
     }
   }
 
@@ -225,48 +240,60 @@ export class Runner {
     return lrAt(this.o.schedulers, this.o.optimizer.baseLr, { epoch, iter, itersPerEpoch: this.o.trainLoader.length });
   }
 
+  private async callHooks(k: keyof RunnerHook, ...args: unknown[]): Promise<void> {
+    for (const h of this.o.hooks ?? []) await (h[k] as ((...a: unknown[]) => unknown) | undefined)?.call(h, this, ...args);
+  }
+
   async train(): Promise<TrainSummary> {
     const s = this.o.settings;
-    this.log(`solo-ts ${VERSION} | backend ${this.o.backendName} | ${os.cpus().length} CPU(s) | work dir ${this.o.workDir}`);
-    this.log(`model: ${this.o.model.numParameters()} parameters (${this.o.model.numParameters(true)} trainable); ${this.o.trainLoader.numSamples} training images, ${this.o.trainLoader.length} iterations per epoch`);
+    const ipe = this.o.trainLoader.length;
+    this.log(`solo-ts ${VERSION} | backend ${this.o.backendName} | ${os.cpus().length} CPU(s) | seed ${this.o.seed} | work dir ${this.workDir}`);
+    this.log(`model: ${this.o.model.numParameters()} parameters (${this.o.model.numParameters(true)} trainable); ${this.o.trainLoader.numSamples} training images, ${ipe} iterations per epoch`);
     await this.restore();
     const removeSignals = this.installSignalHandlers();
-    const itersPerEpoch = this.o.trainLoader.length;
-    const totalIters = s.maxIters !== undefined ? Math.min(s.maxIters, s.maxEpochs * itersPerEpoch) : s.maxEpochs * itersPerEpoch;
+    const startIter = this.iterNo;
+    const endIter = s.maxIters !== undefined ? Math.min(startIter + s.maxIters, s.maxEpochs * ipe) : s.maxEpochs * ipe;
     const start = performance.now();
-    const lossHistory: Array<{ iter: number; loss: number }> = [];
+    const history: TrainSummary['history'] = [];
     let lastLosses: Record<string, number> = {};
     let metrics: Record<string, number> | undefined;
     let stoppedBy: TrainSummary['stoppedBy'] = 'completed';
-    const window: { time: number[]; data: number[]; losses: Record<string, number[]>; gradNorm: number[] } = { time: [], data: [], losses: {}, gradNorm: [] };
-    const startIter = this.iter;
+    let win = { time: [] as number[], data: [] as number[], losses: {} as Record<string, number[]>, gradNorm: [] as number[] };
+    let rollbacks = 0;
+    const showBar = (this.o.progress ?? true) && Boolean(process.stderr.isTTY);
     this.o.model.train();
+    await this.callHooks('beforeTrain');
     try {
-      outer: while (this.epoch < s.maxEpochs) {
+      while (this.epochNo < s.maxEpochs && stoppedBy === 'completed') {
+        this.bar = showBar ? createProgress({ write: (t) => process.stderr.write(t), isTTY: true, total: ipe, label: `epoch ${this.epochNo + 1}/${s.maxEpochs}`, columns: process.stderr.columns ?? 80 }) : null;
+        this.bar?.update(this.inner);
         let tData = performance.now();
-        for await (const batch of this.o.trainLoader.iterate(this.epoch, this.innerIter)) {
+        for await (const batch of this.o.trainLoader.iterate(this.epochNo, this.inner)) {
           const dataTime = (performance.now() - tData) / 1000;
-          const lr = this.lrFor(this.epoch, this.iter);
+          const lr = this.lrFor(this.epochNo, this.iterNo);
           this.o.optimizer.setLr(lr);
           const t0 = performance.now();
           let res;
           try {
-            res = trainStep(batch, { model: this.o.model, optimizer: this.o.optimizer, params: this.params, clipGrad: s.clipGrad, checkFinite: true, iter: this.iter + 1 });
+            res = trainStep(batch, { model: this.o.model, optimizer: this.o.optimizer, params: this.params, mults: this.o.mults, clipGrad: s.clipGrad, checkFinite: true, iter: this.iterNo + 1 });
+            rollbacks = 0;
           } catch (e) {
-            if (e instanceof NonFiniteLossError && s.nanAction === 'rollback' && this.lastCheckpoint) {
-              this.log(`${e.message}; rolling back to ${this.lastCheckpoint} and skipping this batch`);
-              await loadRunCheckpoint(this.lastCheckpoint, this.o.model, { strict: true, optimizer: this.o.optimizer });
-              this.iter++;
-              this.innerIter++;
-              continue;
+            if (!(e instanceof NonFiniteLossError)) throw e;
+            const last = this.keeper.last;
+            if (s.nan.action !== 'rollback' || !last || rollbacks >= s.nan.maxRollbacks) {
+              if (s.nan.action === 'rollback') this.log(last ? `giving up after ${rollbacks} rollbacks in a row` : 'no checkpoint to roll back to');
+              throw e;
             }
-            throw e;
+            rollbacks++;
+            this.log(`${e.message}; rolling back to ${last} and skipping this batch`);
+            await loadRunCheckpoint(last, this.o.model, { strict: true, optimizer: this.o.optimizer });
+            this.iterNo++;
+            this.inner++;
+            tData = performance.now();
+            continue;
           }
-          this.iter++;
-          this.innerIter++;
-          const iterTime = (performance.now() - t0) / 1000 + dataTime;
-          window.time.push(iterTime);
-          window.data.push(dataTime);
+          this.iterNo++;
+          this.inner++;
           const lossVals: Record<string, number> = {};
           for (const [k, t] of Object.entries(res.losses)) {
             lossVals[k] = (await t.data())[0];
@@ -276,119 +303,100 @@ export class Runner {
           if (res.gradNorm) {
             gradNorm = (await res.gradNorm.data())[0];
             res.gradNorm.dispose();
-            window.gradNorm.push(gradNorm);
+            win.gradNorm.push(gradNorm);
           }
-          for (const [k, v] of Object.entries(lossVals)) (window.losses[k] ??= []).push(v);
+          const iterTime = (performance.now() - t0) / 1000 + dataTime;
+          win.time.push(iterTime);
+          win.data.push(dataTime);
+          for (const [k, v] of Object.entries(lossVals)) (win.losses[k] ??= []).push(v);
           lastLosses = lossVals;
-          lossHistory.push({ iter: this.iter, loss: lossVals.loss });
-          const record: Record<string, number> = { lr, ...lossVals, time: iterTime, data_time: dataTime, epoch: this.epoch + 1, iter: this.iter, step: this.iter };
+          history.push({ iter: this.iterNo, loss: lossVals.loss, numTensors: tf.memory().numTensors, time: iterTime });
+          const record: Record<string, number> = { lr, ...lossVals, time: iterTime, data_time: dataTime, epoch: this.epochNo + 1, iter: this.iterNo, step: this.iterNo };
           if (gradNorm !== undefined) record.grad_norm = gradNorm;
           this.scalarLog.write(record);
-          if (this.iter % s.logInterval === 0 || this.innerIter === itersPerEpoch || this.iter === totalIters) {
-            const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-            const avgTime = mean(window.time);
-            const losses = Object.fromEntries(Object.entries(window.losses).map(([k, v]) => [k, mean(v)]));
-            this.log(
-              formatTrainLine({
-                epoch: this.epoch + 1,
-                maxEpochs: s.maxEpochs,
-                innerIter: this.innerIter,
-                itersPerEpoch,
-                lr,
-                eta: avgTime * (totalIters - this.iter),
-                time: avgTime,
-                dataTime: mean(window.data),
-                memoryMb: process.memoryUsage().rss / 2 ** 20,
-                losses,
-                gradNorm: window.gradNorm.length ? mean(window.gradNorm) : undefined,
-              }),
-            );
-            this.tb.addScalars({ lr, ...losses, time: avgTime, data_time: mean(window.data) }, this.iter, 'train/');
-            window.time = [];
-            window.data = [];
-            window.losses = {};
-            window.gradNorm = [];
+          this.bar?.update(this.inner, `loss ${fmtNum(lossVals.loss)}`);
+          if (this.iterNo % s.logInterval === 0 || this.inner === ipe || this.iterNo === endIter) {
+            const avgTime = mean(win.time);
+            const losses = Object.fromEntries(Object.entries(win.losses).map(([k, v]) => [k, mean(v)]));
+            const memoryMb = process.memoryUsage().rss / 2 ** 20;
+            const gn = win.gradNorm.length ? mean(win.gradNorm) : undefined;
+            this.log(formatTrainLine({ epoch: this.epochNo + 1, maxEpochs: s.maxEpochs, innerIter: this.inner, itersPerEpoch: ipe, lr, eta: avgTime * (endIter - this.iterNo), time: avgTime, dataTime: mean(win.data), memoryMb, losses, gradNorm: gn }));
+            this.tb.addScalars({ lr, ...losses, time: avgTime, data_time: mean(win.data), memory: memoryMb, ...(gn !== undefined ? { grad_norm: gn } : {}) }, this.iterNo, 'train/');
+            win = { time: [], data: [], losses: {}, gradNorm: [] };
           }
-          if (s.checkpointEveryIters > 0 && this.iter % s.checkpointEveryIters === 0 && this.innerIter < itersPerEpoch) {
-            await this.saveCheckpoint(`iter_${this.iter}.safetensors`, 'iteration interval', false);
+          await this.callHooks('afterTrainIter', { losses: lossVals, lr });
+          const ck = s.checkpoint;
+          if (!ck.byEpoch && ck.interval > 0 && this.iterNo % ck.interval === 0 && this.iterNo >= ck.saveBegin) {
+            await this.saveCheckpoint(`iter_${this.iterNo}.safetensors`, 'iteration interval', true);
           }
-          if (this.stopRequested) {
-            await this.saveCheckpoint(`iter_${this.iter}.safetensors`, `interrupted by ${this.stopRequested}`, false);
-            stoppedBy = 'signal';
-            break outer;
-          }
-          if (s.maxIters !== undefined && this.iter - startIter >= s.maxIters) {
-            stoppedBy = 'max_iters';
-            break;
-          }
-          if (s.maxSeconds !== undefined && (performance.now() - start) / 1000 >= s.maxSeconds) {
-            stoppedBy = 'max_seconds';
-            break;
-          }
+          if (this.stopRequested) stoppedBy = 'signal';
+          else if (this.iterNo >= endIter && s.maxIters !== undefined && this.iterNo < s.maxEpochs * ipe) stoppedBy = 'max_iters';
+          else if (s.maxSeconds !== undefined && (performance.now() - start) / 1000 >= s.maxSeconds) stoppedBy = 'max_seconds';
+          if (stoppedBy !== 'completed') break;
           tData = performance.now();
         }
-        const epochDone = this.innerIter >= itersPerEpoch;
-        if (epochDone) {
-          this.epoch++;
-          this.innerIter = 0;
+        this.bar?.finish();
+        this.bar = null;
+        if (stoppedBy === 'completed') {
+          this.epochNo++;
+          this.inner = 0;
+          await this.callHooks('afterTrainEpoch');
         }
-        const finishing = stoppedBy !== 'completed' || this.epoch >= s.maxEpochs;
-        if (epochDone || finishing) {
-          const doVal = this.o.valLoader && this.o.evaluator && ((epochDone && this.epoch >= s.valBegin && this.epoch % s.valInterval === 0) || finishing);
-          if (doVal) metrics = await this.validate();
-          if ((epochDone && this.epoch % s.checkpointInterval === 0) || finishing) {
-            const name = epochDone ? `epoch_${this.epoch}.safetensors` : `iter_${this.iter}.safetensors`;
-            const file = await this.saveCheckpoint(name, epochDone ? 'epoch end' : stoppedBy, epochDone);
-            if (metrics && s.saveBest) this.updateBest(metrics, file);
-          }
+        const finishing = stoppedBy !== 'completed' || this.epochNo >= s.maxEpochs;
+        const epochEnded = stoppedBy === 'completed';
+        const doVal = this.o.valLoader && this.o.evaluator && stoppedBy !== 'signal' && ((epochEnded && this.epochNo >= s.valBegin && this.epochNo % s.valInterval === 0) || finishing);
+        if (doVal) {
+          metrics = await this.validate();
+          // the best checkpoint first, so that the interval checkpoint below records it
+          await this.keeper.updateBest(metrics, epochEnded ? `epoch_${this.epochNo}` : `iter_${this.iterNo}`, (f) => saveRunCheckpoint(f, this.o.model, null, this.meta('best checkpoint'), false));
         }
-        if (stoppedBy !== 'completed') break;
+        const ck = s.checkpoint;
+        const intervalCkpt = epochEnded && ck.byEpoch && ck.interval > 0 && this.epochNo % ck.interval === 0 && this.epochNo >= ck.saveBegin;
+        if (intervalCkpt) await this.saveCheckpoint(`epoch_${this.epochNo}.safetensors`, 'epoch end', true);
+        else if (finishing && (ck.saveLast || stoppedBy === 'signal') && this.keeper.last !== this.currentFile()) {
+          await this.saveCheckpoint(epochEnded ? `epoch_${this.epochNo}.safetensors` : `iter_${this.iterNo}.safetensors`, stoppedBy === 'signal' ? `interrupted by ${this.stopRequested}` : stoppedBy === 'completed' ? 'end of training' : stoppedBy);
+        }
       }
+      await this.callHooks('afterTrain');
     } finally {
+      this.bar?.finish();
+      this.bar = null;
       removeSignals();
       this.scalarLog.close();
       this.tb.close();
     }
     const seconds = (performance.now() - start) / 1000;
-    this.log(`Training finished (${stoppedBy}): ${this.iter} iterations, ${(seconds / 60).toFixed(1)} min`);
-    return { epochs: this.epoch, iters: this.iter, seconds, lastLosses, metrics, lossHistory, stoppedBy, lastCheckpoint: this.lastCheckpoint };
+    this.log(`Training finished (${stoppedBy}): ${this.iterNo} iterations, ${(seconds / 60).toFixed(1)} min${stoppedBy === 'signal' ? `; resume with --resume (continues from ${this.keeper.last})` : ''}`);
+    fs.closeSync(this.textLog);
+    return { epochs: this.epochNo, iters: this.iterNo, seconds, lastLosses, metrics, history, stoppedBy, lastCheckpoint: this.keeper.last, bestCheckpoint: this.keeper.best, logDir: this.logDir };
   }
 
-  private updateBest(metrics: Record<string, number>, file: string): void {
-    const key = this.o.settings.saveBest === 'auto' ? Object.keys(metrics)[0] : this.o.settings.saveBest!;
-    const v = metrics[key];
-    if (v === undefined || !(v > this.bestScore)) return;
-    this.bestScore = v;
-    const best = path.join(this.o.workDir, `best_${key.replace(/[/]/g, '_')}_epoch_${this.epoch}.safetensors`);
-    if (this.bestCheckpoint && this.bestCheckpoint !== best) fs.rmSync(this.bestCheckpoint, { force: true });
-    fs.copyFileSync(file, best);
-    this.bestCheckpoint = best;
-    this.log(`New best ${key} = ${fmtNum(v)}: ${best}`);
+  /** The file a checkpoint of the current position would have been saved as by an interval save. */
+  private currentFile(): string {
+    return path.join(this.workDir, this.inner === 0 ? `epoch_${this.epochNo}.safetensors` : `iter_${this.iterNo}.safetensors`);
   }
 
   /** Run the validation loader through predict and the evaluator; logs and returns the metrics. */
   async validate(): Promise<Record<string, number>> {
-    const loader = this.o.valLoader!;
-    this.o.model.eval();
-    const preds: Array<{ sample: DetDataSample; pred: InstanceData }> = [];
-    const t0 = performance.now();
-    let n = 0;
-    for await (const batch of loader.iterate(0, 0)) {
-      const { inputs, dataSamples } = this.o.model.preprocess(batch, false);
-      try {
-        const out = await this.o.model.predict(inputs, dataSamples);
-        for (let i = 0; i < out.length; i++) preds.push({ sample: dataSamples[i], pred: out[i] });
-      } finally {
-        inputs.dispose();
-      }
-      n++;
-      if (n % 50 === 0 || n === loader.length) this.log(`Epoch(val) [${this.epoch}][${n}/${loader.length}]`);
-    }
-    const metrics = await this.o.evaluator!.evaluate(preds);
-    this.o.model.train();
-    this.log(`Epoch(val) [${this.epoch}] ${Object.entries(metrics).map(([k, v]) => `${k}: ${fmtNum(v)}`).join('  ')}  (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-    this.scalarLog.write({ ...metrics, epoch: this.epoch, iter: this.iter, step: this.iter });
-    this.tb.addScalars(metrics, this.iter, 'val/');
-    return metrics;
+    const ev = this.o.evaluator!;
+    ev.onLog = (line) => this.log(line);
+    const r = await evaluateModel(this.o.model, this.o.valLoader!, ev, { label: `val epoch ${this.epochNo}`, progress: (this.o.progress ?? true) ? undefined : null });
+    this.log(`Epoch(val) [${this.epochNo}][${r.images}/${this.o.valLoader!.numSamples}]  ${Object.entries(r.metrics).map(([k, v]) => `${k}: ${fmtNum(v)}`).join('  ')}  time: ${r.seconds.toFixed(1)} s`);
+    this.scalarLog.write({ ...r.metrics, epoch: this.epochNo, iter: this.iterNo, step: this.iterNo });
+    this.tb.addScalars(r.metrics, this.iterNo, 'val/');
+    await this.callHooks('afterValEpoch', r.metrics);
+    return r.metrics;
+  }
+}
+
+function ensureWritable(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+    const probe = path.join(dir, `.write-test-${process.pid}`);
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+  } catch (e) {
+    throw new SoloError(`cannot write to the work directory ${dir}: ${(e as Error).message}`, { code: 'FILE', expected: 'a writable directory (--work-dir DIR)' });
   }
 }

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SoloError } from '@solo-ts/core';
-import { clipGradNorm, type SGD } from '../optim/sgd.js';
+import { clipGradNorm, type ParamGroupMult, type SGD } from '../optim/sgd.js';
 import type { DataBatch, TrainableDetector } from './types.js';
 
 export class NonFiniteLossError extends SoloError {
@@ -35,6 +35,8 @@ export interface StepOptions {
   model: TrainableDetector;
   optimizer: SGD;
   params: Map<string, tf.Variable>;
+  /** per-parameter lr / weight-decay multipliers (paramwise_cfg) */
+  mults?: Map<string, ParamGroupMult>;
   clipGrad?: { maxNorm: number; normType?: number };
   /** read the total loss back and refuse non-finite updates */
   checkFinite: boolean;
@@ -46,7 +48,7 @@ export function trainStep(batch: DataBatch, o: StepOptions): StepResult {
   const { inputs, dataSamples } = o.model.preprocess(batch, true);
   const t1 = performance.now();
   const varList = [...o.params.values()];
-  const nameOf = new Map(varList.map((v, i) => [v.name, [...o.params.keys()][i]]));
+  const nameOf = new Map([...o.params].map(([n, v]) => [v.name, n]));
   let terms: Record<string, tf.Scalar> = {};
   let value: tf.Scalar;
   let rawGrads: tf.NamedTensorMap;
@@ -82,7 +84,7 @@ export function trainStep(batch: DataBatch, o: StepOptions): StepResult {
     applied = c.grads;
     for (const g of grads.values()) g.dispose();
   }
-  o.optimizer.step(o.params, applied);
+  o.optimizer.step(o.params, applied, o.mults);
   for (const g of applied.values()) g.dispose();
   const t3 = performance.now();
   return {

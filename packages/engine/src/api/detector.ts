@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The inference API: `buildDetector(config, {checkpoint})` and `inferImage(detector, image)`.
+ *
+ * ```ts
+ * const det = await buildDetector('configs/solov2/solov2_r50_fpn_1x_coco.yaml', { checkpoint: 'solov2_r50_fpn_1x_coco_20220512_125858-a357fa23.pth' });
+ * const { instances, results } = await inferImage(det, 'demo.jpg');   // results: COCO results (RLE masks)
+ * ```
+ * The image goes through the config's test pipeline (its `LoadImageFromFile` replaced by decoding the given file
+ * or bytes, `LoadAnnotations` dropped), the data preprocessor and `predict`: masks come back at the original
+ * image size. Class names come from the checkpoint's metadata, the config's `metainfo.classes`, the test
+ * annotation file, or COCO's 80 names for an 80-class head, in that order.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { SoloError, type InstanceData, type Registry } from '@solo-ts/core';
+import { loadConfig, type Config } from '@solo-ts/config';
+import { encodeMasks, toBbox, type RLE } from '@solo-ts/cocoapi';
+import { Compose, decodeImage, type PackedSample } from '@solo-ts/datasets';
+import { selectBackend, type BackendChoice } from '../backend/index.js';
+import { loadConfigPluginsInto } from '../build/build-runner.js';
+import { buildModel, loadWeights, modelNumClasses } from '../build/model.js';
+import { createDefaultRegistry } from '../build/registry.js';
+import type { TrainableDetector } from '../runner/types.js';
+import { COCO_CATEGORY_IDS, COCO_CLASSES } from './coco-classes.js';
+
+export interface Detector {
+  model: TrainableDetector;
+  cfg: Config;
+  registry: Registry;
+  /** Class name per label. */
+  classes: string[];
+  /** COCO category id per label (for results files). */
+  catIds: number[];
+  /** The test pipeline after image loading. */
+  pipeline: Compose;
+  checkpoint?: string;
+  dispose(): void;
+}
+
+export interface BuildDetectorOptions {
+  checkpoint?: string;
+  cfgOptions?: string[] | Record<string, unknown>;
+  /** Backend to select first (default: keep the current one). */
+  backend?: BackendChoice | null;
+  threads?: number;
+  registry?: Registry;
+  /** Called with a line about tensors the checkpoint had but the model does not. */
+  onWarning?: (line: string) => void;
+}
+
+/** One instance in COCO results format (plus the 0-based `label`). */
+export interface CocoResult {
+  image_id: number;
+  category_id: number;
+  label: number;
+  score: number;
+  /** [x, y, w, h] of the mask */
+  bbox: [number, number, number, number];
+  segmentation: RLE;
+}
+
+function testPipelineCfg(cfg: Config): unknown[] {
+  const p = cfg.get<unknown[]>('test_dataloader.dataset.pipeline') ?? cfg.get<unknown[]>('test_pipeline') ?? cfg.get<unknown[]>('val_dataloader.dataset.pipeline');
+  if (!Array.isArray(p)) throw new SoloError(`${cfg.filename} has no test pipeline (test_dataloader.dataset.pipeline)`, { code: 'CONFIG' });
+  return p.filter((t) => {
+    const type = (t as { type?: unknown }).type;
+    return type !== 'LoadImageFromFile' && type !== 'LoadAnnotations' && type !== 'mmdet.LoadImageFromNDArray' && type !== 'LoadImageFromNDArray';
+  });
+}
+
+function classesFromMeta(meta: unknown): string[] | undefined {
+  const m = meta as { dataset_meta?: { classes?: unknown }; CLASSES?: unknown; classes?: unknown } | undefined;
+  const c = m?.classes ?? m?.dataset_meta?.classes ?? m?.CLASSES;
+  return Array.isArray(c) && c.every((x) => typeof x === 'string') ? (c as string[]) : undefined;
+}
+
+/** Class names and category ids of a model (see the module doc for the order of sources). */
+export function resolveClasses(cfg: Config, numClasses: number | undefined, checkpointMeta?: unknown): { classes: string[]; catIds: number[] } {
+  const fromCfg = cfg.get<string[]>('test_dataloader.dataset.metainfo.classes') ?? cfg.get<string[]>('train_dataloader.dataset.metainfo.classes');
+  let classes = classesFromMeta(checkpointMeta) ?? (Array.isArray(fromCfg) ? fromCfg : undefined);
+  let catIds: number[] | undefined;
+  const ds = cfg.get<Record<string, unknown>>('test_dataloader.dataset');
+  const ann = ds && typeof ds.ann_file === 'string' ? (ds.data_root && !path.isAbsolute(ds.ann_file) ? path.join(String(ds.data_root), ds.ann_file) : ds.ann_file) : undefined;
+  if (ann && fs.existsSync(ann)) {
+    try {
+      const cats = (JSON.parse(fs.readFileSync(ann, 'utf8')) as { categories?: Array<{ id: number; name: string }> }).categories ?? [];
+      const byName = new Map(cats.map((c) => [c.name, c.id]));
+      classes ??= cats.map((c) => c.name);
+      const ids = classes.map((n) => byName.get(n));
+      if (ids.every((x): x is number => x !== undefined)) catIds = ids;
+    } catch {
+      /* unreadable: fall through to the defaults */
+    }
+  }
+  if (!classes && numClasses === 80) classes = [...COCO_CLASSES];
+  classes ??= Array.from({ length: numClasses ?? 0 }, (_, i) => `class_${i}`);
+  if (!catIds && classes.length === 80 && classes.every((c, i) => c === COCO_CLASSES[i])) catIds = [...COCO_CATEGORY_IDS];
+  catIds ??= classes.map((_, i) => i + 1);
+  return { classes, catIds };
+}
+
+/** Build a detector from a config (path or loaded) and load its weights (`.pth` or `.safetensors`). */
+export async function buildDetector(config: Config | string, o: BuildDetectorOptions = {}): Promise<Detector> {
+  const cfg = typeof config === 'string' ? loadConfig(config, { cfgOptions: o.cfgOptions }) : config;
+  if (o.backend) await selectBackend(o.backend, { threads: o.threads, quiet: true });
+  const registry = o.registry ?? createDefaultRegistry();
+  await loadConfigPluginsInto(cfg, registry);
+  const model = buildModel(cfg, { registry });
+  let meta: unknown;
+  try {
+    if (o.checkpoint) {
+      const r = await loadWeights(model, o.checkpoint);
+      meta = r.meta;
+      if (r.report.unexpected.length && o.onWarning) o.onWarning(`${o.checkpoint}: ${r.report.unexpected.length} tensors not used by the model (${r.report.unexpected.slice(0, 5).join(', ')}${r.report.unexpected.length > 5 ? ', ...' : ''})`);
+    }
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  model.eval();
+  const { classes, catIds } = resolveClasses(cfg, modelNumClasses(model), meta);
+  const pipeline = Compose.build(testPipelineCfg(cfg), registry.context('test_pipeline'), 'test_pipeline');
+  return { model, cfg, registry, classes, catIds, pipeline, checkpoint: o.checkpoint, dispose: () => model.dispose() };
+}
+
+export interface InferResult {
+  /** Predictions at the original image size (masks, labels, scores, boxes). */
+  instances: InstanceData;
+  /** COCO results, one per instance above the threshold. */
+  results: CocoResult[];
+  /** The decoded image (uint8, BGR as cv2 gives it) for drawing. */
+  image: { data: Uint8Array; width: number; height: number; channels: number };
+  seconds: { preprocess: number; predict: number };
+}
+
+/** Keep the instances with score >= thr. */
+export function filterInstances(inst: InstanceData, thr: number): InstanceData {
+  const n = inst.scores?.length ?? 0;
+  const keep = [...Array(n).keys()].filter((i) => inst.scores![i] >= thr);
+  if (keep.length === n) return inst;
+  const m = inst.masks;
+  const out: InstanceData = { scores: Float32Array.from(keep, (i) => inst.scores![i]) };
+  if (inst.labels) out.labels = Int32Array.from(keep, (i) => inst.labels![i]);
+  if (inst.bboxes) out.bboxes = Float32Array.from(keep.flatMap((i) => Array.from(inst.bboxes!.subarray(4 * i, 4 * i + 4))));
+  if (m) {
+    const hw = m.height * m.width;
+    const data = new Uint8Array(keep.length * hw);
+    keep.forEach((i, j) => data.set(m.data.subarray(i * hw, (i + 1) * hw), j * hw));
+    out.masks = { count: keep.length, height: m.height, width: m.width, data };
+  }
+  return out;
+}
+
+/** COCO results of one image's instances: RLE masks, boxes from the masks, category ids from `catIds`. */
+export function toCocoResults(inst: InstanceData, imageId: number, catIds: readonly number[]): CocoResult[] {
+  const n = inst.scores?.length ?? 0;
+  const m = inst.masks;
+  if (!m || m.count !== n) throw new SoloError(`toCocoResults: ${n} scores but ${m?.count ?? 0} masks`, { code: 'SHAPE' });
+  const rles = encodeMasks(m.data, n, m.height, m.width);
+  return rles.map((rle, i) => {
+    const label = inst.labels?.[i] ?? 0;
+    const bbox = toBbox(rle).map((v) => Number(v)) as [number, number, number, number];
+    return { image_id: imageId, category_id: catIds[label] ?? label + 1, label, score: Number(inst.scores![i]), bbox, segmentation: rle };
+  });
+}
+
+/** Run the detector on one image (a file path or encoded bytes). `scoreThr` filters the results (default: keep all). */
+export async function inferImage(det: Detector, image: string | Uint8Array, o: { scoreThr?: number; imageId?: number } = {}): Promise<InferResult> {
+  const t0 = performance.now();
+  let bytes: Uint8Array;
+  if (typeof image === 'string') {
+    try {
+      bytes = fs.readFileSync(image);
+    } catch (e) {
+      throw new SoloError(`cannot read image ${image}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message}`, { code: 'FILE' });
+    }
+  } else bytes = image;
+  let img;
+  try {
+    img = await decodeImage(bytes);
+  } catch (e) {
+    throw new SoloError(`cannot decode image${typeof image === 'string' ? ` ${image}` : ''}: ${(e as Error).message}`, { code: 'FILE', cause: e });
+  }
+  const imageId = o.imageId ?? 0;
+  const packed = await det.pipeline.run<PackedSample>({ img, imgShape: [img.height, img.width], oriShape: [img.height, img.width], imgId: imageId, imgPath: typeof image === 'string' ? image : undefined, instances: [] });
+  if (!packed) throw new SoloError('the test pipeline dropped the image', { code: 'RUNTIME' });
+  const { inputs, dataSamples } = det.model.preprocess({ inputs: [packed.inputs], dataSamples: [packed.dataSample] }, false);
+  const t1 = performance.now();
+  let preds: InstanceData[];
+  try {
+    preds = await det.model.predict(inputs, dataSamples);
+  } finally {
+    inputs.dispose();
+  }
+  const t2 = performance.now();
+  const instances = o.scoreThr !== undefined ? filterInstances(preds[0], o.scoreThr) : preds[0];
+  return { instances, results: toCocoResults(instances, imageId, det.catIds), image: img, seconds: { preprocess: (t1 - t0) / 1000, predict: (t2 - t1) / 1000 } };
+}

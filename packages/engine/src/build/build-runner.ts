@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `buildRunnerFromConfig(cfg, options)`: everything `solo train` needs, from an mmdetection-style config.
+ *
+ * | config key | used as |
+ * |---|---|
+ * | `model` | the detector (registry scope `models`), initialised from `randomness.seed` |
+ * | `train_dataloader`, `val_dataloader` | `batch_size`, `num_workers` (worker threads), `sampler`, `batch_sampler`, `dataset` |
+ * | `val_evaluator`, `val_cfg` | the validation metric (CocoMetric: ground truth from `ann_file`) and loop |
+ * | `optim_wrapper` | optimizer (SGD), `clip_grad`, `paramwise_cfg` |
+ * | `param_scheduler` | learning-rate schedule (closed form of mmengine's schedulers) |
+ * | `train_cfg` | `max_epochs`, `val_interval`, `val_begin` (EpochBasedTrainLoop) |
+ * | `default_hooks` | `logger.interval`; `checkpoint.{interval, by_epoch, max_keep_ckpts, save_best, rule, save_last}`; `nan_guard: {type: NanGuardHook, action: stop|rollback}` |
+ * | `custom_hooks` | RunnerHook components; `CheckInvalidLossHook` / `NanGuardHook` set the non-finite guard |
+ * | `auto_scale_lr` | `enable`, `base_batch_size`: lr x (batch size / base_batch_size) |
+ * | `load_from`, `resume` | weights to start from; resume (with `load_from`: from that file, else `last_checkpoint`) |
+ * | `randomness.seed` | weight init, data order and augmentation (a resumed run reuses its checkpoint's seed) |
+ * | `work_dir` | default `work_dirs/<config name>`; the merged config is written there |
+ *
+ * Every other component key (`visualizer`, `log_processor`, `val_cfg`, ...) is built through the registry too,
+ * so a misspelt option is an error naming the file and line before any training starts.
+ */
+import path from 'node:path';
+import { ConfigError, type ComponentModule, type Registry } from '@solo-ts/core';
+import { loadConfig, loadPlugins, pluginImports, type Config } from '@solo-ts/config';
+import { loadAnyCheckpoint, readLastCheckpoint } from '@solo-ts/checkpoint';
+import { buildDataLoader, type DataLoaderCfg } from '@solo-ts/datasets';
+import { selectBackend, type BackendChoice, type SelectedBackend } from '../backend/index.js';
+import type { HookSettings } from '../components/hooks.js';
+import { EpochBasedTrainLoop } from '../components/loops.js';
+import { isRunnerHook, type RunnerHook } from '../runner/hooks.js';
+import { Runner, type CheckpointSettings, type RunnerSettings, type TrainSummary } from '../runner/runner.js';
+import type { TrainableDetector } from '../runner/types.js';
+import { buildEvaluator, type Evaluator } from './evaluator.js';
+import { LoaderAdapter } from './loader.js';
+import { buildModel, checkClasses, configSeed } from './model.js';
+import { buildOptimizer, buildSchedulers } from './optim.js';
+import { componentModulesIn, createDefaultRegistry } from './registry.js';
+
+export interface BuildRunnerOptions {
+  /** Work directory (default: `work_dir` of the config, else `work_dirs/<config name>`). */
+  workDir?: string;
+  /** Resume: a checkpoint path, or true for `<work_dir>/last_checkpoint` (default: the config's `resume`). */
+  resume?: string | boolean;
+  /** Start from these weights (non-strict, reported; default: the config's `load_from`). */
+  loadFrom?: string;
+  /** Seed (default: the resumed checkpoint's, else `randomness.seed`, else 0). */
+  seed?: number;
+  /** tfjs backend to select before building (default `auto`); null = keep the current one. */
+  backend?: BackendChoice | null;
+  /** WebAssembly threads. */
+  threads?: number;
+  /** `key=value` overrides (used when `cfg` is a path). */
+  cfgOptions?: string[] | Record<string, unknown>;
+  /** Registry to build from (default `createDefaultRegistry(extraModules)` + the config's plugins). */
+  registry?: Registry;
+  extraModules?: ComponentModule[];
+  /** Stop after this many iterations / minutes of training. */
+  maxIters?: number;
+  maxMinutes?: number;
+  /** Force auto_scale_lr on. */
+  autoScaleLr?: boolean;
+  /** Run data pipelines in worker threads when num_workers > 0 (default true). */
+  workers?: boolean;
+  /** Skip validation. */
+  noValidate?: boolean;
+  print?: (line: string) => void;
+  progress?: boolean;
+}
+
+export interface BuiltRun {
+  cfg: Config;
+  registry: Registry;
+  runner: Runner;
+  model: TrainableDetector;
+  trainLoader: LoaderAdapter;
+  valLoader?: LoaderAdapter;
+  evaluator?: Evaluator;
+  backend: SelectedBackend | null;
+  workDir: string;
+  seed: number;
+  /** Train, then close the loaders. */
+  train(): Promise<TrainSummary>;
+  close(): Promise<void>;
+}
+
+/** Load the plugins a config names (`custom_imports`, `plugins`) into `registry`. */
+export async function loadConfigPluginsInto(cfg: Config, registry: Registry): Promise<void> {
+  await loadPlugins(pluginImports(cfg), (mod, name) => {
+    const modules = componentModulesIn(mod);
+    if (modules.length === 0) throw new ConfigError(`plugin \`${name}\` exports no ComponentModule, so it registers nothing`);
+    registry.load(...modules);
+  });
+}
+
+/** `work_dir` of a run: the option, else the config's, else `work_dirs/<config file name>`. */
+export function resolveWorkDir(cfg: Config, workDir?: string): string {
+  const w = workDir ?? cfg.get<string>('work_dir');
+  return path.resolve(w ?? path.join('work_dirs', path.basename(cfg.filename).replace(/\.(ya?ml|json)$/i, '')));
+}
+
+function asMap(v: unknown): Record<string, unknown> | undefined {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+/** Build `default_hooks` / `custom_hooks` and turn them into runner settings and hooks. */
+function buildHooks(cfg: Config, registry: Registry): { logInterval: number; checkpoint: CheckpointSettings; nan: RunnerSettings['nan']; hooks: RunnerHook[] } {
+  const settings = new Map<string, HookSettings>();
+  for (const [name, hc] of Object.entries(asMap(cfg.get('default_hooks')) ?? {})) {
+    if (hc === null || hc === undefined) continue;
+    const built = registry.build<unknown>('hooks', hc, `default_hooks.${name}`);
+    if (!isSettings(built)) throw new ConfigError(`default_hooks.${name}: ${String((hc as { type?: unknown }).type)} is not a default hook; list it under custom_hooks`);
+    settings.set(built.hookType, built);
+  }
+  const hooks: RunnerHook[] = [];
+  const custom = cfg.get<unknown[]>('custom_hooks') ?? [];
+  if (!Array.isArray(custom)) throw new ConfigError('custom_hooks must be a list of hook configs', { location: cfg.sourceOf('custom_hooks') });
+  custom.forEach((hc, i) => {
+    const built = registry.build<unknown>('hooks', hc, `custom_hooks.${i}`);
+    if (isSettings(built)) settings.set(built.hookType, built);
+    else if (isRunnerHook(built)) hooks.push(built);
+    else throw new ConfigError(`custom_hooks.${i} does not implement any runner hook method (beforeTrain, afterTrainIter, ...)`);
+  });
+  const logger = settings.get('LoggerHook');
+  const ck = settings.get('CheckpointHook');
+  const guard = settings.get('NanGuardHook');
+  const saveBest = ck?.saveBest;
+  return {
+    logInterval: (logger?.interval as number | undefined) ?? 50,
+    checkpoint: {
+      interval: (ck?.interval as number | undefined) ?? 1,
+      byEpoch: (ck?.byEpoch as boolean | undefined) ?? true,
+      maxKeep: (ck?.maxKeepCkpts as number | undefined) ?? -1,
+      saveLast: (ck?.saveLast as boolean | undefined) ?? true,
+      saveBest: Array.isArray(saveBest) ? (saveBest[0] as string) : (saveBest as string | undefined) ?? undefined,
+      rule: (ck?.rule as 'greater' | 'less' | undefined) ?? undefined,
+      saveBegin: (ck?.saveBegin as number | undefined) ?? 0,
+      saveOptimizer: (ck?.saveOptimizer as boolean | undefined) ?? true,
+    },
+    nan: { action: (guard?.action as 'stop' | 'rollback' | undefined) ?? 'stop', maxRollbacks: (guard?.maxRollbacks as number | undefined) ?? 3 },
+    hooks,
+  };
+}
+
+function isSettings(v: unknown): v is HookSettings {
+  return typeof v === 'object' && v !== null && typeof (v as HookSettings).hookType === 'string';
+}
+
+/** Validate the runtime keys that have no effect of their own (visualizer, log_processor, val/test loops). */
+function validateRuntimeKeys(cfg: Config, registry: Registry): void {
+  const vis = cfg.get('visualizer');
+  if (vis) registry.build('visualizers', vis, 'visualizer');
+  const lp = cfg.get('log_processor');
+  if (lp) registry.build('visualizers', lp, 'log_processor');
+  for (const k of ['val_cfg', 'test_cfg']) {
+    const v = asMap(cfg.get(k));
+    if (v) registry.build('loops', { type: k === 'val_cfg' ? 'ValLoop' : 'TestLoop', ...v }, k);
+  }
+}
+
+/** The seed recorded in a checkpoint (for resuming with the same data order), if any. */
+async function checkpointSeed(file: string | undefined): Promise<number | undefined> {
+  if (!file) return undefined;
+  const meta = (await loadAnyCheckpoint(file)).meta as { seed?: unknown } | undefined;
+  return typeof meta?.seed === 'number' ? meta.seed : undefined;
+}
+
+export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: BuildRunnerOptions = {}): Promise<BuiltRun> {
+  const cfg = typeof cfgOrPath === 'string' ? loadConfig(cfgOrPath, { cfgOptions: o.cfgOptions }) : cfgOrPath;
+  const backend = o.backend === null ? null : await selectBackend(o.backend ?? 'auto', { threads: o.threads, quiet: true });
+  const registry = o.registry ?? createDefaultRegistry(o.extraModules);
+  await loadConfigPluginsInto(cfg, registry);
+  const workDir = resolveWorkDir(cfg, o.workDir);
+  const cfgResume = cfg.get<unknown>('resume');
+  const loadFromCfg = o.loadFrom ?? cfg.get<string | null>('load_from') ?? undefined;
+  let resume: string | boolean | undefined = o.resume ?? (cfgResume === true ? true : undefined);
+  let loadFrom = loadFromCfg;
+  if (resume === true && loadFrom) {
+    // mmengine: resume=True with load_from resumes from that file
+    resume = loadFrom;
+    loadFrom = undefined;
+  }
+  const resumeFile = resume === true ? await readLastCheckpoint(workDir) : typeof resume === 'string' ? path.resolve(resume) : undefined;
+  const seed = o.seed ?? (await checkpointSeed(resumeFile)) ?? configSeed(cfg);
+
+  const loop = registry.build<EpochBasedTrainLoop>('loops', { type: 'EpochBasedTrainLoop', ...(asMap(cfg.get('train_cfg')) ?? {}) }, 'train_cfg');
+  if (!(loop instanceof EpochBasedTrainLoop)) throw new ConfigError('train_cfg must be an EpochBasedTrainLoop');
+  const hookCfg = buildHooks(cfg, registry);
+  validateRuntimeKeys(cfg, registry);
+
+  const model = buildModel(cfg, { registry, seed });
+  const print = o.print ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const onWarning = (m: string) => print(m);
+  const modules = pluginImports(cfg).map((p) => p.spec);
+  const tdl = cfg.get<DataLoaderCfg>('train_dataloader');
+  if (!tdl) throw new ConfigError(`${cfg.filename} has no \`train_dataloader\``);
+  const trainLoader = new LoaderAdapter(buildDataLoader(tdl, { registry, path: 'train_dataloader', seed, onWarning, workers: o.workers, modules }));
+  const closers: Array<() => Promise<void>> = [() => trainLoader.close()];
+  try {
+    checkClasses(model, trainLoader.loader.dataset.metainfo.classes, cfg, 'training');
+    let valLoader: LoaderAdapter | undefined;
+    let evaluator: Evaluator | undefined;
+    const vdl = cfg.get<DataLoaderCfg>('val_dataloader');
+    const vev = cfg.get('val_evaluator');
+    if (!o.noValidate && vdl && vev && cfg.get('val_cfg') !== null) {
+      valLoader = new LoaderAdapter(buildDataLoader(vdl, { registry, path: 'val_dataloader', seed, onWarning, workers: o.workers, modules }));
+      closers.push(() => valLoader!.close());
+      const ds = valLoader.loader.dataset as { annFile?: string; metainfo: { classes: string[] } };
+      evaluator = buildEvaluator(vev, { registry, path: 'val_evaluator', dataset: ds });
+    }
+    const batchSize = tdl.batch_size ?? 1;
+    const opt = buildOptimizer(cfg, model, { registry, batchSize, autoScaleLr: o.autoScaleLr });
+    const schedulers = buildSchedulers(cfg, registry);
+    const runner = new Runner({
+      model,
+      optimizer: opt.optimizer,
+      mults: opt.mults,
+      schedulers,
+      trainLoader,
+      valLoader,
+      evaluator,
+      settings: {
+        maxEpochs: loop.maxEpochs,
+        valInterval: loop.valInterval,
+        valBegin: loop.valBegin,
+        logInterval: hookCfg.logInterval,
+        checkpoint: hookCfg.checkpoint,
+        nan: hookCfg.nan,
+        clipGrad: opt.clipGrad,
+        maxIters: o.maxIters,
+        maxSeconds: o.maxMinutes !== undefined ? o.maxMinutes * 60 : undefined,
+      },
+      workDir,
+      configText: cfg.toYAML(),
+      seed,
+      backendName: backend?.detail ?? 'current',
+      resume: resumeFile ?? (resume === true ? true : undefined),
+      loadFrom,
+      hooks: hookCfg.hooks,
+      print,
+      progress: o.progress,
+    });
+    cfg.dump(path.join(workDir, path.basename(cfg.filename).replace(/\.(json|yml)$/i, '.yaml')));
+    if (opt.lrScale !== 1) runner.log(`auto_scale_lr: lr ${opt.lr} (x${opt.lrScale} = batch ${batchSize} / base_batch_size)`);
+    const close = async () => {
+      for (const c of closers) await c();
+    };
+    return {
+      cfg,
+      registry,
+      runner,
+      model,
+      trainLoader,
+      valLoader,
+      evaluator,
+      backend,
+      workDir,
+      seed,
+      close,
+      async train() {
+        try {
+          return await runner.train();
+        } finally {
+          await close();
+        }
+      },
+    };
+  } catch (e) {
+    for (const c of closers) await c().catch(() => undefined);
+    throw e;
+  }
+}

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The engine's component module: optimizer, optim wrapper, parameter schedulers, hooks, loops, visualizers
+ * (`engineComponents`), so that mmdetection configs validate key by key through the registry.
+ */
+import { ComponentModule, type ComponentRegistration } from '@solo-ts/core';
+import { SGD } from '../optim/sgd.js';
+import { ConstantLR, CosineAnnealingLR, LinearLR, MultiStepLR, StepLR } from '../optim/schedulers.js';
+import { DEFAULT_HOOK_SETTINGS } from './hooks.js';
+import { EpochBasedTrainLoop, IterBasedTrainLoop, TestLoop, ValLoop } from './loops.js';
+import { OptimWrapper } from './optim-wrapper.js';
+import { DetLocalVisualizer, LocalVisBackend, LogProcessor, TensorboardVisBackend } from './visualizers.js';
+
+export const ENGINE_PACKAGE = '@solo-ts/engine';
+
+const registrations: ComponentRegistration[] = [
+  { scope: 'optimizers', component: SGD },
+  { scope: 'optim_wrappers', component: OptimWrapper },
+  ...[LinearLR, MultiStepLR, StepLR, ConstantLR, CosineAnnealingLR].map((c) => ({ scope: 'schedulers' as const, component: c })),
+  ...DEFAULT_HOOK_SETTINGS.map((c) => ({ scope: 'hooks' as const, component: c })),
+  ...[EpochBasedTrainLoop, IterBasedTrainLoop, ValLoop, TestLoop].map((c) => ({ scope: 'loops' as const, component: c })),
+  ...[DetLocalVisualizer, LocalVisBackend, TensorboardVisBackend, LogProcessor].map((c) => ({ scope: 'visualizers' as const, component: c })),
+];
+
+/** Optimizer, schedulers, hooks, loops, visualizers (load into a Registry). */
+export const engineComponents = new ComponentModule(ENGINE_PACKAGE, registrations);
+
+export * from './hooks.js';
+export * from './loops.js';
+export * from './optim-wrapper.js';
+export * from './visualizers.js';
