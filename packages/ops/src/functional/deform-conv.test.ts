@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 import * as tf from '@tensorflow/tfjs-core';
 import { setupTestBackend } from '@solo-ts/testing';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, fixture, fixtureNames } from '../../__fixtures__/load.js';
-import { modulatedDeformConv2d } from './deform-conv.js';
+import { modulatedDeformConv2d, setDeformSampler } from './deform-conv.js';
 
-for (const backend of ['cpu', 'wasm'] as const) {
-  describe(`modulatedDeformConv2d vs torchvision deform_conv2d (${backend})`, () => {
-    beforeAll(() => setupTestBackend(backend));
+for (const [backend, sampler] of [['cpu', 'loops'], ['wasm', 'loops'], ['cpu', 'ops'], ['wasm', 'ops']] as const) {
+  describe(`modulatedDeformConv2d vs torchvision deform_conv2d (${backend}, ${sampler} sampler)`, () => {
+    beforeAll(async () => {
+      await setupTestBackend(backend);
+      setDeformSampler(sampler);
+    });
+    afterAll(() => setDeformSampler('auto'));
 
     it('offset layout: channel 2k shifts rows, 2k+1 columns (tap k row-major)', () => {
       tf.tidy(() => {

@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SoloError } from '@solo-ts/core';
 import { pair, type Pair } from './conv.js';
+import { deformIm2colGradLoop, deformIm2colLoop, type DeformGeometry } from './deform-sampler.js';
 
 
 /** Options of {@link modulatedDeformConv2d}. */
@@ -66,6 +67,10 @@ export function deformIm2col(
   expect(offset, 2 * dg * K, 'offset');
   expect(mask, dg * K, 'mask');
   const cg = c / dg;
+  if (useLoopSampler()) {
+    const geom: DeformGeometry = { n, h, w, c, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, dg };
+    return loopIm2col(x, offset, mask, geom);
+  }
   return tf.tidy(() => {
     // base sampling grid per tap: [1, ho, 1, 1, K] rows and [1, 1, wo, 1, K] columns
     const by = new Float32Array(ho * K);
@@ -175,4 +180,40 @@ function cornerGather(xflat: tf.Tensor2D, py: tf.Tensor, px: tf.Tensor, dims: { 
     };
   });
   return op(xflat, py, px) as tf.Tensor3D;
+}
+
+let loopSamplerMode: 'auto' | 'loops' | 'ops' = 'auto';
+
+/**
+ * Which DCN sampler runs: `auto` (default) = typed-array loops on the synchronous `cpu` / `wasm` backends and
+ * gather/multiply ops elsewhere (GPU backends, where reading tensors back would stall); `loops` / `ops` force one.
+ */
+export function setDeformSampler(mode: 'auto' | 'loops' | 'ops'): void {
+  loopSamplerMode = mode;
+}
+
+function useLoopSampler(): boolean {
+  if (loopSamplerMode !== 'auto') return loopSamplerMode === 'loops';
+  const b = tf.getBackend();
+  return b === 'cpu' || b === 'wasm';
+}
+
+/** im2col with the loop sampler as a differentiable op (inputs x, offset, mask; output `[M, K * c]`). */
+function loopIm2col(x: tf.Tensor4D, offset: tf.Tensor4D, mask: tf.Tensor4D, g: DeformGeometry): tf.Tensor2D {
+  const M = g.n * g.ho * g.wo;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xt, ot, mt] = args as tf.Tensor[];
+    const xd = xt.dataSync() as Float32Array;
+    const od = ot.dataSync() as Float32Array;
+    const md = mt.dataSync() as Float32Array;
+    const cols = tf.tensor2d(deformIm2colLoop(xd, od, md, g), [M, g.kh * g.kw * g.c]);
+    return {
+      value: cols,
+      gradFunc: (dy: tf.Tensor) => {
+        const r = deformIm2colGradLoop(xd, od, md, dy.dataSync() as Float32Array, g);
+        return [tf.tensor(r.dx, xt.shape), tf.tensor(r.doffset, ot.shape), tf.tensor(r.dmask, mt.shape)];
+      },
+    };
+  });
+  return op(x, offset, mask) as tf.Tensor2D;
 }
