@@ -7,7 +7,9 @@
  *
  * - input gradient: `dx = conv(zeroInsert(dy, stride), flip(W)ᵀ, stride 1, dilation d)` with the padding/cropping
  *   that makes the output exactly `inputShape` (handles strides, dilations, explicit/same/valid padding and sizes
- *   where `H + pads - effectiveK` is not divisible by the stride);
+ *   where `H + pads - effectiveK` is not divisible by the stride); for strides > 1 the same sum is split into
+ *   stride_h·stride_w output phases, each a stride-1 conv of `dy` with the taps reaching it (no multiplications
+ *   by inserted zeros), interleaved into `dx`;
  * - filter gradient: one matrix product per filter tap, `dW[a,b] = X_abᵀ · dY` where `X_ab` is the strided window
  *   of the channel-major padded input (`[Cin, N·Ho·Wo]`) and `dY` is `[N·Ho·Wo, Cout]`, on the backend's untransposed
  *   batch-1 `BatchMatMul` (XNNPACK's fully-connected operator on wasm). The batch/channel-swapped conv formulation
@@ -29,8 +31,25 @@ function assertNHWC(attrs: tf.NamedAttrMap, kernel: string): void {
 
 type Pad = 'valid' | 'same' | number | ExplicitPad;
 
-/** Input gradient of an NHWC conv, computed with the backend's forward `Conv2D`. */
+/** Input gradient of an NHWC conv, computed with the backend's forward `Conv2D` (polyphase for strides > 1). */
 export function conv2dBackpropInputViaConv(
+  s: KernelScope,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  inputShape: [number, number, number, number],
+  strides: [number, number],
+  dilations: [number, number],
+  pad: Pad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.TensorInfo {
+  if (strides[0] === 1 && strides[1] === 1) {
+    return conv2dBackpropInputZeroInsert(s, dy, filter, inputShape, strides, dilations, pad, dimRoundingMode);
+  }
+  return conv2dBackpropInputPolyphase(s, dy, filter, inputShape, strides, dilations, pad, dimRoundingMode);
+}
+
+/** Input gradient as one stride-1 conv over the zero-inserted `dy` (wastes stride² work for strides > 1). */
+export function conv2dBackpropInputZeroInsert(
   s: KernelScope,
   dy: tf.TensorInfo,
   filter: tf.TensorInfo,
@@ -80,6 +99,114 @@ export function conv2dBackpropInputViaConv(
   return s.run('Conv2D', { x: z, filter: wT }, {
     strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: [dh, dw],
   } as unknown as tf.NamedAttrMap);
+}
+
+/** One output phase `r` (rows `p = s*q + r`) of a strided conv's input gradient along one axis. */
+interface Phase {
+  /** Number of output rows in this phase. */
+  q: number;
+  /** First filter tap, tap step and tap count (0: this phase gets no gradient). */
+  a0: number;
+  step: number;
+  taps: number;
+  /** Dilation of the phase's stride-1 conv over `dy`. */
+  dil: number;
+  /** `dy` rows `[lo, hi]` the phase reads (may extend past `dy`: zero padding). */
+  lo: number;
+  hi: number;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/**
+ * Phase `r` of `dx[p] = sum_{a, i: i*s + a*d - pt = p} dy[i] W[a]`: the taps with `(r + pt - a*d) % s == 0` form an
+ * arithmetic sequence `a0 + j*s/g` (g = gcd(s, d)) reading `dy[q + c0 - j*d/g]`, i.e. a stride-1 correlation with
+ * dilation d/g of `dy` with the reversed taps.
+ */
+function phase(r: number, s: number, d: number, k: number, pt: number, size: number): Phase {
+  const q = r < size ? Math.ceil((size - r) / s) : 0;
+  const g = gcd(s, d);
+  let a0 = -1;
+  for (let a = 0; a < Math.min(k, s); a++) {
+    if ((((r + pt - a * d) % s) + s) % s === 0) {
+      a0 = a;
+      break;
+    }
+  }
+  if (a0 < 0 || q === 0) return { q, a0: 0, step: 1, taps: 0, dil: 1, lo: 0, hi: -1 };
+  const step = s / g;
+  const dil = d / g;
+  const taps = Math.floor((k - 1 - a0) / step) + 1;
+  const c0 = (r + pt - a0 * d) / s;
+  const lo = c0 - (taps - 1) * dil;
+  return { q, a0, step, taps, dil, lo, hi: lo + q - 1 + (taps - 1) * dil };
+}
+
+/**
+ * Input gradient for strides > 1 without wasted work: stride_h × stride_w phase convolutions, each with the
+ * filter taps that reach that output phase, interleaved into `dx`.
+ */
+export function conv2dBackpropInputPolyphase(
+  s: KernelScope,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  inputShape: [number, number, number, number],
+  strides: [number, number],
+  dilations: [number, number],
+  pad: Pad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.TensorInfo {
+  const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
+  const [n, h, w] = inputShape;
+  const [sh, sw] = strides;
+  const [dh, dw] = dilations;
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape, [kh, kw, cin, cout], strides, dilations, pad, dimRoundingMode);
+  const [, ho, wo] = dy.shape;
+  if (info.outHeight !== ho || info.outWidth !== wo) {
+    throw new Error(`Conv2DBackpropInput: dy shape [${dy.shape}] does not match the forward output ` +
+      `[${n},${info.outHeight},${info.outWidth},${cout}] of input [${inputShape}]`);
+  }
+  const qh = Math.ceil(h / sh);
+  const qw = Math.ceil(w / sw);
+  const rows: tf.TensorInfo[] = [];
+  for (let rh = 0; rh < sh; rh++) {
+    const ph = phase(rh, sh, dh, kh, info.padInfo.top, h);
+    const cols: tf.TensorInfo[] = [];
+    for (let rw = 0; rw < sw; rw++) {
+      const pw = phase(rw, sw, dw, kw, info.padInfo.left, w);
+      let part: tf.TensorInfo;
+      const loH = Math.max(0, ph.lo);
+      const hiH = Math.min(ho - 1, ph.hi);
+      const loW = Math.max(0, pw.lo);
+      const hiW = Math.min(wo - 1, pw.hi);
+      if (ph.taps === 0 || pw.taps === 0 || hiH < loH || hiW < loW) {
+        part = s.write(new Float32Array(n * qh * qw * cin), [n, qh, qw, cin], 'float32');
+      } else {
+        // Taps of this phase, reversed and in/out-swapped: [Th, Tw, Cout, Cin].
+        const sub = s.run('StridedSlice', { x: filter }, {
+          begin: [ph.a0, pw.a0, 0, 0],
+          end: [ph.a0 + (ph.taps - 1) * ph.step + 1, pw.a0 + (pw.taps - 1) * pw.step + 1, cin, cout],
+          strides: [ph.step, pw.step, 1, 1], beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0,
+          shrinkAxisMask: 0,
+        });
+        const f = s.transpose(s.run('Reverse', { x: sub }, { dims: [0, 1] }), [0, 1, 3, 2]);
+        const z = s.slice(dy, [0, loH, loW, 0], [n, hiH - loH + 1, hiW - loW + 1, cout]);
+        const explicit: ExplicitPad = [[0, 0], [loH - ph.lo, ph.hi - hiH], [loW - pw.lo, pw.hi - hiW], [0, 0]];
+        part = s.run('Conv2D', { x: z, filter: f }, {
+          strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: [ph.dil, pw.dil],
+        } as unknown as tf.NamedAttrMap); // [N, ph.q, pw.q, Cin]
+        part = s.pad(part, [[0, 0], [0, qh - ph.q], [0, qw - pw.q], [0, 0]]);
+      }
+      cols.push(s.reshape(part, [n, qh, 1, qw, 1, cin]));
+    }
+    rows.push(cols.length === 1 ? cols[0] : s.run('Concat', cols as unknown as tf.NamedTensorInfoMap, { axis: 4 }));
+  }
+  const all = rows.length === 1 ? rows[0] : s.run('Concat', rows as unknown as tf.NamedTensorInfoMap, { axis: 2 });
+  const full = s.reshape(all, [n, qh * sh, qw * sw, cin]);
+  return s.slice(full, [0, 0, 0, 0], [n, h, w, cin]);
 }
 
 /** Filter gradient of an NHWC conv: one `BatchMatMul` per filter tap. */

@@ -89,6 +89,25 @@ const convCases: ConvCase[] = [
   { n: 1, h: 6, w: 5, ci: 1, co: 1, kh: 7, kw: 7, s: [1, 1], d: [1, 1], pad: 3 },
 ];
 
+// A deterministic random sweep on top of the hand-picked cases.
+{
+  let seed = 12345;
+  const r = (lo: number, hi: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return lo + (seed % (hi - lo + 1));
+  };
+  while (convCases.length < 34) {
+    const kh = r(1, 5);
+    const kw = r(1, 5);
+    const d: [number, number] = [r(1, 2), r(1, 2)];
+    const s: [number, number] = [r(1, 3), r(1, 3)];
+    const pad: Pad = [[0, 0], [r(0, kh - 1), r(0, kh - 1)], [r(0, kw - 1), r(0, kw - 1)], [0, 0]];
+    const h = r((kh - 1) * d[0] + 1, 12);
+    const w = r((kw - 1) * d[1] + 1, 12);
+    convCases.push({ n: r(1, 2), h, w, ci: r(1, 4), co: r(1, 4), kh, kw, s, d, pad });
+  }
+}
+
 function caseName(c: ConvCase): string {
   return `${c.n}x${c.h}x${c.w}x${c.ci} k${c.kh}x${c.kw}x${c.co} s${c.s} d${c.d} pad ${JSON.stringify(c.pad)}`;
 }
