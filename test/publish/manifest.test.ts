@@ -134,3 +134,26 @@ describe('lerna.json', () => {
     expect(l.packages).toEqual(['packages/*']);
   });
 });
+
+describe('examples/plugin-head (a third-party package)', () => {
+  const p = JSON.parse(readFileSync(join(ROOT, 'examples', 'plugin-head', 'package.json'), 'utf8')) as Manifest;
+  const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { workspaces: string[] };
+
+  it('is not a workspace and depends on the published @solo-ts packages of the current release by version', () => {
+    expect(root.workspaces.some((w) => w.startsWith('examples'))).toBe(false);
+    const deps = { ...p.dependencies, ...p.devDependencies, ...p.peerDependencies };
+    const solo = Object.entries(deps).filter(([n]) => n.startsWith('@solo-ts/'));
+    expect(solo.length).toBeGreaterThan(0);
+    for (const [n, range] of solo) expect(range, `${n} (bump the example with each release)`).toBe(lerna.version);
+    expect(Object.keys(p.dependencies ?? {})).not.toContain(TFJS_CORE);
+    expect(p.peerDependencies?.[TFJS_CORE]).toBeDefined();
+  });
+
+  it('exports built code only (no source condition) and ships its configs', () => {
+    const dot = p.exports['.'] as Record<string, string>;
+    expect(dot.source).toBeUndefined();
+    expect(dot.import).toBe('./dist/index.js');
+    expect(p.files).toContain('configs');
+    expect(existsSync(join(ROOT, 'examples', 'plugin-head', 'configs', 'solov2-boundary_shapes.yaml'))).toBe(true);
+  });
+});

@@ -107,6 +107,12 @@ describe.skipIf(skip)('packed tarballs in a fresh project', () => {
       ),
     );
     timed('npm install', () => ok('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], app, 280_000));
+    // The tarballs ship src/ for the `source` condition, which only solo-ts's own vitest config requests. Make any
+    // consumer that loads it fail loudly: everything below (Node, tsc, the CLI, vitest) must use dist/.
+    for (const d of PACKAGES) {
+      const f = join(app, 'node_modules', '@solo-ts', d, 'src', 'index.ts');
+      writeFileSync(f, `throw new Error('@solo-ts/${d}: src/index.ts was loaded: a consumer resolved the development-only "source" export condition');\n${readFileSync(f, 'utf8')}`);
+    }
   }, 420_000);
 
   afterAll(() => {
