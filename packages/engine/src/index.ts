@@ -30,3 +30,7 @@ export * from './build/build-runner.js';
 export * from './api/coco-classes.js';
 export * from './api/detector.js';
 export * from './api/draw.js';
+export * from './api/process.js';
+export * from './api/test.js';
+export * from './logging/log-series.js';
+export * from './api/shapes-run.js';

@@ -4,6 +4,13 @@
  * `registerX(program)` that adds its `program.command(...)`; add new commands to this list.
  */
 import type { Command } from 'commander';
+import { registerBenchLearn } from './bench-learn.js';
+import { registerDemo } from './demo.js';
+import { registerInfer } from './infer.js';
+import { registerList } from './list.js';
+import { registerPlotLog } from './plot-log.js';
+import { registerTest } from './test.js';
+import { registerTrain } from './train.js';
 import { registerCheckDataset } from './check-dataset.js';
 import { registerConvertCheckpoint } from './convert-checkpoint.js';
 import { registerEval } from './eval.js';
@@ -11,6 +18,13 @@ import { registerMakeShapes } from './make-shapes.js';
 import { registerPrintConfig } from './print-config.js';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
+  registerTrain,
+  registerTest,
+  registerInfer,
+  registerDemo,
+  registerBenchLearn,
+  registerPlotLog,
+  registerList,
   registerPrintConfig,
   registerEval,
   registerConvertCheckpoint,

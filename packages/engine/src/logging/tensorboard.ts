@@ -201,8 +201,28 @@ function parseEvent(data: Uint8Array): Array<{ tag: string; value: number; step:
     for (const x of fields(vf.v as Uint8Array)) {
       if (x.f === 1 && x.w === 2) tag = new TextDecoder().decode(x.v as Uint8Array);
       else if (x.f === 2 && x.w === 5) value = x.v as number;
+      else if (x.f === 8 && x.w === 2) value = tensorScalar(x.v as Uint8Array);
     }
     out.push({ tag, value, step, wallTime });
   }
   return out;
+}
+
+/** The first value of a scalar TensorProto (TF2 summaries): float_val, double_val or 4/8-byte tensor_content. */
+function tensorScalar(t: Uint8Array): number {
+  let dtype = 1;
+  let content: Uint8Array | undefined;
+  for (const x of fields(t)) {
+    if (x.f === 1 && x.w === 0) dtype = Number(x.v as bigint);
+    else if (x.f === 4 && x.w === 2) content = x.v as Uint8Array;
+    else if (x.f === 5 && x.w === 5) return x.v as number;
+    else if (x.f === 5 && x.w === 2) return new DataView((x.v as Uint8Array).buffer, (x.v as Uint8Array).byteOffset).getFloat32(0, true);
+    else if (x.f === 6 && x.w === 1) return x.v as number;
+    else if (x.f === 6 && x.w === 2) return new DataView((x.v as Uint8Array).buffer, (x.v as Uint8Array).byteOffset).getFloat64(0, true);
+  }
+  if (content && content.length >= 4) {
+    const dv = new DataView(content.buffer, content.byteOffset, content.byteLength);
+    return dtype === 2 && content.length >= 8 ? dv.getFloat64(0, true) : dv.getFloat32(0, true);
+  }
+  return NaN;
 }

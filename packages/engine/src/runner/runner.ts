@@ -100,6 +100,8 @@ export interface TrainSummary {
   /** per iteration of this run: total loss and live tensors after the step */
   history: Array<{ iter: number; loss: number; numTensors: number; time: number }>;
   stoppedBy: 'completed' | 'max_iters' | 'max_seconds' | 'signal';
+  /** the signal that stopped training (SIGINT, SIGTERM) */
+  signal?: string;
   lastCheckpoint?: string;
   bestCheckpoint?: string;
   logDir: string;
@@ -368,7 +370,7 @@ export class Runner implements RunnerInfo {
     const seconds = (performance.now() - start) / 1000;
     this.log(`Training finished (${stoppedBy}): ${this.iterNo} iterations, ${(seconds / 60).toFixed(1)} min${stoppedBy === 'signal' ? `; resume with --resume (continues from ${this.keeper.last})` : ''}`);
     fs.closeSync(this.textLog);
-    return { epochs: this.epochNo, iters: this.iterNo, seconds, lastLosses, metrics, history, stoppedBy, lastCheckpoint: this.keeper.last, bestCheckpoint: this.keeper.best, logDir: this.logDir };
+    return { epochs: this.epochNo, iters: this.iterNo, seconds, lastLosses, metrics, history, stoppedBy, signal: this.stopRequested ?? undefined, lastCheckpoint: this.keeper.last, bestCheckpoint: this.keeper.best, logDir: this.logDir };
   }
 
   /** The file a checkpoint of the current position would have been saved as by an interval save. */
