@@ -31,3 +31,18 @@ for (const backend of ['cpu', 'wasm'] as const) {
     }
   });
 }
+
+describe('conv2d asymmetric padding (explicit tfjs padding) equals padding the input', () => {
+  beforeAll(() => setupTestBackend('cpu'));
+  it('padding [1, 2], groups 1 and 3 (grouped and split paths), stride 2', () => {
+    tf.tidy(() => {
+      const x = tf.randomNormal([1, 7, 9, 6]) as tf.Tensor4D;
+      for (const [groups, cout] of [[1, 4], [3, 6], [3, 30]]) {
+        const w = tf.randomNormal([3, 3, 6 / groups, cout]) as tf.Tensor4D;
+        const xp = tf.pad(x, [[0, 0], [1, 1], [2, 2], [0, 0]]) as tf.Tensor4D;
+        expectClose(conv2d(x, w, null, { padding: [1, 2], stride: 2, groups }), conv2d(xp, w, null, { stride: 2, groups }), 1e-5, 1e-5, `groups ${groups}`);
+      }
+    });
+  });
+});
+

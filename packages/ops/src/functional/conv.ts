@@ -56,9 +56,17 @@ function dilateFilter(w: tf.Tensor4D, dh: number, dw: number): tf.Tensor4D {
 }
 
 // tfjs conv gradients do not support dilation: dilated convs run with a zero-inserted filter (exact, differentiable).
-function plainConv(x: tf.Tensor4D, w: tf.Tensor4D, s: [number, number], d: [number, number]): tf.Tensor4D {
-  if (d[0] > 1 || d[1] > 1) return tf.conv2d(x, dilateFilter(w, d[0], d[1]), s, 'valid');
-  return tf.conv2d(x, w, s, 'valid');
+function plainConv(x: tf.Tensor4D, w: tf.Tensor4D, s: [number, number], d: [number, number], pad: ConvPad): tf.Tensor4D {
+  if (d[0] > 1 || d[1] > 1) return tf.conv2d(x, dilateFilter(w, d[0], d[1]), s, pad);
+  return tf.conv2d(x, w, s, pad);
+}
+
+/** tfjs padding argument: symmetric zero padding handled inside the conv kernel (no padded copy of the input). */
+type ConvPad = 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+function convPad(ph: number, pw: number): ConvPad {
+  if (ph === 0 && pw === 0) return 'valid';
+  if (ph === pw) return ph;
+  return [[0, 0], [ph, ph], [pw, pw], [0, 0]];
 }
 
 /**
@@ -78,7 +86,9 @@ export function conv2d(x: tf.Tensor4D, weight: tf.Tensor4D, bias: tf.Tensor1D | 
     });
   }
   return tf.tidy(() => {
-    const xp = padSpatial(x, p[0], p[1]);
+    // tfjs's numeric / explicit padding is symmetric zero padding with floor output size, as PyTorch
+    const pad = convPad(p[0], p[1]);
+    const xp = x;
     let y: tf.Tensor4D;
     if (groups === 1) {
       const dilated = d[0] > 1 || d[1] > 1;
@@ -87,7 +97,7 @@ export function conv2d(x: tf.Tensor4D, weight: tf.Tensor4D, bias: tf.Tensor1D | 
         x: xp,
         filter,
         strides: s,
-        pad: 'valid',
+        pad,
         bias: bias ?? undefined,
         activation: options.activation ?? 'linear',
       });
@@ -96,20 +106,20 @@ export function conv2d(x: tf.Tensor4D, weight: tf.Tensor4D, bias: tf.Tensor1D | 
       const m = cout / cin;
       const dw = tf.reshape(weight, [kh, kw, cin, m]);
       const dilated = d[0] > 1 || d[1] > 1;
-      y = tf.depthwiseConv2d(xp, dilated ? dilateFilter(dw as tf.Tensor4D, d[0], d[1]) : (dw as tf.Tensor4D), s, 'valid');
+      y = tf.depthwiseConv2d(xp, dilated ? dilateFilter(dw as tf.Tensor4D, d[0], d[1]) : (dw as tf.Tensor4D), s, pad);
     } else if (cout / groups <= 8) {
       // grouped conv with few outputs per group (ResNeXt: 4 or 8) as one depthwise conv with channel multiplier
       // og followed by a sum over the group's input channels: 6-7x faster than one conv per group on wasm.
       const og = cout / groups;
       const dwf = tf.reshape(tf.transpose(tf.reshape(weight, [kh, kw, wi, groups, og]), [0, 1, 3, 2, 4]), [kh, kw, cin, og]) as tf.Tensor4D;
       const dilated = d[0] > 1 || d[1] > 1;
-      const z = tf.depthwiseConv2d(xp, dilated ? dilateFilter(dwf, d[0], d[1]) : dwf, s, 'valid');
+      const z = tf.depthwiseConv2d(xp, dilated ? dilateFilter(dwf, d[0], d[1]) : dwf, s, pad);
       const [n, ho, wo] = z.shape;
       y = wi === 1 ? z : (tf.reshape(tf.sum(tf.reshape(z, [n, ho, wo, groups, wi, og]), 4), [n, ho, wo, cout]) as tf.Tensor4D);
     } else {
       const xs = tf.split(xp, groups, 3);
       const ws = tf.split(weight, groups, 3);
-      y = tf.concat(xs.map((xi, g) => plainConv(xi as tf.Tensor4D, ws[g] as tf.Tensor4D, s, d)), 3);
+      y = tf.concat(xs.map((xi, g) => plainConv(xi as tf.Tensor4D, ws[g] as tf.Tensor4D, s, d, pad)), 3);
     }
     if (bias) y = tf.add(y, bias);
     if (options.activation === 'relu') y = tf.relu(y);
