@@ -8,8 +8,9 @@
  *     [--shape 1,200,272,256] [--cout 256] [--k 3] [--stride 1] [--threads 1,2] [--reps 5] [--warmup 1]
  *     [--kernels fwd,dx,dw] [--stock-dx] [--cpu]
  *
- * Prints the median time and GFLOP/s (2·N·Ho·Wo·Cin·Cout·kh·kw FLOPs per kernel) of `reps` runs after `warmup`
- * runs, as a markdown table. `--cpu` adds the `cpu` backend's forward conv (very slow on large shapes).
+ * Prints the median wall time, GFLOP/s (2·N·Ho·Wo·Cin·Cout·kh·kw FLOPs per kernel) and GFLOP per CPU-second of the
+ * process (less sensitive to other load; includes spin-waiting threads) of `reps` runs after `warmup` runs, as a
+ * markdown table. `--cpu` adds the `cpu` backend's forward conv (very slow on large shapes).
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
@@ -40,24 +41,41 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-function time(run: () => tf.Tensor): { ms: number; runs: number[] } {
+interface Timing {
+  /** Median wall-clock milliseconds. */
+  ms: number;
+  /** Median process CPU milliseconds (all threads; includes XNNPACK's spin-waiting). */
+  cpuMs: number;
+  runs: number[];
+}
+
+function time(run: () => tf.Tensor): Timing {
   const runs: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < warmup + reps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const y = run();
     y.dataSync();
     const dt = performance.now() - t0;
+    const dc = process.cpuUsage(c0);
     y.dispose();
-    if (i >= warmup) runs.push(dt);
+    if (i >= warmup) {
+      runs.push(dt);
+      cpu.push((dc.user + dc.system) / 1000);
+    }
   }
-  return { ms: median(runs), runs };
+  return { ms: median(runs), cpuMs: median(cpu), runs };
 }
 
 const rows: string[] = [];
-function report(backend: string, kernel: string, r: { ms: number; runs: number[] }): void {
+function report(backend: string, kernel: string, r: Timing): void {
   const gflops = flops / r.ms / 1e6;
-  rows.push(`| ${backend} | ${kernel} | ${r.ms.toFixed(0)} | ${gflops.toFixed(1)} | ${r.runs.map((v) => v.toFixed(0)).join(' ')} |`);
-  console.error(`${backend.padEnd(36)} ${kernel.padEnd(28)} ${r.ms.toFixed(0).padStart(7)} ms ${gflops.toFixed(1).padStart(6)} GFLOP/s`);
+  const perCpu = flops / r.cpuMs / 1e6;
+  rows.push(`| ${backend} | ${kernel} | ${r.ms.toFixed(0)} | ${gflops.toFixed(1)} | ${perCpu.toFixed(1)} | ` +
+    `${r.runs.map((v) => v.toFixed(0)).join(' ')} |`);
+  console.error(`${backend.padEnd(36)} ${kernel.padEnd(34)} ${r.ms.toFixed(0).padStart(7)} ms ` +
+    `${gflops.toFixed(1).padStart(6)} GFLOP/s (${perCpu.toFixed(1)} per CPU-second)`);
 }
 
 function benchKernels(label: string, impl = 'solo-ts'): void {
@@ -113,8 +131,9 @@ async function main(): Promise<void> {
   }
   console.log(`conv ${n}x${h}x${w}x${cin} * ${k}x${k}x${cin}x${cout}, stride ${stride}, 'same' padding, ` +
     `${(flops / 1e9).toFixed(2)} GFLOP; median of ${reps} runs after ${warmup} warm-up\n`);
-  console.log('| backend | kernel | median ms | GFLOP/s | runs (ms) |');
-  console.log('|---|---|---|---|---|');
+  console.log(`load average at the end: ${os.loadavg().map((v) => v.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs\n`);
+  console.log('| backend | kernel | median ms | GFLOP/s (wall) | GFLOP per CPU-second | runs (ms) |');
+  console.log('|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
 }
 

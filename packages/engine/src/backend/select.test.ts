@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isSoloError } from '@solo-ts/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
@@ -73,6 +76,16 @@ describe('selectBackend', () => {
       if (saved === undefined) delete process.env['TMPDIR'];
       else process.env['TMPDIR'] = saved;
     }
+  });
+
+  it('a process that used the threaded backend exits by itself', () => {
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--conditions', 'source',
+      path.join(here, '__fixtures__', 'threaded-exit.ts')], { encoding: 'utf8', timeout: 90_000 });
+    expect(r.error, String(r.error)).toBeUndefined(); // a timeout would be an error here
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('wasm (XNNPACK, 2 threads, SIMD) 32'); // corner: 2x2 window x 8 channels
   });
 
   it('caps threads at 8 and reports it', async () => {

@@ -29,9 +29,13 @@ import * as tf from '@tensorflow/tfjs-core';
 /** The XNNPACK thread pool of the threaded build has at most this many threads. */
 export const MAX_WASM_THREADS = 8;
 
+interface NodeWorker {
+  unref(): void;
+}
+
 interface EmscriptenModule {
   cwrap(name: string, ret: string | null, args: string[]): (...a: number[]) => number;
-  PThread?: { terminateAllThreads(): void };
+  PThread?: { terminateAllThreads(): void; runningWorkers: NodeWorker[]; unusedWorkers: NodeWorker[] };
   tfjs?: Record<string, unknown>;
 }
 
@@ -143,7 +147,16 @@ export async function registerThreadedWasmBackend(wasmPkg: WasmPackage, threads:
     try {
       wasmPkg.setThreadsCount(n);
       const module = await instantiateThreaded(n);
-      return new wasmPkg.BackendWasm(module as never);
+      const backend = new wasmPkg.BackendWasm(module as never); // creates the XNNPACK pool's pthreads
+      // Emscripten ref()s a worker while it runs a pthread, and pool threads never exit: without this, a process
+      // that used the threaded backend would never exit on its own.
+      for (const worker of module.PThread?.runningWorkers ?? []) worker.unref();
+      const dispose = backend.dispose.bind(backend);
+      backend.dispose = () => {
+        dispose();
+        module.PThread?.terminateAllThreads();
+      };
+      return backend;
     } catch (e) {
       lastError = e; // tfjs only logs factory errors; keep it for the caller's message
       throw e;
