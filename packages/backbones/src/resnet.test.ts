@@ -161,6 +161,26 @@ describe('ResNet structure and training behaviour', () => {
     net.dispose();
   });
 
+  it('DCN ResNeXt trains: gradients reach conv_offset and the grouped deformable weights', () => {
+    const net = new ResNeXt({ depth: 50, baseChannels: 4, groups: 2, baseWidth: 4, numStages: 2, strides: [1, 2], dilations: [1, 1], outIndices: [1], dcn: { type: 'DCNv2', deform_groups: 1 }, stageWithDcn: [false, true], zeroInitResidual: false });
+    net.train();
+    const x = tf.randomNormal([1, 24, 24, 3]) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    const named = net.trainableParameters();
+    const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(net.forward(x)[0])) as tf.Scalar, named.map(([, p]) => p.variable));
+    const byName = new Map(named.map(([n, p]) => [n, grads[p.variable.name]]));
+    for (const k of ['layer2.0.conv2.weight', 'layer2.0.conv2.conv_offset.weight', 'layer2.0.conv2.conv_offset.bias']) {
+      const g = byName.get(k)!;
+      expect(Number.isFinite(tf.sum(tf.abs(g)).dataSync()[0]), k).toBe(true);
+    }
+    // with zero offsets and bias 0 the offset gradient is generally non-zero (bilinear slope)
+    expect(tf.sum(tf.abs(byName.get('layer2.0.conv2.conv_offset.bias')!)).dataSync()[0]).toBeGreaterThan(0);
+    tf.dispose([value, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    net.dispose();
+  });
+
   it('registry validates options (unknown key, bad depth) and builds ResNeXt widths', () => {
     const r = registry();
     expect(() => r.build('models', { type: 'ResNet', depth: 50, bogus: 1 }, 'model.backbone')).toThrow(RegistryError);
