@@ -89,7 +89,7 @@ export function registerTrain(program: Command): void {
           if (opts.json) {
             process.stdout.write(`${JSON.stringify({ iters: s.iters, epochs: s.epochs, minutes: s.seconds / 60, stoppedBy: s.stoppedBy, lastLosses: s.lastLosses, metrics: s.metrics ?? null, lastCheckpoint: s.lastCheckpoint ?? null, bestCheckpoint: s.bestCheckpoint ?? null, logDir: s.logDir })}\n`);
           }
-          if (s.stoppedBy === 'signal') process.exitCode = 130;
+          if (s.stoppedBy === 'signal') process.exitCode = s.signal === 'SIGTERM' ? 143 : 130;
         } finally {
           releaseBackendThreads();
         }
