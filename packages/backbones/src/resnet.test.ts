@@ -169,12 +169,14 @@ describe('ResNet structure and training behaviour', () => {
     const named = net.trainableParameters();
     const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(net.forward(x)[0])) as tf.Scalar, named.map(([, p]) => p.variable));
     const byName = new Map(named.map(([n, p]) => [n, grads[p.variable.name]]));
-    for (const k of ['layer2.0.conv2.weight', 'layer2.0.conv2.conv_offset.weight', 'layer2.0.conv2.conv_offset.bias']) {
-      const g = byName.get(k)!;
-      expect(Number.isFinite(tf.sum(tf.abs(g)).dataSync()[0]), k).toBe(true);
-    }
-    // with zero offsets and bias 0 the offset gradient is generally non-zero (bilinear slope)
-    expect(tf.sum(tf.abs(byName.get('layer2.0.conv2.conv_offset.bias')!)).dataSync()[0]).toBeGreaterThan(0);
+    tf.tidy(() => {
+      for (const k of ['layer2.0.conv2.weight', 'layer2.0.conv2.conv_offset.weight', 'layer2.0.conv2.conv_offset.bias']) {
+        const g = byName.get(k)!;
+        expect(Number.isFinite(tf.sum(tf.abs(g)).dataSync()[0]), k).toBe(true);
+      }
+      // with zero offsets the offset gradient is generally non-zero (bilinear slope)
+      expect(tf.sum(tf.abs(byName.get('layer2.0.conv2.conv_offset.bias')!)).dataSync()[0]).toBeGreaterThan(0);
+    });
     tf.dispose([value, ...Object.values(grads)]);
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
