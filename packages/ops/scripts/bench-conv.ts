@@ -6,7 +6,7 @@
  *
  *   npx tsx --conditions source packages/ops/scripts/bench-conv.ts \
  *     [--shape 1,200,272,256] [--cout 256] [--k 3] [--stride 1] [--threads 1,2] [--reps 5] [--warmup 1]
- *     [--kernels fwd,dx,dw] [--stock-dx] [--cpu]
+ *     [--kernels fwd,dx,dw] [--stock-dx] [--zero-insert-dx] [--cpu]
  *
  * Prints the median wall time, GFLOP/s (2·N·Ho·Wo·Cin·Cout·kh·kw FLOPs per kernel) and GFLOP per CPU-second of the
  * process (less sensitive to other load; includes spin-waiting threads) of `reps` runs after `warmup` runs, as a
@@ -17,6 +17,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../engine/src/backend/index.js';
 import { registerThreadedWasmBackend, type WasmPackage } from '../../engine/src/backend/wasm-node.js';
 import { registerWasmTrainingKernels } from '../src/index.js';
+import { conv2dBackpropInputZeroInsert } from '../src/kernels/conv2d_backprop.js';
+import { type BackendLike, KernelScope, pair } from '../src/kernels/kernel_utils.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -123,6 +125,23 @@ async function main(): Promise<void> {
     benchKernels(sel.detail, 'stock wasm');
     kernels.splice(0, kernels.length, ...saved);
     registerWasmTrainingKernels();
+  }
+  if (flag('zero-insert-dx')) {
+    const sel = await selectBackend('wasm', { threads: Number(threadList[0]) || 1, quiet: true });
+    const ours = tf.getKernel('Conv2DBackpropInput', 'wasm');
+    tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+    tf.registerKernel({
+      kernelName: 'Conv2DBackpropInput', backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs = {} }) => KernelScope.use('wasm', backend as BackendLike, (sc) =>
+        conv2dBackpropInputZeroInsert(sc, inputs['dy'] as tf.TensorInfo, inputs['filter'] as tf.TensorInfo,
+          attrs['inputShape'] as [number, number, number, number], pair(attrs['strides'], 1), [1, 1],
+          attrs['pad'] as 'same')),
+    });
+    const saved = kernels.splice(0, kernels.length, 'dx');
+    benchKernels(sel.detail, 'zero-insert');
+    kernels.splice(0, kernels.length, ...saved);
+    tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+    if (ours) tf.registerKernel(ours);
   }
   if (flag('cpu')) {
     await selectBackend('cpu', { quiet: true });

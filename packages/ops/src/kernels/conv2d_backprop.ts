@@ -20,7 +20,7 @@
  * attribute is honoured when present (tfjs's own Conv2D gradient only supports dilation 1).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type BackendLike, type ExplicitPad, KernelScope, pair } from './kernel_utils.js';
+import { type BackendLike, type ExplicitPad, KernelScope, pair, window4d } from './kernel_utils.js';
 
 function assertNHWC(attrs: tf.NamedAttrMap, kernel: string): void {
   const df = attrs['dataFormat'];
@@ -144,6 +144,23 @@ function phase(r: number, s: number, d: number, k: number, pt: number, size: num
   return { q, a0, step, taps, dil, lo, hi: lo + q - 1 + (taps - 1) * dil };
 }
 
+/** `F[th, tw, co, ci] = W[a0h + (Th-1-th)·step_h, a0w + (Tw-1-tw)·step_w, ci, co]` for one output phase. */
+function phaseFilter(wv: Float32Array, kw: number, cin: number, cout: number, ph: Phase, pw: Phase): Float32Array {
+  const out = new Float32Array(ph.taps * pw.taps * cout * cin);
+  let o = 0;
+  for (let th = 0; th < ph.taps; th++) {
+    const a = ph.a0 + (ph.taps - 1 - th) * ph.step;
+    for (let tw = 0; tw < pw.taps; tw++) {
+      const b = pw.a0 + (pw.taps - 1 - tw) * pw.step;
+      const base = (a * kw + b) * cin * cout;
+      for (let co = 0; co < cout; co++) {
+        for (let ci = 0; ci < cin; ci++) out[o++] = wv[base + ci * cout + co];
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * Input gradient for strides > 1 without wasted work: stride_h × stride_w phase convolutions, each with the
  * filter taps that reach that output phase, interleaved into `dx`.
@@ -171,6 +188,7 @@ export function conv2dBackpropInputPolyphase(
   }
   const qh = Math.ceil(h / sh);
   const qw = Math.ceil(w / sw);
+  const wv = s.backend.readSync(filter.dataId) as Float32Array;
   const rows: tf.TensorInfo[] = [];
   for (let rh = 0; rh < sh; rh++) {
     const ph = phase(rh, sh, dh, kh, info.padInfo.top, h);
@@ -185,15 +203,9 @@ export function conv2dBackpropInputPolyphase(
       if (ph.taps === 0 || pw.taps === 0 || hiH < loH || hiW < loW) {
         part = s.write(new Float32Array(n * qh * qw * cin), [n, qh, qw, cin], 'float32');
       } else {
-        // Taps of this phase, reversed and in/out-swapped: [Th, Tw, Cout, Cin].
-        const sub = s.run('StridedSlice', { x: filter }, {
-          begin: [ph.a0, pw.a0, 0, 0],
-          end: [ph.a0 + (ph.taps - 1) * ph.step + 1, pw.a0 + (pw.taps - 1) * pw.step + 1, cin, cout],
-          strides: [ph.step, pw.step, 1, 1], beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0,
-          shrinkAxisMask: 0,
-        });
-        const f = s.transpose(s.run('Reverse', { x: sub }, { dims: [0, 1] }), [0, 1, 3, 2]);
-        const z = s.slice(dy, [0, loH, loW, 0], [n, hiH - loH + 1, hiW - loW + 1, cout]);
+        // Taps of this phase, reversed and in/out-swapped: [Th, Tw, Cout, Cin] (a small gather in JavaScript).
+        const f = s.write(phaseFilter(wv, kw, cin, cout, ph, pw), [ph.taps, pw.taps, cout, cin], 'float32');
+        const z = window4d(s, dy, [0, loH, loW, 0], [n, hiH - loH + 1, hiW - loW + 1, cout]);
         const explicit: ExplicitPad = [[0, 0], [loH - ph.lo, ph.hi - hiH], [loW - pw.lo, pw.hi - hiW], [0, 0]];
         part = s.run('Conv2D', { x: z, filter: f }, {
           strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: [ph.dil, pw.dil],
@@ -252,10 +264,7 @@ export function conv2dBackpropFilterViaMatMul(
     for (let b = 0; b < kw; b++) {
       const end = [cin, n, a * dh + (ho - 1) * sh + 1, b * dw + (wo - 1) * sw + 1];
       const whole = a === 0 && b === 0 && sh === 1 && sw === 1 && end[2] === xp.shape[2] && end[3] === xp.shape[3];
-      const tap = whole ? xp : s.run('StridedSlice', { x: xp }, {
-        begin: [0, 0, a * dh, b * dw], end, strides: [1, 1, sh, sw],
-        beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
-      });
+      const tap = whole ? xp : window4d(s, xp, [0, 0, a * dh, b * dw], [cin, n, ho, wo], [1, 1, sh, sw]);
       const a2 = s.reshape(tap, [1, cin, m]);
       // Untransposed, batch-1 BatchMatMul is XNNPACK's fully-connected operator on wasm (transposed ones are not).
       const g = s.run('BatchMatMul', { a: a2, b: dy2 }, { transposeA: false, transposeB: false });

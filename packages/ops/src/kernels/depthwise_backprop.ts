@@ -11,7 +11,7 @@
  *   batch and space (as many FLOPs as the forward depthwise conv).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type BackendLike, type ExplicitPad, KernelScope, pair } from './kernel_utils.js';
+import { type BackendLike, type ExplicitPad, KernelScope, pair, window4d } from './kernel_utils.js';
 
 type Pad = 'valid' | 'same' | number | ExplicitPad;
 
@@ -99,12 +99,7 @@ export function depthwiseBackpropFilterViaSlices(
   const taps: tf.TensorInfo[] = [];
   for (let a = 0; a < kh; a++) {
     for (let b = 0; b < kw; b++) {
-      const begin = [0, a * dh, b * dw, 0];
-      const end = [n, a * dh + (ho - 1) * sh + 1, b * dw + (wo - 1) * sw + 1, c];
-      let tap = s.run('StridedSlice', { x: xp }, {
-        begin, end, strides: [1, sh, sw, 1], beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0,
-        shrinkAxisMask: 0,
-      });
+      let tap = window4d(s, xp, [0, a * dh, b * dw, 0], [n, ho, wo, c], [1, sh, sw, 1]);
       if (m > 1) tap = s.reshape(tap, [n, ho, wo, c, 1]);
       const prod = s.run('Multiply', { a: tap, b: dy5 });
       const red = s.run('Sum', { x: prod }, { axis: [0, 1, 2], keepDims: false }); // [C] or [C, M]

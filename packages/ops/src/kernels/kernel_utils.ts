@@ -112,6 +112,64 @@ export class KernelScope {
   }
 }
 
+/** Backends that expose their memory directly (tfjs's `wasm`): allocate an output, view tensors without copies. */
+interface HeapBackend extends BackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+function isHeapBackend(b: BackendLike): b is HeapBackend {
+  const h = b as Partial<HeapBackend>;
+  return typeof h.makeOutput === 'function' && typeof h.typedArrayFromHeap === 'function';
+}
+
+/**
+ * `out[i0,i1,i2,i3] = x[b0 + i0*s0, b1 + i1*s1, b2 + i2*s2, b3 + i3*s3]` for a rank-4 `x`, copied in JavaScript
+ * (rows with `s3 == 1` as block copies). The stock wasm `StridedSlice` is 10-100x slower for this, and its `Slice`
+ * first copies the whole input out of the heap. Zero-copy on backends that expose their heap (`wasm`).
+ */
+export function window4d(
+  s: KernelScope, x: tf.TensorInfo, begin: number[], size: number[], strides: number[] = [1, 1, 1, 1],
+): tf.TensorInfo {
+  const [n0, n1, n2, n3] = size;
+  const [s0, s1, s2, s3] = strides;
+  const [, x1, x2, x3] = x.shape;
+  const xs2 = x3;
+  const xs1 = x2 * xs2;
+  const xs0 = x1 * xs1;
+  const count = n0 * n1 * n2 * n3;
+  let out: tf.TensorInfo | undefined;
+  let xv: ArrayLike<number>;
+  let ov: Float32Array | Int32Array | Uint8Array;
+  const b = s.backend;
+  if (isHeapBackend(b)) {
+    out = s.adopt(b.makeOutput(size, x.dtype)); // allocate first: growing the heap detaches older views
+    xv = b.typedArrayFromHeap(x);
+    ov = b.typedArrayFromHeap(out);
+  } else {
+    xv = b.readSync(x.dataId) as ArrayLike<number>;
+    ov = x.dtype === 'int32' ? new Int32Array(count) : x.dtype === 'bool' ? new Uint8Array(count) : new Float32Array(count);
+  }
+  const xa = xv as Float32Array;
+  let o = 0;
+  for (let i0 = 0; i0 < n0; i0++) {
+    const p0 = (begin[0] + i0 * s0) * xs0;
+    for (let i1 = 0; i1 < n1; i1++) {
+      const p1 = p0 + (begin[1] + i1 * s1) * xs1;
+      for (let i2 = 0; i2 < n2; i2++) {
+        const p2 = p1 + (begin[2] + i2 * s2) * xs2 + begin[3];
+        if (s3 === 1) {
+          ov.set(xa.subarray(p2, p2 + n3), o);
+          o += n3;
+        } else {
+          for (let i3 = 0, p = p2; i3 < n3; i3++, p += s3) ov[o++] = xa[p];
+        }
+      }
+    }
+  }
+  return out ?? s.write(ov, size, x.dtype);
+}
+
 export function arraysEqual(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }

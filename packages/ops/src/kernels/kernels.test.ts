@@ -6,6 +6,7 @@ import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type BackendLike, KernelScope, window4d } from './kernel_utils.js';
 import { registerResizeGradKernels, registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './register.js';
 
 type Arr = Float32Array | Int32Array | Uint8Array;
@@ -128,6 +129,27 @@ describe('wasm training kernels', () => {
   it('registers every kernel and is idempotent', () => {
     expect(registerWasmTrainingKernels()).toEqual([]);
     for (const k of WASM_TRAINING_KERNELS) expect(tf.getKernel(k, 'wasm')).toBeDefined();
+  });
+
+  it('window4d copies strided windows on wasm (heap views) and cpu (readSync/write)', async () => {
+    const shape = [2, 3, 7, 5];
+    const x = rand(shape, 21);
+    const begin = [1, 0, 1, 2];
+    const size = [1, 3, 3, 2];
+    const strides = [1, 1, 2, 2];
+    const expected = new Float32Array(18);
+    let o = 0;
+    for (let i1 = 0; i1 < 3; i1++) for (let i2 = 0; i2 < 3; i2++) for (let i3 = 0; i3 < 2; i3++) {
+      expected[o++] = x[((1 * 3 + i1) * 7 + (1 + 2 * i2)) * 5 + (2 + 2 * i3)];
+    }
+    for (const name of ['wasm', 'cpu']) {
+      const got = await onBackend(name, () => {
+        const t = tf.tensor4d(x, shape as [number, number, number, number]);
+        const info = KernelScope.use(name, tf.backend() as unknown as BackendLike, (sc) => window4d(sc, t, begin, size, strides));
+        return tf.engine().makeTensorFromTensorInfo(info);
+      });
+      expect(got).toEqual({ shape: size, values: expected });
+    }
   });
 
   for (const c of convCases) {
