@@ -192,11 +192,11 @@ function solov2Candidates(variant: string, cfg: VariantCfg) {
   return { maskProbs, clsScores: Float32Array.from(cls), labels: Int32Array.from(labels), strides: Float32Array.from(levelStrides) };
 }
 
-async function checkPostProcessor(variant: string, cfg: VariantCfg, testCfg: SoloTestCfg): Promise<void> {
+async function checkPostProcessor(variant: string, cfg: VariantCfg, testCfg: SoloTestCfg, hostCompute: 'on' | 'off' | 'auto' = 'auto'): Promise<void> {
   const before = tf.memory().numTensors;
   const cand = solov2Candidates(variant, cfg);
   const meta = { imgId: 42, oriShape: cfg.image_meta.ori_shape, imgShape: cfg.image_meta.img_shape, scaleFactor: [1, 1] as [number, number] };
-  const res = await new SOLOMaskPostProcessor({ chunkSize: 4 }).process(cand, meta, testCfg);
+  const res = await new SOLOMaskPostProcessor({ chunkSize: 4, hostCompute }).process(cand, meta, testCfg);
   expect(tf.memory().numTensors).toBe(before);
   const predScores = npyFloat32(readParity(variant, 'pred_scores.npy'));
   const predLabels = Array.from(npyInt32(readParity(variant, 'pred_labels.npy')));
@@ -285,7 +285,11 @@ describe.each(VARIANTS)('post-processing goldens of %s (post/, pred_*)', (varian
     expectClose(r.scores, outScores, 0, 1e-6, 'nms_out_scores');
   });
 
-  it.runIf(isV2)('SOLOMaskPostProcessor on the head goldens gives pred_scores / labels / mask areas / boxes / masks', () => checkPostProcessor(variant, cfg, testCfg));
+  for (const hostCompute of ['on', 'off'] as const) {
+    it.runIf(isV2)(`SOLOMaskPostProcessor (host_compute ${hostCompute}) on the head goldens gives pred_scores / labels / mask areas / boxes / masks`, () =>
+      checkPostProcessor(variant, cfg, testCfg, hostCompute),
+    );
+  }
 
   it('nms_out_* is consistent with nms_in_* (labels of the kept inputs, scores never increase)', () => {
     expect(new Set(outKeep).size).toBe(outKeep.length);
@@ -309,7 +313,9 @@ describe('on the wasm backend: loss goldens and the SOLOv2 post-processing', () 
     const variant = 'solov2_r50_fpn_1x_coco';
     const cfg = JSON.parse(readFileSync(parityPath(variant, 'config.json'), 'utf8')) as VariantCfg;
     const tc = cfg.model.test_cfg;
-    await checkPostProcessor(variant, cfg, { nmsPre: tc.nms_pre, scoreThr: tc.score_thr, maskThr: tc.mask_thr, filterThr: tc.filter_thr, kernel: tc.kernel, sigma: tc.sigma, maxPerImg: tc.max_per_img });
+    const testCfg: SoloTestCfg = { nmsPre: tc.nms_pre, scoreThr: tc.score_thr, maskThr: tc.mask_thr, filterThr: tc.filter_thr, kernel: tc.kernel, sigma: tc.sigma, maxPerImg: tc.max_per_img };
+    await checkPostProcessor(variant, cfg, testCfg, 'on');
+    await checkPostProcessor(variant, cfg, testCfg, 'off');
   });
   it('matrix_nms case0 through a tensor', async () => {
     const dir = 'ops/matrix_nms/case0';

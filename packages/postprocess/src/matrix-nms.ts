@@ -111,6 +111,24 @@ export async function matrixNms(
   return matrixNmsSorted(packed, order, labels, scores, opts);
 }
 
+/**
+ * Matrix NMS where the caller packs the masks: `pack(order)` must return the masks `order[k]` (input indices,
+ * best first, already cut to `nmsPre`) as packed mask k. Used by the post-processor to pack straight from
+ * probability maps.
+ */
+export function matrixNmsWithPacker(
+  count: number,
+  pack: (order: number[]) => PackedMasks,
+  labels: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  opts: MatrixNmsOptions = {},
+): MatrixNmsResult {
+  validate(count, labels, scores, opts);
+  if (count === 0) return emptyResult();
+  const { order } = preSort(scores, opts.nmsPre ?? -1);
+  return matrixNmsSorted(pack(order), order, labels, scores, opts);
+}
+
 /** Synchronous Matrix NMS on BitmapMasks (same result as `matrixNms`). */
 export function matrixNmsSync(masks: BitmapMasks, labels: ArrayLike<number>, scores: ArrayLike<number>, opts: MatrixNmsOptions = {}): MatrixNmsResult {
   validate(masks.count, labels, scores, opts);

@@ -99,6 +99,70 @@ export function packMasks(data: Uint8Array, count: number, height: number, width
   return { count: n, height, width, wordsPerRow: wpr, bits, areas, rowStart, rowEnd, wordStart, wordEnd };
 }
 
+/**
+ * Pack the binary masks `values > thr` of float maps (count, height, width), for the maps listed in `select`
+ * (in that order).
+ */
+export function packMasksThreshold(values: Float32Array, count: number, height: number, width: number, thr: number, select: ArrayLike<number>): PackedMasks {
+  if (values.length < count * height * width) {
+    throw new ShapeError(`packMasksThreshold: ${values.length} values for ${count} maps of ${height}×${width}`);
+  }
+  const n = select.length;
+  const wpr = Math.ceil(width / 32);
+  const bits = new Uint32Array(n * height * wpr);
+  const areas = new Float64Array(n);
+  const rowStart = new Int32Array(n);
+  const rowEnd = new Int32Array(n);
+  const wordStart = new Int32Array(n);
+  const wordEnd = new Int32Array(n);
+  const hw = height * width;
+  for (let k = 0; k < n; k++) {
+    const src = select[k];
+    if (src < 0 || src >= count) throw new ShapeError(`packMasksThreshold: map index ${src} out of range [0, ${count})`);
+    const off = src * hw;
+    const dst = k * height * wpr;
+    let area = 0;
+    let r0 = height;
+    let r1 = 0;
+    let w0 = wpr;
+    let w1 = 0;
+    for (let y = 0; y < height; y++) {
+      const row = off + y * width;
+      const drow = dst + y * wpr;
+      let any = false;
+      for (let wi = 0; wi < wpr; wi++) {
+        const x0 = wi * 32;
+        const xe = Math.min(width, x0 + 32);
+        let word = 0;
+        for (let x = x0; x < xe; x++) if (values[row + x] > thr) word |= 1 << (x - x0);
+        if (word !== 0) {
+          bits[drow + wi] = word;
+          area += popcount(word);
+          any = true;
+          if (wi < w0) w0 = wi;
+          if (wi + 1 > w1) w1 = wi + 1;
+        }
+      }
+      if (any) {
+        if (y < r0) r0 = y;
+        r1 = y + 1;
+      }
+    }
+    areas[k] = area;
+    if (area === 0) {
+      r0 = 0;
+      r1 = 0;
+      w0 = 0;
+      w1 = 0;
+    }
+    rowStart[k] = r0;
+    rowEnd[k] = r1;
+    wordStart[k] = w0;
+    wordEnd[k] = w1;
+  }
+  return { count: n, height, width, wordsPerRow: wpr, bits, areas, rowStart, rowEnd, wordStart, wordEnd };
+}
+
 /** Number of set bits of a 32-bit word. */
 export function popcount(v: number): number {
   v = v - ((v >>> 1) & 0x55555555);

@@ -13,17 +13,27 @@
  * 5. InstanceData: masks (BitmapMasks at ori_shape), labels, scores (decayed), bboxes from the final masks
  *    (mmdetection outputs zero boxes; these are the masks' pixel extents, see `masksToBoxes`).
  * Empty candidate sets at any step give an empty InstanceData (0 masks of ori_shape).
+ *
+ * Two equivalent implementations: on backends whose tensors live in host memory (`cpu`, `wasm`) the element-wise
+ * steps, mask packing and cropping run in JS on the downloaded maps (tfjs-cpu element-wise ops and slices are
+ * orders of magnitude slower); on GPU backends everything but the NMS stays in tensors. Option `host_compute`
+ * forces one or the other.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, ShapeError, type BuildContext, type DetMeta, type InstanceData, type MaskCandidates, type MaskPostProcessor, type OptionSpecs, type SoloTestCfg } from '@solo-ts/core';
+import { ConfigError, ShapeError, type BitmapMasks, type BuildContext, type DetMeta, type InstanceData, type MaskCandidates, type MaskPostProcessor, type OptionSpecs, type SoloTestCfg } from '@solo-ts/core';
 import { resizeBilinear } from '@solo-ts/ops';
 import { masksToBoxes } from './mask-boxes.js';
-import { matrixNms } from './matrix-nms.js';
+import { matrixNms, matrixNmsWithPacker, type MatrixNmsResult } from './matrix-nms.js';
+import { packMasksThreshold } from './packed-masks.js';
 
 export interface SOLOMaskPostProcessorOptions {
   /** Masks resized per chunk in the final upsampling (bounds memory: chunk × H0 × W0 floats). */
   chunkSize: number;
+  /** 'auto': JS on host-memory backends (cpu, wasm), tensors otherwise; 'on' / 'off' force it. */
+  hostCompute: 'auto' | 'on' | 'off';
 }
+
+const HOST_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
 
 /** Empty result at the original size. */
 export function emptyInstances(oriShape: [number, number]): InstanceData {
@@ -35,19 +45,37 @@ export function emptyInstances(oriShape: [number, number]): InstanceData {
   };
 }
 
+interface Geometry {
+  n: number;
+  h4: number;
+  w4: number;
+  padH: number;
+  padW: number;
+  cropH: number;
+  cropW: number;
+  H0: number;
+  W0: number;
+}
+
 export class SOLOMaskPostProcessor implements MaskPostProcessor {
   static readonly type = 'SOLOMaskPostProcessor';
   static readonly description = 'SOLO mask post-processing: area filter, maskness, Matrix NMS, resize to the original image';
   static readonly options: OptionSpecs = {
     chunk_size: { type: 'integer', default: 8, doc: 'masks resized together in the final upsampling (memory bound)' },
+    host_compute: { type: 'string', default: 'auto', enum: ['auto', 'on', 'off'], doc: "element-wise steps in JS ('auto': on cpu/wasm backends)" },
   };
 
   readonly chunkSize: number;
+  readonly hostCompute: 'auto' | 'on' | 'off';
 
   constructor(options: Partial<SOLOMaskPostProcessorOptions> = {}, _ctx?: BuildContext) {
     this.chunkSize = options.chunkSize ?? 8;
+    this.hostCompute = options.hostCompute ?? 'auto';
     if (!Number.isInteger(this.chunkSize) || this.chunkSize < 1) {
       throw new ConfigError(`SOLOMaskPostProcessor: chunk_size must be a positive integer, got ${String(this.chunkSize)}`);
+    }
+    if (!['auto', 'on', 'off'].includes(this.hostCompute)) {
+      throw new ConfigError(`SOLOMaskPostProcessor: host_compute must be 'auto', 'on' or 'off', got ${JSON.stringify(this.hostCompute)}`);
     }
   }
 
@@ -63,11 +91,118 @@ export class SOLOMaskPostProcessor implements MaskPostProcessor {
       }
       if (n === 0) return emptyInstances(oriShape);
       const [, h4, w4] = maskProbs.shape;
+      const g: Geometry = { n, h4, w4, padH: 4 * h4, padW: 4 * w4, cropH: 0, cropW: 0, H0: oriShape[0], W0: oriShape[1] };
+      // mmdet crops with [:h, :w] (clamped to the padded size)
+      g.cropH = Math.min(meta.imgShape[0], g.padH);
+      g.cropW = Math.min(meta.imgShape[1], g.padW);
+      const host = this.hostCompute === 'on' || (this.hostCompute === 'auto' && HOST_BACKENDS.has(tf.getBackend()));
+      const result = host ? await this.processHost(candidates, g, cfg) : await this.processTensors(candidates, g, cfg);
+      if (!result) return emptyInstances(oriShape);
+      const { nms, masks } = result;
+      return { masks, labels: nms.labels, scores: nms.scores, bboxes: masksToBoxes(masks) };
+    } finally {
+      maskProbs.dispose();
+    }
+  }
 
-      // 1-2: binarise, area, maskness
+  /** Steps 1-2 from area / masked-probability sums: kept candidates and their NMS inputs (null when none). */
+  private select(c: MaskCandidates, area: ArrayLike<number>, probSum: ArrayLike<number>) {
+    const kept: number[] = [];
+    for (let i = 0; i < c.clsScores.length; i++) if (area[i] > Math.fround(c.strides[i])) kept.push(i);
+    if (kept.length === 0) return null;
+    const keptArea = new Float32Array(kept.length);
+    const keptScores = new Float32Array(kept.length);
+    const keptLabels = new Int32Array(kept.length);
+    kept.forEach((i, k) => {
+      keptArea[k] = area[i];
+      const maskness = Math.fround(probSum[i] / area[i]);
+      keptScores[k] = Math.fround(c.clsScores[i] * maskness);
+      keptLabels[k] = c.labels[i];
+    });
+    return { kept, keptArea, keptScores, keptLabels };
+  }
+
+  private nmsOptions(cfg: SoloTestCfg, maskArea: Float32Array) {
+    return { maskArea, nmsPre: cfg.nmsPre, maxNum: cfg.maxPerImg, kernel: cfg.kernel, sigma: cfg.sigma, filterThr: cfg.filterThr };
+  }
+
+  private async processHost(c: MaskCandidates, g: Geometry, cfg: SoloTestCfg): Promise<{ nms: MatrixNmsResult; masks: BitmapMasks } | null> {
+    const { n, h4, w4, padH, padW, cropH, cropW, H0, W0 } = g;
+    const hw = h4 * w4;
+    const probs = (await c.maskProbs.data()) as Float32Array; // read only (may be the backend's own store)
+    const thr = Math.fround(cfg.maskThr);
+    const area = new Float64Array(n);
+    const probSum = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let a = 0;
+      let s = 0;
+      const off = i * hw;
+      for (let k = 0; k < hw; k++) {
+        const v = probs[off + k];
+        if (v > thr) {
+          a++;
+          s += v;
+        }
+      }
+      area[i] = a;
+      probSum[i] = Math.fround(s);
+    }
+    const sel = this.select(c, area, probSum);
+    if (!sel) return null;
+    const { kept } = sel;
+    const nms = matrixNmsWithPacker(
+      kept.length,
+      (order) => packMasksThreshold(probs, n, h4, w4, thr, order.map((k) => kept[k])),
+      sel.keptLabels,
+      sel.keptScores,
+      this.nmsOptions(cfg, sel.keptArea),
+    );
+    const m = nms.keepInds.length;
+    if (m === 0) return null;
+    const out = new Uint8Array(m * H0 * W0);
+    for (let s = 0; s < m; s += this.chunkSize) {
+      const e = Math.min(m, s + this.chunkSize);
+      const cn = e - s;
+      const buf = new Float32Array(cn * hw);
+      for (let j = 0; j < cn; j++) {
+        const src = kept[nms.keepInds[s + j]];
+        buf.set(probs.subarray(src * hw, (src + 1) * hw), j * hw);
+      }
+      const up = tf.tidy(() => resizeBilinear(tf.tensor4d(buf, [cn, h4, w4, 1]), [padH, padW]));
+      let upData: Float32Array;
+      try {
+        upData = (await up.data()) as Float32Array;
+      } finally {
+        up.dispose();
+      }
+      const crop = new Float32Array(cn * cropH * cropW);
+      for (let j = 0; j < cn; j++) {
+        for (let y = 0; y < cropH; y++) {
+          const from = (j * padH + y) * padW;
+          crop.set(upData.subarray(from, from + cropW), (j * cropH + y) * cropW);
+        }
+      }
+      const ori = tf.tidy(() => resizeBilinear(tf.tensor4d(crop, [cn, cropH, cropW, 1]), [H0, W0]));
+      let oriData: Float32Array;
+      try {
+        oriData = (await ori.data()) as Float32Array;
+      } finally {
+        ori.dispose();
+      }
+      const base = s * H0 * W0;
+      for (let k = 0; k < oriData.length; k++) out[base + k] = oriData[k] > thr ? 1 : 0;
+    }
+    return { nms, masks: { count: m, height: H0, width: W0, data: out } };
+  }
+
+  private async processTensors(c: MaskCandidates, g: Geometry, cfg: SoloTestCfg): Promise<{ nms: MatrixNmsResult; masks: BitmapMasks } | null> {
+    const { h4, w4, padH, padW, cropH, cropW, H0, W0 } = g;
+    const { maskProbs } = c;
+    const thr = tf.scalar(cfg.maskThr);
+    try {
       const [areaT, probSumT] = tf.tidy(() => {
-        const m = tf.cast(tf.greater(maskProbs, tf.scalar(cfg.maskThr)), 'float32');
-        return [tf.sum(m, [1, 2]), tf.sum(tf.mul(maskProbs, m), [1, 2])];
+        const mk = tf.cast(tf.greater(maskProbs, thr), 'float32');
+        return [tf.sum(mk, [1, 2]), tf.sum(tf.mul(maskProbs, mk), [1, 2])];
       });
       let area: Float32Array;
       let probSum: Float32Array;
@@ -77,67 +212,41 @@ export class SOLOMaskPostProcessor implements MaskPostProcessor {
       } finally {
         tf.dispose([areaT, probSumT]);
       }
-      const kept: number[] = [];
-      for (let i = 0; i < n; i++) if (area[i] > Math.fround(strides[i])) kept.push(i);
-      if (kept.length === 0) return emptyInstances(oriShape);
-      const keptArea = new Float32Array(kept.length);
-      const keptScores = new Float32Array(kept.length);
-      const keptLabels = new Int32Array(kept.length);
-      kept.forEach((i, k) => {
-        keptArea[k] = area[i];
-        const maskness = Math.fround(probSum[i] / area[i]);
-        keptScores[k] = Math.fround(clsScores[i] * maskness);
-        keptLabels[k] = labels[i];
-      });
-
-      // 3: Matrix NMS on the binary masks of the kept candidates
+      const sel = this.select(c, area, probSum);
+      if (!sel) return null;
+      const { kept } = sel;
       const keptIdx = tf.tensor1d(kept, 'int32');
-      const binary = tf.tidy(() => tf.greater(tf.gather(maskProbs, keptIdx), tf.scalar(cfg.maskThr))) as tf.Tensor3D;
-      let nms;
+      const binary = tf.tidy(() => tf.greater(tf.gather(maskProbs, keptIdx), thr)) as tf.Tensor3D;
+      let nms: MatrixNmsResult;
       try {
-        nms = await matrixNms(binary, keptLabels, keptScores, {
-          maskArea: keptArea,
-          nmsPre: cfg.nmsPre,
-          maxNum: cfg.maxPerImg,
-          kernel: cfg.kernel,
-          sigma: cfg.sigma,
-          filterThr: cfg.filterThr,
-        });
+        nms = await matrixNms(binary, sel.keptLabels, sel.keptScores, this.nmsOptions(cfg, sel.keptArea));
       } finally {
         tf.dispose([keptIdx, binary]);
       }
       const m = nms.keepInds.length;
-      if (m === 0) return emptyInstances(oriShape);
-
-      // 4: resize the kept probability maps, chunk by chunk
-      const [H0, W0] = oriShape;
-      const [imgH, imgW] = meta.imgShape;
-      const padH = 4 * h4;
-      const padW = 4 * w4;
-      const cropH = Math.min(imgH, padH);
-      const cropW = Math.min(imgW, padW);
+      if (m === 0) return null;
       const out = new Uint8Array(m * H0 * W0);
       for (let s = 0; s < m; s += this.chunkSize) {
         const e = Math.min(m, s + this.chunkSize);
+        const cn = e - s;
         const idx = Array.from(nms.keepInds.subarray(s, e), (k) => kept[k]);
         const bin = tf.tidy(() => {
-          const sel = tf.reshape(tf.gather(maskProbs, tf.tensor1d(idx, 'int32')), [e - s, h4, w4, 1]) as tf.Tensor4D;
-          const up = resizeBilinear(sel, [padH, padW]);
-          const crop = tf.slice(up, [0, 0, 0, 0], [e - s, cropH, cropW, 1]);
-          const ori = resizeBilinear(crop, [H0, W0]);
-          return tf.greater(ori, tf.scalar(cfg.maskThr));
+          const x = tf.reshape(tf.gather(maskProbs, tf.tensor1d(idx, 'int32')), [cn, h4, w4, 1]) as tf.Tensor4D;
+          const up = resizeBilinear(x, [padH, padW]);
+          // crop as a 2-D slice of rows (a 4-D slice is much slower on some backends)
+          const rows = tf.reshape(tf.slice(up, [0, 0, 0, 0], [cn, cropH, padW, 1]), [cn * cropH, padW]);
+          const crop = tf.reshape(tf.slice(rows, [0, 0], [cn * cropH, cropW]), [cn, cropH, cropW, 1]) as tf.Tensor4D;
+          return tf.greater(resizeBilinear(crop, [H0, W0]), thr);
         });
         try {
-          const data = (await bin.data()) as Uint8Array;
-          out.set(data, s * H0 * W0);
+          out.set((await bin.data()) as Uint8Array, s * H0 * W0);
         } finally {
           bin.dispose();
         }
       }
-      const masks = { count: m, height: H0, width: W0, data: out };
-      return { masks, labels: nms.labels, scores: nms.scores, bboxes: masksToBoxes(masks) };
+      return { nms, masks: { count: m, height: H0, width: W0, data: out } };
     } finally {
-      maskProbs.dispose();
+      thr.dispose();
     }
   }
 }
