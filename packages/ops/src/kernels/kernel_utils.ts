@@ -124,50 +124,72 @@ function isHeapBackend(b: BackendLike): b is HeapBackend {
 }
 
 /**
- * `out[i0,i1,i2,i3] = x[b0 + i0*s0, b1 + i1*s1, b2 + i2*s2, b3 + i3*s3]` for a rank-4 `x`, copied in JavaScript
- * (rows with `s3 == 1` as block copies). The stock wasm `StridedSlice` is 10-100x slower for this, and its `Slice`
- * first copies the whole input out of the heap. Zero-copy on backends that expose their heap (`wasm`).
+ * `out[i…] = x[begin + i*strides]` for any rank (negative strides allowed), copied in JavaScript with block copies
+ * of contiguous innermost runs. Zero-copy on backends that expose their heap (`wasm`): the stock wasm
+ * `StridedSlice` is 10-100x slower, and its `Slice` first copies the whole input out of the heap.
  */
-export function window4d(
-  s: KernelScope, x: tf.TensorInfo, begin: number[], size: number[], strides: number[] = [1, 1, 1, 1],
+export function stridedCopy(
+  s: KernelScope, x: tf.TensorInfo, begin: number[], size: number[], strides: number[],
 ): tf.TensorInfo {
-  const [n0, n1, n2, n3] = size;
-  const [s0, s1, s2, s3] = strides;
-  const [, x1, x2, x3] = x.shape;
-  const xs2 = x3;
-  const xs1 = x2 * xs2;
-  const xs0 = x1 * xs1;
-  const count = n0 * n1 * n2 * n3;
+  const rank = x.shape.length;
+  const count = size.reduce((a, b) => a * b, 1);
   let out: tf.TensorInfo | undefined;
   let xv: ArrayLike<number>;
   let ov: Float32Array | Int32Array | Uint8Array;
   const b = s.backend;
   if (isHeapBackend(b)) {
-    out = s.adopt(b.makeOutput(size, x.dtype)); // allocate first: growing the heap detaches older views
+    out = s.adopt(b.makeOutput(size.slice(), x.dtype)); // allocate first: growing the heap detaches older views
+    if (count === 0) return out;
     xv = b.typedArrayFromHeap(x);
     ov = b.typedArrayFromHeap(out);
   } else {
     xv = b.readSync(x.dataId) as ArrayLike<number>;
     ov = x.dtype === 'int32' ? new Int32Array(count) : x.dtype === 'bool' ? new Uint8Array(count) : new Float32Array(count);
   }
-  const xa = xv as Float32Array;
-  let o = 0;
-  for (let i0 = 0; i0 < n0; i0++) {
-    const p0 = (begin[0] + i0 * s0) * xs0;
-    for (let i1 = 0; i1 < n1; i1++) {
-      const p1 = p0 + (begin[1] + i1 * s1) * xs1;
-      for (let i2 = 0; i2 < n2; i2++) {
-        const p2 = p1 + (begin[2] + i2 * s2) * xs2 + begin[3];
-        if (s3 === 1) {
-          ov.set(xa.subarray(p2, p2 + n3), o);
-          o += n3;
-        } else {
-          for (let i3 = 0, p = p2; i3 < n3; i3++, p += s3) ov[o++] = xa[p];
-        }
+  if (count > 0) {
+    if (rank === 0) {
+      ov[0] = xv[0];
+    } else {
+      // Merge trailing axes copied whole (begin 0, stride 1, full size) into one contiguous run.
+      let inner = rank - 1;
+      let run = size[inner];
+      let runStride = strides[inner];
+      while (inner > 0 && runStride === 1 && begin[inner] === 0 && size[inner] === x.shape[inner] &&
+        strides[inner - 1] === 1) {
+        inner--;
+        run *= size[inner];
       }
+      const xStrides = new Array<number>(rank);
+      xStrides[rank - 1] = 1;
+      for (let d = rank - 2; d >= 0; d--) xStrides[d] = xStrides[d + 1] * x.shape[d + 1];
+      const xa = xv as Float32Array;
+      let o = 0;
+      const outer = (d: number, base: number): void => {
+        if (d === inner) {
+          const start = base + begin[d] * xStrides[d];
+          if (runStride === 1) {
+            ov.set(xa.subarray(start, start + run), o);
+            o += run;
+          } else {
+            const step = runStride * xStrides[d];
+            for (let i = 0, p = start; i < run; i++, p += step) ov[o++] = xa[p];
+          }
+          return;
+        }
+        for (let i = 0; i < size[d]; i++) outer(d + 1, base + (begin[d] + i * strides[d]) * xStrides[d]);
+      };
+      if (inner !== rank - 1) runStride = 1;
+      outer(0, 0);
     }
   }
-  return out ?? s.write(ov, size, x.dtype);
+  return out ?? s.write(ov, size.slice(), x.dtype);
+}
+
+/** Rank-4 `stridedCopy` (kept for readability at call sites). */
+export function window4d(
+  s: KernelScope, x: tf.TensorInfo, begin: number[], size: number[], strides: number[] = [1, 1, 1, 1],
+): tf.TensorInfo {
+  return stridedCopy(s, x, begin, size, strides);
 }
 
 export function arraysEqual(a: readonly number[], b: readonly number[]): boolean {

@@ -152,6 +152,31 @@ describe('wasm training kernels', () => {
     }
   });
 
+  it('Slice and StridedSlice match cpu (ranks 1-6, dtypes, negative strides, masks)', async () => {
+    const cases: Array<() => tf.Tensor> = [
+      () => tf.slice(tf.tensor1d(rand([9], 1)), 2, 5),
+      () => tf.slice(tf.tensor(rand([3, 4, 5], 2), [3, 4, 5]), [1, 0, 0], [2, 4, 5]),
+      () => tf.slice(tf.tensor(rand([3, 4, 5], 3), [3, 4, 5]), [0, 1, 2], [-1, 2, 3]),
+      () => tf.slice(tf.tensor(rand([2, 3, 4, 5, 6], 4), [2, 3, 4, 5, 6]), [1, 1, 0, 2, 0], [1, 2, 4, 3, 6]),
+      () => tf.slice(tf.tensor(rand([2, 2, 3, 2, 3, 4], 5), [2, 2, 3, 2, 3, 4]), [0, 1, 1, 0, 1, 1], [2, 1, 2, 2, 2, 3]),
+      () => tf.slice(tf.tensor2d([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32'), [0, 1], [2, 2]),
+      () => tf.cast(tf.slice(tf.tensor1d([1, 0, 1, 1], 'bool'), 1, 2), 'int32'),
+      () => tf.slice(tf.tensor(rand([4, 3], 6), [4, 3]), [1, 0], [0, 3]),
+      () => tf.stridedSlice(tf.tensor(rand([5, 6, 7], 7), [5, 6, 7]), [0, 1, 1], [5, 6, 7], [2, 2, 3]),
+      () => tf.stridedSlice(tf.tensor(rand([5, 6, 7], 8), [5, 6, 7]), [4, 5, 6], [0, 0, 0], [-1, -2, -3]),
+      () => tf.stridedSlice(tf.tensor(rand([5, 6, 7], 9), [5, 6, 7]), [1, 0, 0], [2, 6, 7], [1, 1, 1], 0, 0, 0, 0, 1),
+      () => tf.stridedSlice(tf.tensor(rand([4, 6, 7], 10), [4, 6, 7]), [0, 1], [0, 5], [1, 2], 1, 1, 0, 1, 0),
+      () => tf.stridedSlice(tf.tensor(rand([4, 6, 7, 3], 11), [4, 6, 7, 3]), [0, 2], [0, 6], [1, 3], 0, 0, 1, 0, 0),
+    ];
+    for (const [i, f] of cases.entries()) {
+      const ref = await onBackend('cpu', f);
+      const got = await onBackend('wasm', f);
+      // (cpu's cast of bool keeps a Uint8Array: compare plain arrays)
+      expect({ shape: got.shape, values: Array.from(got.values) }, `case ${i}`)
+        .toEqual({ shape: ref.shape, values: Array.from(ref.values) });
+    }
+  });
+
   for (const c of convCases) {
     it(`Conv2DBackpropInput/Filter match cpu: ${caseName(c)}`, async () => {
       const xs = [c.n, c.h, c.w, c.ci];

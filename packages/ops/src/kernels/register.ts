@@ -4,8 +4,9 @@
  *
  * `registerWasmTrainingKernels()` adds to (or replaces in) the `wasm` backend's kernel registry: conv input/filter
  * gradients computed with XNNPACK (forward conv / fully-connected), depthwise conv gradients, `UnsortedSegmentSum`
- * (gradient of `gather`), resize gradients that honour `halfPixelCenters`, and a `BatchMatMul` that keeps
- * transposed and batched products (every `matMul` gradient) on XNNPACK. `registerResizeGradKernels(name)` installs only
+ * (gradient of `gather`), resize gradients that honour `halfPixelCenters`, a `BatchMatMul` that keeps
+ * transposed and batched products (every `matMul` gradient) on XNNPACK, and `Slice`/`StridedSlice` as block
+ * copies on the wasm heap. `registerResizeGradKernels(name)` installs only
  * the portable resize gradients (use it for `cpu`, whose own are wrong for `halfPixelCenters` and non-square
  * images). Both are idempotent and cheap; call them after importing the backend package, because importing
  * `@tensorflow/tfjs-backend-wasm` later re-registers its stock kernels over ours (calling again restores ours).
@@ -16,6 +17,7 @@ import { batchMatMulConfig } from './batch_matmul.js';
 import { conv2dBackpropFilterConfig, conv2dBackpropInputConfig } from './conv2d_backprop.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise_backprop.js';
 import { resizeBilinearGradConfig, resizeNearestNeighborGradConfig } from './resize_grad.js';
+import { sliceConfig, stridedSliceConfig } from './slice.js';
 import { unsortedSegmentSumConfig } from './segment_sum.js';
 
 const cache = new Map<string, tf.KernelConfig[]>();
@@ -52,6 +54,8 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   'ResizeBilinearGrad',
   'ResizeNearestNeighborGrad',
   'BatchMatMul',
+  'Slice',
+  'StridedSlice',
 ];
 
 /**
@@ -67,22 +71,31 @@ export function registerWasmTrainingKernels(): string[] {
     unsortedSegmentSumConfig('wasm'),
     ...resizeConfigs('wasm'),
   ]);
-  const matmul = wasmBatchMatMul();
-  return install(matmul ? [...configs, matmul] : configs);
+  const wrappers = [
+    wrapStock('BatchMatMul', batchMatMulConfig),
+    wrapStock('Slice', sliceConfig),
+    wrapStock('StridedSlice', stridedSliceConfig),
+  ].filter((c): c is tf.KernelConfig => c !== undefined);
+  return install([...configs, ...wrappers]);
 }
 
-let wrappedMatMul: tf.KernelConfig | undefined;
+const wrapped = new Map<string, tf.KernelConfig>();
 const STOCK = Symbol.for('solo-ts.kernels.stockKernel');
 
-/** The XNNPACK-routing `BatchMatMul` wrapper around the stock wasm kernel (undefined before the wasm package loads). */
-function wasmBatchMatMul(): tf.KernelConfig | undefined {
-  if (wrappedMatMul) return wrappedMatMul;
-  const current = tf.getKernel('BatchMatMul', 'wasm');
+/**
+ * A solo-ts kernel that wraps (and falls back to) the stock wasm kernel `name`; undefined before the wasm package
+ * has registered its kernels. Never wraps a wrapper (another copy of this module may have installed one).
+ */
+function wrapStock(name: string, make: (backendName: string, stock: tf.KernelConfig) => tf.KernelConfig):
+  tf.KernelConfig | undefined {
+  const done = wrapped.get(name);
+  if (done) return done;
+  const current = tf.getKernel(name, 'wasm');
   if (current === undefined) return undefined;
-  // Never wrap a wrapper (another copy of this module may have installed one): unwrap to the stock kernel.
   const stock = (current as { [STOCK]?: tf.KernelConfig })[STOCK] ?? current;
-  wrappedMatMul = Object.assign(batchMatMulConfig('wasm', stock), { [STOCK]: stock });
-  return wrappedMatMul;
+  const config = Object.assign(make('wasm', stock), { [STOCK]: stock });
+  wrapped.set(name, config);
+  return config;
 }
 
 function resizeConfigs(backendName: string): tf.KernelConfig[] {
