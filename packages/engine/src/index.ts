@@ -34,3 +34,4 @@ export * from './api/process.js';
 export * from './api/test.js';
 export * from './logging/log-series.js';
 export * from './api/shapes-run.js';
+export * from './bench/index.js';

@@ -11,6 +11,7 @@ import { registerList } from './list.js';
 import { registerPlotLog } from './plot-log.js';
 import { registerTest } from './test.js';
 import { registerTrain } from './train.js';
+import { registerBench } from './bench.js';
 import { registerCheckDataset } from './check-dataset.js';
 import { registerConvertCheckpoint } from './convert-checkpoint.js';
 import { registerEval } from './eval.js';
@@ -30,6 +31,7 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerConvertCheckpoint,
   registerMakeShapes,
   registerCheckDataset,
+  registerBench,
 ];
 
 export function registerCommands(program: Command): void {

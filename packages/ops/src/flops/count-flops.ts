@@ -50,6 +50,10 @@ export interface FlopReport {
   layers: LayerFlops[];
   /** Kernels executed during the run. */
   kernels: number;
+  /** Time per kernel name as `tf.profile` measured it during the run (registered kernels only), slowest first. */
+  kernelTimes: Array<{ name: string; ms: number; calls: number }>;
+  /** Largest tensor memory in use during the run (bytes, `tf.profile`'s peakBytes). */
+  peakBytes: number;
 }
 
 interface Frame {
@@ -218,11 +222,21 @@ export async function countFlops<T>(root: Module, run: () => T | Promise<T>): Pr
     }
     start = seg.end;
   }
+  const backendName = tf.getBackend();
+  const times = new Map<string, { ms: number; calls: number }>();
+  for (const k of profile.kernels) {
+    if (!tf.getKernel(k.name, backendName)) continue;
+    const t = times.get(k.name) ?? { ms: 0, calls: 0 };
+    t.ms += Number(k.kernelTimeMs) || 0;
+    t.calls += 1;
+    times.set(k.name, t);
+  }
+  const kernelTimes = [...times].map(([name, t]) => ({ name, ...t })).sort((a, b) => b.ms - a.ms);
   const layers = [...rows.values()];
   const byKind = emptyKinds();
   for (const l of layers) byKind[l.kind] += l.flops;
   const total = layers.reduce((s, l) => s + l.flops, 0);
-  return { report: { total, byKind, layers, kernels: profile.kernels.length }, result: profile.result as unknown as T };
+  return { report: { total, byKind, layers, kernels: profile.kernels.length, kernelTimes, peakBytes: profile.peakBytes }, result: profile.result as unknown as T };
 }
 
 /** A fixed-width text table of a report's layers (FLOPs in GFLOP and % of the total). */

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+import { fileURLToPath } from 'node:url';
+import { CommanderError } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createProgram } from '../main.js';
+import { CliExit } from '../util/errors.js';
+import { parseShape } from './bench.js';
+
+const DEMO = fileURLToPath(new URL('../../../../configs/demo/solov2-light_r18_shapes.yaml', import.meta.url));
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const program = createProgram();
+  let out = '';
+  let err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  let code = 0;
+  try {
+    await program.parseAsync(['node', 'solo', ...args]);
+  } catch (e) {
+    if (e instanceof CliExit) code = e.exitCode;
+    else if (e instanceof CommanderError) code = 2;
+    else throw e;
+  } finally {
+    vi.restoreAllMocks();
+  }
+  return { code, out, err };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('solo bench', () => {
+  it('--json at a tiny size: one JSON object with every phase, FLOPs and forced candidates', async () => {
+    const r = await run(['--backend', 'wasm', 'bench', DEMO, '--shape', '64x96', '--warmup', '0', '--iters', '2', '--candidates', '12', '--no-peak', '--threads', '1', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const j = JSON.parse(lines[0]);
+    expect(j.mode).toBe('infer');
+    expect(j.randomWeights).toBe(true);
+    expect(j.backend.name).toBe('wasm');
+    expect(j.input.networkInput).toEqual([1, 64, 96, 3]);
+    for (const phase of ['preprocess', 'network', 'predict', 'predictNetwork', 'postprocess', 'postProcessor', 'postCandidates', 'endToEnd']) {
+      expect(j.infer.phases[phase].wall.n, phase).toBe(2);
+      expect(j.infer.phases[phase].wall.median, phase).toBeGreaterThanOrEqual(0);
+    }
+    const p = j.infer.phases;
+    // end-to-end = pre-processing + predict, predict = its network part + post-processing
+    expect(p.endToEnd.wall.median).toBeGreaterThanOrEqual(p.predict.wall.median);
+    expect(p.predict.wall.median).toBeGreaterThanOrEqual(p.postprocess.wall.median);
+    expect(j.infer.postprocessShare).toBeGreaterThan(0);
+    expect(j.infer.postprocessShare).toBeLessThan(1);
+    // the calibration makes exactly 12 candidates reach the post-processor
+    expect(j.infer.candidates.requested).toBe(12);
+    expect(j.infer.candidates.perImage).toBe(12);
+    expect(j.flops.network).toBeGreaterThan(1e8);
+    expect(j.gflops.network).toBeGreaterThan(0);
+    expect(j.gflops.peak).toBeNull();
+    expect(j.memory.peakRssMiB).toBeGreaterThan(0);
+    expect(j.notes.join(' ')).toMatch(/random weights/);
+  });
+
+  it('--mode train --json: step, forward / backward / optimizer and the inference forward', async () => {
+    const r = await run(['--backend', 'wasm', 'bench', DEMO, '--mode', 'train', '--shape', '64x96', '--warmup', '0', '--iters', '2', '--no-peak', '--no-flops', '--threads', '1', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.mode).toBe('train');
+    for (const phase of ['step', 'forwardBackward', 'optimizer', 'forward', 'inferenceForward']) expect(j.train.phases[phase].wall.n, phase).toBe(2);
+    expect(Number.isFinite(j.train.lastLoss)).toBe(true);
+    expect(j.train.stepOverInference).toBeGreaterThan(1);
+  });
+
+  it('rejects a malformed --shape', async () => {
+    expect(() => parseShape('800')).toThrow(/800x1333/);
+    const r = await run(['bench', DEMO, '--shape', 'axb']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/--shape must look like/);
+  });
+});

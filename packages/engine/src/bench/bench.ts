@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `runBench(options)`: the benchmark behind `solo bench` (see docs/benchmarks.md). Builds the detector of a config
+ * (random weights unless a checkpoint is given), then in `infer` mode times pre-processing, the network, the
+ * post-processing and end-to-end inference (`infer.ts`), in `train` mode the training step and its parts
+ * (`train.ts`); counts the network's FLOPs per layer (`countFlops` from @solo-ts/ops) and measures the peak of the
+ * same backend on one large conv (`peak.ts`) to report the achieved GFLOP/s against both. Returns one
+ * JSON-serialisable object.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { SoloError } from '@solo-ts/core';
+import { countFlops, type FlopReport, type LayerFlops } from '@solo-ts/ops';
+import { selectBackend, type BackendChoice } from '../backend/index.js';
+import { buildDetector } from '../api/detector.js';
+import { benchInference, settle, type CandidateInfo } from './infer.js';
+import { buildTestPipeline, DEFAULT_IMAGE_SHAPE, loadImageFile, packImage, syntheticImage, syntheticTrainBatch } from './inputs.js';
+import { machineInfo, type MachineInfo } from './machine.js';
+import { measurePeakConv, type PeakConvResult } from './peak.js';
+import type { PhaseSummary } from './stats.js';
+import { benchTraining } from './train.js';
+
+export interface BenchOptions {
+  /** Config file. */
+  config: string;
+  cfgOptions?: string[] | Record<string, unknown>;
+  /** Weights (.pth / .safetensors); random initialisation when absent. */
+  checkpoint?: string;
+  /** Network input size [h, w] before padding (synthetic image). */
+  shape?: [number, number];
+  /** An image file instead of a synthetic image. */
+  image?: string;
+  mode?: 'infer' | 'train';
+  /** Backend to select first (default: keep the current one). */
+  backend?: BackendChoice | null;
+  /** WebAssembly threads (default: the backend's default). */
+  threads?: number;
+  warmup?: number;
+  iters?: number;
+  /** Images per batch (default 1). */
+  batch?: number;
+  /** Force this many Matrix NMS candidates per image (inference). */
+  candidates?: number;
+  /** Measure the peak conv (default true). */
+  peak?: boolean;
+  /** Iterations of the peak conv (default 5). */
+  peakIters?: number;
+  /** Count FLOPs (default true). */
+  flops?: boolean;
+  /** Keep per-layer FLOPs and per-kernel times in the result. */
+  verbose?: boolean;
+  onProgress?: (line: string) => void;
+}
+
+export interface BenchResult {
+  config: string;
+  checkpoint: string | null;
+  /** True when no checkpoint was given: weights are the config's random initialisation. */
+  randomWeights: boolean;
+  model: string;
+  backend: { name: string; detail: string };
+  machine: MachineInfo;
+  mode: 'infer' | 'train';
+  input: { source: 'synthetic' | 'image'; image: string | null; imageShape: [number, number]; networkInput: number[]; batch: number };
+  warmup: number;
+  iters: number;
+  /** Inference phases in ms per image (wall and CPU time of this process, all threads). */
+  infer?: { phases: Record<string, PhaseSummary>; candidates: CandidateInfo; imagesPerSecond: number; postprocessShare: number };
+  /** Training phases in ms per batch. */
+  train?: { phases: Record<string, PhaseSummary>; backward: number; stepOverInference: number; lastLoss: number; imagesPerSecond: number };
+  /** FLOPs of the network forward (backbone + neck + head) per image. */
+  flops?: { network: number; byKind: FlopReport['byKind']; layers?: LayerFlops[] };
+  /** Achieved GFLOP/s of the network (per image FLOPs / median wall time), and against the peak conv. */
+  gflops?: { network: number; networkPerCpuSecond: number; peak: number | null; fractionOfPeak: number | null };
+  peak?: PeakConvResult;
+  memory: { peakRssMiB: number; tensorBytes: number; numTensors: number; peakTensorBytesForward: number | null };
+  /** Kernel times of one profiled network forward (verbose). */
+  kernelTimes?: Array<{ name: string; ms: number; calls: number }>;
+  notes: string[];
+}
+
+function positiveInt(v: number | undefined, name: string, dflt: number, min = 1): number {
+  const x = v ?? dflt;
+  if (!Number.isInteger(x) || x < min) throw new SoloError(`${name} must be an integer >= ${min}, got ${String(v)}`, { code: 'ARGUMENT' });
+  return x;
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchResult> {
+  const mode = o.mode ?? 'infer';
+  if (mode !== 'infer' && mode !== 'train') throw new SoloError(`unknown bench mode '${String(mode)}'`, { code: 'ARGUMENT', expected: 'infer or train' });
+  const warmup = positiveInt(o.warmup, '--warmup', 1, 0);
+  const iters = positiveInt(o.iters, '--iters', 5);
+  const batch = positiveInt(o.batch, '--batch', 1);
+  if (o.candidates !== undefined) positiveInt(o.candidates, '--candidates', 1, 0);
+  if (o.shape && o.image) throw new SoloError('give either --shape or --image, not both', { code: 'ARGUMENT' });
+  const progress = o.onProgress ?? (() => undefined);
+  const notes: string[] = [];
+  const machine = machineInfo();
+
+  let backendDetail = tf.getBackend();
+  if (o.backend) backendDetail = (await selectBackend(o.backend, { threads: o.threads, quiet: true })).detail;
+  progress(`backend: ${backendDetail}`);
+  const det = await buildDetector(o.config, { checkpoint: o.checkpoint, cfgOptions: o.cfgOptions, onWarning: (l) => notes.push(l) });
+  if (!o.checkpoint) notes.push('no checkpoint: random weights (timings are representative; predictions are not)');
+  const model = det.model;
+  const modelType = (model.constructor as { type?: string }).type ?? model.constructor.name;
+  const forwardTensor = (model as unknown as { forwardTensor?: (x: tf.Tensor4D) => unknown }).forwardTensor?.bind(model);
+  try {
+    // images
+    const images = [];
+    if (o.image) {
+      const img = await loadImageFile(o.image);
+      for (let i = 0; i < batch; i++) images.push(img);
+    } else {
+      const [h, w] = o.shape ?? DEFAULT_IMAGE_SHAPE;
+      for (let i = 0; i < batch; i++) images.push(syntheticImage(h, w, i).img);
+    }
+    const pipeline = o.shape ? buildTestPipeline(det.cfg, det.registry, o.shape) : det.pipeline;
+    const first = await packImage(pipeline, images[0], 0);
+    const netShape: [number, number] = [first.inputs.height, first.inputs.width];
+    const result: BenchResult = {
+      config: o.config,
+      checkpoint: o.checkpoint ?? null,
+      randomWeights: !o.checkpoint,
+      model: modelType,
+      backend: { name: tf.getBackend(), detail: backendDetail },
+      machine,
+      mode,
+      input: { source: o.image ? 'image' : 'synthetic', image: o.image ?? null, imageShape: [images[0].height, images[0].width], networkInput: [], batch },
+      warmup,
+      iters,
+      memory: { peakRssMiB: 0, tensorBytes: 0, numTensors: 0, peakTensorBytesForward: null },
+      notes,
+    };
+
+    if (mode === 'infer') {
+      const r = await benchInference({ model, pipeline, images, warmup, iters, candidates: o.candidates, onProgress: progress });
+      result.input.networkInput = r.inputShape;
+      const e2e = r.phases.endToEnd.wall.median;
+      result.infer = {
+        phases: r.phases,
+        candidates: r.candidates,
+        imagesPerSecond: 1000 / e2e,
+        postprocessShare: r.phases.postprocess.wall.median / e2e,
+      };
+      if (o.candidates === undefined && r.candidates.perImage === 0) {
+        notes.push('no candidate passed score_thr: post-processing did almost nothing; pass --candidates N (e.g. 500) for a representative post-processing time');
+      }
+    } else {
+      const tb = syntheticTrainBatch(netShape[0], netShape[1], batch);
+      const r = await benchTraining({ model, cfg: det.cfg, registry: det.registry, batch: tb, warmup, iters, onProgress: progress });
+      const { inputs } = model.preprocess(tb, false);
+      result.input.networkInput = inputs.shape;
+      inputs.dispose();
+      result.train = { phases: r.phases, backward: r.backward, stepOverInference: r.stepOverInference, lastLoss: r.lastLoss, imagesPerSecond: (1000 * batch) / r.phases.step.wall.median };
+      notes.push('training batches are synthetic shapes images at the network input size (no random resize / flip)');
+    }
+
+    // FLOPs of one network forward on the batch (eval mode), with the peak tensor memory and kernel times
+    if ((o.flops ?? true) && forwardTensor) {
+      model.eval();
+      const packed = [];
+      for (let i = 0; i < batch; i++) packed.push(await packImage(pipeline, images[i], i));
+      const { inputs } = model.preprocess({ inputs: packed.map((p) => p.inputs), dataSamples: packed.map((p) => p.dataSample) }, false);
+      try {
+        const { report, result: out } = await countFlops(model, async () => {
+          const y = forwardTensor(inputs);
+          await settle(y);
+          return y;
+        });
+        tf.dispose(out as tf.TensorContainer);
+        result.flops = { network: report.total / batch, byKind: report.byKind, layers: o.verbose ? report.layers : undefined };
+        result.memory.peakTensorBytesForward = report.peakBytes;
+        if (o.verbose) result.kernelTimes = report.kernelTimes;
+      } finally {
+        inputs.dispose();
+      }
+    }
+    if (o.peak ?? true) {
+      progress('peak: one large conv on the same backend');
+      result.peak = await measurePeakConv({ iters: o.peakIters ?? 5, warmup: 1 });
+    }
+    const netPhase = mode === 'infer' ? result.infer?.phases.network : result.train?.phases.inferenceForward;
+    if (result.flops && netPhase) {
+      const perImage = mode === 'infer' ? 1 : batch;
+      const flops = result.flops.network * perImage;
+      const network = flops / netPhase.wall.median / 1e6;
+      result.gflops = {
+        network,
+        networkPerCpuSecond: flops / netPhase.cpu.median / 1e6,
+        peak: result.peak?.gflops ?? null,
+        fractionOfPeak: result.peak ? network / result.peak.gflops : null,
+      };
+    }
+    const mem = tf.memory();
+    result.memory.tensorBytes = mem.numBytes;
+    result.memory.numTensors = mem.numTensors;
+    result.memory.peakRssMiB = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+    if (machine.loadAverage > machine.logicalCores * 0.75) {
+      notes.push(`the machine was busy (load average ${machine.loadAverage} on ${machine.logicalCores} cores): wall times are inflated; CPU times are more stable`);
+    }
+    return result;
+  } finally {
+    det.dispose();
+  }
+}
