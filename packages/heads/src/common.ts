@@ -229,5 +229,6 @@ export function emptyResult(oriShape: [number, number]): InstanceData {
 
 /** Sum of tensors' elements times 0: keeps every parameter connected to a loss that is zero (mmdet's trick). */
 export function zeroLike(ts: tf.Tensor[]): tf.Scalar {
-  return tf.mul(tf.addN(ts.map((t) => tf.sum(t))), 0) as tf.Scalar;
+  // (+ 0 turns the -0 of a negative sum into +0, as mmdet's sum over an empty selection gives)
+  return tf.add(tf.mul(tf.addN(ts.map((t) => tf.sum(t))), 0), 0) as tf.Scalar;
 }

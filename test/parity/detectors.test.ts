@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * End-to-end parity of the SOLO-family detectors with mmdetection 3.3.0 (../shared/parity, 5 variants): the whole
+ * model is built from the variant's resolved `model` config through a Registry loaded with every component
+ * package, `checkpoint.pth` is loaded with `loadCheckpoint(strict)`, and `input.npy` (the data preprocessor's
+ * output) is run through backbone, neck and head. Compared: backbone and neck outputs (1e-4 relative or 1e-5
+ * absolute), the predictions (labels exact, scores within 1e-3, mask IoU >= 0.99 against predictions.segm.json,
+ * same count), the losses on the recorded ground truth (1e-4 relative), the forward modes, and the data
+ * preprocessor on the resized image recovered from input.npy. (The head outputs themselves are compared in
+ * heads.test.ts; the image-file path through the test pipeline belongs to the datasets tests.)
+ * Backends: cpu, and wasm (set SOLO_PARITY_BACKENDS=cpu to skip it).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { Registry, type DetDataSample } from '@solo-ts/core';
+import { setupTestBackend, type TestBackendName } from '@solo-ts/testing';
+import { backbonesComponents } from '@solo-ts/backbones';
+import { necksComponents } from '@solo-ts/necks';
+import { headsComponents } from '@solo-ts/heads';
+import { lossesComponents } from '@solo-ts/losses';
+import { assignersComponents } from '@solo-ts/assigners';
+import { postprocessComponents } from '@solo-ts/postprocess';
+import { detectorsComponents, DetDataPreprocessor, type SingleStageInstanceSegmentor } from '@solo-ts/detectors';
+import { decode } from '@solo-ts/cocoapi';
+import { npyFloat32, npyInt32, readParity } from '../helpers/npy.js';
+import {
+  CATEGORY_IDS,
+  VARIANTS,
+  compareClose,
+  describeReport,
+  lossSample,
+  maskIoU,
+  nhwc,
+  toNchwData,
+  variantConfig,
+  variantLosses,
+  variantMeta,
+  variantPredictions,
+  variantStateDict,
+} from './solo-parity.js';
+
+const BACKENDS = (process.env.SOLO_PARITY_BACKENDS ?? 'cpu,wasm').split(',') as TestBackendName[];
+const MEAN = [123.675, 116.28, 103.53];
+const STD = [58.395, 57.12, 57.375];
+
+function registry(): Registry {
+  return new Registry().load(backbonesComponents, necksComponents, headsComponents, lossesComponents, assignersComponents, postprocessComponents, detectorsComponents);
+}
+
+function expectClose(label: string, actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-4, atol = 1e-5): void {
+  const r = compareClose(actual, expected, rtol, atol);
+  expect(r.bad, describeReport(label, r)).toBe(0);
+}
+
+for (const backend of BACKENDS) {
+  describe.each(VARIANTS)(`detector parity [${backend}] %s`, (v) => {
+    const cfg = variantConfig(v);
+    let model: SingleStageInstanceSegmentor;
+    let input: tf.Tensor4D;
+
+    beforeAll(async () => {
+      await setupTestBackend(backend);
+      model = registry().build<SingleStageInstanceSegmentor>('models', cfg.model, 'model');
+      input = nhwc(readParity(v, 'input.npy'));
+    });
+
+    afterAll(() => {
+      input.dispose();
+      model.dispose();
+    });
+
+    it('loads checkpoint.pth strictly: every key of the model and of the file matches', async () => {
+      const sd = await variantStateDict(v);
+      const report = model.loadCheckpoint(sd, { strict: true, source: `${v}/checkpoint.pth` });
+      expect(report.missing).toEqual([]);
+      expect(report.unexpected).toEqual([]);
+      expect(report.mismatched).toEqual([]);
+      expect(report.loaded.length).toBe(sd.size);
+      const keys = [...model.stateDict().keys()];
+      expect(keys.every((k) => k.startsWith('backbone.') || k.startsWith('neck.') || k.startsWith('mask_head.'))).toBe(true);
+      expect(new Set(keys)).toEqual(new Set(sd.keys()));
+      expect(model.numParameters()).toBe((cfg as unknown as { num_parameters: number }).num_parameters);
+    });
+
+    it('backbone and neck outputs match backbone_out_* / neck_out_*', () => {
+      model.eval();
+      const before = tf.memory().numTensors;
+      const bb = model.backbone.forward(input);
+      bb.forEach((t, i) => expectClose(`${v} backbone_out_${i}`, toNchwData(t), npyFloat32(readParity(v, `backbone_out_${i}.npy`))));
+      const neck = model.neck!.forward(bb);
+      neck.forEach((t, i) => expectClose(`${v} neck_out_${i}`, toNchwData(t), npyFloat32(readParity(v, `neck_out_${i}.npy`))));
+      tf.dispose([...bb, ...neck]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it('predictions match pred_* and predictions.segm.json', async () => {
+      model.eval();
+      const before = tf.memory().numTensors;
+      const [res] = await model.predict(input, [{ metainfo: variantMeta(cfg) }]);
+      expect(tf.memory().numTensors).toBe(before);
+      const labels = npyInt32(readParity(v, 'pred_labels.npy'));
+      expect(res.scores!.length).toBe(labels.length);
+      expect(Array.from(res.labels!)).toEqual(Array.from(labels));
+      expectClose(`${v} pred_scores`, res.scores!, npyFloat32(readParity(v, 'pred_scores.npy')), 0, 1e-3);
+      const [H, W] = cfg.image_meta.ori_shape;
+      const areas = npyInt32(readParity(v, 'pred_mask_areas.npy'));
+      const coco = variantPredictions(v);
+      expect(coco.length).toBe(labels.length);
+      let worst = 1;
+      coco.forEach((p, i) => {
+        expect(p.category_id).toBe(CATEGORY_IDS[res.labels![i]]);
+        const ours = res.masks!.data.subarray(i * H * W, (i + 1) * H * W);
+        const iou = maskIoU(ours, decode(p.segmentation).data);
+        worst = Math.min(worst, iou);
+        expect(iou, `${v} prediction ${i}: mask IoU`).toBeGreaterThanOrEqual(0.99);
+        let area = 0;
+        for (const b of ours) area += b;
+        expect(Math.abs(area - areas[i]) / Math.max(1, areas[i]), `${v} prediction ${i}: area`).toBeLessThan(0.01);
+      });
+      expect(worst).toBeGreaterThanOrEqual(0.99);
+    });
+
+    it('losses on the recorded ground truth match loss/losses.json (training mode, frozen stage 1, norm_eval)', () => {
+      model.train();
+      const before = tf.memory().numTensors;
+      const l = model.loss(input, [lossSample(v, cfg)]);
+      const got = [l.loss_mask.dataSync()[0], l.loss_cls.dataSync()[0]];
+      tf.dispose(Object.values(l));
+      expect(tf.memory().numTensors).toBe(before);
+      const want = variantLosses(v);
+      expectClose(`${v} losses`, got, [want.loss_mask, want.loss_cls], 1e-4, 0);
+      model.eval();
+    });
+
+    it("forward modes: 'tensor' gives the head outputs, 'predict' samples with predInstances, 'loss' the terms", async () => {
+      model.eval();
+      const before = tf.memory().numTensors;
+      const t = model.forward(input, null, 'tensor') as Record<string, unknown>;
+      expect(Object.keys(t)).toContain('mlvlClsPreds');
+      tf.dispose(t as tf.TensorContainer);
+      const samples = await model.forward(input, [{ metainfo: variantMeta(cfg) }], 'predict');
+      expect(samples[0].predInstances!.scores!.length).toBe(cfg.num_predictions);
+      expect(samples[0].metainfo.imgId).toBe(cfg.image_meta.img_id);
+      const l = model.forward(input, [lossSample(v, cfg)], 'loss');
+      expect(Object.keys(l).sort()).toEqual(['loss_cls', 'loss_mask']);
+      tf.dispose(Object.values(l));
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it('DetDataPreprocessor reproduces input.npy from the resized BGR image', () => {
+      const [h, w] = cfg.image_meta.img_shape;
+      const inp = npyFloat32(readParity(v, 'input.npy'));
+      const [, , H, W] = readParity(v, 'input.npy').shape;
+      // recover the resized uint8 RGB image: round(x * std + mean) inside img_shape, stored BGR
+      const bgr = new Uint8Array(h * w * 3);
+      for (let c = 0; c < 3; c++) {
+        for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) bgr[(y * w + x) * 3 + (2 - c)] = Math.round(inp[(c * H + y) * W + x] * STD[c] + MEAN[c]);
+      }
+      const pre = new DetDataPreprocessor({ mean: MEAN, std: STD, bgrToRgb: true, padMask: true, padSizeDivisor: 32 });
+      const sample: DetDataSample = { metainfo: { ...variantMeta(cfg), batchInputShape: undefined, padShape: undefined } };
+      const before = tf.memory().numTensors;
+      const { inputs, dataSamples } = pre.forward({ inputs: [{ data: bgr, height: h, width: w, channels: 3 }], dataSamples: [sample] }, false);
+      expect(inputs.shape).toEqual([1, H, W, 3]);
+      expect(dataSamples[0].metainfo.batchInputShape).toEqual([H, W]);
+      expect(dataSamples[0].metainfo.padShape).toEqual(cfg.image_meta.pad_shape);
+      expectClose(`${v} input`, toNchwData(inputs), inp, 0, 1e-6);
+      inputs.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  });
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Shared helpers of the SOLO-family parity tests (heads.test.ts, detectors.test.ts): the five golden variants
+ * of ../shared/parity, NCHW -> NHWC conversion, checkpoint loading, and closeness checks that report the worst
+ * element instead of failing on the first.
+ */
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { extractStateDict, loadPthFile, type TorchTensor } from '@solo-ts/checkpoint';
+import type { DetDataSample, DetMeta } from '@solo-ts/core';
+import { npyFloat32, npyInt32, npyUint8, parityPath, readParity, type NpyArray } from '../helpers/npy.js';
+
+export const VARIANTS = [
+  'solo_r50_fpn_1x_coco',
+  'decoupled-solo_r50_fpn_1x_coco',
+  'decoupled-solo-light_r50_fpn_3x_coco',
+  'solov2_r50_fpn_1x_coco',
+  'solov2-light_r18_fpn_ms-3x_coco',
+] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+export interface VariantConfig {
+  model: Record<string, unknown> & { mask_head: Record<string, unknown>; test_cfg: Record<string, unknown> };
+  head_kind: 'solo' | 'decoupled' | 'solov2';
+  image_meta: { img_id: number; ori_shape: [number, number]; img_shape: [number, number]; scale_factor: [number, number]; pad_shape: [number, number]; batch_input_shape: [number, number] };
+  nms_candidates: number;
+  num_predictions: number;
+}
+
+export function variantConfig(v: Variant): VariantConfig {
+  const cfg = JSON.parse(readFileSync(parityPath(v, 'config.json'), 'utf8')) as VariantConfig;
+  if (!cfg.head_kind) cfg.head_kind = v.startsWith('solov2') ? 'solov2' : v.startsWith('decoupled') ? 'decoupled' : 'solo';
+  return cfg;
+}
+
+/** NCHW float32 golden -> NHWC tensor. */
+export function nhwc(a: NpyArray): tf.Tensor4D {
+  return tf.tidy(() => tf.transpose(tf.tensor4d(npyFloat32(a), a.shape as [number, number, number, number]), [0, 2, 3, 1]));
+}
+
+/** A tensor as NCHW data (for comparison with goldens). */
+export function toNchwData(t: tf.Tensor4D): Float32Array {
+  const n = tf.transpose(t, [0, 3, 1, 2]);
+  const d = n.dataSync() as Float32Array;
+  n.dispose();
+  return d;
+}
+
+/** The neck outputs P2..P6 of a variant (NHWC). */
+export function neckOutputs(v: Variant): tf.Tensor4D[] {
+  return [0, 1, 2, 3, 4].map((i) => nhwc(readParity(v, `neck_out_${i}.npy`)));
+}
+
+const sdCache = new Map<string, Map<string, TorchTensor>>();
+/** The state dict of a variant's checkpoint.pth (cached per file). */
+export async function variantStateDict(v: Variant): Promise<Map<string, TorchTensor>> {
+  let sd = sdCache.get(v);
+  if (!sd) {
+    const obj = await loadPthFile(parityPath(v, 'checkpoint.pth'));
+    sd = extractStateDict(obj, { name: `${v}/checkpoint.pth` }).stateDict;
+    sdCache.set(v, sd);
+  }
+  return sd;
+}
+
+/** Entries under `prefix.` with the prefix removed. */
+export function subStateDict<T>(sd: Map<string, T>, prefix: string): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const [k, t] of sd) if (k.startsWith(`${prefix}.`)) out.set(k.slice(prefix.length + 1), t);
+  return out;
+}
+
+export interface CloseReport {
+  n: number;
+  bad: number;
+  worst: { index: number; actual: number; expected: number; diff: number };
+}
+
+/** Elementwise |a - e| <= max(atol, rtol * |e|); returns a report (worst element by diff / allowed). */
+export function compareClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-4, atol = 1e-5): CloseReport {
+  if (actual.length !== expected.length) throw new Error(`length mismatch: actual ${actual.length}, expected ${expected.length}`);
+  let bad = 0;
+  let worst = { index: -1, actual: 0, expected: 0, diff: 0 };
+  let worstRatio = -1;
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    const d = Math.abs(a - e);
+    const allowed = Math.max(atol, rtol * Math.abs(e));
+    const ratio = Number.isNaN(d) ? Infinity : d / allowed;
+    if (ratio > 1) bad++;
+    if (ratio > worstRatio) {
+      worstRatio = ratio;
+      worst = { index: i, actual: a, expected: e, diff: d };
+    }
+  }
+  return { n: actual.length, bad, worst };
+}
+
+export function describeReport(label: string, r: CloseReport): string {
+  return `${label}: ${r.bad}/${r.n} outside tolerance; worst #${r.worst.index}: got ${r.worst.actual}, expected ${r.worst.expected} (|diff| ${r.worst.diff.toExponential(3)})`;
+}
+
+/** The metainfo of the variant's test sample. */
+export function variantMeta(cfg: VariantConfig): DetMeta {
+  const m = cfg.image_meta;
+  return {
+    imgId: m.img_id,
+    oriShape: m.ori_shape,
+    imgShape: m.img_shape,
+    padShape: m.pad_shape,
+    batchInputShape: m.batch_input_shape,
+    scaleFactor: m.scale_factor,
+  };
+}
+
+/** The loss sample of a variant: gt from loss/gt_*.npy (masks already padded to the input size). */
+export function lossSample(v: Variant, cfg: VariantConfig): DetDataSample {
+  const b = readParity(v, 'loss/gt_bboxes.npy');
+  const l = readParity(v, 'loss/gt_labels.npy');
+  const m = readParity(v, 'loss/gt_masks.npy');
+  return {
+    metainfo: variantMeta(cfg),
+    gtInstances: {
+      bboxes: Float32Array.from(npyFloat32(b)),
+      labels: Int32Array.from(npyInt32(l)),
+      masks: { count: m.shape[0], height: m.shape[1], width: m.shape[2], data: Uint8Array.from(npyUint8(m)) },
+    },
+  };
+}
+
+/** Losses recorded by mmdetection for the variant. */
+export function variantLosses(v: Variant): { loss_mask: number; loss_cls: number } {
+  return (JSON.parse(readFileSync(parityPath(v, 'loss/losses.json'), 'utf8')) as { losses: { loss_mask: number; loss_cls: number } }).losses;
+}
+
+/** COCO results written by mmdetection's CocoMetric for the variant. */
+export function variantPredictions(v: Variant): Array<{ score: number; category_id: number; segmentation: { size: [number, number]; counts: string } }> {
+  return JSON.parse(readFileSync(parityPath(v, 'predictions.segm.json'), 'utf8'));
+}
+
+/** Class index -> COCO category id of the parity image (README "Categories"). */
+export const CATEGORY_IDS = [1, 3, 6, 9, 16, 17, 18, 44];
+
+/** IoU of two row-major binary masks of the same size. */
+export function maskIoU(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let inter = 0;
+  let union = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] !== 0;
+    const y = b[i] !== 0;
+    if (x && y) inter++;
+    if (x || y) union++;
+  }
+  return union === 0 ? 1 : inter / union;
+}
+
+/**
+ * mmdetection's Matrix-NMS inputs computed from recorded candidates (solo-spec §6.1 steps 4-5, plain JS):
+ * area = #(prob > mask_thr), keep area > stride, score = cls_score * (sum(prob * mask) / area).
+ */
+export function nmsInputsFromCandidates(c: { probs: Float32Array; n: number; hw: number; scores: Float32Array; labels: Int32Array; strides: Float32Array }, maskThr: number): { scores: number[]; labels: number[]; areas: number[] } {
+  const out = { scores: [] as number[], labels: [] as number[], areas: [] as number[] };
+  for (let i = 0; i < c.n; i++) {
+    let area = 0;
+    let sum = 0;
+    for (let p = 0; p < c.hw; p++) {
+      const v = c.probs[i * c.hw + p];
+      if (v > maskThr) {
+        area++;
+        sum += v;
+      }
+    }
+    if (!(area > c.strides[i])) continue;
+    out.scores.push(c.scores[i] * (sum / area));
+    out.labels.push(c.labels[i]);
+    out.areas.push(area);
+  }
+  return out;
+}
