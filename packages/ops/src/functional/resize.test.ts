@@ -31,3 +31,29 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
   });
 }
+
+describe('interpolate nearest upsampling by powers of two (fast path)', () => {
+  beforeAll(() => setupTestBackend('wasm'));
+  // reference: out[o] = in[floor(o / k)] (PyTorch legacy nearest with an integer factor), built with gathers here
+  const reference = (x: tf.Tensor4D, kh: number, kw: number): tf.Tensor4D => {
+    const [, h, w] = x.shape;
+    const rows = tf.tensor1d(Array.from({ length: h * kh }, (_, o) => Math.floor(o / kh)), 'int32');
+    const cols = tf.tensor1d(Array.from({ length: w * kw }, (_, o) => Math.floor(o / kw)), 'int32');
+    return tf.gather(tf.gather(x, rows, 1), cols, 2) as tf.Tensor4D;
+  };
+  for (const [kh, kw] of [[2, 2], [4, 2], [1, 4], [2, 1]] as const) {
+    it(`x(${kh}, ${kw}): forward equals repetition, gradient equals block sums`, () => {
+      const before = tf.memory().numTensors;
+      tf.tidy(() => {
+        const x = tf.randomNormal([2, 3, 5, 4]) as tf.Tensor4D;
+        const y = interpolate(x, { size: [3 * kh, 5 * kw], mode: 'nearest' });
+        expectClose(y, reference(x, kh, kw), 0, 0, 'forward');
+        const gy = tf.randomNormal(y.shape);
+        const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(interpolate(xx as tf.Tensor4D, { size: [3 * kh, 5 * kw], mode: 'nearest' }), gy)))(x);
+        const dxRef = tf.sum(tf.reshape(gy, [2, 3, kh, 5, kw, 4]), [2, 4]);
+        expectClose(dx, dxRef, 1e-6, 1e-6, 'gradient');
+      });
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+});

@@ -8,8 +8,9 @@
  * `src = max(0, (dst + 0.5) * scale - 0.5)`, corners `floor(src)` and `min(floor(src) + 1, in - 1)`, no
  * antialias; nearest (legacy): `src = min(floor(dst * scale), in - 1)`.
  *
- * Forward: the native tfjs kernels when the two rules agree (`halfPixelCenters: true` for bilinear), otherwise a
- * separable gather formulation. Backward (all backends): the transposed 1-D maps applied with gathers, so no
+ * Forward: the native tfjs kernels when the two rules agree (`halfPixelCenters: true` for bilinear; nearest
+ * upsampling by powers of two, e.g. FPN's x2), otherwise a separable gather formulation. Backward (all
+ * backends): the transposed 1-D maps applied with gathers (block sums with slices for nearest upsampling), so no
  * scatter / segment-sum kernel is needed (tfjs's own ResizeBilinear gradient ignores `halfPixelCenters`).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -168,5 +169,47 @@ export function interpolate(x: tf.Tensor4D, options: InterpolateOptions): tf.Ten
   if (oh === h && ow === w && native) return tf.clone(x);
   const mh = denseToMap(nearestRows(h, oh, sh), h);
   const mw = denseToMap(nearestRows(w, ow, sw), w);
+  const kh = repeatFactor(mh);
+  const kw = repeatFactor(mw);
+  if (kh && kw) return repeatUpsample(x, kh, kw);
   return resizeWithMaps(x, mh, mw, null);
+}
+
+/**
+ * The factor k when a nearest map repeats every input k times (`idx[o] = floor(o / k)`) with k a power of two
+ * (for which every backend's legacy nearest resize, `floor(o * (in / out))`, is exact), else 0.
+ */
+function repeatFactor(m: AxisMap): number {
+  const k = m.outSize / m.inSize;
+  if (!m.pure || !Number.isInteger(k) || (k & (k - 1)) !== 0) return 0;
+  for (let o = 0; o < m.outSize; o++) if (m.idx[o] !== Math.floor(o / k)) return 0;
+  return k;
+}
+
+/**
+ * Nearest upsampling by integer factors (kh, kw) (powers of two): the backend's nearest-neighbour kernel forward
+ * (a copy; the gather formulation costs about 15x more on wasm), and as gradient the sum of each kh x kw block,
+ * taken with slices (no gather, no scatter).
+ */
+function repeatUpsample(x: tf.Tensor4D, kh: number, kw: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({
+    value: tf.image.resizeNearestNeighbor(args[0] as tf.Tensor4D, [h * kh, w * kw], false, false),
+    gradFunc: (dy: tf.Tensor) =>
+      tf.tidy(() => {
+        let g: tf.Tensor = dy;
+        if (kh > 1) {
+          const r = tf.reshape(g, [n * h, kh, w * kw * c]);
+          const parts = Array.from({ length: kh }, (_, i) => tf.slice(r, [0, i, 0], [n * h, 1, w * kw * c]));
+          g = parts.length === 1 ? parts[0] : tf.addN(parts);
+        }
+        if (kw > 1) {
+          const r = tf.reshape(g, [n * h * w, kw * c]);
+          const parts = Array.from({ length: kw }, (_, j) => tf.slice(r, [0, j * c], [n * h * w, c]));
+          g = parts.length === 1 ? parts[0] : tf.addN(parts);
+        }
+        return tf.reshape(g, [n, h, w, c]);
+      }),
+  }));
+  return op(x) as tf.Tensor4D;
 }
