@@ -95,6 +95,16 @@ describe('training on tiny synthetic data (wasm, 1 thread)', () => {
     expect(ft.s.history).toHaveLength(1);
   });
 
+  it('init_cfg Pretrained loads a local checkpoint (with prefix); a missing torchvision file is a clear error', async () => {
+    const src = await train('pretrained-src', [], { maxIters: 1 });
+    const ckpt = src.s.lastCheckpoint!;
+    const { log } = await train('pretrained', [`model.backbone.init_cfg={type: Pretrained, checkpoint: '${ckpt}', prefix: backbone}`], { maxIters: 1 });
+    expect(log.join('\n')).toMatch(/backbone: loaded \d+ pretrained tensors from .*iter_1\.safetensors/);
+    const err = await train('pretrained-missing', ["model.backbone.init_cfg={type: Pretrained, checkpoint: 'torchvision://resnet18_not_downloaded'}"], { maxIters: 1 }).catch((e: unknown) => e);
+    expect(isSoloError(err)).toBe(true);
+    expect((err as Error).message).toMatch(/torchvision:\/\/resnet18_not_downloaded are not in the PyTorch hub cache/);
+  });
+
   it('a non-finite loss stops training with the iteration and the loss terms', async () => {
     const err = await train('nan', ['optim_wrapper.optimizer.lr=1e12', 'optim_wrapper.clip_grad=null', 'param_scheduler=[]'], { maxIters: 20 }).catch((e: unknown) => e);
     expect(isSoloError(err)).toBe(true);

@@ -35,6 +35,7 @@ import { buildEvaluator, type Evaluator } from './evaluator.js';
 import { LoaderAdapter } from './loader.js';
 import { buildModel, checkClasses, configSeed } from './model.js';
 import { buildOptimizer, buildSchedulers } from './optim.js';
+import { loadPretrainedWeights } from './pretrained.js';
 import { componentModulesIn, createDefaultRegistry } from './registry.js';
 
 export interface BuildRunnerOptions {
@@ -158,6 +159,21 @@ function validateRuntimeKeys(cfg: Config, registry: Registry): void {
   }
 }
 
+/**
+ * Build every non-model, non-data part of a training config through the registry (train loop, hooks, runtime
+ * keys, optim_wrapper and its optimizer, param_scheduler): a config that passes trains as far as its keys go.
+ */
+export function validateTrainingConfig(cfg: Config, registry: Registry): { loop: EpochBasedTrainLoop; logInterval: number; checkpoint: CheckpointSettings; nan: RunnerSettings['nan'] } {
+  const loop = registry.build<EpochBasedTrainLoop>('loops', { type: 'EpochBasedTrainLoop', ...(asMap(cfg.get('train_cfg')) ?? {}) }, 'train_cfg');
+  if (!(loop instanceof EpochBasedTrainLoop)) throw new ConfigError('train_cfg must be an EpochBasedTrainLoop');
+  const hooks = buildHooks(cfg, registry);
+  validateRuntimeKeys(cfg, registry);
+  const ow = asMap(cfg.get('optim_wrapper'));
+  if (ow) registry.build('optimizers', (registry.build<{ optimizer: unknown }>('optim_wrappers', { type: 'OptimWrapper', ...ow }, 'optim_wrapper')).optimizer, 'optim_wrapper.optimizer');
+  buildSchedulers(cfg, registry);
+  return { loop, logInterval: hooks.logInterval, checkpoint: hooks.checkpoint, nan: hooks.nan };
+}
+
 /** The seed recorded in a checkpoint (for resuming with the same data order), if any. */
 async function checkpointSeed(file: string | undefined): Promise<number | undefined> {
   if (!file) return undefined;
@@ -198,6 +214,7 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
   const closers: Array<() => Promise<void>> = [() => trainLoader.close()];
   try {
     checkClasses(model, trainLoader.loader.dataset.metainfo.classes, cfg, 'training');
+    if (!resumeFile && !loadFrom) await loadPretrainedWeights(model, print);
     let valLoader: LoaderAdapter | undefined;
     let evaluator: Evaluator | undefined;
     const vdl = cfg.get<DataLoaderCfg>('val_dataloader');
