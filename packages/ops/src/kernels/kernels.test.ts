@@ -88,6 +88,10 @@ const convCases: ConvCase[] = [
   { n: 1, h: 8, w: 7, ci: 2, co: 3, kh: 3, kw: 3, s: [3, 2], d: [1, 1], pad: [[0, 0], [2, 1], [0, 3], [0, 0]] },
   { n: 1, h: 7, w: 7, ci: 2, co: 2, kh: 3, kw: 3, s: [1, 1], d: [1, 1], pad: [[0, 0], [3, 0], [0, 4], [0, 0]] },
   { n: 1, h: 6, w: 5, ci: 1, co: 1, kh: 7, kw: 7, s: [1, 1], d: [1, 1], pad: 3 },
+  // Large enough that the filter gradient splits its reduction into chunks (whole images / row runs).
+  { n: 3, h: 48, w: 48, ci: 2, co: 3, kh: 3, kw: 3, s: [1, 1], d: [1, 1], pad: 'same' },
+  { n: 1, h: 100, w: 90, ci: 2, co: 3, kh: 3, kw: 3, s: [1, 1], d: [2, 1], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  { n: 2, h: 200, w: 131, ci: 2, co: 2, kh: 3, kw: 3, s: [2, 2], d: [1, 1], pad: 'same' },
 ];
 
 // A deterministic random sweep on top of the hand-picked cases.
@@ -97,7 +101,7 @@ const convCases: ConvCase[] = [
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     return lo + (seed % (hi - lo + 1));
   };
-  while (convCases.length < 34) {
+  while (convCases.length < 37) {
     const kh = r(1, 5);
     const kw = r(1, 5);
     const d: [number, number] = [r(1, 2), r(1, 2)];
