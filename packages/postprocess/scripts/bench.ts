@@ -2,7 +2,7 @@
 /**
  * Timing of Matrix NMS and of the SOLO post-processor (median of 5 runs after one warm-up).
  *
- *   npx tsx --conditions source packages/postprocess/scripts/bench.ts [cpu|wasm] [matmul]
+ *   npx tsx --conditions source packages/postprocess/scripts/bench.ts [cpu|wasm] [matmul] [tensors]
  *
  * - matrixNms, 500 candidates at 200×334 (H/4 of 800×1333 padded to 800×1344 / 4 = 200×336 → 200×334 here as
  *   in the brief), bit-packed CPU intersections: realistic masks (ellipses, 10 classes) and a worst case (500
@@ -108,11 +108,12 @@ const probs = tf.tidy(() => {
   return tf.add(tf.mul(tf.cast(m, 'float32'), 0.65), noise);
 });
 const strides = Float32Array.from({ length: N }, (_, i) => [8, 8, 16, 32, 32][i % 5]);
-const pp = new SOLOMaskPostProcessor({ chunkSize: 8 });
+const hostCompute = process.argv.includes('tensors') ? 'off' : 'auto';
+const pp = new SOLOMaskPostProcessor({ chunkSize: 8, hostCompute });
 const meta = { imgId: 0, oriShape: [800, 1333] as [number, number], imgShape: [800, 1333] as [number, number], scaleFactor: [1, 1] as [number, number] };
 const cfg = { nmsPre: 500, scoreThr: 0.1, maskThr: 0.5, filterThr: 0.05, kernel: 'gaussian' as const, sigma: 2.0, maxPerImg: 100 };
 let kept = 0;
-await median('SOLOMaskPostProcessor.process (500 candidates at 200×334 → 100 masks at 800×1333)', async () => {
+await median(`SOLOMaskPostProcessor.process host_compute=${hostCompute} (500 candidates at 200×334 → 100 masks at 800×1333)`, async () => {
   const r = await pp.process({ maskProbs: tf.clone(probs) as tf.Tensor3D, clsScores: scores, labels: labels10, strides }, meta, cfg);
   kept = r.masks?.count ?? 0;
 });

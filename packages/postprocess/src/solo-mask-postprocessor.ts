@@ -14,10 +14,11 @@
  *    (mmdetection outputs zero boxes; these are the masks' pixel extents, see `masksToBoxes`).
  * Empty candidate sets at any step give an empty InstanceData (0 masks of ori_shape).
  *
- * Two equivalent implementations: on backends whose tensors live in host memory (`cpu`, `wasm`) the element-wise
- * steps, mask packing and cropping run in JS on the downloaded maps (tfjs-cpu element-wise ops and slices are
- * orders of magnitude slower); on GPU backends everything but the NMS stays in tensors. Option `host_compute`
- * forces one or the other.
+ * Two equivalent implementations: on backends whose tensors live in host memory (`cpu`, `wasm`) every step runs in
+ * JS on the downloaded maps, with a PyTorch-order float32 bilinear (`host-resize.ts`) that computes only the
+ * img_shape crop of the padded resize, one mask at a time (tfjs-cpu element-wise ops, slices and resizes are much
+ * slower); on GPU backends everything but the NMS stays in tensors (`resizeBilinear` of @solo-ts/ops, chunks of
+ * `chunk_size` masks). Option `host_compute` forces one or the other.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError, type BitmapMasks, type BuildContext, type DetMeta, type InstanceData, type MaskCandidates, type MaskPostProcessor, type OptionSpecs, type SoloTestCfg } from '@solo-ts/core';
@@ -25,9 +26,10 @@ import { resizeBilinear } from '@solo-ts/ops';
 import { masksToBoxes } from './mask-boxes.js';
 import { matrixNms, matrixNmsWithPacker, type MatrixNmsResult } from './matrix-nms.js';
 import { packMasksThreshold } from './packed-masks.js';
+import { bilinearTaps, resizeBilinearBlock } from './host-resize.js';
 
 export interface SOLOMaskPostProcessorOptions {
-  /** Masks resized per chunk in the final upsampling (bounds memory: chunk × H0 × W0 floats). */
+  /** Masks resized per chunk in the final upsampling of the tensor path (bounds memory: chunk × H0 × W0 floats). */
   chunkSize: number;
   /** 'auto': JS on host-memory backends (cpu, wasm), tensors otherwise; 'on' / 'off' force it. */
   hostCompute: 'auto' | 'on' | 'off';
@@ -159,38 +161,18 @@ export class SOLOMaskPostProcessor implements MaskPostProcessor {
     );
     const m = nms.keepInds.length;
     if (m === 0) return null;
+    // resize to the padded size restricted to the img_shape crop, then to ori_shape, thresholded (no padded map
+    // and no second float map is materialised)
     const out = new Uint8Array(m * H0 * W0);
-    for (let s = 0; s < m; s += this.chunkSize) {
-      const e = Math.min(m, s + this.chunkSize);
-      const cn = e - s;
-      const buf = new Float32Array(cn * hw);
-      for (let j = 0; j < cn; j++) {
-        const src = kept[nms.keepInds[s + j]];
-        buf.set(probs.subarray(src * hw, (src + 1) * hw), j * hw);
-      }
-      const up = tf.tidy(() => resizeBilinear(tf.tensor4d(buf, [cn, h4, w4, 1]), [padH, padW]));
-      let upData: Float32Array;
-      try {
-        upData = (await up.data()) as Float32Array;
-      } finally {
-        up.dispose();
-      }
-      const crop = new Float32Array(cn * cropH * cropW);
-      for (let j = 0; j < cn; j++) {
-        for (let y = 0; y < cropH; y++) {
-          const from = (j * padH + y) * padW;
-          crop.set(upData.subarray(from, from + cropW), (j * cropH + y) * cropW);
-        }
-      }
-      const ori = tf.tidy(() => resizeBilinear(tf.tensor4d(crop, [cn, cropH, cropW, 1]), [H0, W0]));
-      let oriData: Float32Array;
-      try {
-        oriData = (await ori.data()) as Float32Array;
-      } finally {
-        ori.dispose();
-      }
-      const base = s * H0 * W0;
-      for (let k = 0; k < oriData.length; k++) out[base + k] = oriData[k] > thr ? 1 : 0;
+    const crop = new Float32Array(cropH * cropW);
+    const upY = bilinearTaps(h4, padH, cropH);
+    const upX = bilinearTaps(w4, padW, cropW);
+    const oriY = bilinearTaps(cropH, H0);
+    const oriX = bilinearTaps(cropW, W0);
+    for (let j = 0; j < m; j++) {
+      const src = kept[nms.keepInds[j]];
+      resizeBilinearBlock(probs, src * hw, h4, w4, padH, padW, cropH, cropW, crop, 0, undefined, upY, upX);
+      resizeBilinearBlock(crop, 0, cropH, cropW, H0, W0, H0, W0, out, j * H0 * W0, thr, oriY, oriX);
     }
     return { nms, masks: { count: m, height: H0, width: W0, data: out } };
   }

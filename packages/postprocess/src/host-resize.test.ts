@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { setupTestBackend } from '@solo-ts/testing';
+import { bilinearTaps, resizeBilinearBlock } from './host-resize.js';
+
+describe('host bilinear resize (PyTorch align_corners=False)', () => {
+  beforeAll(async () => {
+    await setupTestBackend('cpu');
+  });
+
+  it('close to tf.image.resizeBilinear(halfPixelCenters) (which uses a float64 scale), full and cropped blocks, thresholds', () => {
+    let s = 17;
+    const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
+    for (const [h, w, oh, ow] of [
+      [8, 12, 32, 48],
+      [7, 9, 30, 41],
+      [30, 41, 7, 9],
+      [20, 20, 20, 20],
+      [5, 33, 13, 8],
+    ]) {
+      const src = Float32Array.from({ length: h * w }, rnd);
+      const ref = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(src, [1, h, w, 1]), [oh, ow], false, true).dataSync());
+      const full = new Float32Array(oh * ow);
+      resizeBilinearBlock(src, 0, h, w, oh, ow, oh, ow, full, 0);
+      for (let k = 0; k < full.length; k++) expect(Math.abs(full[k] - ref[k])).toBeLessThan(3e-6);
+      // the top-left block of the full resize
+      const rows = Math.max(1, oh - 3);
+      const cols = Math.max(1, ow - 5);
+      const block = new Float32Array(rows * cols);
+      resizeBilinearBlock(src, 0, h, w, oh, ow, rows, cols, block, 0);
+      for (let y = 0; y < rows; y++) for (let x = 0; x < cols; x++) expect(block[y * cols + x]).toBe(full[y * ow + x]);
+      // thresholded output
+      const bin = new Uint8Array(oh * ow);
+      resizeBilinearBlock(src, 0, h, w, oh, ow, oh, ow, bin, 0, 0.5);
+      for (let k = 0; k < bin.length; k++) expect(bin[k]).toBe(full[k] > 0.5 ? 1 : 0);
+    }
+  });
+
+  it('taps: exact quarter positions for a ×4 upsample, clamped borders', () => {
+    const t = bilinearTaps(4, 16);
+    expect(Array.from(t.i0)).toEqual([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3]);
+    expect(Array.from(t.i1)).toEqual([1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3]);
+    expect(Array.from(t.l1.subarray(0, 6))).toEqual([0, 0, 0.125, 0.375, 0.625, 0.875]);
+    expect(Array.from(bilinearTaps(5, 5).l1)).toEqual([0, 0, 0, 0, 0]);
+  });
+});
+
+describe('host bilinear resize vs torch 1.13 F.interpolate', () => {
+  it('matches the fixture to float32 rounding', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { dirname, join } = await import('node:path');
+    const { fileURLToPath } = await import('node:url');
+    const fx = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '__fixtures__', 'torch_bilinear.json'), 'utf8')) as {
+      cases: Array<{ h: number; w: number; oh: number; ow: number; x: string; y: string }>;
+    };
+    const f32 = (b: string) => new Float32Array(new Uint8Array(Buffer.from(b, 'base64')).buffer);
+    let worst = 0;
+    let exact = 0;
+    let total = 0;
+    for (const c of fx.cases) {
+      const x = f32(c.x);
+      const y = f32(c.y);
+      const out = new Float32Array(c.oh * c.ow);
+      resizeBilinearBlock(x, 0, c.h, c.w, c.oh, c.ow, c.oh, c.ow, out, 0);
+      for (let k = 0; k < out.length; k++) {
+        const d = Math.abs(out[k] - y[k]);
+        worst = Math.max(worst, d);
+        if (d === 0) exact++;
+        total++;
+      }
+    }
+    console.log(`host resize vs torch: ${exact}/${total} exact, worst |diff| ${worst}`);
+    expect(worst).toBe(0);
+  });
+});
