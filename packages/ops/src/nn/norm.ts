@@ -56,7 +56,16 @@ export class BatchNorm2d extends Module {
     return this.buffer('running_var') as tf.Tensor1D;
   }
   get numBatchesTracked(): number {
-    return this.buffer('num_batches_tracked').dataSync()[0];
+    return this.batchesTracked();
+  }
+
+  /** JS copy of `num_batches_tracked` for the tensor it was read from (no device read per training forward). */
+  private nbtCache: { tensor: tf.Tensor; value: number } | null = null;
+
+  private batchesTracked(): number {
+    const t = this.buffer('num_batches_tracked');
+    if (this.nbtCache?.tensor !== t) this.nbtCache = { tensor: t, value: t.dataSync()[0] };
+    return this.nbtCache.value;
   }
 
   private check(x: tf.Tensor4D): void {
@@ -101,7 +110,7 @@ export class BatchNorm2d extends Module {
   }
 
   private updateRunningStats(mean: tf.Tensor, biasedVar: tf.Tensor, count: number): void {
-    const nbt = this.buffer('num_batches_tracked').dataSync()[0] + 1;
+    const nbt = this.batchesTracked() + 1;
     const m = this.momentum === null ? 1 / nbt : this.momentum;
     const [rm, rv] = tf.tidy(() => {
       const unbiased = tf.mul(biasedVar, count / (count - 1));
@@ -113,6 +122,7 @@ export class BatchNorm2d extends Module {
     this.setBuffer('running_mean', rm);
     this.setBuffer('running_var', rv);
     this.setBuffer('num_batches_tracked', tf.scalar(nbt, 'int32'));
+    this.nbtCache = { tensor: this.buffer('num_batches_tracked'), value: nbt };
   }
 }
 
