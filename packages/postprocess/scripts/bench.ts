@@ -119,3 +119,15 @@ await median(`SOLOMaskPostProcessor.process host_compute=${hostCompute} (500 can
 });
 console.log(`kept ${kept} masks; tensors alive after: ${tf.memory().numTensors}`);
 probs.dispose();
+// large masks (every kept mask covers a big part of the image): the windowed resize cannot skip much
+const probsBig = tf.tidy(() => {
+  const m = tf.tensor3d(worst.data, [N, H, W], 'int32');
+  const noise = tf.randomUniform([N, H, W], 0, 0.3, 'float32', 8);
+  return tf.add(tf.mul(tf.cast(m, 'float32'), 0.65), noise);
+});
+await median(`SOLOMaskPostProcessor.process host_compute=${hostCompute}, large masks (r 80-200)`, async () => {
+  const r = await pp.process({ maskProbs: tf.clone(probsBig) as tf.Tensor3D, clsScores: scores, labels: labels10, strides }, meta, cfg);
+  kept = r.masks?.count ?? 0;
+});
+console.log(`kept ${kept} masks`);
+probsBig.dispose();

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupTestBackend } from '@solo-ts/testing';
-import { bilinearTaps, resizeBilinearBlock } from './host-resize.js';
+import { bilinearTaps, resizeBilinearBlock, resizeBilinearBlockThreshold, resizeCropResizeThreshold } from './host-resize.js';
 
 describe('host bilinear resize (PyTorch align_corners=False)', () => {
   beforeAll(async () => {
@@ -32,7 +32,7 @@ describe('host bilinear resize (PyTorch align_corners=False)', () => {
       for (let y = 0; y < rows; y++) for (let x = 0; x < cols; x++) expect(block[y * cols + x]).toBe(full[y * ow + x]);
       // thresholded output
       const bin = new Uint8Array(oh * ow);
-      resizeBilinearBlock(src, 0, h, w, oh, ow, oh, ow, bin, 0, 0.5);
+      resizeBilinearBlockThreshold(src, 0, h, w, oh, ow, oh, ow, bin, 0, 0.5);
       for (let k = 0; k < bin.length; k++) expect(bin[k]).toBe(full[k] > 0.5 ? 1 : 0);
     }
   });
@@ -72,5 +72,38 @@ describe('host bilinear resize vs torch 1.13 F.interpolate', () => {
     }
     console.log(`host resize vs torch: ${exact}/${total} exact, worst |diff| ${worst}`);
     expect(worst).toBe(0);
+  });
+});
+
+describe('resizeCropResizeThreshold (windowed) equals the full pipeline', () => {
+  it('random blobs, several geometries', () => {
+    let s = 99;
+    const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
+    for (const [h4, w4, cropH, cropW, H0, W0] of [
+      [16, 24, 60, 90, 45, 67],
+      [16, 24, 64, 96, 64, 96],
+      [10, 13, 37, 50, 80, 111],
+      [8, 8, 32, 32, 7, 5],
+    ]) {
+      for (let trial = 0; trial < 6; trial++) {
+        const probs = new Float32Array(h4 * w4);
+        const cy = rnd() * h4;
+        const cx = rnd() * w4;
+        const r = 1 + rnd() * 5;
+        for (let y = 0; y < h4; y++) for (let x = 0; x < w4; x++) probs[y * w4 + x] = Math.fround(Math.max(0, 0.9 - Math.hypot(y - cy, x - cx) / (2 * r)) + rnd() * 0.05);
+        if (trial === 5) probs.fill(0.2);
+        const thr = 0.5;
+        // full: padded resize, crop, ori resize, threshold
+        const padded = new Float32Array(4 * h4 * 4 * w4);
+        resizeBilinearBlock(probs, 0, h4, w4, 4 * h4, 4 * w4, 4 * h4, 4 * w4, padded, 0);
+        const crop = new Float32Array(cropH * cropW);
+        for (let y = 0; y < cropH; y++) crop.set(padded.subarray(y * 4 * w4, y * 4 * w4 + cropW), y * cropW);
+        const full = new Uint8Array(H0 * W0);
+        resizeBilinearBlockThreshold(crop, 0, cropH, cropW, H0, W0, H0, W0, full, 0, thr);
+        const win = new Uint8Array(H0 * W0);
+        resizeCropResizeThreshold(probs, 0, h4, w4, bilinearTaps(h4, 4 * h4, cropH), bilinearTaps(w4, 4 * w4, cropW), bilinearTaps(cropH, H0), bilinearTaps(cropW, W0), thr, new Float32Array(cropH * cropW), win, 0);
+        expect(Array.from(win)).toEqual(Array.from(full));
+      }
+    }
   });
 });

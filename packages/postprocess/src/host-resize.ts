@@ -47,12 +47,167 @@ export function bilinearTaps(inSize: number, outSize: number, count = outSize): 
   return { i0, i1, l0, l1 };
 }
 
+/** Weights float32(λ^h · λ^w) of one output row, cached by the row's λ^h pair (×4 upsampling repeats them). */
+class RowWeights {
+  private readonly cache = new Map<number, Float32Array[]>();
+  constructor(private readonly tapsX: Taps) {}
+  get(hy0: number, hy1: number): Float32Array[] {
+    const key = hy1; // hy0 = float32(1 − hy1)
+    let w = this.cache.get(key);
+    if (!w) {
+      const { l0, l1 } = this.tapsX;
+      const n = l0.length;
+      w = [new Float32Array(n), new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+      for (let x = 0; x < n; x++) {
+        w[0][x] = hy0 * l0[x];
+        w[1][x] = hy0 * l1[x];
+        w[2][x] = hy1 * l0[x];
+        w[3][x] = hy1 * l1[x];
+      }
+      if (this.cache.size > 64) this.cache.clear();
+      this.cache.set(key, w);
+    }
+    return w;
+  }
+}
+
+/** A window [y0, y1) × [x0, x1) of a resize output. */
+export interface Window {
+  y0: number;
+  y1: number;
+  x0: number;
+  x1: number;
+}
+
+/**
+ * Compute the output window `win` of a PyTorch bilinear resize of `src` (rows of `inW` values from `srcOffset`),
+ * given the taps of both axes, into `dst` (row stride `dstStride`, element (y, x) at dstOffset + y·stride + x).
+ */
+export function resizeWindow(src: Float32Array, srcOffset: number, inW: number, tapsY: Taps, tapsX: Taps, win: Window, dst: Float32Array, dstOffset: number, dstStride: number): void {
+  const { i0: x0, i1: x1 } = tapsX;
+  const weights = new RowWeights(tapsX);
+  for (let y = win.y0; y < win.y1; y++) {
+    const ra = srcOffset + tapsY.i0[y] * inW;
+    const rb = srcOffset + tapsY.i1[y] * inW;
+    const [w00, w01, w10, w11] = weights.get(tapsY.l0[y], tapsY.l1[y]);
+    const o = dstOffset + y * dstStride;
+    for (let x = win.x0; x < win.x1; x++) {
+      const a = x0[x];
+      const b = x1[x];
+      dst[o + x] = src[ra + a] * w00[x] + src[ra + b] * w01[x] + src[rb + a] * w10[x] + src[rb + b] * w11[x];
+    }
+  }
+}
+
+/** Like `resizeWindow`, writing `float32(value) > threshold ? 1 : 0` bytes. */
+export function resizeWindowThreshold(
+  src: Float32Array,
+  srcOffset: number,
+  inW: number,
+  tapsY: Taps,
+  tapsX: Taps,
+  win: Window,
+  dst: Uint8Array,
+  dstOffset: number,
+  dstStride: number,
+  threshold: number,
+): void {
+  const { i0: x0, i1: x1 } = tapsX;
+  const weights = new RowWeights(tapsX);
+  for (let y = win.y0; y < win.y1; y++) {
+    const ra = srcOffset + tapsY.i0[y] * inW;
+    const rb = srcOffset + tapsY.i1[y] * inW;
+    const [w00, w01, w10, w11] = weights.get(tapsY.l0[y], tapsY.l1[y]);
+    const o = dstOffset + y * dstStride;
+    for (let x = win.x0; x < win.x1; x++) {
+      const a = x0[x];
+      const b = x1[x];
+      dst[o + x] = Math.fround(src[ra + a] * w00[x] + src[ra + b] * w01[x] + src[rb + a] * w10[x] + src[rb + b] * w11[x]) > threshold ? 1 : 0;
+    }
+  }
+}
+
+/** Outputs [first, last + 1) whose taps read a source index in [lo, hi] (taps are monotone); [0, 0) if none. */
+export function outputsTouching(t: Taps, lo: number, hi: number): [number, number] {
+  const n = t.i0.length;
+  let a = 0;
+  while (a < n && t.i1[a] < lo) a++;
+  let b = n;
+  while (b > a && t.i0[b - 1] > hi) b--;
+  return a < b ? [a, b] : [0, 0];
+}
+
+/** Source index range [min i0, max i1] read by outputs [a, b). */
+function sourcesOf(t: Taps, a: number, b: number): [number, number] {
+  return [t.i0[a], t.i1[b - 1]];
+}
+
+/**
+ * mmdet's final mask resize for one probability map, thresholded: map (h4 × w4) → bilinear to the padded size
+ * (taps `upY` / `upX`, restricted to the img_shape crop) → bilinear to the original size (taps `oriY` / `oriX`)
+ * → `> thr` bytes into `out` (H0 × W0 at `outOffset`, which must be zero-filled). Only the windows that can reach
+ * the threshold are computed: outside the bounding box of the map's values ≥ thr − 1e-5 (widened by the
+ * interpolation taps) every output is a convex combination of values below the threshold, hence 0 (bit-identical
+ * to computing everything). `crop` is scratch space of cropH × cropW floats.
+ */
+export function resizeCropResizeThreshold(
+  probs: Float32Array,
+  offset: number,
+  h4: number,
+  w4: number,
+  upY: Taps,
+  upX: Taps,
+  oriY: Taps,
+  oriX: Taps,
+  thr: number,
+  crop: Float32Array,
+  out: Uint8Array,
+  outOffset: number,
+): void {
+  const cropH = upY.i0.length;
+  const cropW = upX.i0.length;
+  const W0 = oriX.i0.length;
+  let ry0 = h4;
+  let ry1 = -1;
+  let rx0 = w4;
+  let rx1 = -1;
+  const low = thr > 1e-4 ? thr - 1e-5 : -Infinity;
+  for (let y = 0; y < h4; y++) {
+    const row = offset + y * w4;
+    for (let x = 0; x < w4; x++) {
+      if (probs[row + x] >= low) {
+        if (y < ry0) ry0 = y;
+        ry1 = y;
+        if (x < rx0) rx0 = x;
+        if (x > rx1) rx1 = x;
+      }
+    }
+  }
+  if (ry1 < 0) return;
+  // crop pixels that may be ≥ low, then ori outputs that may read them, then the crop pixels those outputs read
+  const [ay0, ay1] = outputsTouching(upY, ry0, ry1);
+  const [ax0, ax1] = outputsTouching(upX, rx0, rx1);
+  if (ay0 >= ay1 || ax0 >= ax1) return;
+  const [by0, by1] = outputsTouching(oriY, ay0, ay1 - 1);
+  const [bx0, bx1] = outputsTouching(oriX, ax0, ax1 - 1);
+  if (by0 >= by1 || bx0 >= bx1) return;
+  const [sy0, sy1] = sourcesOf(oriY, by0, by1);
+  const [sx0, sx1] = sourcesOf(oriX, bx0, bx1);
+  resizeWindow(probs, offset, w4, upY, upX, { y0: sy0, y1: Math.min(cropH, sy1 + 1), x0: sx0, x1: Math.min(cropW, sx1 + 1) }, crop, 0, cropW);
+  resizeWindowThreshold(crop, 0, cropW, oriY, oriX, { y0: by0, y1: by1, x0: bx0, x1: bx1 }, out, outOffset, W0, thr);
+}
+
 /**
  * Resize `src` (inH × inW at `srcOffset`) to outH × outW with PyTorch bilinear semantics, computing only the
  * top-left `rows × cols` block of the output (a crop of the full resize), written row-major (`cols` wide) to
- * `dst` at `dstOffset`, or thresholded (> thr → 1) into a Uint8Array when `threshold` is given.
+ * `dst` at `dstOffset`.
  */
-export function resizeBilinearBlock(
+export function resizeBilinearBlock(src: Float32Array, srcOffset: number, inH: number, inW: number, outH: number, outW: number, rows: number, cols: number, dst: Float32Array, dstOffset: number): void {
+  resizeWindow(src, srcOffset, inW, bilinearTaps(inH, outH, rows), bilinearTaps(inW, outW, cols), { y0: 0, y1: rows, x0: 0, x1: cols }, dst, dstOffset, cols);
+}
+
+/** Like `resizeBilinearBlock`, writing `float32(value) > threshold ? 1 : 0` bytes. */
+export function resizeBilinearBlockThreshold(
   src: Float32Array,
   srcOffset: number,
   inH: number,
@@ -61,31 +216,9 @@ export function resizeBilinearBlock(
   outW: number,
   rows: number,
   cols: number,
-  dst: Float32Array | Uint8Array,
+  dst: Uint8Array,
   dstOffset: number,
-  threshold?: number,
-  tapsY: Taps = bilinearTaps(inH, outH, rows),
-  tapsX: Taps = bilinearTaps(inW, outW, cols),
+  threshold: number,
 ): void {
-  const { i0: x0, i1: x1, l0: wx0, l1: wx1 } = tapsX;
-  const f32 = dst instanceof Float32Array;
-  const thr = threshold ?? 0;
-  for (let y = 0; y < rows; y++) {
-    const ra = srcOffset + tapsY.i0[y] * inW;
-    const rb = srcOffset + tapsY.i1[y] * inW;
-    const hy0 = tapsY.l0[y];
-    const hy1 = tapsY.l1[y];
-    const o = dstOffset + y * cols;
-    for (let x = 0; x < cols; x++) {
-      const a = x0[x];
-      const b = x1[x];
-      const v = Math.fround(
-        src[ra + a] * Math.fround(hy0 * wx0[x]) +
-          src[ra + b] * Math.fround(hy0 * wx1[x]) +
-          src[rb + a] * Math.fround(hy1 * wx0[x]) +
-          src[rb + b] * Math.fround(hy1 * wx1[x]),
-      );
-      dst[o + x] = f32 ? v : v > thr ? 1 : 0;
-    }
-  }
+  resizeWindowThreshold(src, srcOffset, inW, bilinearTaps(inH, outH, rows), bilinearTaps(inW, outW, cols), { y0: 0, y1: rows, x0: 0, x1: cols }, dst, dstOffset, cols, threshold);
 }

@@ -26,7 +26,7 @@ import { resizeBilinear } from '@solo-ts/ops';
 import { masksToBoxes } from './mask-boxes.js';
 import { matrixNms, matrixNmsWithPacker, type MatrixNmsResult } from './matrix-nms.js';
 import { packMasksThreshold } from './packed-masks.js';
-import { bilinearTaps, resizeBilinearBlock } from './host-resize.js';
+import { bilinearTaps, resizeCropResizeThreshold } from './host-resize.js';
 
 export interface SOLOMaskPostProcessorOptions {
   /** Masks resized per chunk in the final upsampling of the tensor path (bounds memory: chunk × H0 × W0 floats). */
@@ -171,8 +171,7 @@ export class SOLOMaskPostProcessor implements MaskPostProcessor {
     const oriX = bilinearTaps(cropW, W0);
     for (let j = 0; j < m; j++) {
       const src = kept[nms.keepInds[j]];
-      resizeBilinearBlock(probs, src * hw, h4, w4, padH, padW, cropH, cropW, crop, 0, undefined, upY, upX);
-      resizeBilinearBlock(crop, 0, cropH, cropW, H0, W0, H0, W0, out, j * H0 * W0, thr, oriY, oriX);
+      resizeCropResizeThreshold(probs, src * hw, h4, w4, upY, upX, oriY, oriX, thr, crop, out, j * H0 * W0);
     }
     return { nms, masks: { count: m, height: H0, width: W0, data: out } };
   }
