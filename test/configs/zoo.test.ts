@@ -199,18 +199,18 @@ describe('model zoo configs', () => {
         cfg.get<unknown[]>(p)!.forEach((t, i) => expect(() => reg.build('transforms', t, `${p}.${i}`)).not.toThrow());
       }
       const model = reg.build<SingleStageInstanceSegmentor>('models', cfg.get('model'), 'model');
-      const [h, w] = [60, 90];
+      const [h, w] = [30, 62];
       const img = { data: new Uint8Array(h * w * 3).map((_, i) => (i * 37) % 251), height: h, width: w, channels: 3 };
       const mask = new Uint8Array(h * w);
-      for (let y = 10; y < 40; y++) for (let x = 20; x < 60; x++) mask[y * w + x] = 1;
+      for (let y = 5; y < 25; y++) for (let x = 10; x < 40; x++) mask[y * w + x] = 1;
       const sample: DetDataSample = {
-        metainfo: { imgId: 1, oriShape: [120, 180], imgShape: [h, w], scaleFactor: [0.5, 0.5] },
-        gtInstances: { bboxes: Float32Array.from([20, 10, 60, 40]), labels: Int32Array.from([1]), masks: { count: 1, height: h, width: w, data: mask } },
+        metainfo: { imgId: 1, oriShape: [60, 124], imgShape: [h, w], scaleFactor: [0.5, 0.5] },
+        gtInstances: { bboxes: Float32Array.from([10, 5, 40, 25]), labels: Int32Array.from([1]), masks: { count: 1, height: h, width: w, data: mask } },
       };
       const before = tf.memory().numTensors;
       const train = model.preprocess({ inputs: [img], dataSamples: [sample] }, true);
-      expect(train.inputs.shape).toEqual([1, 64, 96, 3]);
-      expect(train.dataSamples[0].gtInstances!.masks!.height).toBe(64);
+      expect(train.inputs.shape).toEqual([1, 32, 64, 3]);
+      expect(train.dataSamples[0].gtInstances!.masks!.height).toBe(32);
       model.train();
       const losses = model.loss(train.inputs, train.dataSamples);
       const vals = Object.fromEntries(Object.entries(losses).map(([k, t]) => [k, t.dataSync()[0]]));
@@ -230,7 +230,7 @@ describe('model zoo configs', () => {
       expect(n).toBeGreaterThan(0);
       expect(n).toBeLessThanOrEqual(100);
       expect(res.labels!.length).toBe(n);
-      expect([res.masks!.count, res.masks!.height, res.masks!.width]).toEqual([n, 120, 180]);
+      expect([res.masks!.count, res.masks!.height, res.masks!.width]).toEqual([n, 60, 124]);
       model.dispose();
     });
   }

@@ -3,11 +3,11 @@
  * End-to-end parity of the SOLO-family detectors with mmdetection 3.3.0 (../shared/parity, 5 variants): the whole
  * model is built from the variant's resolved `model` config through a Registry loaded with every component
  * package, `checkpoint.pth` is loaded with `loadCheckpoint(strict)`, and `input.npy` (the data preprocessor's
- * output) is run through backbone, neck and head. Compared: backbone and neck outputs (1e-4 relative or 1e-5
- * absolute), the predictions (labels exact, scores within 1e-3, mask IoU >= 0.99 against predictions.segm.json,
- * same count), the losses on the recorded ground truth (1e-4 relative), the forward modes, and the data
- * preprocessor on the resized image recovered from input.npy. (The head outputs themselves are compared in
- * heads.test.ts; the image-file path through the test pipeline belongs to the datasets tests.)
+ * output) is run through backbone, neck and head. Compared: the predictions (labels exact, scores within 1e-3,
+ * mask IoU >= 0.99 against predictions.segm.json and mask areas within 1% of pred_mask_areas, same count), the
+ * losses on the recorded ground truth (1e-4 relative), the forward modes, and the data preprocessor on the resized
+ * image recovered from input.npy. (Backbone and neck outputs are compared in backbone-neck.test.ts, the head
+ * outputs in heads.test.ts; the image-file path through the test pipeline belongs to the datasets tests.)
  * Backends: cpu, and wasm (set SOLO_PARITY_BACKENDS=cpu to skip it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,17 +80,6 @@ for (const backend of BACKENDS) {
       expect(keys.every((k) => k.startsWith('backbone.') || k.startsWith('neck.') || k.startsWith('mask_head.'))).toBe(true);
       expect(new Set(keys)).toEqual(new Set(sd.keys()));
       expect(model.numParameters()).toBe((cfg as unknown as { num_parameters: number }).num_parameters);
-    });
-
-    it('backbone and neck outputs match backbone_out_* / neck_out_*', () => {
-      model.eval();
-      const before = tf.memory().numTensors;
-      const bb = model.backbone.forward(input);
-      bb.forEach((t, i) => expectClose(`${v} backbone_out_${i}`, toNchwData(t), npyFloat32(readParity(v, `backbone_out_${i}.npy`))));
-      const neck = model.neck!.forward(bb);
-      neck.forEach((t, i) => expectClose(`${v} neck_out_${i}`, toNchwData(t), npyFloat32(readParity(v, `neck_out_${i}.npy`))));
-      tf.dispose([...bb, ...neck]);
-      expect(tf.memory().numTensors).toBe(before);
     });
 
     it('predictions match pred_* and predictions.segm.json', async () => {
