@@ -4,10 +4,12 @@
  * the variant's resolved `model.mask_head` config, loaded strictly from the `mask_head.*` entries of its
  * checkpoint.pth, and fed the recorded FPN outputs (neck_out_*.npy). Compared: eval-mode head outputs
  * (head/*: within 1e-4 relative or 1e-5 absolute), the losses on the recorded ground truth (1e-4 relative), the
- * Matrix-NMS inputs (labels and areas exact, scores 1e-4 / 1e-5) and the final predictions (labels exact, scores
+ * gradient norm of every head parameter (loss/grad_norms.json, 1e-4 relative; wasm only, the cpu backward conv is
+ * too slow), the Matrix-NMS inputs (labels and areas exact, scores 1e-4 / 1e-5) and the final predictions (labels exact, scores
  * within 1e-3, mask IoU >= 0.99 against predictions.segm.json, same count).
  * Backends: cpu, and wasm (set SOLO_PARITY_BACKENDS=cpu to skip it).
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { Registry, type DetMeta, type InstanceData, type MaskCandidates, type MaskPostProcessor, type SoloTestCfg } from '@solo-ts/core';
@@ -17,7 +19,7 @@ import { lossesComponents } from '@solo-ts/losses';
 import { assignersComponents } from '@solo-ts/assigners';
 import { postprocessComponents, SOLOMaskPostProcessor } from '@solo-ts/postprocess';
 import { decode } from '@solo-ts/cocoapi';
-import { npyFloat32, npyInt32, readParity } from '../helpers/npy.js';
+import { npyFloat32, npyInt32, parityPath, readParity } from '../helpers/npy.js';
 import {
   CATEGORY_IDS,
   VARIANTS,
@@ -196,6 +198,31 @@ for (const backend of BACKENDS) {
       expect(tf.memory().numTensors).toBe(before);
       const want = variantLosses(v);
       expectClose(`${v} losses`, [got.loss_mask, got.loss_cls], [want.loss_mask, want.loss_cls], 1e-4, 0);
+    });
+
+    it.skipIf(backend !== 'wasm')('gradient norms of every mask_head parameter match loss/grad_norms.json', () => {
+      // (wasm only: the cpu backend's Conv2DBackpropFilter takes minutes here)
+      head.train();
+      const golden = JSON.parse(readFileSync(parityPath(v, 'loss', 'grad_norms.json'), 'utf8')) as Record<string, { grad_l2: number | null }>;
+      const before = tf.memory().numTensors;
+      const { value, grads } = tf.variableGrads(() => {
+        const l = head.loss(feats, [lossSample(v, cfg)]);
+        return tf.add(l.loss_mask, l.loss_cls) as tf.Scalar;
+      });
+      const names: string[] = [];
+      const got: number[] = [];
+      const want: number[] = [];
+      for (const [n, p] of head.trainableParameters()) {
+        const g = grads[p.variable.name];
+        names.push(n);
+        got.push(g ? tf.tidy(() => tf.norm(g).dataSync()[0]) : 0);
+        want.push(golden[`mask_head.${n}`].grad_l2 as number);
+      }
+      tf.dispose([value, ...Object.values(grads)]);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(names.length).toBe(Object.keys(golden).filter((k) => k.startsWith('mask_head.')).length);
+      const r = compareClose(got, want, 1e-4, 1e-6);
+      expect(r.bad, `${describeReport(`${v} grad norms`, r)} (${names[r.worst.index]})`).toBe(0);
     });
 
     it('Matrix-NMS inputs and final predictions match post/* and predictions.segm.json', async () => {
