@@ -152,6 +152,55 @@ describe('SingleStageInstanceSegmentor (SOLO)', () => {
     model.dispose();
   });
 
+  // mmdetection tests/test_models/test_detectors/test_single_stage_instance_seg.py (solo-spec §7.3): a batch of two
+  // images of different sizes ([3,128,128], [3,125,130]) in loss mode (SOLO, light SOLOv2) and predict mode
+  // (decoupled light SOLO), narrowed to a ResNet-18 with 8 base channels.
+  const HEADS: Record<string, Record<string, unknown>> = {
+    SOLOHead: TINY.mask_head,
+    SOLOV2Head: { ...TINY.mask_head, type: 'SOLOV2Head', mask_feature_head: { feat_channels: 8, start_level: 0, end_level: 3, out_channels: 8, mask_stride: 4, norm_cfg: { type: 'GN', num_groups: 4 } } },
+    DecoupledSOLOLightHead: { ...TINY.mask_head, type: 'DecoupledSOLOLightHead', loss_mask: { type: 'DiceLoss', use_sigmoid: true, activate: false, loss_weight: 3.0 } },
+  };
+  function batchOfTwo(): { inputs: Array<{ data: Uint8Array; height: number; width: number; channels: number }>; dataSamples: DetDataSample[] } {
+    const sizes: Array<[number, number]> = [[128, 128], [125, 130]];
+    return {
+      inputs: sizes.map(([h, w]) => ({ data: new Uint8Array(h * w * 3).map((_, i) => (i * 13) % 256), height: h, width: w, channels: 3 })),
+      dataSamples: sizes.map(([h, w], k) => {
+        const mask = new Uint8Array(h * w);
+        for (let y = 20 + k; y < 90; y++) for (let x = 30; x < 100 - k; x++) mask[y * w + x] = 1;
+        return { metainfo: meta(h, w), gtInstances: { bboxes: Float32Array.from([30, 20 + k, 100 - k, 90]), labels: Int32Array.from([k]), masks: { count: 1, height: h, width: w, data: mask } } };
+      }),
+    };
+  }
+  for (const [type, detector] of [['SOLOHead', 'SOLO'], ['SOLOV2Head', 'SOLOv2']] as const) {
+    it(`${detector} (${type}): loss mode on a batch of two images of different sizes`, () => {
+      const model = registry().build<SingleStageInstanceSegmentor>('models', { ...TINY, type: detector, mask_head: HEADS[type] }, 'model');
+      const before = tf.memory().numTensors;
+      const { inputs, dataSamples } = model.preprocess(batchOfTwo(), true);
+      expect(inputs.shape).toEqual([2, 128, 160, 3]);
+      expect(dataSamples.map((s) => s.gtInstances!.masks!.width)).toEqual([160, 160]);
+      model.train();
+      const l = model.forward(inputs, dataSamples, 'loss');
+      expect(l.loss_mask.dataSync()[0]).toBeGreaterThan(0);
+      expect(l.loss_cls.dataSync()[0]).toBeGreaterThan(0);
+      tf.dispose([inputs, ...Object.values(l)]);
+      expect(tf.memory().numTensors).toBe(before);
+      model.dispose();
+    });
+  }
+
+  it('SOLO (DecoupledSOLOLightHead): predict mode on a batch of two gives two samples at their sizes', async () => {
+    const model = registry().build<SingleStageInstanceSegmentor>('models', { ...TINY, mask_head: HEADS.DecoupledSOLOLightHead }, 'model');
+    model.eval();
+    const before = tf.memory().numTensors;
+    const { inputs, dataSamples } = model.preprocess(batchOfTwo(), false);
+    const out = await model.forward(inputs, dataSamples, 'predict');
+    expect(out.length).toBe(2);
+    expect(out.map((s) => [s.predInstances!.masks!.height, s.predInstances!.masks!.width])).toEqual([[128, 128], [125, 130]]);
+    inputs.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
   it('config errors name the problem', () => {
     const reg = registry();
     expect(() => reg.build('models', { ...TINY, bbox_head: { type: 'X' } }, 'model')).toThrow(/bbox_head/);
