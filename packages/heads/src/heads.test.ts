@@ -184,7 +184,7 @@ describe('SOLO-family heads (mmdetection unit tests)', () => {
     expect(Array.from(vals('conv_cls.bias')).every((v) => Math.abs(v - prior) < 1e-6)).toBe(true);
     expect(Array.from(vals('conv_mask_list.2.bias')).every((v) => Math.abs(v - prior) < 1e-6)).toBe(true);
     const w = vals('mask_convs.1.conv.weight');
-    const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
+    const std = Math.sqrt(Array.from(w).reduce((s: number, v: number) => s + v * v, 0) / w.length);
     expect(std).toBeGreaterThan(0.009);
     expect(std).toBeLessThan(0.011);
     expect(Array.from(vals('mask_convs.1.gn.weight')).every((v) => v === 1)).toBe(true);
