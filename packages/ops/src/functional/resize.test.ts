@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setupTestBackend } from '@solo-ts/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, fixture, fixtureNames } from '../../__fixtures__/load.js';
+import { hasExactResizeGrads } from '../kernels/register.js';
 import { interpolate, resizeBilinear } from './resize.js';
 
 for (const backend of ['cpu', 'wasm'] as const) {
@@ -56,4 +57,39 @@ describe('interpolate nearest upsampling by powers of two (fast path)', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
   }
+});
+
+describe('bilinear gradient on backends with the exact ResizeBilinearGrad kernel', () => {
+  beforeAll(() => setupTestBackend('wasm'));
+  it('uses the kernel (no gathers) and matches the dense adjoint', async () => {
+    expect(hasExactResizeGrads('wasm')).toBe(true);
+    const x = tf.randomNormal([1, 6, 10, 3]) as tf.Tensor4D;
+    const gy = tf.randomNormal([1, 12, 20, 3]);
+    const grad = () => tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(interpolate(xx as tf.Tensor4D, { scaleFactor: 2, mode: 'bilinear' }), gy)))(x);
+    const p = await tf.profile(() => grad());
+    const names = p.kernels.map((k) => k.name);
+    expect(names).toContain('ResizeBilinearGrad');
+    expect(names).not.toContain('GatherV2');
+    // reference: the adjoint as dense interpolation matrices built here
+    const dx = p.result as tf.Tensor;
+    const ref = tf.tidy(() => {
+      // bilinear x2, align_corners=False: out o reads src (o + 0.5) / 2 - 0.5 clamped at 0, upper index clamped
+      const taps = (n: number) => Array.from({ length: 2 * n }, (_, o) => {
+        const s = Math.max(0, (o + 0.5) / 2 - 0.5);
+        const i0 = Math.floor(s);
+        const l = s - i0;
+        return [i0, Math.min(i0 + 1, n - 1), 1 - l, l] as const;
+      });
+      const mh = tf.buffer([12, 6]);
+      taps(6).forEach(([a, b, wa, wb], o) => { mh.set(mh.get(o, a) + wa, o, a); mh.set(mh.get(o, b) + wb, o, b); });
+      const mw = tf.buffer([20, 10]);
+      taps(10).forEach(([a, b, wa, wb], o) => { mw.set(mw.get(o, a) + wa, o, a); mw.set(mw.get(o, b) + wb, o, b); });
+      // dx[h, w, c] = sum_{o, q} mh[o, h] mw[q, w] gy[o, q, c]: columns first (per output row o), then rows
+      const mwT = tf.tile(tf.expandDims(tf.transpose(mw.toTensor()), 0), [12, 1, 1]);
+      const a = tf.matMul(mwT, tf.reshape(gy, [12, 20, 3]) as tf.Tensor3D);
+      return tf.reshape(tf.matMul(tf.transpose(mh.toTensor()), tf.reshape(a, [12, 30])), [1, 6, 10, 3]);
+    });
+    expectClose(dx, ref, 1e-5, 1e-5, 'dx');
+    tf.dispose([x, gy, dx, ref]);
+  });
 });

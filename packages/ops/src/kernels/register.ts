@@ -112,3 +112,12 @@ function resizeConfigs(backendName: string): tf.KernelConfig[] {
 export function registerResizeGradKernels(backendName: string): string[] {
   return install(resizeConfigs(backendName));
 }
+
+/**
+ * Whether solo-ts's exact resize gradients (`halfPixelCenters`-correct) are the registered `ResizeBilinearGrad` /
+ * `ResizeNearestNeighborGrad` of `backendName` (after `registerWasmTrainingKernels` / `registerResizeGradKernels`).
+ */
+export function hasExactResizeGrads(backendName: string): boolean {
+  const configs = cache.get(`resize:${backendName}`);
+  return configs !== undefined && configs.every((c) => tf.getKernel(c.kernelName, backendName)?.kernelFunc === c.kernelFunc);
+}
