@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * `solo bench CONFIG [--checkpoint CKPT] [--shape HxW | --image IMG] [--mode infer|train] [--threads N]
- *  [--warmup N] [--iters N] [--batch N] [--candidates N] [--no-peak] [--verbose] [--json]`
+ *  [--warmup N] [--iters N] [--batch N] [--candidates N] [--fold-bn] [--no-peak] [--no-flops] [--verbose] [--json]`
  *
  * Times inference (pre-processing, network, post-processing, end-to-end; median, p10/p90, MAD; images/s) or a
  * training step (forward / backward / optimizer) of a config's model on the selected backend (`--backend`),
@@ -29,6 +29,7 @@ export interface BenchCommandOptions {
   peak: boolean;
   flops: boolean;
   verbose?: boolean;
+  foldBn?: boolean;
   json?: boolean;
   cfgOptions?: string[];
 }
@@ -69,6 +70,7 @@ export function registerBench(program: Command): void {
     .option('--candidates <n>', 'force N Matrix NMS candidates per image (lowers score_thr, disables filter_thr)')
     .option('--no-peak', 'skip the peak conv measurement')
     .option('--no-flops', 'skip the FLOP count')
+    .option('--fold-bn', 'fold eval-mode BatchNorms into their convs first (fuseForInference)')
     .option('--verbose', 'per-layer FLOP table and per-kernel times')
     .option('--json', 'print one JSON object (progress on stderr)')
     .addOption(cfgOptionsOption())
@@ -100,6 +102,7 @@ export function registerBench(program: Command): void {
           peak: opts.peak,
           flops: opts.flops,
           verbose: !!opts.verbose,
+          foldBn: !!opts.foldBn,
           onProgress: (line) => process.stderr.write(`${line}\n`),
         });
         process.stdout.write(opts.json ? `${benchJson(result)}\n` : formatBenchReport(result, { verbose: !!opts.verbose }));

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SoloError } from '@solo-ts/core';
-import { countFlops, type FlopReport, type LayerFlops } from '@solo-ts/ops';
+import { countFlops, fuseForInference, type FlopReport, type LayerFlops } from '@solo-ts/ops';
 import { selectBackend, type BackendChoice } from '../backend/index.js';
 import { buildDetector } from '../api/detector.js';
 import { benchInference, settle, type CandidateInfo } from './infer.js';
@@ -48,6 +48,8 @@ export interface BenchOptions {
   flops?: boolean;
   /** Keep per-layer FLOPs and per-kernel times in the result. */
   verbose?: boolean;
+  /** Fold the model's eval-mode BatchNorms into their convs (`fuseForInference`) before timing. */
+  foldBn?: boolean;
   onProgress?: (line: string) => void;
 }
 
@@ -60,6 +62,8 @@ export interface BenchResult {
   backend: { name: string; detail: string };
   machine: MachineInfo;
   mode: 'infer' | 'train';
+  /** BatchNorms folded into convs by `--fold-bn` (0 without it). */
+  bnFolded: number;
   input: { source: 'synthetic' | 'image'; image: string | null; imageShape: [number, number]; networkInput: number[]; batch: number };
   warmup: number;
   iters: number;
@@ -75,6 +79,8 @@ export interface BenchResult {
   memory: { peakRssMiB: number; tensorBytes: number; numTensors: number; peakTensorBytesForward: number | null };
   /** Kernel times of one profiled network forward (verbose). */
   kernelTimes?: Array<{ name: string; ms: number; calls: number }>;
+  /** Kernel times of one profiled training step (verbose, train mode). */
+  trainKernelTimes?: Array<{ name: string; ms: number; calls: number }>;
   notes: string[];
 }
 
@@ -104,6 +110,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const model = det.model;
   const modelType = (model.constructor as { type?: string }).type ?? model.constructor.name;
   const forwardTensor = (model as unknown as { forwardTensor?: (x: tf.Tensor4D) => unknown }).forwardTensor?.bind(model);
+  const bnFolded = o.foldBn ? fuseForInference(model) : 0;
   try {
     // images
     const images = [];
@@ -125,6 +132,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       backend: { name: tf.getBackend(), detail: backendDetail },
       machine,
       mode,
+      bnFolded,
       input: { source: o.image ? 'image' : 'synthetic', image: o.image ?? null, imageShape: [images[0].height, images[0].width], networkInput: [], batch },
       warmup,
       iters,
@@ -147,7 +155,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       }
     } else {
       const tb = syntheticTrainBatch(netShape[0], netShape[1], batch);
-      const r = await benchTraining({ model, cfg: det.cfg, registry: det.registry, batch: tb, warmup, iters, onProgress: progress });
+      const r = await benchTraining({ model, cfg: det.cfg, registry: det.registry, batch: tb, warmup, iters, profile: o.verbose, onProgress: progress });
+      if (r.kernelTimes) result.trainKernelTimes = r.kernelTimes;
       const { inputs } = model.preprocess(tb, false);
       result.input.networkInput = inputs.shape;
       inputs.dispose();

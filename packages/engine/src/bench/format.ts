@@ -22,7 +22,7 @@ export function formatBenchReport(r: BenchResult, options: { verbose?: boolean }
   };
   const m = r.machine;
   out.push(`solo bench: ${r.config}${r.checkpoint ? ` (checkpoint ${r.checkpoint})` : ' (random weights)'}`);
-  out.push(`model ${r.model}; backend ${r.backend.detail}; mode ${r.mode}; batch ${r.input.batch}; ${r.warmup} warm-up + ${r.iters} timed iterations`);
+  out.push(`model ${r.model}; backend ${r.backend.detail}; mode ${r.mode}; batch ${r.input.batch}; ${r.warmup} warm-up + ${r.iters} timed iterations${r.bnFolded ? `; ${r.bnFolded} BatchNorms folded into convs` : ''}`);
   out.push(`machine: ${m.cpuModel}, ${m.logicalCores} logical cores, ${m.totalMemoryGiB} GiB, ${m.platform}, Node ${m.node}, load ${m.loadAverage}, ${m.date}`);
   const src = r.input.source === 'image' ? `image ${r.input.image}` : 'synthetic image';
   out.push(`input: ${src} ${r.input.imageShape.join('x')} -> network input ${r.input.networkInput.join('x')} (NHWC)`);
@@ -80,12 +80,14 @@ export function formatBenchReport(r: BenchResult, options: { verbose?: boolean }
     const total = r.flops.layers.reduce((s, l) => s + l.flops, 0);
     out.push(formatFlopTable({ total, byKind: r.flops.byKind, layers: r.flops.layers, kernels: 0, kernelTimes: [], peakBytes: 0 }));
   }
-  if (options.verbose && r.kernelTimes) {
+  const kernelTable = (title: string, times: Array<{ name: string; ms: number; calls: number }>): void => {
     out.push('');
-    out.push('kernel times of one profiled forward (tf.profile; profiling adds overhead):');
-    const tot = r.kernelTimes.reduce((s, k) => s + k.ms, 0);
-    for (const k of r.kernelTimes.slice(0, 20)) out.push(`  ${k.name.padEnd(28)} ${k.ms.toFixed(1).padStart(10)} ms ${((100 * k.ms) / tot).toFixed(1).padStart(5)}% ${String(k.calls).padStart(6)} calls`);
-  }
+    out.push(title);
+    const tot = times.reduce((s, k) => s + k.ms, 0);
+    for (const k of times.slice(0, 20)) out.push(`  ${k.name.padEnd(28)} ${k.ms.toFixed(1).padStart(10)} ms ${((100 * k.ms) / tot).toFixed(1).padStart(5)}% ${String(k.calls).padStart(6)} calls`);
+  };
+  if (options.verbose && r.kernelTimes) kernelTable('kernel times of one profiled forward (tf.profile; profiling adds overhead):', r.kernelTimes);
+  if (options.verbose && r.trainKernelTimes) kernelTable('kernel times of one profiled training step (tf.profile; JS time outside kernels not included):', r.trainKernelTimes);
   for (const n of r.notes) out.push(`note: ${n}`);
   return `${out.filter((l, i, a) => !(l === '' && a[i - 1] === '')).join('\n')}\n`;
 }

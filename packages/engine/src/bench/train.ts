@@ -26,6 +26,8 @@ export interface TrainBenchOptions {
   batch: DataBatch;
   warmup: number;
   iters: number;
+  /** Profile one extra step with `tf.profile` and return the time per kernel. */
+  profile?: boolean;
   onProgress?: (line: string) => void;
 }
 
@@ -38,6 +40,22 @@ export interface TrainBenchResult {
   stepOverInference: number;
   /** Total loss of the last step (finite: the step ran). */
   lastLoss: number;
+  /** Time per kernel of one profiled step (with `profile`), slowest first. */
+  kernelTimes?: Array<{ name: string; ms: number; calls: number }>;
+}
+
+/** Kernel times of `tf.profile` records, by registered kernel name (op scopes are skipped), slowest first. */
+export function aggregateKernelTimes(kernels: ReadonlyArray<{ name: string; kernelTimeMs: unknown }>): Array<{ name: string; ms: number; calls: number }> {
+  const backendName = tf.getBackend();
+  const times = new Map<string, { ms: number; calls: number }>();
+  for (const k of kernels) {
+    if (!tf.getKernel(k.name, backendName)) continue;
+    const t = times.get(k.name) ?? { ms: 0, calls: 0 };
+    t.ms += Number(k.kernelTimeMs) || 0;
+    t.calls += 1;
+    times.set(k.name, t);
+  }
+  return [...times].map(([name, t]) => ({ name, ...t })).sort((a, b) => b.ms - a.ms);
 }
 
 export async function benchTraining(o: TrainBenchOptions): Promise<TrainBenchResult> {
@@ -48,6 +66,7 @@ export async function benchTraining(o: TrainBenchOptions): Promise<TrainBenchRes
   const params = new Map(model.trainableParameters().map(([name, p]) => [name, p.variable]));
   const rec = new PhaseRecorder();
   let lastLoss = Number.NaN;
+  let kernelTimes: TrainBenchResult['kernelTimes'];
   try {
     for (let it = 0; it < o.warmup + o.iters; it++) {
       const timed = it >= o.warmup;
@@ -97,6 +116,14 @@ export async function benchTraining(o: TrainBenchOptions): Promise<TrainBenchRes
       }
       o.onProgress?.(`${timed ? 'iter' : 'warmup'} ${timed ? it - o.warmup + 1 : it + 1}/${timed ? o.iters : o.warmup}: step ${step.wall.toFixed(0)} ms, loss ${lastLoss.toFixed(4)}`);
     }
+    if (o.profile) {
+      model.train();
+      const p = await tf.profile(() => {
+        const r = trainStep(o.batch, { model, optimizer: built.optimizer, params, mults: built.mults, clipGrad: built.clipGrad, checkFinite: true, iter: o.warmup + o.iters });
+        tf.dispose([...Object.values(r.losses), ...(r.gradNorm ? [r.gradNorm] : [])]);
+      });
+      kernelTimes = aggregateKernelTimes(p.kernels);
+    }
   } finally {
     built.optimizer.dispose();
     model.eval();
@@ -106,5 +133,5 @@ export async function benchTraining(o: TrainBenchOptions): Promise<TrainBenchRes
   // per median: the iterations are not paired reliably on a busy machine
   const backward = med('forwardBackward') - med('forward');
   const stepOverInference = (med('forwardBackward') + med('optimizer')) / med('inferenceForward');
-  return { phases, backward, stepOverInference, lastLoss };
+  return { phases, backward, stepOverInference, lastLoss, kernelTimes };
 }
