@@ -15,7 +15,7 @@ import { buildDetector } from '../api/detector.js';
 import { benchInference, settle, type CandidateInfo } from './infer.js';
 import { buildTestPipeline, DEFAULT_IMAGE_SHAPE, loadImageFile, packImage, syntheticImage, syntheticTrainBatch } from './inputs.js';
 import { machineInfo, type MachineInfo } from './machine.js';
-import { measurePeakConv, type PeakConvResult } from './peak.js';
+import { PeakConv, type PeakConvResult } from './peak.js';
 import type { PhaseSummary } from './stats.js';
 import { benchTraining } from './train.js';
 
@@ -42,7 +42,7 @@ export interface BenchOptions {
   candidates?: number;
   /** Measure the peak conv (default true). */
   peak?: boolean;
-  /** Iterations of the peak conv (default 5). */
+  /** Peak-conv samples (default: one after each timed iteration, at least 3). */
   peakIters?: number;
   /** Count FLOPs (default true). */
   flops?: boolean;
@@ -74,7 +74,15 @@ export interface BenchResult {
   /** FLOPs of the network forward (backbone + neck + head) per image. */
   flops?: { network: number; byKind: FlopReport['byKind']; layers?: LayerFlops[] };
   /** Achieved GFLOP/s of the network (per image FLOPs / median wall time), and against the peak conv. */
-  gflops?: { network: number; networkPerCpuSecond: number; peak: number | null; fractionOfPeak: number | null };
+  gflops?: {
+    network: number;
+    networkPerCpuSecond: number;
+    peak: number | null;
+    /** network / peak, both from median wall times. */
+    fractionOfPeak: number | null;
+    /** The same from median CPU times (steadier on a loaded machine). */
+    fractionOfPeakCpu: number | null;
+  };
   peak?: PeakConvResult;
   memory: { peakRssMiB: number; tensorBytes: number; numTensors: number; peakTensorBytesForward: number | null };
   /** Kernel times of one profiled network forward (verbose). */
@@ -111,6 +119,21 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const modelType = (model.constructor as { type?: string }).type ?? model.constructor.name;
   const forwardTensor = (model as unknown as { forwardTensor?: (x: tf.Tensor4D) => unknown }).forwardTensor?.bind(model);
   const bnFolded = o.foldBn ? fuseForInference(model) : 0;
+  // the peak conv is sampled after each timed iteration, so that both see the same machine load
+  const peakOn = o.peak ?? true;
+  const peakRef: { conv: PeakConv | null } = { conv: null };
+  const peakConv = async (): Promise<PeakConv> => {
+    if (!peakRef.conv) {
+      peakRef.conv = new PeakConv();
+      await peakRef.conv.sample(false);
+    }
+    return peakRef.conv;
+  };
+  const afterIteration = async (): Promise<void> => {
+    if (!peakOn) return;
+    const p = await peakConv();
+    if (o.peakIters === undefined || p.samples < o.peakIters) await p.sample();
+  };
   try {
     // images
     const images = [];
@@ -141,7 +164,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     };
 
     if (mode === 'infer') {
-      const r = await benchInference({ model, pipeline, images, warmup, iters, candidates: o.candidates, onProgress: progress });
+      const r = await benchInference({ model, pipeline, images, warmup, iters, candidates: o.candidates, afterIteration, onProgress: progress });
       result.input.networkInput = r.inputShape;
       const e2e = r.phases.endToEnd.wall.median;
       result.infer = {
@@ -155,7 +178,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       }
     } else {
       const tb = syntheticTrainBatch(netShape[0], netShape[1], batch);
-      const r = await benchTraining({ model, cfg: det.cfg, registry: det.registry, batch: tb, warmup, iters, profile: o.verbose, onProgress: progress });
+      const r = await benchTraining({ model, cfg: det.cfg, registry: det.registry, batch: tb, warmup, iters, profile: o.verbose, afterIteration, onProgress: progress });
       if (r.kernelTimes) result.trainKernelTimes = r.kernelTimes;
       const { inputs } = model.preprocess(tb, false);
       result.input.networkInput = inputs.shape;
@@ -184,9 +207,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         inputs.dispose();
       }
     }
-    if (o.peak ?? true) {
-      progress('peak: one large conv on the same backend');
-      result.peak = await measurePeakConv({ iters: o.peakIters ?? 5, warmup: 1 });
+    if (peakOn) {
+      // more samples when the run had few iterations
+      const p = await peakConv();
+      const want = o.peakIters ?? Math.max(3, iters);
+      if (p.samples < want) progress('peak: more samples of one large conv on the same backend');
+      while (p.samples < want) await p.sample();
+      result.peak = p.result();
     }
     const netPhase = mode === 'infer' ? result.infer?.phases.network : result.train?.phases.inferenceForward;
     if (result.flops && netPhase) {
@@ -198,6 +225,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         networkPerCpuSecond: flops / netPhase.cpu.median / 1e6,
         peak: result.peak?.gflops ?? null,
         fractionOfPeak: result.peak ? network / result.peak.gflops : null,
+        fractionOfPeakCpu: result.peak ? flops / netPhase.cpu.median / 1e6 / result.peak.gflopsPerCpuSecond : null,
       };
     }
     const mem = tf.memory();
@@ -209,6 +237,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     }
     return result;
   } finally {
+    peakRef.conv?.dispose();
     det.dispose();
   }
 }

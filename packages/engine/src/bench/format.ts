@@ -69,8 +69,10 @@ export function formatBenchReport(r: BenchResult, options: { verbose?: boolean }
     out.push(`peak conv ${r.peak.input.join('x')} * ${r.peak.filter.join('x')}: ${r.peak.gflops.toFixed(1)} GFLOP/s (median ${r.peak.ms.median.toFixed(0)} ms; ${r.peak.gflopsPerCpuSecond.toFixed(1)} GFLOP per CPU second)`);
   }
   if (r.gflops) {
-    const frac = r.gflops.fractionOfPeak !== null ? `, ${(100 * r.gflops.fractionOfPeak).toFixed(0)}% of the peak conv` : '';
-    out.push(`network achieved: ${r.gflops.network.toFixed(1)} GFLOP/s${frac} (${r.gflops.networkPerCpuSecond.toFixed(1)} GFLOP per CPU second)`);
+    const g = r.gflops;
+    const frac = g.fractionOfPeak !== null ? ` = ${(100 * g.fractionOfPeak).toFixed(0)}% of the peak conv` : '';
+    const fracCpu = g.fractionOfPeakCpu !== null ? ` = ${(100 * g.fractionOfPeakCpu).toFixed(0)}% of the peak conv's` : '';
+    out.push(`network achieved: ${g.network.toFixed(1)} GFLOP/s${frac}; ${g.networkPerCpuSecond.toFixed(1)} GFLOP per CPU second${fracCpu}`);
   }
   const mem = r.memory;
   out.push(`memory: peak RSS ${mem.peakRssMiB.toFixed(0)} MiB; tensors ${(mem.tensorBytes / 2 ** 20).toFixed(1)} MiB in ${mem.numTensors} tensors after the run${mem.peakTensorBytesForward !== null ? `; peak tensor memory during a forward ${(mem.peakTensorBytesForward / 2 ** 20).toFixed(0)} MiB` : ''}`);

@@ -29,6 +29,8 @@ export interface InferBenchOptions {
   iters: number;
   /** Force this many Matrix NMS candidates per image (see the module doc). */
   candidates?: number;
+  /** Called after every timed iteration (e.g. a peak-conv sample under the same load). */
+  afterIteration?: () => Promise<void>;
   onProgress?: (line: string) => void;
 }
 
@@ -235,6 +237,7 @@ export async function benchInference(o: InferBenchOptions): Promise<InferBenchRe
             outputCounts.push(0);
           }
         }
+        if (timed) await o.afterIteration?.();
         o.onProgress?.(`${timed ? 'iter' : 'warmup'} ${timed ? it - o.warmup + 1 : it + 1}/${timed ? o.iters : o.warmup}: end-to-end ${((pre.wall + predict.wall) / batch).toFixed(0)} ms/image`);
       } finally {
         inputs.dispose();

@@ -28,6 +28,8 @@ export interface TrainBenchOptions {
   iters: number;
   /** Profile one extra step with `tf.profile` and return the time per kernel. */
   profile?: boolean;
+  /** Called after every timed iteration (e.g. a peak-conv sample under the same load). */
+  afterIteration?: () => Promise<void>;
   onProgress?: (line: string) => void;
 }
 
@@ -114,6 +116,7 @@ export async function benchTraining(o: TrainBenchOptions): Promise<TrainBenchRes
           model.train();
         }
       }
+      if (timed) await o.afterIteration?.();
       o.onProgress?.(`${timed ? 'iter' : 'warmup'} ${timed ? it - o.warmup + 1 : it + 1}/${timed ? o.iters : o.warmup}: step ${step.wall.toFixed(0)} ms, loss ${lastLoss.toFixed(4)}`);
     }
     if (o.profile) {
