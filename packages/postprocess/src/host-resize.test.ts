@@ -92,6 +92,8 @@ describe('resizeCropResizeThreshold (windowed) equals the full pipeline', () => 
         const r = 1 + rnd() * 5;
         for (let y = 0; y < h4; y++) for (let x = 0; x < w4; x++) probs[y * w4 + x] = Math.fround(Math.max(0, 0.9 - Math.hypot(y - cy, x - cx) / (2 * r)) + rnd() * 0.05);
         if (trial === 5) probs.fill(0.2);
+        // noise around the threshold everywhere (masks of an untrained model)
+        if (trial === 4) for (let k = 0; k < probs.length; k++) probs[k] = Math.fround(0.5 + (rnd() - 0.5) * 0.02);
         const thr = 0.5;
         // full: padded resize, crop, ori resize, threshold
         const padded = new Float32Array(4 * h4 * 4 * w4);

@@ -137,6 +137,14 @@ export function outputsTouching(t: Taps, lo: number, hi: number): [number, numbe
   return a < b ? [a, b] : [0, 0];
 }
 
+/** Whether taps map `inSize` onto itself one to one (a same-size resize: output o = input o, weight 1). */
+function isIdentity(t: Taps, inSize: number): boolean {
+  const n = t.i0.length;
+  if (n !== inSize) return false;
+  for (let o = 0; o < n; o++) if (t.i0[o] !== o || t.l1[o] !== 0 || t.l0[o] !== 1) return false;
+  return true;
+}
+
 /** Source index range [min i0, max i1] read by outputs [a, b). */
 function sourcesOf(t: Taps, a: number, b: number): [number, number] {
   return [t.i0[a], t.i1[b - 1]];
@@ -188,6 +196,12 @@ export function resizeCropResizeThreshold(
   const [ay0, ay1] = outputsTouching(upY, ry0, ry1);
   const [ax0, ax1] = outputsTouching(upX, rx0, rx1);
   if (ay0 >= ay1 || ax0 >= ax1) return;
+  if (isIdentity(oriY, cropH) && isIdentity(oriX, cropW)) {
+    // ori_shape == img_shape (an unscaled image): the second resize copies exactly (x·1 + y·0), so threshold the
+    // first one directly (bit-identical, half the work)
+    resizeWindowThreshold(probs, offset, w4, upY, upX, { y0: ay0, y1: ay1, x0: ax0, x1: ax1 }, out, outOffset, W0, thr);
+    return;
+  }
   const [by0, by1] = outputsTouching(oriY, ay0, ay1 - 1);
   const [bx0, bx1] = outputsTouching(oriX, ax0, ax1 - 1);
   if (by0 >= by1 || bx0 >= bx1) return;
