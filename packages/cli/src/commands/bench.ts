@@ -27,6 +27,7 @@ export interface BenchCommandOptions {
   batch: string;
   candidates?: string;
   peak: boolean;
+  peakIters?: string;
   flops: boolean;
   verbose?: boolean;
   foldBn?: boolean;
@@ -69,6 +70,7 @@ export function registerBench(program: Command): void {
     .option('--batch <n>', 'images per batch', '1')
     .option('--candidates <n>', 'force N Matrix NMS candidates per image (lowers score_thr, disables filter_thr)')
     .option('--no-peak', 'skip the peak conv measurement')
+    .option('--peak-iters <n>', 'peak-conv samples (default: one after each timed iteration, at least 3)')
     .option('--no-flops', 'skip the FLOP count')
     .option('--fold-bn', 'fold eval-mode BatchNorms into their convs first (fuseForInference)')
     .option('--verbose', 'per-layer FLOP table and per-kernel times')
@@ -100,6 +102,7 @@ export function registerBench(program: Command): void {
           batch: int(opts.batch, '--batch', 1),
           candidates: opts.candidates !== undefined ? int(opts.candidates, '--candidates', 0) : undefined,
           peak: opts.peak,
+          peakIters: opts.peakIters !== undefined ? int(opts.peakIters, '--peak-iters', 1) : undefined,
           flops: opts.flops,
           verbose: !!opts.verbose,
           foldBn: !!opts.foldBn,
