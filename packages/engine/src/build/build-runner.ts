@@ -7,7 +7,7 @@
  * | `model` | the detector (registry scope `models`), initialised from `randomness.seed` |
  * | `train_dataloader`, `val_dataloader` | `batch_size`, `num_workers` (worker threads), `sampler`, `batch_sampler`, `dataset` |
  * | `val_evaluator`, `val_cfg` | the validation metric (CocoMetric: ground truth from `ann_file`) and loop |
- * | `optim_wrapper` | optimizer (SGD), `clip_grad`, `paramwise_cfg` |
+ * | `optim_wrapper` | optimizer (SGD, Adam, AdamW), `clip_grad`, `paramwise_cfg` |
  * | `param_scheduler` | learning-rate schedule (closed form of mmengine's schedulers) |
  * | `train_cfg` | `max_epochs`, `val_interval`, `val_begin` (EpochBasedTrainLoop) |
  * | `default_hooks` | `logger.interval`; `checkpoint.{interval, by_epoch, max_keep_ckpts, save_best, rule, save_last}`; `nan_guard: {type: NanGuardHook, action: stop|rollback}` |

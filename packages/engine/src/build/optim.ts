@@ -10,12 +10,12 @@
 import { ConfigError, SoloError, type Registry } from '@solo-ts/core';
 import type { Config } from '@solo-ts/config';
 import { OptimWrapper, paramMultipliers } from '../components/optim-wrapper.js';
-import { SGD, type ParamGroupMult } from '../optim/sgd.js';
+import { isOptimizer, type Optimizer, type ParamGroupMult } from '../optim/optimizer.js';
 import type { LrScheduler } from '../optim/schedulers.js';
 import type { TrainableDetector } from '../runner/types.js';
 
 export interface BuiltOptimizer {
-  optimizer: SGD;
+  optimizer: Optimizer;
   clipGrad?: { maxNorm: number; normType: number };
   /** Per-parameter lr / weight decay multipliers (paramwise_cfg). */
   mults: Map<string, ParamGroupMult>;
@@ -43,7 +43,7 @@ export function buildOptimizer(cfg: Config, model: TrainableDetector, o: { regis
   }
   const lr = baseLr * lrScale;
   const optimizer = o.registry.build<unknown>('optimizers', { ...opt, lr }, 'optim_wrapper.optimizer');
-  if (!(optimizer instanceof SGD)) throw new SoloError(`optim_wrapper.optimizer.type ${String(opt.type)} is not supported by the runner (SGD only)`, { code: 'CONFIG' });
+  if (!isOptimizer(optimizer)) throw new SoloError(`optim_wrapper.optimizer.type ${String(opt.type)} is not an optimizer the runner can use (SGD, Adam, AdamW)`, { code: 'CONFIG' });
   const names = model.trainableParameters().map(([n]) => n);
   return { optimizer, clipGrad: wrapper.clipGrad, mults: paramMultipliers(model, names, wrapper.paramwise), lr, lrScale };
 }

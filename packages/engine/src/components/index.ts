@@ -5,6 +5,7 @@
  */
 import { ComponentModule, type ComponentRegistration } from '@solo-ts/core';
 import { SGD } from '../optim/sgd.js';
+import { Adam, AdamW } from '../optim/adam.js';
 import { ConstantLR, CosineAnnealingLR, LinearLR, MultiStepLR, StepLR } from '../optim/schedulers.js';
 import { DEFAULT_HOOK_SETTINGS } from './hooks.js';
 import { EpochBasedTrainLoop, IterBasedTrainLoop, TestLoop, ValLoop } from './loops.js';
@@ -15,6 +16,8 @@ export const ENGINE_PACKAGE = '@solo-ts/engine';
 
 const registrations: ComponentRegistration[] = [
   { scope: 'optimizers', component: SGD },
+  { scope: 'optimizers', component: Adam },
+  { scope: 'optimizers', component: AdamW },
   { scope: 'optim_wrappers', component: OptimWrapper },
   ...[LinearLR, MultiStepLR, StepLR, ConstantLR, CosineAnnealingLR].map((c) => ({ scope: 'schedulers' as const, component: c })),
   ...DEFAULT_HOOK_SETTINGS.map((c) => ({ scope: 'hooks' as const, component: c })),

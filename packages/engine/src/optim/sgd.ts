@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SoloError, type OptionSpecs } from '@solo-ts/core';
+import type { Optimizer, OptimizerStateRecord, ParamGroupMult } from './optimizer.js';
 
 export interface SGDOptions {
   lr: number;
@@ -21,21 +22,9 @@ export interface SGDOptions {
   nesterov: boolean;
 }
 
-/** Per-parameter overrides (mmengine paramwise_cfg resolved to multipliers). */
-export interface ParamGroupMult {
-  lrMult: number;
-  decayMult: number;
-}
+export type { OptimizerStateRecord, ParamGroupMult } from './optimizer.js';
 
-export interface OptimizerStateRecord {
-  type: 'SGD';
-  /** momentum buffers by parameter name (float32, our layout) */
-  buffers: Record<string, { shape: number[]; data: Float32Array }>;
-  lr: number;
-  stepCount: number;
-}
-
-export class SGD {
+export class SGD implements Optimizer {
   static readonly type = 'SGD';
   static readonly description = 'Stochastic gradient descent with momentum and L2 weight decay (PyTorch semantics).';
   static readonly options: OptionSpecs = {
@@ -46,6 +35,7 @@ export class SGD {
     nesterov: { type: 'boolean', default: false, doc: 'Nesterov momentum' },
   };
 
+  readonly typeName = 'SGD';
   readonly baseLr: number;
   lr: number;
   stepCount = 0;
@@ -107,10 +97,10 @@ export class SGD {
   }
 
   loadState(s: OptimizerStateRecord): void {
-    if (s.type !== 'SGD') throw new SoloError(`optimizer state is for ${String(s.type)}, not SGD`);
+    if (s.type !== 'SGD') throw new SoloError(`the checkpoint's optimizer state is for ${String(s.type)}, but this run uses SGD`, { code: 'CHECKPOINT' });
     for (const v of this.buffers.values()) v.dispose();
     this.buffers.clear();
-    for (const [k, b] of Object.entries(s.buffers)) this.buffers.set(k, tf.variable(tf.tensor(b.data, b.shape, 'float32'), false));
+    for (const [k, b] of Object.entries(s.buffers)) this.buffers.set(k, tf.tidy(() => tf.variable(tf.tensor(b.data, b.shape, 'float32'), false)));
     this.lr = s.lr;
     this.stepCount = s.stepCount;
   }

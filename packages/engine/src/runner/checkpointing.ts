@@ -12,7 +12,7 @@ import crypto from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, type Module, type TensorRecord, toTorchLayout } from '@solo-ts/core';
 import { loadAnyCheckpoint, saveCheckpoint } from '@solo-ts/checkpoint';
-import type { OptimizerStateRecord, SGD } from '../optim/sgd.js';
+import type { Optimizer, OptimizerStateRecord } from '../optim/optimizer.js';
 
 export interface RunMeta {
   epoch: number;
@@ -51,7 +51,7 @@ export async function modelStateRecords(model: Module): Promise<Record<string, T
  * Save the model (PyTorch layout, mmdetection names), the optimizer's momentum buffers (`optimizer.<param>`, our
  * layout; omitted when `optimizer` is null) and the run metadata, atomically.
  */
-export async function saveRunCheckpoint(file: string, model: Module, optimizer: SGD | null, meta: RunMeta, updatePointer = true): Promise<void> {
+export async function saveRunCheckpoint(file: string, model: Module, optimizer: Optimizer | null, meta: RunMeta, updatePointer = true): Promise<void> {
   const tensors: Record<string, TensorRecord> = await modelStateRecords(model);
   let optMeta: Record<string, unknown> | undefined;
   if (optimizer) {
@@ -72,7 +72,7 @@ export interface LoadedRun {
  * Load a checkpoint (ours or a released `.pth`) into the model; with `optimizer`, restore it too.
  * `strict: false` skips mismatched keys (fine-tuning to another class count) and reports them.
  */
-export async function loadRunCheckpoint(file: string, model: Module, options: { strict: boolean; optimizer?: SGD }): Promise<LoadedRun> {
+export async function loadRunCheckpoint(file: string, model: Module, options: { strict: boolean; optimizer?: Optimizer }): Promise<LoadedRun> {
   const ck = await loadAnyCheckpoint(file);
   const state = new Map<string, TensorRecord>();
   const optBuffers: OptimizerStateRecord['buffers'] = {};
@@ -85,9 +85,9 @@ export async function loadRunCheckpoint(file: string, model: Module, options: { 
   let optimizer: OptimizerStateRecord | undefined;
   if (options.optimizer) {
     if (!meta) throw new CheckpointError(`${file} has no training state (it is a weights-only checkpoint); use --load-from to start a new run from it`);
-    const om = (meta as { optimizer?: { lr: number; stepCount: number } }).optimizer;
+    const om = (meta as { optimizer?: { type: string; lr: number; stepCount: number } }).optimizer;
     if (!om) throw new CheckpointError(`${file} was saved without the optimizer state (default_hooks.checkpoint.save_optimizer: false), so training cannot resume exactly from it; use --load-from to start a new run from its weights`);
-    optimizer = { type: 'SGD', buffers: optBuffers, lr: om.lr, stepCount: om.stepCount };
+    optimizer = { type: om.type ?? 'SGD', buffers: optBuffers, lr: om.lr, stepCount: om.stepCount };
     options.optimizer.loadState(optimizer);
   }
   return { meta, optimizer, report };

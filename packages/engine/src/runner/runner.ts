@@ -3,7 +3,7 @@
  * The epoch-based training runner (mmengine's `Runner` + `EpochBasedTrainLoop` + the default hooks, in one class).
  *
  * Per iteration: take the next batch (the loader prepares the following ones meanwhile), preprocess, loss +
- * backward, clip, refuse a non-finite loss, SGD step with the learning rate of the schedulers (closed form of
+ * backward, clip, refuse a non-finite loss, optimizer step (SGD, Adam, AdamW) with the learning rate of the schedulers (closed form of
  * the position), a JSON-lines record, a log line every `logInterval` iterations (mmengine's format: epoch,
  * iteration, lr, eta, time, data_time, memory, each loss), interval checkpoints (`checkpoint.byEpoch: false`).
  * Per epoch: interval checkpoints, validation every `valInterval` epochs from `valBegin`, the best checkpoint by
@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, SeededRandom, SoloError, createProgress, type Progress } from '@solo-ts/core';
 import { readLastCheckpoint } from '@solo-ts/checkpoint';
 import type { Evaluator } from '../build/evaluator.js';
-import type { ParamGroupMult, SGD } from '../optim/sgd.js';
+import type { Optimizer, ParamGroupMult } from '../optim/optimizer.js';
 import { lrAt, type LrScheduler } from '../optim/schedulers.js';
 import { ScalarLog } from '../logging/scalar-log.js';
 import { TensorBoardWriter } from '../logging/tensorboard.js';
@@ -67,7 +67,7 @@ export interface RunnerSettings {
 
 export interface RunnerOptions {
   model: TrainableDetector;
-  optimizer: SGD;
+  optimizer: Optimizer;
   /** per-parameter lr / weight decay multipliers */
   mults?: Map<string, ParamGroupMult>;
   schedulers: LrScheduler[];

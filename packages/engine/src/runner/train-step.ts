@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * One optimisation step: forward in loss mode, backward, optional gradient clipping, non-finite check, SGD update.
+ * One optimisation step: forward in loss mode, backward, optional gradient clipping, non-finite check, optimizer update.
  *
  * The loss terms stay on the device (`tf.Scalar`s the caller owns); the only read-back is the total loss, used to
  * refuse a non-finite update before it reaches the weights (see `NonFiniteLossError`). Timings of the forward +
@@ -8,7 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SoloError } from '@solo-ts/core';
-import { clipGradNorm, type ParamGroupMult, type SGD } from '../optim/sgd.js';
+import { clipGradNorm } from '../optim/sgd.js';
+import type { Optimizer, ParamGroupMult } from '../optim/optimizer.js';
 import type { DataBatch, TrainableDetector } from './types.js';
 
 export class NonFiniteLossError extends SoloError {
@@ -33,7 +34,7 @@ export interface StepResult {
 
 export interface StepOptions {
   model: TrainableDetector;
-  optimizer: SGD;
+  optimizer: Optimizer;
   params: Map<string, tf.Variable>;
   /** per-parameter lr / weight-decay multipliers (paramwise_cfg) */
   mults?: Map<string, ParamGroupMult>;
