@@ -5,7 +5,9 @@
  * inference API (`buildDetector`, `inferImage`). See docs/training.md.
  */
 export const PACKAGE_NAME = '@solo-ts/engine';
+export * from './optim/optimizer.js';
 export * from './optim/sgd.js';
+export * from './optim/adam.js';
 export * from './optim/schedulers.js';
 export * from './logging/tensorboard.js';
 export * from './logging/scalar-log.js';
@@ -30,8 +32,9 @@ export * from './build/build-runner.js';
 export * from './api/coco-classes.js';
 export * from './api/detector.js';
 export * from './api/draw.js';
+export * from './bench/index.js';
 export * from './api/process.js';
 export * from './api/test.js';
 export * from './logging/log-series.js';
 export * from './api/shapes-run.js';
-export * from './bench/index.js';
+export * from './build/pretrained.js';
