@@ -36,8 +36,14 @@ export function readCocoJson(file: string): CocoJson {
   return parseJsonText(text, file) as CocoJson;
 }
 
+/**
+ * CocoMetric with its ground truth. When only part of the annotation file's images were predicted (a dataset
+ * `indices` subset, `solo test --max-images`), the ground truth is restricted to those images, so the metric
+ * describes what was evaluated (mmdetection would count the other images' objects as missed).
+ */
 export class CocoEvaluator implements Evaluator {
   onLog?: (line: string) => void;
+  private readonly seen = new Set<number>();
   constructor(
     readonly metric: CocoMetric,
     private readonly gt: CocoJson,
@@ -46,11 +52,19 @@ export class CocoEvaluator implements Evaluator {
   }
   reset(): void {
     this.metric.reset();
+    this.seen.clear();
   }
   process(samples: DetDataSample[]): void {
+    for (const s of samples) this.seen.add(s.metainfo.imgId);
     this.metric.process(samples);
   }
   compute(): Record<string, number> {
+    const images = this.gt.images ?? [];
+    if (this.seen.size > 0 && this.seen.size < images.length) {
+      this.onLog?.(`evaluating the ${this.seen.size} predicted images of the ${images.length} in the annotation file`);
+      const gt = { ...this.gt, images: images.filter((i) => this.seen.has(i.id)), annotations: (this.gt.annotations ?? []).filter((a) => this.seen.has(a.image_id)) };
+      return this.metric.computeMetrics(gt);
+    }
     return this.metric.computeMetrics(this.gt);
   }
   results(): Record<string, CocoAnnotation[]> {
