@@ -80,7 +80,7 @@ export async function settle(value: unknown): Promise<void> {
 /** Records the first read-back of tensor data to the CPU while installed (`Tensor.data` / `dataSync`). */
 class ReadMarker {
   first: Stamp | null = null;
-  captured: ArrayLike<number> | null = null;
+  captured: Float32Array | null = null;
   capture = false;
   private restoreFns: Array<() => void> = [];
 
@@ -140,24 +140,9 @@ export async function benchInference(o: InferBenchOptions): Promise<InferBenchRe
   const candidateCounts: number[] = [];
   const outputCounts: number[] = [];
   let postCalls: { cand: number; out: number }[] = [];
+  const postSpan = { wall: 0, cpu: 0 };
   const pp = head?.postprocessor;
   const origProcess = pp?.process;
-  if (pp && origProcess) {
-    pp.process = async (...args: unknown[]) => {
-      const t = stamp();
-      const cand = (args[0] as { clsScores?: ArrayLike<number> })?.clsScores?.length ?? 0;
-      try {
-        const r = await origProcess.apply(pp, args);
-        postCalls.push({ cand, out: r.scores?.length ?? 0 });
-        return r;
-      } finally {
-        const s = since(t);
-        postSpan.wall += s.wall;
-        postSpan.cpu += s.cpu;
-      }
-    };
-  }
-  const postSpan = { wall: 0, cpu: 0 };
   const testCfgBefore = head?.testCfg ?? null;
   let scoreThr: number | null = typeof testCfgBefore?.score_thr === 'number' ? testCfgBefore.score_thr : null;
   let inputShape: number[] = [];
@@ -172,6 +157,21 @@ export async function benchInference(o: InferBenchOptions): Promise<InferBenchRe
 
   marker.install();
   try {
+    if (pp && origProcess) {
+      pp.process = async (...args: unknown[]) => {
+        const t = stamp();
+        const cand = (args[0] as { clsScores?: ArrayLike<number> })?.clsScores?.length ?? 0;
+        try {
+          const r = await origProcess.apply(pp, args);
+          postCalls.push({ cand, out: r.scores?.length ?? 0 });
+          return r;
+        } finally {
+          const s = since(t);
+          postSpan.wall += s.wall;
+          postSpan.cpu += s.cpu;
+        }
+      };
+    }
     if (o.candidates !== undefined && head) {
       // calibration: one untimed predict that captures the class scores of the first read-back
       const { inputs, dataSamples } = await prepare();
@@ -182,8 +182,9 @@ export async function benchInference(o: InferBenchOptions): Promise<InferBenchRe
         inputs.dispose();
       }
       const scores = marker.captured;
-      if (scores && scores.length % batch === 0) {
-        const first = Array.prototype.slice.call(scores, 0, scores.length / batch) as number[];
+      const numClasses = (head as { numClasses?: number }).numClasses;
+      if (scores && scores.length % batch === 0 && (!numClasses || (scores.length / batch) % numClasses === 0)) {
+        const first = scores.subarray(0, scores.length / batch);
         const thr = thresholdForCount(first, o.candidates);
         scoreThr = Number.isFinite(thr) ? thr : 0;
         head.testCfg = { ...(testCfgBefore ?? {}), score_thr: scoreThr, filter_thr: -1 };
