@@ -30,6 +30,10 @@ export interface MakeShapesOptions {
   varySize?: boolean;
   minObjects?: number;
   maxObjects?: number;
+  /** Smallest object size, sqrt(area) in px (default 10). */
+  minSize?: number;
+  /** Largest object size as a fraction of the shorter image side (default 0.55). */
+  maxSizeFrac?: number;
   /** Called after each image with (done, total). */
   onProgress?: (done: number, total: number) => void;
   /** Images rendered and encoded concurrently (default 4). */
@@ -65,7 +69,7 @@ async function writeSplit(split: 'train' | 'val', n: number, o: Required<Omit<Ma
       const i = next++;
       const seed = deriveSeed(o.seed, split === 'train' ? 1 : 2, i);
       const [w, h] = imageSizeFor(o.imageSize, o.varySize, new SeededRandom(seed ^ 0x5bd1e995));
-      const img = renderShapesImage({ width: w, height: h, seed, minObjects: o.minObjects, maxObjects: o.maxObjects });
+      const img = renderShapesImage({ width: w, height: h, seed, minObjects: o.minObjects, maxObjects: o.maxObjects, minSize: o.minSize, maxSizeFrac: o.maxSizeFrac });
       const fileName = `${String(i + 1).padStart(6, '0')}.png`;
       const png = await sharp(img.rgb, { raw: { width: w, height: h, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer();
       await writeFile(join(dir, fileName), png);
@@ -104,6 +108,8 @@ export async function makeShapesDataset(options: MakeShapesOptions): Promise<Mak
     varySize: true,
     minObjects: 1,
     maxObjects: 6,
+    minSize: 10,
+    maxSizeFrac: 0.55,
     concurrency: 4,
     ...options,
   };
