@@ -258,6 +258,6 @@ export function formatFlopTable(report: FlopReport, options: { minShare?: number
   }
   if (hidden) lines.push(`(${hidden} rows under ${(100 * min).toFixed(2)}% hidden: ${(hiddenFlops / 1e9).toFixed(3)} GFLOP)`);
   const kinds = Object.entries(report.byKind).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${(v / 1e9).toFixed(2)}`).join(', ');
-  lines.push(`total ${(report.total / 1e9).toFixed(3)} GFLOP (${kinds}); ${report.kernels} kernels`);
+  lines.push(`total ${(report.total / 1e9).toFixed(3)} GFLOP (${kinds})${report.kernels ? `; ${report.kernels} kernels` : ''}`);
   return lines.join('\n');
 }
