@@ -146,11 +146,8 @@ export function npyUint8(a: NpyArray): Uint8Array {
   return a.data as Uint8Array;
 }
 
-/** Repository root (this file is test/helpers/npy.ts). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** Root of the shared parity goldens (`../shared/parity` relative to the repository root). */
-export const PARITY_ROOT = resolve(REPO_ROOT, '..', 'shared', 'parity');
+export { REPO_ROOT, PARITY_ROOT } from './shared-dir.js';
+import { PARITY_ROOT } from './shared-dir.js';
 
 /** Absolute path of a file under the parity goldens, e.g. `parityPath('ops/focal/pred.npy')`. */
 export function parityPath(...parts: string[]): string {

@@ -10,7 +10,7 @@ import { TorchTensor, type TensorLike } from '../src/tensor.js';
 const here = dirname(fileURLToPath(import.meta.url));
 export const FIXTURES = here;
 export const REPO_ROOT = resolve(here, '..', '..', '..');
-export const PARITY_DIR = resolve(REPO_ROOT, '..', 'shared', 'parity');
+export { PARITY_ROOT as PARITY_DIR } from '../../../test/helpers/shared-dir.js';
 
 export function fixture(...parts: string[]): Uint8Array {
   const b = readFileSync(join(FIXTURES, ...parts));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Conformance with pycocotools: every case of shared/coco-conformance/mask/*.json, compared with `===`.
+import { COCO_CONFORMANCE_ROOT } from '../../../test/helpers/shared-dir.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -20,7 +21,7 @@ import {
   type RLE,
 } from './index.js';
 
-const ROOT = fileURLToPath(new URL('../../../../shared/coco-conformance/mask/', import.meta.url));
+const ROOT = `${COCO_CONFORMANCE_ROOT}/mask/`;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const load = (f: string): any => JSON.parse(readFileSync(ROOT + f, 'utf8'));
 

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Conformance with pycocotools' COCOeval: every scenario and variant of shared/coco-conformance/eval, compared
 // exactly (stats, per-category summaries, recall / precision / scores arrays, IoU matrices).
+import { COCO_CONFORMANCE_ROOT } from '../../../test/helpers/shared-dir.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { COCO, COCOeval, Params, perCategorySummary, precisionIndex, recallIndex, type CocoAnnotation } from './index.js';
 
-const ROOT = fileURLToPath(new URL('../../../../shared/coco-conformance/eval/', import.meta.url));
+const ROOT = `${COCO_CONFORMANCE_ROOT}/eval/`;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const load = (f: string): any => JSON.parse(readFileSync(ROOT + f, 'utf8'));
 

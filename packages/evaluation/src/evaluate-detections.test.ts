@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { COCO_CONFORMANCE_ROOT } from '../../../test/helpers/shared-dir.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ import {
   type CocoPrediction,
 } from './index.js';
 
-const ROOT = fileURLToPath(new URL('../../../../shared/coco-conformance/eval/', import.meta.url));
+const ROOT = `${COCO_CONFORMANCE_ROOT}/eval/`;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const load = (f: string): any => JSON.parse(readFileSync(ROOT + f, 'utf8'));
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { PARITY_ROOT } from '../../../../test/helpers/shared-dir.js';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { loadCheckpoint } from '@solo-ts/checkpoint';
 import { convertCheckpointCommand, registerConvertCheckpoint } from './convert-checkpoint.js';
 
 const SMALL = fileURLToPath(new URL('../../../checkpoint/__fixtures__/small/', import.meta.url));
-const PARITY = fileURLToPath(new URL('../../../../../shared/parity/solo_r50_fpn_1x_coco/checkpoint.pth', import.meta.url));
+const PARITY = `${PARITY_ROOT}/solo_r50_fpn_1x_coco/checkpoint.pth`;
 const dir = mkdtempSync(join(tmpdir(), 'solo-convert-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { COCO_CONFORMANCE_ROOT } from '../../../../test/helpers/shared-dir.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { isSoloError } from '@solo-ts/core';
 import { evalCommand, registerEval } from './eval.js';
 
-const ROOT = fileURLToPath(new URL('../../../../../shared/coco-conformance/eval/', import.meta.url));
+const ROOT = `${COCO_CONFORMANCE_ROOT}/eval/`;
 const GT = join(ROOT, 'crowd/gt.json');
 const DT = join(ROOT, 'crowd/dt.json');
 const expected = JSON.parse(readFileSync(join(ROOT, 'crowd/expected.json'), 'utf8')).results;
