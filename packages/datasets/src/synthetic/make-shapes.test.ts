@@ -59,4 +59,12 @@ describe('synthetic shapes', () => {
     expect(sizes[0]).toBeLessThan(16);
     expect(sizes[sizes.length - 1]).toBeGreaterThan(40);
   });
+
+  it('options passed as undefined keep their defaults (as the demo passes them)', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'solo-shapes-u-'));
+    const r = await makeShapesDataset({ out: d, numTrain: 2, numVal: 1, seed: 3, imageSize: [96, 72], maxObjects: undefined, minSize: undefined, maxSizeFrac: undefined });
+    expect(r).toBeDefined();
+    const ann = JSON.parse(readFileSync(join(d, 'annotations', 'instances_train.json'), 'utf8')) as { images: unknown[] };
+    expect(ann.images.length).toBe(2);
+  });
 });

@@ -111,7 +111,8 @@ export async function makeShapesDataset(options: MakeShapesOptions): Promise<Mak
     minSize: 10,
     maxSizeFrac: 0.55,
     concurrency: 4,
-    ...options,
+    // keys given as `undefined` (e.g. an optional setting passed through) keep their defaults
+    ...(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as MakeShapesOptions),
   };
   for (const [k, v] of [['numTrain', o.numTrain], ['numVal', o.numVal]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new DatasetError(`make-shapes: ${k} must be a non-negative integer, got ${v}`);
