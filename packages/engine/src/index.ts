@@ -38,3 +38,4 @@ export * from './api/test.js';
 export * from './logging/log-series.js';
 export * from './api/shapes-run.js';
 export * from './build/pretrained.js';
+export * from './parallel/index.js';

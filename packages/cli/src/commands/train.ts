@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * `solo train CONFIG [--work-dir DIR] [--resume [CKPT]] [--load-from CKPT] [--cfg-options k=v ...] [--seed N]
- *  [--max-iters N] [--max-minutes M] [--auto-scale-lr] [--threads N] [--no-validate] [--json]`
+ *  [--max-iters N] [--max-minutes M] [--auto-scale-lr] [--threads N] [--workers N] [--no-validate] [--json]`
  *
  * Trains the config's model (mmdetection's `tools/train.py`): builds everything through the registry, writes the
  * merged config, logs (text, JSON lines, TensorBoard) and checkpoints into the work dir (default
  * `work_dirs/<config name>`). `--resume` continues from `<work_dir>/last_checkpoint` (or the given file) exactly;
  * `--load-from` starts a new run from weights (a released mmdetection `.pth` or ours; tensors whose shape differs,
  * e.g. the class-count layers, are skipped and reported). SIGINT/SIGTERM save a checkpoint and stop (exit 130/143).
+ * `--workers N` trains data-parallel over N threads of this process (each a model on its own backend, gradients
+ * averaged; `train_dataloader.batch_size` is per worker; docs/training.md).
  */
 import type { Command } from 'commander';
 import { SoloError } from '@solo-ts/core';
-import { buildRunnerFromConfig, releaseBackendThreads, type BackendChoice, type TrainSummary } from '@solo-ts/engine';
+import os from 'node:os';
+import { buildRunnerFromConfig, releaseBackendThreads, resolveWorkers, type BackendChoice, type TrainSummary } from '@solo-ts/engine';
 import { cfgOptionsOption } from '../util/cfg-options.js';
 import { action } from '../util/errors.js';
 import { globalOptions } from '../util/global.js';
@@ -26,6 +29,7 @@ export interface TrainCommandOptions {
   maxMinutes?: string;
   autoScaleLr?: boolean;
   threads?: string;
+  workers?: string;
   validate?: boolean;
   json?: boolean;
 }
@@ -52,6 +56,7 @@ export async function trainCommand(config: string, opts: TrainCommandOptions, ba
     maxMinutes: numberOption(opts.maxMinutes, '--max-minutes', { min: 0 }),
     autoScaleLr: opts.autoScaleLr ? true : undefined,
     threads: numberOption(opts.threads, '--threads', { integer: true, min: 1 }),
+    workers: resolveWorkers(opts.workers, os.availableParallelism?.() ?? os.cpus().length),
     noValidate: opts.validate === false,
     backend,
   });
@@ -71,7 +76,8 @@ export function registerTrain(program: Command): void {
     .option('--max-iters <n>', 'stop after this many iterations (saves a checkpoint; --resume continues)')
     .option('--max-minutes <m>', 'stop after this many minutes of training (validates and saves a checkpoint first)')
     .option('--auto-scale-lr', 'scale the learning rate by batch size / auto_scale_lr.base_batch_size')
-    .option('--threads <n>', 'WebAssembly threads (default: all cores, at most 8)')
+    .option('--threads <n>', 'WebAssembly threads, per worker with --workers (default: all cores / workers, at most 8)')
+    .option('--workers <n>', 'data-parallel workers (threads of this process, gradients averaged; batch_size is per worker): a number or auto (= min(cores, 2)); default 1')
     .option('--no-validate', 'do not run validation during training')
     .option('--json', 'print a JSON summary as the last line')
     .addHelpText(

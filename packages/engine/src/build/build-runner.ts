@@ -12,23 +12,30 @@
  * | `train_cfg` | `max_epochs`, `val_interval`, `val_begin` (EpochBasedTrainLoop) |
  * | `default_hooks` | `logger.interval`; `checkpoint.{interval, by_epoch, max_keep_ckpts, save_best, rule, save_last}`; `nan_guard: {type: NanGuardHook, action: stop|rollback}` |
  * | `custom_hooks` | RunnerHook components; `CheckInvalidLossHook` / `NanGuardHook` set the non-finite guard |
- * | `auto_scale_lr` | `enable`, `base_batch_size`: lr x (batch size / base_batch_size) |
+ * | `auto_scale_lr` | `enable`, `base_batch_size`: lr x (total batch size / base_batch_size); total = batch_size x workers |
  * | `load_from`, `resume` | weights to start from; resume (with `load_from`: from that file, else `last_checkpoint`) |
  * | `randomness.seed` | weight init, data order and augmentation (a resumed run reuses its checkpoint's seed) |
  * | `work_dir` | default `work_dirs/<config name>`; the merged config is written there |
  *
+ * `workers: N` (>= 2) trains data-parallel (`DataParallelTrainer`, docs/training.md): `train_dataloader.batch_size`
+ * stays the per-worker batch, the train loader yields N x batch_size images per iteration (so an epoch has about
+ * N times fewer iterations) and each worker thread gets a contiguous shard of batch_size.
+ *
  * Every other component key (`visualizer`, `log_processor`, `val_cfg`, ...) is built through the registry too,
  * so a misspelt option is an error naming the file and line before any training starts.
  */
+import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, type ComponentModule, type Registry } from '@solo-ts/core';
-import { loadConfig, loadPlugins, pluginImports, type Config } from '@solo-ts/config';
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, SoloError, type ComponentModule, type Registry } from '@solo-ts/core';
+import { loadConfig, loadPlugins, pluginImports, type Config, type PluginImport } from '@solo-ts/config';
 import { loadAnyCheckpoint, readLastCheckpoint } from '@solo-ts/checkpoint';
 import { buildDataLoader, type DataLoaderCfg } from '@solo-ts/datasets';
 import { selectBackend, type BackendChoice, type SelectedBackend } from '../backend/index.js';
 import type { HookSettings } from '../components/hooks.js';
 import { EpochBasedTrainLoop } from '../components/loops.js';
 import { isRunnerHook, type RunnerHook } from '../runner/hooks.js';
+import { DATA_PARALLEL_BACKENDS, DataParallelTrainer, threadsPerWorker } from '../parallel/data-parallel.js';
 import { Runner, type CheckpointSettings, type RunnerSettings, type TrainSummary } from '../runner/runner.js';
 import type { TrainableDetector } from '../runner/types.js';
 import { buildEvaluator, type Evaluator } from './evaluator.js';
@@ -49,8 +56,10 @@ export interface BuildRunnerOptions {
   seed?: number;
   /** tfjs backend to select before building (default `auto`); null = keep the current one. */
   backend?: BackendChoice | null;
-  /** WebAssembly threads. */
+  /** WebAssembly threads (per data-parallel worker; default with `workers` > 1: max(1, floor(cores / workers))). */
   threads?: number;
+  /** Data-parallel world size: N threads (the main one included) with a model each, gradients averaged (default 1). */
+  workers?: number;
   /** `key=value` overrides (used when `cfg` is a path). */
   cfgOptions?: string[] | Record<string, unknown>;
   /** Registry to build from (default `createDefaultRegistry(extraModules)` + the config's plugins). */
@@ -62,7 +71,7 @@ export interface BuildRunnerOptions {
   /** Force auto_scale_lr on. */
   autoScaleLr?: boolean;
   /** Run data pipelines in worker threads when num_workers > 0 (default true). */
-  workers?: boolean;
+  loaderWorkers?: boolean;
   /** Skip validation. */
   noValidate?: boolean;
   print?: (line: string) => void;
@@ -78,6 +87,8 @@ export interface BuiltRun {
   valLoader?: LoaderAdapter;
   evaluator?: Evaluator;
   backend: SelectedBackend | null;
+  /** the data-parallel trainer (`workers` > 1); the runner starts and stops it */
+  parallel?: DataParallelTrainer;
   workDir: string;
   seed: number;
   /** Train, then close the loaders. */
@@ -87,7 +98,12 @@ export interface BuiltRun {
 
 /** Load the plugins a config names (`custom_imports`, `plugins`) into `registry`. */
 export async function loadConfigPluginsInto(cfg: Config, registry: Registry): Promise<void> {
-  await loadPlugins(pluginImports(cfg), (mod, name) => {
+  await loadPluginImportsInto(pluginImports(cfg), registry);
+}
+
+/** Load resolved plugin imports (`pluginImports(cfg)`) into `registry` (also what data-parallel workers do). */
+export async function loadPluginImportsInto(imports: PluginImport[], registry: Registry): Promise<void> {
+  await loadPlugins(imports, (mod, name) => {
     const modules = componentModulesIn(mod);
     if (modules.length === 0) throw new ConfigError(`plugin \`${name}\` exports no ComponentModule, so it registers nothing`);
     registry.load(...modules);
@@ -183,7 +199,17 @@ async function checkpointSeed(file: string | undefined): Promise<number | undefi
 
 export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: BuildRunnerOptions = {}): Promise<BuiltRun> {
   const cfg = typeof cfgOrPath === 'string' ? loadConfig(cfgOrPath, { cfgOptions: o.cfgOptions }) : cfgOrPath;
-  const backend = o.backend === null ? null : await selectBackend(o.backend ?? 'auto', { threads: o.threads, quiet: true });
+  const workers = o.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) throw new SoloError(`workers must be a positive integer, got ${workers}`, { code: 'ARGUMENT' });
+  const threads = workers > 1 ? threadsPerWorker(o.threads, workers, os.availableParallelism?.() ?? os.cpus().length) : o.threads;
+  const backend = o.backend === null ? null : await selectBackend(o.backend ?? 'auto', { threads, quiet: true });
+  const backendName = backend?.name ?? tf.getBackend();
+  if (workers > 1 && !DATA_PARALLEL_BACKENDS.includes(backendName)) {
+    throw new SoloError(`--workers ${workers} needs the wasm or cpu backend; the current one is ${backendName}`, { code: 'BACKEND', hint: 'use --backend wasm, or --workers 1' });
+  }
+  if (workers > 1 && (o.registry || o.extraModules?.length)) {
+    throw new SoloError('data-parallel workers build their model from the default registry and the config\'s plugins; a custom registry or extraModules cannot reach them', { code: 'ARGUMENT', hint: 'list the plugin packages in the config (custom_imports), or use workers: 1' });
+  }
   const registry = o.registry ?? createDefaultRegistry(o.extraModules);
   await loadConfigPluginsInto(cfg, registry);
   const workDir = resolveWorkDir(cfg, o.workDir);
@@ -210,7 +236,8 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
   const modules = pluginImports(cfg).map((p) => p.spec);
   const tdl = cfg.get<DataLoaderCfg>('train_dataloader');
   if (!tdl) throw new ConfigError(`${cfg.filename} has no \`train_dataloader\``);
-  const trainLoader = new LoaderAdapter(buildDataLoader(tdl, { registry, path: 'train_dataloader', seed, onWarning, workers: o.workers, modules }));
+  const perWorkerBatch = tdl.batch_size ?? 1;
+  const trainLoader = new LoaderAdapter(buildDataLoader(workers > 1 ? { ...tdl, batch_size: perWorkerBatch * workers } : tdl, { registry, path: 'train_dataloader', seed, onWarning, workers: o.loaderWorkers, modules }));
   const closers: Array<() => Promise<void>> = [() => trainLoader.close()];
   try {
     checkClasses(model, trainLoader.loader.dataset.metainfo.classes, cfg, 'training');
@@ -220,14 +247,15 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
     const vdl = cfg.get<DataLoaderCfg>('val_dataloader');
     const vev = cfg.get('val_evaluator');
     if (!o.noValidate && vdl && vev && cfg.get('val_cfg') !== null) {
-      valLoader = new LoaderAdapter(buildDataLoader(vdl, { registry, path: 'val_dataloader', seed, onWarning, workers: o.workers, modules }));
+      valLoader = new LoaderAdapter(buildDataLoader(vdl, { registry, path: 'val_dataloader', seed, onWarning, workers: o.loaderWorkers, modules }));
       closers.push(() => valLoader!.close());
       const ds = valLoader.loader.dataset as { annFile?: string; metainfo: { classes: string[] } };
       evaluator = buildEvaluator(vev, { registry, path: 'val_evaluator', dataset: ds });
     }
-    const batchSize = tdl.batch_size ?? 1;
+    const batchSize = perWorkerBatch * workers;
     const opt = buildOptimizer(cfg, model, { registry, batchSize, autoScaleLr: o.autoScaleLr });
     const schedulers = buildSchedulers(cfg, registry);
+    const parallel = workers > 1 ? new DataParallelTrainer({ worldSize: workers, model, config: cfg, seed, backend: { name: backendName, threads: threads ?? 1 }, batchSize: perWorkerBatch }) : undefined;
     const runner = new Runner({
       model,
       optimizer: opt.optimizer,
@@ -256,9 +284,10 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
       hooks: hookCfg.hooks,
       print,
       progress: o.progress,
+      parallel,
     });
     cfg.dump(path.join(workDir, path.basename(cfg.filename).replace(/\.(json|yml)$/i, '.yaml')));
-    if (opt.lrScale !== 1) runner.log(`auto_scale_lr: lr ${opt.lr} (x${opt.lrScale} = batch ${batchSize} / base_batch_size)`);
+    if (opt.lrScale !== 1) runner.log(`auto_scale_lr: lr ${opt.lr} (x${opt.lrScale} = batch ${batchSize}${workers > 1 ? ` = ${workers} workers x ${perWorkerBatch}` : ''} / base_batch_size)`);
     const close = async () => {
       for (const c of closers) await c();
     };
@@ -271,6 +300,7 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
       valLoader,
       evaluator,
       backend,
+      parallel,
       workDir,
       seed,
       close,

@@ -11,9 +11,11 @@
  * from a checkpoint exactly: weights, momentum buffers, position (the schedule and the data order follow from it)
  * and RNG state. Everything goes to the work directory: merged config, text log, scalars (JSONL), TensorBoard.
  *
- * Data-parallel training: the runner talks to the model only through `preprocess`/`loss`/`predict` and to the
- * optimizer through a map of named gradients, so a multi-worker version averages the workers' gradient maps
- * before `optimizer.step` without touching the loop (docs/training.md).
+ * Data-parallel training (`parallel`, a `DataParallelTrainer`): each batch goes to `parallel.step` instead of
+ * `trainStep` (N ranks, gradients averaged before clip_grad and the optimizer); the workers start with training,
+ * receive the whole model state after the weights are loaded and after a rollback, and stop when training ends,
+ * fails or is interrupted. The world size is recorded in checkpoints; resuming with another one warns (the data
+ * order then differs). Without `parallel` the loop is the single-process one (docs/training.md).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,7 +34,7 @@ import { evaluateModel } from './evaluate.js';
 import { formatTrainLine, fmtNum } from './format.js';
 import type { RunnerHook, RunnerInfo } from './hooks.js';
 import { NonFiniteLossError, trainStep } from './train-step.js';
-import type { EpochLoader, TrainableDetector } from './types.js';
+import type { EpochLoader, ParallelStepper, TrainableDetector } from './types.js';
 
 export interface CheckpointSettings {
   /** every this many epochs (byEpoch) or iterations; <= 0 = only at the end */
@@ -89,6 +91,8 @@ export interface RunnerOptions {
   print?: (line: string) => void;
   /** progress bar on stderr when it is a terminal (default true) */
   progress?: boolean;
+  /** data-parallel step engine (world size >= 2); absent = single process */
+  parallel?: ParallelStepper;
 }
 
 export interface TrainSummary {
@@ -175,6 +179,7 @@ export class Runner implements RunnerInfo {
       reason,
       soloTsVersion: VERSION,
       seed: this.o.seed,
+      worldSize: this.o.parallel?.worldSize ?? 1,
     };
   }
 
@@ -204,6 +209,9 @@ export class Runner implements RunnerInfo {
         this.keeper.restore(m, file);
         this.log(`Resumed from ${file}: epoch ${m.epoch + 1}, iteration ${m.iter} (batch ${m.innerIter} of the epoch)`);
         if (m.configHash !== hashText(this.o.configText)) this.log(`WARNING: the config changed since ${file} was saved; continuing with the new config`);
+        const ws = typeof m.worldSize === 'number' ? m.worldSize : 1;
+        const nowWs = this.o.parallel?.worldSize ?? 1;
+        if (ws !== nowWs) this.log(`WARNING: ${file} was saved by a run with ${ws} data-parallel worker${ws === 1 ? '' : 's'}, this run has ${nowWs}: the batches (and with them the data order from here on) differ from an uninterrupted run`);
         const fp = this.o.trainLoader.fingerprint?.();
         if (m.datasetFingerprint && fp && m.datasetFingerprint !== fp) this.log(`WARNING: the training data changed since ${file} was saved; the data order will differ`);
         return;
@@ -251,7 +259,18 @@ export class Runner implements RunnerInfo {
     const ipe = this.o.trainLoader.length;
     this.log(`solo-ts ${VERSION} | backend ${this.o.backendName} | ${os.cpus().length} CPU(s) | seed ${this.o.seed} | work dir ${this.workDir}`);
     this.log(`model: ${this.o.model.numParameters()} parameters (${this.o.model.numParameters(true)} trainable); ${this.o.trainLoader.numSamples} training images, ${ipe} iterations per epoch`);
-    await this.restore();
+    const par = this.o.parallel;
+    if (par) this.log(par.description);
+    try {
+      await this.restore();
+      if (par) {
+        await par.start();
+        await par.syncState();
+      }
+    } catch (e) {
+      await par?.close();
+      throw e;
+    }
     const removeSignals = this.installSignalHandlers();
     const startIter = this.iterNo;
     const endIter = s.maxIters !== undefined ? Math.min(startIter + s.maxIters, s.maxEpochs * ipe) : s.maxEpochs * ipe;
@@ -277,7 +296,8 @@ export class Runner implements RunnerInfo {
           const t0 = performance.now();
           let res;
           try {
-            res = trainStep(batch, { model: this.o.model, optimizer: this.o.optimizer, params: this.params, mults: this.o.mults, clipGrad: s.clipGrad, checkFinite: true, iter: this.iterNo + 1 });
+            const stepOptions = { model: this.o.model, optimizer: this.o.optimizer, params: this.params, mults: this.o.mults, clipGrad: s.clipGrad, checkFinite: true, iter: this.iterNo + 1 };
+            res = par ? await par.step(batch, stepOptions) : trainStep(batch, stepOptions);
             rollbacks = 0;
           } catch (e) {
             if (!(e instanceof NonFiniteLossError)) throw e;
@@ -289,6 +309,7 @@ export class Runner implements RunnerInfo {
             rollbacks++;
             this.log(`${e.message}; rolling back to ${last} and skipping this batch`);
             await loadRunCheckpoint(last, this.o.model, { strict: true, optimizer: this.o.optimizer });
+            await par?.syncState();
             this.iterNo++;
             this.inner++;
             tData = performance.now();
@@ -315,6 +336,7 @@ export class Runner implements RunnerInfo {
           history.push({ iter: this.iterNo, loss: lossVals.loss, numTensors: tf.memory().numTensors, time: iterTime });
           const record: Record<string, number> = { lr, ...lossVals, time: iterTime, data_time: dataTime, epoch: this.epochNo + 1, iter: this.iterNo, step: this.iterNo };
           if (gradNorm !== undefined) record.grad_norm = gradNorm;
+          if (res.timings.sync !== undefined) record.sync_time = res.timings.sync / 1000;
           this.scalarLog.write(record);
           this.bar?.update(this.inner, `loss ${fmtNum(lossVals.loss)}`);
           if (this.iterNo % s.logInterval === 0 || this.inner === ipe || this.iterNo === endIter) {
@@ -363,6 +385,7 @@ export class Runner implements RunnerInfo {
     } finally {
       this.bar?.finish();
       this.bar = null;
+      await par?.close();
       removeSignals();
       this.scalarLog.close();
       this.tb.close();

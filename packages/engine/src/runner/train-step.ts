@@ -16,9 +16,12 @@ export class NonFiniteLossError extends SoloError {
   constructor(
     readonly iter: number,
     readonly terms: Record<string, number>,
+    /** data-parallel rank whose loss was not finite (undefined: single process) */
+    readonly rank?: number,
   ) {
     const bad = Object.entries(terms).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `${k}=${v}`);
-    super(`non-finite loss at iteration ${iter}: ${bad.join(', ') || 'loss'} (all terms: ${Object.entries(terms).map(([k, v]) => `${k}=${v}`).join(', ')})`, {
+    const where = rank === undefined ? '' : ` on data-parallel rank ${rank}`;
+    super(`non-finite loss at iteration ${iter}${where}: ${bad.join(', ') || 'loss'} (all terms: ${Object.entries(terms).map(([k, v]) => `${k}=${v}`).join(', ')})`, {
       hint: 'lower the learning rate, enable optim_wrapper.clip_grad, check the data (check-dataset), or set default_hooks.nan_guard.action=rollback',
     });
     this.name = 'NonFiniteLossError';
@@ -29,7 +32,8 @@ export interface StepResult {
   /** loss terms plus `loss` (caller owns the tensors) */
   losses: Record<string, tf.Scalar>;
   gradNorm?: tf.Scalar;
-  timings: { preprocess: number; forwardBackward: number; optimizer: number };
+  /** milliseconds; `sync` (data-parallel only): parameter broadcast + gradient averaging */
+  timings: { preprocess: number; forwardBackward: number; optimizer: number; sync?: number };
 }
 
 export interface StepOptions {
@@ -44,18 +48,34 @@ export interface StepOptions {
   iter: number;
 }
 
-export function trainStep(batch: DataBatch, o: StepOptions): StepResult {
+/** Loss terms, total loss and named gradients of one batch (the caller owns every tensor). */
+export interface GradientResult {
+  /** the loss terms (keys starting with `loss`) */
+  terms: Record<string, tf.Scalar>;
+  /** their sum */
+  value: tf.Scalar;
+  /** gradient per parameter name (parameters the loss does not reach have none) */
+  grads: Map<string, tf.Tensor>;
+  /** milliseconds */
+  timings: { preprocess: number; forwardBackward: number };
+}
+
+/**
+ * Forward in loss mode and backward on one batch: the part of a step that data-parallel workers run on their
+ * shard (`parallel/worker-entry.ts`); `trainStep` = this + `applyGradients`.
+ */
+export function computeGradients(batch: DataBatch, model: TrainableDetector, params: Map<string, tf.Variable>): GradientResult {
   const t0 = performance.now();
-  const { inputs, dataSamples } = o.model.preprocess(batch, true);
+  const { inputs, dataSamples } = model.preprocess(batch, true);
   const t1 = performance.now();
-  const varList = [...o.params.values()];
-  const nameOf = new Map([...o.params].map(([n, v]) => [v.name, n]));
+  const varList = [...params.values()];
+  const nameOf = new Map([...params].map(([n, v]) => [v.name, n]));
   let terms: Record<string, tf.Scalar> = {};
   let value: tf.Scalar;
   let rawGrads: tf.NamedTensorMap;
   try {
     ({ value, grads: rawGrads } = tf.variableGrads(() => {
-      const losses = o.model.loss(inputs, dataSamples);
+      const losses = model.loss(inputs, dataSamples);
       const names = Object.keys(losses).filter((k) => k.startsWith('loss'));
       if (names.length === 0) throw new SoloError('the model returned no loss terms (keys starting with `loss`)');
       terms = Object.fromEntries(names.map((k) => [k, tf.keep(losses[k])]));
@@ -66,6 +86,26 @@ export function trainStep(batch: DataBatch, o: StepOptions): StepResult {
   }
   const grads = new Map<string, tf.Tensor>();
   for (const [vname, g] of Object.entries(rawGrads)) grads.set(nameOf.get(vname) ?? vname, g);
+  return { terms, value, grads, timings: { preprocess: t1 - t0, forwardBackward: performance.now() - t1 } };
+}
+
+/** Optional gradient clipping, then the optimizer update. Disposes `grads`; returns the total norm when clipping. */
+export function applyGradients(grads: Map<string, tf.Tensor>, o: Pick<StepOptions, 'optimizer' | 'params' | 'mults' | 'clipGrad'>): tf.Scalar | undefined {
+  let gradNorm: tf.Scalar | undefined;
+  let applied = grads;
+  if (o.clipGrad) {
+    const c = clipGradNorm(grads, o.clipGrad.maxNorm, o.clipGrad.normType ?? 2);
+    gradNorm = c.totalNorm;
+    applied = c.grads;
+    for (const g of grads.values()) g.dispose();
+  }
+  o.optimizer.step(o.params, applied, o.mults);
+  for (const g of applied.values()) g.dispose();
+  return gradNorm;
+}
+
+export function trainStep(batch: DataBatch, o: StepOptions): StepResult {
+  const { terms, value, grads, timings } = computeGradients(batch, o.model, o.params);
   const t2 = performance.now();
   if (o.checkFinite) {
     const total = value.dataSync()[0];
@@ -77,20 +117,11 @@ export function trainStep(batch: DataBatch, o: StepOptions): StepResult {
       throw new NonFiniteLossError(o.iter, vals);
     }
   }
-  let gradNorm: tf.Scalar | undefined;
-  let applied = grads;
-  if (o.clipGrad) {
-    const c = clipGradNorm(grads, o.clipGrad.maxNorm, o.clipGrad.normType ?? 2);
-    gradNorm = c.totalNorm;
-    applied = c.grads;
-    for (const g of grads.values()) g.dispose();
-  }
-  o.optimizer.step(o.params, applied, o.mults);
-  for (const g of applied.values()) g.dispose();
+  const gradNorm = applyGradients(grads, o);
   const t3 = performance.now();
   return {
     losses: { ...terms, loss: value },
     gradNorm,
-    timings: { preprocess: t1 - t0, forwardBackward: t2 - t1, optimizer: t3 - t2 },
+    timings: { ...timings, optimizer: t3 - t2 },
   };
 }

@@ -2,6 +2,7 @@
 /** Interfaces the runner uses to talk to models, data and hooks. */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { DetDataSample, InstanceData, Module } from '@solo-ts/core';
+import type { StepOptions, StepResult } from './train-step.js';
 
 /** A batch as the data loader yields it (mmengine's `data_batch`: packed inputs + data samples). */
 export interface DataBatch {
@@ -30,6 +31,25 @@ export interface EpochLoader {
   stats?(): Record<string, number>;
   /** A fingerprint of the dataset (files + annotation digest) for resume checks. */
   fingerprint?(): string;
+  close(): Promise<void>;
+}
+
+/**
+ * A data-parallel step engine (`DataParallelTrainer`): the runner hands it whole batches instead of calling
+ * `trainStep`. Absent = one process, `trainStep` (the single-worker path).
+ */
+export interface ParallelStepper {
+  /** number of ranks (the main thread is rank 0) */
+  readonly worldSize: number;
+  /** one line for the start of the log, e.g. `data parallel: 2 workers x batch 8 (total 16), 1 thread each` */
+  readonly description: string;
+  /** Start the workers (idempotent; resolves when every worker has built its model). */
+  start(): Promise<void>;
+  /** Send the model's whole state (parameters and buffers) to every worker: after loading weights or a rollback. */
+  syncState(): Promise<void>;
+  /** One optimisation step over all ranks: same contract as `trainStep`. */
+  step(batch: DataBatch, o: StepOptions): Promise<StepResult>;
+  /** Stop the workers (idempotent). */
   close(): Promise<void>;
 }
 

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `DataParallelTrainer`: data-parallel training over `worker_threads` in one process (mmengine / PyTorch DDP
+ * semantics, docs/training.md "Data-parallel training").
+ *
+ * World size N: the main thread is rank 0, ranks 1..N-1 are persistent worker threads, each with its own
+ * TensorFlow.js backend (the main thread's: wasm with `threads` XNNPACK threads, or cpu) and its own copy of the
+ * model built from the same config. Per step (`step`, same contract as `trainStep`):
+ * 1. the batch (N x the per-worker batch size) is cut into N contiguous shards (`splitBatch`);
+ * 2. the main thread writes every trainable parameter into a shared buffer and posts each worker its shard; the
+ *    workers copy the parameters into their variables and run the forward / backward of `trainStep`
+ *    (`computeGradients`), while the main thread does the same on shard 0;
+ * 3. each rank writes its gradients into its region of a shared buffer; the main thread averages them in rank order
+ *    (float64 sums, so the result does not depend on which rank finished first), a parameter the loss did not reach
+ *    on some rank counting as a zero gradient there;
+ * 4. a non-finite loss on any rank is a `NonFiniteLossError` naming the (first) rank; otherwise clip_grad and the
+ *    optimizer run once on the main thread exactly as in `trainStep`. The logged loss terms are the means over ranks.
+ *
+ * Non-trainable state (BatchNorm running statistics): `syncState` copies the main thread's whole state dict to
+ * every worker (at the start of training, after a resume / load_from and after a non-finite-loss rollback); between
+ * syncs every rank updates its own running statistics from its own shard and only rank 0's are checkpointed and
+ * used for validation (mmengine's default `broadcast_buffers=False`). Training-mode forwards use batch statistics,
+ * so the workers' running statistics never affect a gradient; frozen BN (norm_eval) is never updated anywhere.
+ *
+ * Workers are unreferenced while idle (an idle trainer never keeps the process alive) and terminated by `close()`;
+ * an error in a worker rejects the step with a `SoloError` naming its rank. Under vitest (TypeScript sources) the
+ * worker runs `worker-entry.ts` through tsx, as the data loader's workers do.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { SoloError } from '@solo-ts/core';
+import { pluginImports, type Config } from '@solo-ts/config';
+import { applyGradients, computeGradients, NonFiniteLossError, type StepOptions, type StepResult } from '../runner/train-step.js';
+import type { DataBatch, ParallelStepper, TrainableDetector } from '../runner/types.js';
+import { encodeBatch, splitBatch } from './batch-codec.js';
+import { makeParamLayout, serializeError, workerError, type FromWorker, type ParamLayout, type StateRecord, type StepReply, type ToWorker, type WorkerInit } from './protocol.js';
+
+export interface DataParallelOptions {
+  /** number of ranks, >= 2 (the main thread is rank 0) */
+  worldSize: number;
+  /** the main thread's model (rank 0) */
+  model: TrainableDetector;
+  /** the config the model was built from: the workers build theirs from its data and plugins */
+  config: Config;
+  /** the model's initialisation seed */
+  seed: number;
+  /** backend of the workers: the main thread's (`wasm` or `cpu`) and WebAssembly threads per worker */
+  backend: { name: string; threads: number };
+  /** per-worker batch size (for the description line only) */
+  batchSize?: number;
+}
+
+interface Pending {
+  resolve: (m: FromWorker) => void;
+  reject: (e: unknown) => void;
+  during: string;
+}
+
+interface Slot {
+  rank: number;
+  worker: Worker;
+  pending: Map<number, Pending>;
+  ready: Promise<void>;
+  dead?: SoloError;
+}
+
+/** Backends whose workers can run in a worker thread of this process. */
+export const DATA_PARALLEL_BACKENDS: readonly string[] = ['wasm', 'cpu'];
+
+function workerEntry(): { url: URL | string; eval: boolean; execArgv: string[] } {
+  const js = new URL('./worker-entry.js', import.meta.url);
+  if (existsSync(fileURLToPath(js))) return { url: js, eval: false, execArgv: [] };
+  // Running from the TypeScript sources (vitest, tsx): register tsx in the worker, then load worker-entry.ts.
+  const ts = new URL('./worker-entry.ts', import.meta.url).href;
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`;
+  return { url: code, eval: true, execArgv: ['--conditions=source'] };
+}
+
+export class DataParallelTrainer implements ParallelStepper {
+  readonly worldSize: number;
+  readonly description: string;
+  private readonly layout: ParamLayout;
+  private readonly vars: tf.Variable[];
+  private readonly paramBuf: SharedArrayBuffer;
+  private readonly gradBuf: SharedArrayBuffer;
+  private readonly acc: Float64Array;
+  private slots: Slot[] = [];
+  private starting?: Promise<void>;
+  private closed = false;
+  private nextId = 0;
+
+  constructor(private readonly o: DataParallelOptions) {
+    const n = o.worldSize;
+    if (!Number.isInteger(n) || n < 2) throw new SoloError(`data-parallel training needs at least 2 workers, got ${n}`, { code: 'ARGUMENT' });
+    if (!DATA_PARALLEL_BACKENDS.includes(o.backend.name)) {
+      throw new SoloError(`data-parallel training runs its workers on the wasm or cpu backend, not ${o.backend.name}`, { code: 'BACKEND', hint: 'use --backend wasm, or --workers 1' });
+    }
+    if (typeof SharedArrayBuffer === 'undefined') throw new SoloError('data-parallel training needs SharedArrayBuffer', { code: 'BACKEND' });
+    const params = o.model.trainableParameters();
+    for (const [name, p] of params) {
+      if (p.variable.dtype !== 'float32') throw new SoloError(`data-parallel training supports float32 parameters only; ${name} is ${p.variable.dtype}`, { code: 'RUNTIME' });
+    }
+    this.layout = makeParamLayout(params.map(([name, p]) => [name, { shape: p.shape }]));
+    this.vars = params.map(([, p]) => p.variable);
+    this.worldSize = n;
+    this.paramBuf = new SharedArrayBuffer(this.layout.total * 4);
+    this.gradBuf = new SharedArrayBuffer(n * this.layout.total * 4);
+    this.acc = new Float64Array(this.layout.total);
+    const b = o.batchSize;
+    const th = o.backend.name === 'wasm' ? `, ${o.backend.threads} thread${o.backend.threads === 1 ? '' : 's'} each` : `, ${o.backend.name} backend`;
+    this.description = `data parallel: ${n} workers x batch ${b ?? '?'}${b !== undefined ? ` (total ${b * n})` : ''}${th}`;
+  }
+
+  /** Start the worker threads (ranks 1..N-1) and wait until each has built its model. */
+  start(): Promise<void> {
+    if (this.closed) return Promise.reject(new SoloError('the data-parallel trainer was closed', { code: 'RUNTIME' }));
+    this.starting ??= this.spawn();
+    return this.starting;
+  }
+
+  private async spawn(): Promise<void> {
+    let data: Record<string, unknown>;
+    try {
+      data = structuredClone(this.o.config.data);
+    } catch (e) {
+      throw new SoloError(`the config cannot be sent to data-parallel workers: ${(e as Error).message}`, { code: 'CONFIG' });
+    }
+    const entry = workerEntry();
+    const base: Omit<WorkerInit, 'rank'> = {
+      worldSize: this.worldSize,
+      backend: this.o.backend,
+      config: { data, filename: this.o.config.filename },
+      plugins: structuredClone(pluginImports(this.o.config)),
+      seed: this.o.seed,
+      layout: this.layout,
+      params: this.paramBuf,
+      grads: this.gradBuf,
+    };
+    for (let rank = 1; rank < this.worldSize; rank++) this.slots.push(this.makeSlot(rank, entry, { ...base, rank }));
+    try {
+      await Promise.all(this.slots.map((s) => s.ready));
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
+  }
+
+  private makeSlot(rank: number, entry: ReturnType<typeof workerEntry>, init: WorkerInit): Slot {
+    const worker = new Worker(entry.url, { eval: entry.eval, workerData: init, execArgv: entry.execArgv });
+    const slot: Slot = { rank, worker, pending: new Map(), ready: Promise.resolve() };
+    const fail = (err: SoloError) => {
+      slot.dead ??= err;
+      for (const p of slot.pending.values()) p.reject(err);
+      slot.pending.clear();
+      worker.unref();
+    };
+    slot.ready = new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') {
+          worker.unref();
+          resolve();
+        } else if (m.type === 'init-error') {
+          const err = workerError(rank, m.error, 'to start');
+          fail(err);
+          reject(err);
+        } else {
+          const p = slot.pending.get(m.id);
+          if (!p) return;
+          slot.pending.delete(m.id);
+          if (slot.pending.size === 0) worker.unref();
+          if (m.type === 'error') p.reject(workerError(rank, m.error, p.during));
+          else p.resolve(m);
+        }
+      });
+      worker.on('error', (e) => {
+        const err = workerError(rank, serializeError(e), 'with an uncaught error');
+        fail(err);
+        reject(err);
+      });
+      worker.on('exit', (code) => {
+        const err = new SoloError(`data-parallel worker rank ${rank} exited${this.closed ? '' : ` unexpectedly (exit code ${code})`}`, { code: 'RUNTIME' });
+        fail(err);
+        reject(err);
+      });
+    });
+    slot.ready.catch(() => undefined);
+    return slot;
+  }
+
+  private request(slot: Slot, msg: ToWorker, during: string, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
+    if (slot.dead) return Promise.reject(slot.dead);
+    return new Promise((resolve, reject) => {
+      slot.pending.set(msg.id, { resolve, reject, during });
+      slot.worker.ref();
+      slot.worker.postMessage(msg, transfer);
+    });
+  }
+
+  private async ready(): Promise<void> {
+    if (!this.starting) throw new SoloError('DataParallelTrainer.start() was not called', { code: 'RUNTIME' });
+    await this.starting;
+  }
+
+  /** Copy the main thread's whole state dict (parameters and buffers, our layout) to every worker. */
+  async syncState(): Promise<void> {
+    await this.ready();
+    const records: Array<[string, StateRecord]> = [];
+    for (const [name, { tensor }] of this.o.model.stateDict()) {
+      if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32') throw new SoloError(`cannot send ${name} (${tensor.dtype}) to data-parallel workers`, { code: 'RUNTIME' });
+      records.push([name, { dtype: tensor.dtype, shape: [...tensor.shape], data: tensor.dataSync() as Float32Array | Int32Array }]);
+    }
+    await Promise.all(this.slots.map((s) => this.request(s, { type: 'state', id: this.nextId++, records }, 'to load the model state')));
+  }
+
+  /** One step over all ranks (see the module doc). */
+  async step(batch: DataBatch, o: StepOptions): Promise<StepResult> {
+    await this.ready();
+    if (o.params.size !== this.vars.length) throw new SoloError(`step: ${o.params.size} parameters, the trainer has ${this.vars.length}`, { code: 'RUNTIME' });
+    const { layout, worldSize: n } = this;
+    const shards = splitBatch(batch, n);
+    const t0 = performance.now();
+    const shared = new Float32Array(this.paramBuf);
+    this.vars.forEach((v, i) => shared.set(v.dataSync() as Float32Array, layout.offsets[i]));
+    const tPosted = performance.now();
+    const replies: Array<Promise<FromWorker> | null> = this.slots.map((slot) => {
+      const shard = shards[slot.rank];
+      if (shard.inputs.length === 0) return null;
+      const { batch: encoded, transfer } = encodeBatch(shard);
+      return this.request(slot, { type: 'step', id: this.nextId++, iter: o.iter, batch: encoded }, `at iteration ${o.iter}`, transfer);
+    });
+    const ranks: Array<StepReply | null> = new Array<StepReply | null>(n).fill(null);
+    let own: { preprocess: number } = { preprocess: 0 };
+    let ownError: unknown;
+    try {
+      if (shards[0].inputs.length > 0) {
+        const r = computeGradients(shards[0], o.model, o.params);
+        own = r.timings;
+        ranks[0] = this.ownReply(r);
+      }
+    } catch (e) {
+      ownError = e;
+    }
+    // even when rank 0 failed: the workers must be done with the shared buffers before anything else
+    const settled = await Promise.allSettled(replies.map((p) => p ?? Promise.resolve(null)));
+    if (ownError !== undefined) throw ownError;
+    for (const [k, s] of settled.entries()) {
+      if (s.status === 'rejected') throw s.reason;
+      ranks[k + 1] = s.value as StepReply | null;
+    }
+    const t2 = performance.now();
+    const active = ranks.flatMap((r, rank) => (r ? [{ rank, r }] : []));
+    if (active.length === 0) throw new SoloError(`iteration ${o.iter}: an empty batch`, { code: 'DATASET' });
+    if (o.checkFinite) {
+      const bad = active.find(({ r }) => !Number.isFinite(r.total));
+      if (bad) throw new NonFiniteLossError(o.iter, bad.r.terms, bad.rank);
+    }
+    const grads = this.average(active);
+    const terms = this.meanTerms(active, o.iter);
+    const t3 = performance.now();
+    const gradNorm = applyGradients(grads, o);
+    const t4 = performance.now();
+    const losses: Record<string, tf.Scalar> = {};
+    for (const [k, v] of Object.entries(terms)) losses[k] = tf.scalar(v);
+    return { losses, gradNorm, timings: { preprocess: own.preprocess, forwardBackward: t2 - tPosted, optimizer: t4 - t3, sync: tPosted - t0 + (t3 - t2) } };
+  }
+
+  /** Rank 0's gradients into region 0 of the shared buffer, its loss values read back; disposes `r`. */
+  private ownReply(r: ReturnType<typeof computeGradients>): StepReply {
+    const { layout } = this;
+    const present = new Uint8Array(layout.names.length);
+    const terms: Record<string, number> = {};
+    try {
+      const total = r.value.dataSync()[0];
+      for (const [k, t] of Object.entries(r.terms)) terms[k] = t.dataSync()[0];
+      if (Number.isFinite(total)) {
+        const region = new Float32Array(this.gradBuf, 0, layout.total);
+        layout.names.forEach((name, i) => {
+          const g = r.grads.get(name);
+          if (!g) return;
+          region.set(g.dataSync() as Float32Array, layout.offsets[i]);
+          present[i] = 1;
+        });
+      }
+      return { type: 'step-done', id: -1, terms, total, present, timings: { ...r.timings, write: 0 } };
+    } finally {
+      tf.dispose([...r.grads.values(), ...Object.values(r.terms), r.value]);
+    }
+  }
+
+  /** Mean of the ranks' gradients, summed in rank order; a missing gradient counts as zero. */
+  private average(active: Array<{ rank: number; r: StepReply }>): Map<string, tf.Tensor> {
+    const { layout, acc } = this;
+    acc.fill(0);
+    const any = new Uint8Array(layout.names.length);
+    for (const { rank, r } of active) {
+      const region = new Float32Array(this.gradBuf, rank * layout.total * 4, layout.total);
+      for (let i = 0; i < layout.names.length; i++) {
+        if (!r.present[i]) continue;
+        any[i] = 1;
+        const off = layout.offsets[i];
+        for (let j = off, end = off + layout.sizes[i]; j < end; j++) acc[j] += region[j];
+      }
+    }
+    const grads = new Map<string, tf.Tensor>();
+    const scale = 1 / active.length;
+    for (let i = 0; i < layout.names.length; i++) {
+      if (!any[i]) continue;
+      const off = layout.offsets[i];
+      const out = new Float32Array(layout.sizes[i]);
+      for (let j = 0; j < out.length; j++) out[j] = acc[off + j] * scale;
+      grads.set(layout.names[i], tf.tensor(out, layout.shapes[i], 'float32'));
+    }
+    return grads;
+  }
+
+  /** Mean over ranks of each loss term, plus `loss` (mean of the totals). */
+  private meanTerms(active: Array<{ rank: number; r: StepReply }>, iter: number): Record<string, number> {
+    const keys = Object.keys(active[0].r.terms);
+    const out: Record<string, number> = {};
+    for (const k of keys) {
+      let s = 0;
+      for (const { rank, r } of active) {
+        if (!(k in r.terms)) throw new SoloError(`iteration ${iter}: data-parallel rank ${rank} returned no ${k} (rank ${active[0].rank} did)`, { code: 'RUNTIME' });
+        s += r.terms[k];
+      }
+      out[k] = s / active.length;
+    }
+    out.loss = active.reduce((a, { r }) => a + r.total, 0) / active.length;
+    return out;
+  }
+
+  /** Terminate the workers (idempotent). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  /** Worker threads still running (tests). */
+  get liveWorkers(): number {
+    return this.slots.filter((s) => !s.dead).length;
+  }
+}
+
+/** Parse `--workers`: a positive integer, or `auto` = min(cores, `autoMax`). */
+export function resolveWorkers(value: string | number | undefined, cores: number, autoMax = 2): number | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'auto') return Math.max(1, Math.min(cores, autoMax));
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 1 || (typeof value === 'string' && value.trim() === '')) {
+    throw new SoloError(`--workers must be a positive integer or auto, got "${value}"`, { code: 'ARGUMENT' });
+  }
+  return n;
+}
+
+/** WebAssembly threads per worker: the option, else max(1, floor(cores / workers)). */
+export function threadsPerWorker(threads: number | undefined, workers: number, cores: number): number {
+  return threads ?? Math.max(1, Math.floor(cores / workers));
+}
