@@ -5,7 +5,8 @@
  * The learning benchmark: makes the synthetic shapes dataset if needed, trains the small SOLOv2 config within the
  * time budget, evaluates COCO mask AP on the synthetic val split, draws the loss curve, and prints as its LAST line
  * one JSON object: `{segm_mAP, segm_mAP_50, segm_mAP_75, minutes, iters, epochs, seconds_per_iter, target,
- * reached, curve, checkpoint, config, backend}` (mAP in 0-1). Exit code 0 even when the target is missed (the JSON
+ * reached, curve, checkpoint, config, backend, workers}` (mAP in 0-1; `workers`: data-parallel world size, default
+ * auto = min(cores, 2), each iteration then takes workers x batch_size images). Exit code 0 even when the target is missed (the JSON
  * says `reached: false`).
  */
 import type { Command } from 'commander';
@@ -47,6 +48,7 @@ export function registerBenchLearn(program: Command): void {
               checkpoint: r.checkpoint ?? null,
               config: opts.config,
               backend,
+              workers: r.workers,
             }),
           );
         } finally {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * `solo demo [--minutes M] [--config CONFIG] [--data DIR] [--work-dir DIR] [--threads N]` (`npm run demo`)
+ * `solo demo [--minutes M] [--config CONFIG] [--data DIR] [--work-dir DIR] [--threads N] [--workers N|auto]` (`npm run demo`)
  *
  * The main job, end to end on this machine: makes the synthetic shapes dataset if it is missing, trains the small
  * SOLOv2 demo config for a bounded time (default 10 minutes) on the selected backend (default: the fastest one
@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { releaseBackendThreads, runShapes, type BackendChoice, type ShapesRunResult } from '@solo-ts/engine';
+import { parseWorkers, releaseBackendThreads, runShapes, type BackendChoice, type ShapesRunResult } from '@solo-ts/engine';
 import { cfgOptionsOption } from '../util/cfg-options.js';
 import { action } from '../util/errors.js';
 import { globalOptions } from '../util/global.js';
@@ -28,6 +28,7 @@ export interface ShapesCommandOptions {
   data: string;
   workDir: string;
   threads?: string;
+  workers?: string;
   cfgOptions?: string[];
   pictures: string;
   resume?: boolean;
@@ -42,6 +43,7 @@ export async function shapesCommand(opts: ShapesCommandOptions, backend: Backend
     minutes: numberOption(opts.minutes, '--minutes', { min: 0.1 })!,
     backend,
     threads: numberOption(opts.threads, '--threads', { integer: true, min: 1 }),
+    workers: parseWorkers(opts.workers),
     cfgOptions: opts.cfgOptions,
     pictures: numberOption(opts.pictures, '--pictures', { integer: true, min: 0 })!,
     print,
@@ -56,7 +58,7 @@ export function demoEpilogue(r: ShapesRunResult, opts: ShapesCommandOptions): st
   return [
     '',
     '== solo-ts demo: results ==',
-    `trained ${r.summary.iters} iterations (${r.summary.epochs} epochs${r.summary.stoppedBy === 'max_seconds' ? ', stopped at the time limit' : ''}) in ${r.minutes.toFixed(1)} min, ${r.secondsPerIter.toFixed(2)} s per iteration`,
+    `trained ${r.summary.iters} iterations (${r.summary.epochs} epochs${r.summary.stoppedBy === 'max_seconds' ? ', stopped at the time limit' : ''}) in ${r.minutes.toFixed(1)} min, ${r.secondsPerIter.toFixed(2)} s per iteration${r.workers > 1 ? ` (${r.workers} data-parallel workers)` : ''}`,
     `COCO mask AP on the synthetic val split (${opts.data}):`,
     formatMetrics(r.metrics),
     ap !== undefined ? `  -> segm mAP ${ap.toFixed(3)}` : '',
@@ -87,7 +89,8 @@ export function addShapesOptions(cmd: Command, defaults: { minutes: string; work
     .option('--data <dir>', 'synthetic dataset directory (made when missing)', 'data/shapes')
     .option('--work-dir <dir>', 'work directory', defaults.workDir)
     .option('--pictures <n>', 'draw the predictions of this many val images', defaults.pictures)
-    .option('--threads <n>', 'WebAssembly threads')
+    .option('--threads <n>', 'WebAssembly threads per worker (default: cores / workers)')
+    .option('--workers <n>', 'data-parallel workers (threads of this process, each batch_size images, gradients averaged): a number, or auto = min(cores, 2)', 'auto')
     .option('--resume', 'continue the previous run in the work directory')
     .addOption(cfgOptionsOption());
 }

@@ -13,8 +13,7 @@
  */
 import type { Command } from 'commander';
 import { SoloError } from '@solo-ts/core';
-import os from 'node:os';
-import { buildRunnerFromConfig, releaseBackendThreads, resolveWorkers, type BackendChoice, type TrainSummary } from '@solo-ts/engine';
+import { buildRunnerFromConfig, parseWorkers, releaseBackendThreads, type BackendChoice, type TrainSummary } from '@solo-ts/engine';
 import { cfgOptionsOption } from '../util/cfg-options.js';
 import { action } from '../util/errors.js';
 import { globalOptions } from '../util/global.js';
@@ -56,7 +55,7 @@ export async function trainCommand(config: string, opts: TrainCommandOptions, ba
     maxMinutes: numberOption(opts.maxMinutes, '--max-minutes', { min: 0 }),
     autoScaleLr: opts.autoScaleLr ? true : undefined,
     threads: numberOption(opts.threads, '--threads', { integer: true, min: 1 }),
-    workers: resolveWorkers(opts.workers, os.availableParallelism?.() ?? os.cpus().length),
+    workers: parseWorkers(opts.workers),
     noValidate: opts.validate === false,
     backend,
   });

@@ -27,7 +27,10 @@ export interface ShapesRunOptions {
   workDir: string;
   minutes: number;
   backend?: BackendChoice;
+  /** WebAssembly threads (per data-parallel worker when `workers` > 1). */
   threads?: number;
+  /** Data-parallel workers (`buildRunnerFromConfig`'s `workers`; `auto` = min(cores, 2)); default 1. */
+  workers?: number | 'auto';
   cfgOptions?: string[];
   /** Pictures of this many val images into `<workDir>/vis` (0 = none). */
   pictures: number;
@@ -47,6 +50,8 @@ export interface ShapesRunResult {
   checkpoint?: string;
   secondsPerIter: number;
   classes: string[];
+  /** Data-parallel world size of the run (images per iteration = workers x batch_size). */
+  workers: number;
 }
 
 /** Make the shapes dataset under `dir` unless its annotation files exist. Returns whether it was made. */
@@ -70,7 +75,7 @@ export async function runShapes(o: ShapesRunOptions): Promise<ShapesRunResult> {
     const ds = cfg.get<Record<string, unknown>>(`${k}.dataset`);
     if (ds) ds.data_root = o.dataDir.endsWith('/') ? o.dataDir : `${o.dataDir}/`;
   }
-  const run = await buildRunnerFromConfig(cfg, { workDir: o.workDir, backend: o.backend, threads: o.threads, maxMinutes: o.minutes, print: o.print, resume: o.resume ? true : undefined });
+  const run = await buildRunnerFromConfig(cfg, { workDir: o.workDir, backend: o.backend, threads: o.threads, workers: o.workers, maxMinutes: o.minutes, print: o.print, resume: o.resume ? true : undefined });
   const summary = await run.train();
   const checkpoint = summary.lastCheckpoint;
   // final metrics on the whole val split: those of the last validation when it ran on the final weights
@@ -95,5 +100,5 @@ export async function runShapes(o: ShapesRunOptions): Promise<ShapesRunResult> {
   }
   const iterSeconds = summary.history.length ? summary.history.reduce((a, h) => a + h.time, 0) / summary.history.length : 0;
   const classes = resolveClasses(cfg, undefined).classes;
-  return { summary, metrics, visDir, curvePng, minutes: (performance.now() - t0) / 60000, madeDataset: made, checkpoint, secondsPerIter: iterSeconds, classes };
+  return { summary, metrics, visDir, curvePng, minutes: (performance.now() - t0) / 60000, madeDataset: made, checkpoint, secondsPerIter: iterSeconds, classes, workers: run.parallel?.worldSize ?? 1 };
 }

@@ -35,7 +35,7 @@ import { selectBackend, type BackendChoice, type SelectedBackend } from '../back
 import type { HookSettings } from '../components/hooks.js';
 import { EpochBasedTrainLoop } from '../components/loops.js';
 import { isRunnerHook, type RunnerHook } from '../runner/hooks.js';
-import { DATA_PARALLEL_BACKENDS, DataParallelTrainer, threadsPerWorker } from '../parallel/data-parallel.js';
+import { autoWorkers, DATA_PARALLEL_BACKENDS, DataParallelTrainer, threadsPerWorker } from '../parallel/data-parallel.js';
 import { Runner, type CheckpointSettings, type RunnerSettings, type TrainSummary } from '../runner/runner.js';
 import type { TrainableDetector } from '../runner/types.js';
 import { buildEvaluator, type Evaluator } from './evaluator.js';
@@ -58,8 +58,11 @@ export interface BuildRunnerOptions {
   backend?: BackendChoice | null;
   /** WebAssembly threads (per data-parallel worker; default with `workers` > 1: max(1, floor(cores / workers))). */
   threads?: number;
-  /** Data-parallel world size: N threads (the main one included) with a model each, gradients averaged (default 1). */
-  workers?: number;
+  /**
+   * Data-parallel world size: N threads (the main one included) with a model each, gradients averaged (default 1).
+   * `auto`: min(cores, 2), or 1 when the backend is neither wasm nor cpu.
+   */
+  workers?: number | 'auto';
   /** `key=value` overrides (used when `cfg` is a path). */
   cfgOptions?: string[] | Record<string, unknown>;
   /** Registry to build from (default `createDefaultRegistry(extraModules)` + the config's plugins). */
@@ -199,11 +202,13 @@ async function checkpointSeed(file: string | undefined): Promise<number | undefi
 
 export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: BuildRunnerOptions = {}): Promise<BuiltRun> {
   const cfg = typeof cfgOrPath === 'string' ? loadConfig(cfgOrPath, { cfgOptions: o.cfgOptions }) : cfgOrPath;
-  const workers = o.workers ?? 1;
-  if (!Number.isInteger(workers) || workers < 1) throw new SoloError(`workers must be a positive integer, got ${workers}`, { code: 'ARGUMENT' });
-  const threads = workers > 1 ? threadsPerWorker(o.threads, workers, os.availableParallelism?.() ?? os.cpus().length) : o.threads;
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  let workers = o.workers === 'auto' ? autoWorkers(cores) : (o.workers ?? 1);
+  if (!Number.isInteger(workers) || workers < 1) throw new SoloError(`workers must be a positive integer or auto, got ${String(o.workers)}`, { code: 'ARGUMENT' });
+  const threads = workers > 1 ? threadsPerWorker(o.threads, workers, cores) : o.threads;
   const backend = o.backend === null ? null : await selectBackend(o.backend ?? 'auto', { threads, quiet: true });
   const backendName = backend?.name ?? tf.getBackend();
+  if (o.workers === 'auto' && !DATA_PARALLEL_BACKENDS.includes(backendName)) workers = 1;
   if (workers > 1 && !DATA_PARALLEL_BACKENDS.includes(backendName)) {
     throw new SoloError(`--workers ${workers} needs the wasm or cpu backend; the current one is ${backendName}`, { code: 'BACKEND', hint: 'use --backend wasm, or --workers 1' });
   }

@@ -4,9 +4,11 @@
  * dataset: averaged gradients equal the mean of the per-shard gradients computed on the main thread, training is
  * deterministic and resumes exactly, no tensor leaks on the main thread, worker errors name the rank, workers stop.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSoloError } from '@solo-ts/core';
@@ -16,7 +18,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { computeGradients } from '../runner/train-step.js';
 import type { DataBatch } from '../runner/types.js';
 import { shardSizes, splitBatch } from './batch-codec.js';
-import { resolveWorkers, threadsPerWorker } from './data-parallel.js';
+import { autoWorkers, parseWorkers, threadsPerWorker } from './data-parallel.js';
 
 const TINY = `
 data_root: &data_root /nonexistent/
@@ -111,10 +113,13 @@ describe('shards and options', () => {
     expect(shardSizes(1, 3)).toEqual([1, 0, 0]);
     const b = { inputs: [0, 1, 2, 3, 4], dataSamples: [0, 1, 2, 3, 4].map((i) => ({ metainfo: { imgId: i } })) } as unknown as DataBatch;
     expect(splitBatch(b, 2).map((s) => s.inputs)).toEqual([[0, 1, 2], [3, 4]]);
-    expect(resolveWorkers('auto', 16)).toBe(2);
-    expect(resolveWorkers('auto', 1)).toBe(1);
-    expect(resolveWorkers('3', 2)).toBe(3);
-    expect(() => resolveWorkers('0', 2)).toThrow(/--workers/);
+    expect(autoWorkers(16)).toBe(2);
+    expect(autoWorkers(1)).toBe(1);
+    expect(parseWorkers('auto')).toBe('auto');
+    expect(parseWorkers('3')).toBe(3);
+    expect(parseWorkers(undefined)).toBeUndefined();
+    expect(() => parseWorkers('0')).toThrow(/--workers/);
+    expect(() => parseWorkers('1.5')).toThrow(/--workers/);
     expect(threadsPerWorker(undefined, 2, 2)).toBe(1);
     expect(threadsPerWorker(undefined, 2, 8)).toBe(4);
     expect(threadsPerWorker(3, 2, 8)).toBe(3);
@@ -213,4 +218,35 @@ describe('data-parallel training, 2 ranks (wasm, 1 thread each)', () => {
     await c.run.train();
     expect(c.log.some((l) => /WARNING: .* 2 data-parallel workers, this run has 1/.test(l))).toBe(true);
   }, 300_000);
+
+  it('SIGTERM: the run saves a checkpoint, the workers stop and the process exits on its own (child process)', async () => {
+    const workDir = path.join(root, 'sigterm');
+    const script = [
+      "import { buildRunnerFromConfig } from '@solo-ts/engine';",
+      `const run = await buildRunnerFromConfig(${JSON.stringify(configFile)}, { backend: 'wasm', threads: 1, workers: 2, workDir: ${JSON.stringify(workDir)}, noValidate: true, progress: false,`,
+      `  cfgOptions: [${JSON.stringify(`train_dataloader.dataset.data_root=${path.join(root, 'data')}/`)}, 'default_hooks.checkpoint.interval=1000'] });`,
+      'const s = await run.train();',
+      "console.log('STOPPED', s.stoppedBy, s.iters);",
+      "if (s.stoppedBy === 'signal') process.exitCode = 143;",
+    ].join('\n');
+    const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    child.stderr.on('data', (d) => (out += String(d)));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 120_000;
+    while (!/Epoch\(train\) \[1\/100\]\[1\/2\]/.test(out)) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no training iteration: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await exit;
+    clearTimeout(timer);
+    expect(code, out).toBe(143);
+    expect(out).toMatch(/SIGTERM received/);
+    expect(out).toMatch(/Saved checkpoint .*iter_\d+\.safetensors \(interrupted by SIGTERM\)/);
+    expect(out).toMatch(/STOPPED signal \d+/);
+  }, 200_000);
 });

@@ -346,12 +346,17 @@ export class DataParallelTrainer implements ParallelStepper {
   }
 }
 
-/** Parse `--workers`: a positive integer, or `auto` = min(cores, `autoMax`). */
-export function resolveWorkers(value: string | number | undefined, cores: number, autoMax = 2): number | undefined {
+/** `--workers auto`: min(cores, 2) (two ranks already use both cores of a small machine; more rarely pay off). */
+export function autoWorkers(cores: number): number {
+  return Math.max(1, Math.min(cores, 2));
+}
+
+/** Parse `--workers`: a positive integer, or `auto` (resolved by `buildRunnerFromConfig`, see `autoWorkers`). */
+export function parseWorkers(value: string | undefined): number | 'auto' | undefined {
   if (value === undefined) return undefined;
-  if (value === 'auto') return Math.max(1, Math.min(cores, autoMax));
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < 1 || (typeof value === 'string' && value.trim() === '')) {
+  if (value.trim() === 'auto') return 'auto';
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1) {
     throw new SoloError(`--workers must be a positive integer or auto, got "${value}"`, { code: 'ARGUMENT' });
   }
   return n;
