@@ -357,6 +357,9 @@ export class Runner implements RunnerInfo {
           else if (this.iterNo >= endIter && s.maxIters !== undefined && this.iterNo < s.maxEpochs * ipe) stoppedBy = 'max_iters';
           else if (s.maxSeconds !== undefined && (performance.now() - start) / 1000 >= s.maxSeconds) stoppedBy = 'max_seconds';
           if (stoppedBy !== 'completed') break;
+          // One turn of the event loop per iteration: when the loader is ahead every await above resolves as a
+          // microtask, and signal handlers (SIGINT/SIGTERM), timers and worker messages would never run.
+          await yieldToEventLoop();
           tData = performance.now();
         }
         this.bar?.finish();
@@ -424,4 +427,9 @@ function ensureWritable(dir: string): void {
   } catch (e) {
     throw new SoloError(`cannot write to the work directory ${dir}: ${(e as Error).message}`, { code: 'FILE', expected: 'a writable directory (--work-dir DIR)' });
   }
+}
+
+/** Resolves after the event loop has gone through its poll phase once (signals, I/O, worker messages). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
