@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * `solo make-shapes --out DIR --num-train N --num-val M [--seed S] [--size WxH] [--fixed-size]
- *  [--max-objects K]`
+ *  [--max-objects K] [--min-size PX] [--max-size-frac F]`
  *
  * Writes a synthetic COCO instance-segmentation dataset of filled shapes (circle, triangle, square, star,
  * hexagon) on textured backgrounds: `DIR/annotations/instances_{train,val}.json` and `DIR/{train,val}/*.png`.
@@ -21,6 +21,8 @@ interface MakeShapesCommandOptions {
   size: string;
   fixedSize?: boolean;
   maxObjects: string;
+  minSize: string;
+  maxSizeFrac: string;
   quiet?: boolean;
 }
 
@@ -50,6 +52,8 @@ export function registerMakeShapes(program: Command): void {
     .option('--size <WxH>', 'base image size (each image varies x0.8..x1.2, some portrait)', '320x240')
     .option('--fixed-size', 'every image exactly --size')
     .option('--max-objects <k>', 'at most this many objects per image', '6')
+    .option('--min-size <px>', 'smallest object, square root of its area in pixels', '10')
+    .option('--max-size-frac <f>', 'largest object as a fraction of the shorter image side (0-1]', '0.55')
     .option('--quiet', 'no progress display')
     .addHelpText(
       'after',
@@ -64,6 +68,10 @@ export function registerMakeShapes(program: Command): void {
         const seed = int(opts.seed, '--seed', 0);
         const maxObjects = int(opts.maxObjects, '--max-objects', 1);
         const imageSize = parseSize(opts.size);
+        const minSize = Number(opts.minSize);
+        if (!(minSize >= 1)) throw new SoloError(`--min-size must be a number >= 1 (pixels), got "${opts.minSize}"`, { code: 'ARGUMENT' });
+        const maxSizeFrac = Number(opts.maxSizeFrac);
+        if (!(maxSizeFrac > 0 && maxSizeFrac <= 1)) throw new SoloError(`--max-size-frac must be a number in (0, 1], got "${opts.maxSizeFrac}"`, { code: 'ARGUMENT' });
         const progress = opts.quiet ? undefined : stderrProgress({ total: numTrain + numVal, label: 'make-shapes', unit: 'img' });
         const r = await makeShapesDataset({
           out: opts.out,
@@ -73,6 +81,8 @@ export function registerMakeShapes(program: Command): void {
           imageSize,
           varySize: !opts.fixedSize,
           maxObjects,
+          minSize,
+          maxSizeFrac,
           onProgress: (done) => progress?.update(done),
         });
         progress?.finish();

@@ -89,7 +89,18 @@ async function writeSplit(split: 'train' | 'val', n: number, o: Required<Omit<Ma
   let annId = 1;
   const annotations = perImage.flatMap((list) => list.map((a) => ({ id: annId++, ...(a as object) })));
   const coco = {
-    info: { description: `solo-ts synthetic shapes (${split})`, version: '1.0', seed: o.seed, image_size: o.imageSize, vary_size: o.varySize },
+    info: {
+      description: `solo-ts synthetic shapes (${split})`,
+      version: '1.0',
+      seed: o.seed,
+      image_size: o.imageSize,
+      vary_size: o.varySize,
+      num_images: n,
+      min_objects: o.minObjects,
+      max_objects: o.maxObjects,
+      min_size: o.minSize,
+      max_size_frac: o.maxSizeFrac,
+    },
     licenses: [],
     images,
     annotations,

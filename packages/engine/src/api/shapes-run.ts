@@ -23,7 +23,7 @@ export interface ShapesRunOptions {
   config: string;
   /** Where the dataset is (made there when missing); must match the config's data_root. */
   dataDir: string;
-  dataset: { numTrain: number; numVal: number; imageSize: [number, number]; seed: number; maxObjects?: number };
+  dataset: { numTrain: number; numVal: number; imageSize: [number, number]; seed: number; maxObjects?: number; minSize?: number; maxSizeFrac?: number };
   workDir: string;
   minutes: number;
   backend?: BackendChoice;
@@ -58,11 +58,38 @@ export interface ShapesRunResult {
 export async function ensureShapesDataset(dir: string, o: ShapesRunOptions['dataset'], print: (l: string) => void): Promise<boolean> {
   const train = path.join(dir, 'annotations', 'instances_train.json');
   const val = path.join(dir, 'annotations', 'instances_val.json');
-  if (fs.existsSync(train) && fs.existsSync(val)) return false;
-  print(`making the synthetic shapes dataset in ${dir} (${o.numTrain} train + ${o.numVal} val images, ~${o.imageSize.join('x')}, seed ${o.seed}) ...`);
-  const r = await makeShapesDataset({ out: dir, numTrain: o.numTrain, numVal: o.numVal, imageSize: o.imageSize, seed: o.seed, maxObjects: o.maxObjects });
+  if (fs.existsSync(train) && fs.existsSync(val)) {
+    const stale = shapesDatasetMismatch(train, val, o);
+    if (!stale) return false;
+    print(`${dir} holds a different synthetic dataset (${stale}); making it again with this run's settings`);
+  }
+  print(`making the synthetic shapes dataset in ${dir} (${o.numTrain} train + ${o.numVal} val images, ~${o.imageSize.join('x')}, objects ${o.minSize ?? 10} px and up, at most ${o.maxObjects ?? 6} per image, seed ${o.seed}) ...`);
+  const r = await makeShapesDataset({ out: dir, numTrain: o.numTrain, numVal: o.numVal, imageSize: o.imageSize, seed: o.seed, maxObjects: o.maxObjects, minSize: o.minSize, maxSizeFrac: o.maxSizeFrac });
   print(`  ${r.numAnnotations.train} train / ${r.numAnnotations.val} val instances of ${r.categories.join(', ')}`);
   return true;
+}
+
+/**
+ * Why the dataset in the directory is not the one these settings make (the `info` block that `makeShapesDataset`
+ * writes), or undefined when it is. Datasets without that block (made by other tools) are taken as they are.
+ */
+export function shapesDatasetMismatch(trainAnn: string, valAnn: string, o: ShapesRunOptions['dataset']): string | undefined {
+  const want: Record<string, unknown> = { seed: o.seed, image_size: o.imageSize, max_objects: o.maxObjects ?? 6, min_size: o.minSize ?? 10, max_size_frac: o.maxSizeFrac ?? 0.55 };
+  for (const [file, n] of [[trainAnn, o.numTrain], [valAnn, o.numVal]] as const) {
+    let info: Record<string, unknown> | undefined;
+    try {
+      info = (JSON.parse(fs.readFileSync(file, 'utf8')) as { info?: Record<string, unknown> }).info;
+    } catch {
+      return `${file} cannot be read as JSON`;
+    }
+    if (!info || !String(info.description ?? '').startsWith('solo-ts synthetic shapes')) return undefined;
+    const have: Record<string, unknown> = { ...info, max_objects: info.max_objects ?? 6, min_size: info.min_size ?? 10, max_size_frac: info.max_size_frac ?? 0.55 };
+    if (info.num_images !== undefined && info.num_images !== n) return `${path.basename(file)}: ${String(info.num_images)} images, expected ${n}`;
+    for (const [k, v] of Object.entries(want)) {
+      if (JSON.stringify(have[k]) !== JSON.stringify(v)) return `${path.basename(file)}: ${k} ${JSON.stringify(have[k])}, expected ${JSON.stringify(v)}`;
+    }
+  }
+  return undefined;
 }
 
 export async function runShapes(o: ShapesRunOptions): Promise<ShapesRunResult> {
