@@ -222,15 +222,15 @@ export class DataParallelTrainer implements ParallelStepper {
     if (o.params.size !== this.vars.length) throw new SoloError(`step: ${o.params.size} parameters, the trainer has ${this.vars.length}`, { code: 'RUNTIME' });
     const { layout, worldSize: n } = this;
     const shards = splitBatch(batch, n);
+    // encode every shard before posting any: a batch that cannot be sent fails the step before it starts
+    const encoded = this.slots.map((slot) => (shards[slot.rank].inputs.length > 0 ? encodeBatch(shards[slot.rank]) : null));
     const t0 = performance.now();
     const shared = new Float32Array(this.paramBuf);
     this.vars.forEach((v, i) => shared.set(v.dataSync() as Float32Array, layout.offsets[i]));
     const tPosted = performance.now();
-    const replies: Array<Promise<FromWorker> | null> = this.slots.map((slot) => {
-      const shard = shards[slot.rank];
-      if (shard.inputs.length === 0) return null;
-      const { batch: encoded, transfer } = encodeBatch(shard);
-      return this.request(slot, { type: 'step', id: this.nextId++, iter: o.iter, batch: encoded }, `at iteration ${o.iter}`, transfer);
+    const replies: Array<Promise<FromWorker> | null> = this.slots.map((slot, k) => {
+      const e = encoded[k];
+      return e ? this.request(slot, { type: 'step', id: this.nextId++, iter: o.iter, batch: e.batch }, `at iteration ${o.iter}`, e.transfer) : null;
     });
     const ranks: Array<StepReply | null> = new Array<StepReply | null>(n).fill(null);
     let own: { preprocess: number } = { preprocess: 0 };
