@@ -261,6 +261,7 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
     const opt = buildOptimizer(cfg, model, { registry, batchSize, autoScaleLr: o.autoScaleLr });
     const schedulers = buildSchedulers(cfg, registry);
     const parallel = workers > 1 ? new DataParallelTrainer({ worldSize: workers, model, config: cfg, seed, backend: { name: backendName, threads: threads ?? 1 }, batchSize: perWorkerBatch }) : undefined;
+    if (parallel) closers.push(() => parallel.close());
     const runner = new Runner({
       model,
       optimizer: opt.optimizer,
