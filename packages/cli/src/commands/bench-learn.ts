@@ -20,7 +20,7 @@ import { numberOption } from './train.js';
 export function registerBenchLearn(program: Command): void {
   addShapesOptions(
     program.command('bench-learn').description('learning benchmark: train the small SOLOv2 on synthetic shapes within a time budget; last line = JSON with segm_mAP and minutes'),
-    { minutes: '30', workDir: 'work_dirs/bench-learn', pictures: '8' },
+    { minutes: '28', workDir: 'work_dirs/bench-learn', pictures: '8' },
   )
     .option('--target <ap>', 'mask AP (0-1) the run is expected to reach', '0.5')
     .action(

@@ -20,7 +20,7 @@ import { numberOption } from './train.js';
 
 export const DEMO_CONFIG = 'configs/demo/solov2-light_r18_shapes.yaml';
 /** The dataset the demo and bench-learn make when it is missing. */
-export const SHAPES_DATASET = { numTrain: 1000, numVal: 100, imageSize: [160, 120] as [number, number], seed: 1 };
+export const SHAPES_DATASET = { numTrain: 2000, numVal: 100, imageSize: [160, 120] as [number, number], seed: 1, maxObjects: 4, minSize: 16, maxSizeFrac: 0.6 };
 
 export interface ShapesCommandOptions {
   minutes: string;
