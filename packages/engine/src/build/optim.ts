@@ -5,7 +5,7 @@
  *
  * auto_scale_lr (mmengine): with `enable: true` the optimizer's lr is multiplied by
  * (total batch size / `base_batch_size`); the total batch is `train_dataloader.batch_size` x the number of
- * workers (1 here), as `runner.scale_lr` computes it.
+ * data-parallel workers (`--workers`; the caller passes the total), as `runner.scale_lr` computes it.
  */
 import { ConfigError, SoloError, type Registry } from '@solo-ts/core';
 import type { Config } from '@solo-ts/config';
