@@ -51,7 +51,7 @@ export {
   type LoaderFailure,
   type SampleRunner,
 } from './loader/data-loader.js';
-export { WorkerRunner, type WorkerRunnerOptions } from './loader/worker-pool.js';
+export { WorkerRunner, resolveWorkerEntry, type WorkerRunnerOptions, type WorkerEntry } from './loader/worker-pool.js';
 export { buildDataLoader, type DataLoaderCfg, type BuildDataLoaderOptions } from './loader/build.js';
 export { renderShapesImage, SHAPE_CATEGORIES, type ShapeName, type ShapeAnnotation, type RenderedImage, type RenderOptions } from './synthetic/render.js';
 export { makeShapesDataset, type MakeShapesOptions, type MakeShapesResult } from './synthetic/make-shapes.js';

@@ -34,13 +34,25 @@ interface Slot {
   tasks: Map<number, Task>;
 }
 
-function workerEntry(): { url: URL | string; eval: boolean; execArgv: string[] } {
-  const js = new URL('./worker.js', import.meta.url);
+/** How to start a worker thread whose entry module sits beside the caller's module. */
+export interface WorkerEntry {
+  url: URL | string;
+  eval: boolean;
+  execArgv: string[];
+}
+
+/**
+ * The entry `<name>.js` next to `base` (an `import.meta.url`) when it exists (built `dist/`), else the TypeScript
+ * source `<name>.ts` loaded through tsx (running from sources: vitest, tsx). Used by the data loader's workers and
+ * the engine's data-parallel workers.
+ */
+export function resolveWorkerEntry(base: string, name: string): WorkerEntry {
+  const js = new URL(`./${name}.js`, base);
   if (existsSync(fileURLToPath(js))) return { url: js, eval: false, execArgv: [] };
-  // Running from the TypeScript sources (vitest, tsx): register tsx in the worker, then load worker.ts.
-  const ts = new URL('./worker.ts', import.meta.url).href;
+  // Running from the TypeScript sources (vitest, tsx): register tsx in the worker, then load the .ts entry.
+  const ts = new URL(`./${name}.ts`, base).href;
   // the ESM entry of tsx's API (createRequire resolves the CommonJS one; swap the extension)
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const tsxApi = pathToFileURL(createRequire(base).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
   const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`;
   return { url: code, eval: true, execArgv: ['--conditions=source'] };
 }
@@ -68,7 +80,7 @@ export class WorkerRunner implements SampleRunner {
     } catch {
       throw new DatasetError('the dataset config cannot be sent to worker threads (it holds objects such as transform instances); use num_workers: 0');
     }
-    const entry = workerEntry();
+    const entry = resolveWorkerEntry(import.meta.url, 'worker');
     for (let i = 0; i < options.numWorkers; i++) {
       const worker = new Worker(entry.url, { eval: entry.eval, workerData: { datasetCfg: options.datasetCfg, modules: options.modules ?? [] }, execArgv: entry.execArgv });
       worker.unref();

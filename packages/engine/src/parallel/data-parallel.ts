@@ -26,13 +26,11 @@
  * an error in a worker rejects the step with a `SoloError` naming its rank. Under vitest (TypeScript sources) the
  * worker runs `worker-entry.ts` through tsx, as the data loader's workers do.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { SoloError } from '@solo-ts/core';
 import { pluginImports, type Config } from '@solo-ts/config';
+import { resolveWorkerEntry, type WorkerEntry } from '@solo-ts/datasets';
 import { applyGradients, computeGradients, NonFiniteLossError, type StepOptions, type StepResult } from '../runner/train-step.js';
 import type { DataBatch, ParallelStepper, TrainableDetector } from '../runner/types.js';
 import { encodeBatch, splitBatch } from './batch-codec.js';
@@ -69,16 +67,6 @@ interface Slot {
 
 /** Backends whose workers can run in a worker thread of this process. */
 export const DATA_PARALLEL_BACKENDS: readonly string[] = ['wasm', 'cpu'];
-
-function workerEntry(): { url: URL | string; eval: boolean; execArgv: string[] } {
-  const js = new URL('./worker-entry.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return { url: js, eval: false, execArgv: [] };
-  // Running from the TypeScript sources (vitest, tsx): register tsx in the worker, then load worker-entry.ts.
-  const ts = new URL('./worker-entry.ts', import.meta.url).href;
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`;
-  return { url: code, eval: true, execArgv: ['--conditions=source'] };
-}
 
 export class DataParallelTrainer implements ParallelStepper {
   readonly worldSize: number;
@@ -129,7 +117,7 @@ export class DataParallelTrainer implements ParallelStepper {
     } catch (e) {
       throw new SoloError(`the config cannot be sent to data-parallel workers: ${(e as Error).message}`, { code: 'CONFIG' });
     }
-    const entry = workerEntry();
+    const entry = resolveWorkerEntry(import.meta.url, 'worker-entry');
     const base: Omit<WorkerInit, 'rank'> = {
       worldSize: this.worldSize,
       backend: this.o.backend,
@@ -149,7 +137,7 @@ export class DataParallelTrainer implements ParallelStepper {
     }
   }
 
-  private makeSlot(rank: number, entry: ReturnType<typeof workerEntry>, init: WorkerInit): Slot {
+  private makeSlot(rank: number, entry: WorkerEntry, init: WorkerInit): Slot {
     const worker = new Worker(entry.url, { eval: entry.eval, workerData: init, execArgv: entry.execArgv });
     const slot: Slot = { rank, worker, pending: new Map(), ready: Promise.resolve() };
     const fail = (err: SoloError) => {
