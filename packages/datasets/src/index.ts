@@ -54,5 +54,5 @@ export {
 export { WorkerRunner, resolveWorkerEntry, type WorkerRunnerOptions, type WorkerEntry } from './loader/worker-pool.js';
 export { buildDataLoader, type DataLoaderCfg, type BuildDataLoaderOptions } from './loader/build.js';
 export { renderShapesImage, SHAPE_CATEGORIES, type ShapeName, type ShapeAnnotation, type RenderedImage, type RenderOptions } from './synthetic/render.js';
-export { makeShapesDataset, type MakeShapesOptions, type MakeShapesResult } from './synthetic/make-shapes.js';
+export { makeShapesDataset, SHAPES_CONTENT_DEFAULTS, type MakeShapesOptions, type MakeShapesResult } from './synthetic/make-shapes.js';
 export { checkDataset, formatCheckReport, type CheckDatasetOptions, type CheckReport, type ClassSummary } from './validate/check-dataset.js';

@@ -112,15 +112,15 @@ async function writeSplit(split: 'train' | 'val', n: number, o: Required<Omit<Ma
   return { file, annotations: annotations.length };
 }
 
+/** The defaults of `makeShapesDataset` for the options that shape the content (also what the `info` block records). */
+export const SHAPES_CONTENT_DEFAULTS = { minObjects: 1, maxObjects: 6, minSize: 10, maxSizeFrac: 0.55 } as const;
+
 export async function makeShapesDataset(options: MakeShapesOptions): Promise<MakeShapesResult> {
   const o = {
     seed: 0,
     imageSize: [320, 240] as [number, number],
     varySize: true,
-    minObjects: 1,
-    maxObjects: 6,
-    minSize: 10,
-    maxSizeFrac: 0.55,
+    ...SHAPES_CONTENT_DEFAULTS,
     concurrency: 4,
     // keys given as `undefined` (e.g. an optional setting passed through) keep their defaults
     ...(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as MakeShapesOptions),

@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeShapesDataset } from '@solo-ts/datasets';
+import { makeShapesDataset, SHAPES_CONTENT_DEFAULTS as D } from '@solo-ts/datasets';
 import { loadConfig } from '@solo-ts/config';
 import type { BackendChoice } from '../backend/index.js';
 import { buildRunnerFromConfig } from '../build/build-runner.js';
@@ -63,7 +63,7 @@ export async function ensureShapesDataset(dir: string, o: ShapesRunOptions['data
     if (!stale) return false;
     print(`${dir} holds a different synthetic dataset (${stale}); making it again with this run's settings`);
   }
-  print(`making the synthetic shapes dataset in ${dir} (${o.numTrain} train + ${o.numVal} val images, ~${o.imageSize.join('x')}, objects ${o.minSize ?? 10} px and up, at most ${o.maxObjects ?? 6} per image, seed ${o.seed}) ...`);
+  print(`making the synthetic shapes dataset in ${dir} (${o.numTrain} train + ${o.numVal} val images, ~${o.imageSize.join('x')}, objects ${o.minSize ?? D.minSize} px and up, at most ${o.maxObjects ?? D.maxObjects} per image, seed ${o.seed}) ...`);
   const r = await makeShapesDataset({ out: dir, numTrain: o.numTrain, numVal: o.numVal, imageSize: o.imageSize, seed: o.seed, maxObjects: o.maxObjects, minSize: o.minSize, maxSizeFrac: o.maxSizeFrac });
   print(`  ${r.numAnnotations.train} train / ${r.numAnnotations.val} val instances of ${r.categories.join(', ')}`);
   return true;
@@ -74,7 +74,7 @@ export async function ensureShapesDataset(dir: string, o: ShapesRunOptions['data
  * writes), or undefined when it is. Datasets without that block (made by other tools) are taken as they are.
  */
 export function shapesDatasetMismatch(trainAnn: string, valAnn: string, o: ShapesRunOptions['dataset']): string | undefined {
-  const want: Record<string, unknown> = { seed: o.seed, image_size: o.imageSize, max_objects: o.maxObjects ?? 6, min_size: o.minSize ?? 10, max_size_frac: o.maxSizeFrac ?? 0.55 };
+  const want: Record<string, unknown> = { seed: o.seed, image_size: o.imageSize, max_objects: o.maxObjects ?? D.maxObjects, min_size: o.minSize ?? D.minSize, max_size_frac: o.maxSizeFrac ?? D.maxSizeFrac };
   for (const [file, n] of [[trainAnn, o.numTrain], [valAnn, o.numVal]] as const) {
     let info: Record<string, unknown> | undefined;
     try {
@@ -83,7 +83,7 @@ export function shapesDatasetMismatch(trainAnn: string, valAnn: string, o: Shape
       return `${file} cannot be read as JSON`;
     }
     if (!info || !String(info.description ?? '').startsWith('solo-ts synthetic shapes')) return undefined;
-    const have: Record<string, unknown> = { ...info, max_objects: info.max_objects ?? 6, min_size: info.min_size ?? 10, max_size_frac: info.max_size_frac ?? 0.55 };
+    const have: Record<string, unknown> = { ...info, max_objects: info.max_objects ?? D.maxObjects, min_size: info.min_size ?? D.minSize, max_size_frac: info.max_size_frac ?? D.maxSizeFrac };
     if (info.num_images !== undefined && info.num_images !== n) return `${path.basename(file)}: ${String(info.num_images)} images, expected ${n}`;
     for (const [k, v] of Object.entries(want)) {
       if (JSON.stringify(have[k]) !== JSON.stringify(v)) return `${path.basename(file)}: ${k} ${JSON.stringify(have[k])}, expected ${JSON.stringify(v)}`;
