@@ -5,12 +5,12 @@
  * `setupTestBackend('cpu' | 'wasm')` imports `@tensorflow/tfjs` (which registers every gradient), selects the
  * backend and waits until it is ready. It installs solo-ts's kernels from `@solo-ts/ops`: for `wasm` the training
  * kernels (`registerWasmTrainingKernels`: conv/depthwise weight and input gradients via the fast forward conv,
- * `UnsortedSegmentSum`, resize gradients), for `cpu` the `halfPixelCenters`-correct resize gradients, and for both
+ * `UnsortedSegmentSum`, resize gradients), for `cpu` the `halfPixelCenters`-correct resize gradients and the fused group norm, and for both
  * zero gradients for comparison/logical ops (`registerZeroGradients`). Idempotent;
  * cheap to call in every `beforeAll`. Single-threaded wasm (tests run in parallel processes).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { registerResizeGradKernels, registerWasmTrainingKernels, registerZeroGradients } from '@solo-ts/ops';
+import { registerGroupNormKernels, registerResizeGradKernels, registerWasmTrainingKernels, registerZeroGradients } from '@solo-ts/ops';
 
 /** Backends available to tests. `cpu` is the reference; `wasm` is the fast one used for training in Node. */
 export type TestBackendName = 'cpu' | 'wasm';
@@ -32,6 +32,7 @@ export async function setupTestBackend(name: TestBackendName = 'cpu'): Promise<v
     registerWasmTrainingKernels();
   } else {
     registerResizeGradKernels('cpu');
+    registerGroupNormKernels('cpu');
   }
   if (tf.getBackend() !== name) {
     const ok = await tf.setBackend(name);

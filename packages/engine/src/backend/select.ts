@@ -19,7 +19,7 @@
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import { SoloError } from '@solo-ts/core';
-import { registerResizeGradKernels, registerWasmTrainingKernels, registerZeroGradients } from '@solo-ts/ops';
+import { registerGroupNormKernels, registerResizeGradKernels, registerWasmTrainingKernels, registerZeroGradients } from '@solo-ts/ops';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   lastThreadedWasmError, MAX_WASM_THREADS, nodeSupportsWasmThreads, registerThreadedWasmBackend, type WasmPackage,
@@ -257,6 +257,7 @@ export async function selectBackend(
   switch (name) {
     case 'cpu':
       registerResizeGradKernels('cpu');
+      registerGroupNormKernels('cpu');
       await setBackendOrThrow('cpu', 'the cpu backend ships with @tensorflow/tfjs; reinstall it');
       return { name: 'cpu', detail: 'cpu (pure JavaScript reference, slow)' };
     case 'wasm':

@@ -93,6 +93,10 @@ export function conv2d(x: tf.Tensor4D, weight: tf.Tensor4D, bias: tf.Tensor1D | 
     if (groups === 1) {
       const dilated = d[0] > 1 || d[1] > 1;
       const filter = dilated ? dilateFilter(weight, d[0], d[1]) : weight;
+      // Without bias and activation there is nothing to fuse, and tfjs's fused conv records a custom gradient that
+      // computes the input gradient eagerly even when nothing needs it (the stem conv's gradient w.r.t. the
+      // image: ~4% of a training step of the demo model). The plain conv's tape entry is pruned by the engine.
+      if (!bias && (options.activation ?? 'linear') === 'linear') return tf.conv2d(xp, filter, s, pad);
       return tf.fused.conv2d({
         x: xp,
         filter,

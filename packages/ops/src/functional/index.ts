@@ -7,3 +7,4 @@ export * from './coords.js';
 export * from './point-nms.js';
 export * from './deform-conv.js';
 export * from './grad-util.js';
+export * from './group-norm.js';

@@ -113,12 +113,12 @@ export class KernelScope {
 }
 
 /** Backends that expose their memory directly (tfjs's `wasm`): allocate an output, view tensors without copies. */
-interface HeapBackend extends BackendLike {
+export interface HeapBackend extends BackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-function isHeapBackend(b: BackendLike): b is HeapBackend {
+export function isHeapBackend(b: BackendLike): b is HeapBackend {
   const h = b as Partial<HeapBackend>;
   return typeof h.makeOutput === 'function' && typeof h.typedArrayFromHeap === 'function';
 }

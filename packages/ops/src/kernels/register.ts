@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './batch_matmul.js';
 import { conv2dBackpropFilterConfig, conv2dBackpropInputConfig } from './conv2d_backprop.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise_backprop.js';
+import { groupNormConfig, groupNormGradConfig } from './group_norm.js';
 import { resizeBilinearGradConfig, resizeNearestNeighborGradConfig } from './resize_grad.js';
 import { sliceConfig, stridedSliceConfig } from './slice.js';
 import { unsortedSegmentSumConfig } from './segment_sum.js';
@@ -56,6 +57,8 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   'BatchMatMul',
   'Slice',
   'StridedSlice',
+  'SoloGroupNorm',
+  'SoloGroupNormGrad',
 ];
 
 /**
@@ -70,6 +73,7 @@ export function registerWasmTrainingKernels(): string[] {
     depthwiseBackpropFilterConfig('wasm'),
     unsortedSegmentSumConfig('wasm'),
     ...resizeConfigs('wasm'),
+    ...groupNormConfigs('wasm'),
   ]);
   const wrappers = [
     wrapStock('BatchMatMul', batchMatMulConfig),
@@ -111,6 +115,19 @@ function resizeConfigs(backendName: string): tf.KernelConfig[] {
  */
 export function registerResizeGradKernels(backendName: string): string[] {
   return install(resizeConfigs(backendName));
+}
+
+function groupNormConfigs(backendName: string): tf.KernelConfig[] {
+  return configsFor(`group-norm:${backendName}`, () => [groupNormConfig(backendName), groupNormGradConfig(backendName)]);
+}
+
+/**
+ * Installs the fused group-norm kernels (`SoloGroupNorm`, `SoloGroupNormGrad`, used by `groupNorm` / `GroupNorm`)
+ * for `backendName` (any backend with `readSync`/`write`, e.g. `cpu`; `registerWasmTrainingKernels` includes them
+ * for `wasm`). Idempotent; returns the names (re)registered.
+ */
+export function registerGroupNormKernels(backendName: string): string[] {
+  return install(groupNormConfigs(backendName));
 }
 
 /**

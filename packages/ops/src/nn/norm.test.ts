@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setupTestBackend } from '@solo-ts/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, fixture } from '../../__fixtures__/load.js';
+import { groupNormComposed, hasFusedGroupNorm } from '../functional/group-norm.js';
 import { BatchNorm2d, GroupNorm } from './norm.js';
 
 function loadBn(bn: BatchNorm2d, f: ReturnType<typeof fixture>, nbt = 0): void {
@@ -82,6 +83,31 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const { grads } = tf.variableGrads(() => tf.sum(tf.mul(gn.forward(x), gy)) as tf.Scalar);
         expectClose(grads[gn.weight!.variable.name], f.raw('dweight'), 1e-4, 1e-5, 'dweight');
         expectClose(grads[gn.bias!.variable.name], f.raw('dbias'), 1e-4, 1e-5, 'dbias');
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([x, gy]);
+      gn.dispose();
+    });
+
+    it('GroupNorm uses the fused kernels, which match the composed ops (forward, dx, dweight, dbias)', () => {
+      expect(hasFusedGroupNorm()).toBe(true);
+      const x = tf.randomNormal([3, 5, 7, 12], 0.7, 2.0, 'float32', 1) as tf.Tensor4D;
+      const gy = tf.randomNormal([3, 5, 7, 12], 0, 1, 'float32', 2) as tf.Tensor4D;
+      const gn = new GroupNorm({ numGroups: 3, numChannels: 12 });
+      gn.loadStateDict(new Map([['weight', tf.randomNormal([12], 1, 0.3, 'float32', 3)], ['bias', tf.randomNormal([12], 0, 0.3, 'float32', 4)]]));
+      const w = gn.weight!.variable as tf.Tensor1D;
+      const b = gn.bias!.variable as tf.Tensor1D;
+      const before = tf.memory().numTensors;
+      tf.tidy(() => {
+        const loss = (f: (xx: tf.Tensor4D, ww: tf.Tensor1D, bb: tf.Tensor1D) => tf.Tensor4D) =>
+          (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(xx as tf.Tensor4D, ww as tf.Tensor1D, bb as tf.Tensor1D), gy));
+        expectClose(gn.forward(x), groupNormComposed(x, w, b, 3, 1e-5), 1e-5, 1e-5, 'y');
+        const [dxF, dwF, dbF] = tf.grads(loss((xx, ww, bb) => groupNormComposed(xx, ww, bb, 3, 1e-5)))([x, w, b]);
+        const { grads } = tf.variableGrads(() => tf.sum(tf.mul(gn.forward(x), gy)) as tf.Scalar);
+        const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(gn.forward(xx as tf.Tensor4D), gy)))(x);
+        expectClose(dx, dxF, 1e-4, 1e-5, 'dx');
+        expectClose(grads[gn.weight!.variable.name], dwF, 1e-4, 1e-5, 'dweight');
+        expectClose(grads[gn.bias!.variable.name], dbF, 1e-4, 1e-5, 'dbias');
       });
       expect(tf.memory().numTensors).toBe(before);
       tf.dispose([x, gy]);

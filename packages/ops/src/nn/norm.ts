@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, SoloError, type Parameter } from '@solo-ts/core';
+import { groupNorm } from '../functional/group-norm.js';
 
 /** Options of {@link BatchNorm2d}. */
 export interface BatchNorm2dOptions {
@@ -160,18 +161,9 @@ export class GroupNorm extends Module {
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    const [n, h, w, c] = x.shape;
+    const c = x.shape[3];
     if (c !== this.numChannels) throw new SoloError(`GroupNorm: input has ${c} channels`, { expected: `${this.numChannels} channels (NHWC)` });
-    const g = this.numGroups;
-    return tf.tidy(() => {
-      const xg = tf.reshape(x, [n, h * w, g, c / g]);
-      const mean = tf.mean(xg, [1, 3], true);
-      const centered = tf.sub(xg, mean);
-      const variance = tf.mean(tf.square(centered), [1, 3], true);
-      let out: tf.Tensor4D = tf.reshape(tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps))), [n, h, w, c]);
-      if (this.weight) out = tf.mul(out, this.weight.variable);
-      if (this.bias) out = tf.add(out, this.bias.variable);
-      return out;
-    });
+    return groupNorm(x, this.weight ? (this.weight.variable as tf.Tensor1D) : null, this.bias ? (this.bias.variable as tf.Tensor1D) : null,
+      this.numGroups, this.eps);
   }
 }
