@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSoloError } from '@solo-ts/core';
-import { buildRunnerFromConfig, type BuildRunnerOptions, type TrainSummary } from '@solo-ts/engine';
+import { buildRunnerFromConfig, type BuildRunnerOptions, type DataBatch, type TrainSummary } from '@solo-ts/engine';
 import { TINY_CONFIG, dataOptions, makeTinyData, tmpDir } from './helpers.js';
 
 let root: string;
@@ -47,6 +47,29 @@ describe('training on tiny synthetic data (wasm, 1 thread)', () => {
     const counts = s.history.slice(1).map((h) => h.numTensors);
     expect(new Set(counts).size).toBe(1);
     expect(log.some((l) => /Epoch\(train\) \[1\/100\]\[1\/1\]\s+lr: .* eta: .* time: .* data_time: .* memory: \d+ .*loss_mask: .*loss_cls: .*loss: /.test(l))).toBe(true);
+  });
+
+  it('a stop request is honoured while the data loader is ahead (the loop yields to the event loop every iteration)', async () => {
+    const log: string[] = [];
+    const run = await buildRunnerFromConfig(TINY_CONFIG, {
+      backend: 'wasm', threads: 1, workDir: path.join(scratch, 'stop'), noValidate: true, progress: false, print: (l) => log.push(l), maxIters: 40,
+      cfgOptions: [...dataOptions(root), 'default_hooks.checkpoint.interval=-1'],
+    });
+    // One epoch of batches held in memory: every await of the training loop then resolves as a microtask, as when a
+    // fast loader is ahead of training. Signals and timers only run if the loop yields to the event loop itself.
+    const batches: DataBatch[] = [];
+    for await (const b of run.trainLoader.iterate(0)) batches.push(b);
+    run.trainLoader.iterate = async function* (_epoch: number, start = 0) {
+      yield* batches.slice(start);
+    };
+    const timer = setTimeout(() => run.runner.requestStop('SIGTERM'), 0);
+    const s = await run.train();
+    clearTimeout(timer);
+    expect(s.stoppedBy).toBe('signal');
+    expect(s.signal).toBe('SIGTERM');
+    expect(s.iters).toBeLessThan(5); // the timer fires within a few iterations (without the yield: all 40)
+    expect(log.some((l) => l.includes('stop requested (SIGTERM)'))).toBe(true);
+    expect(s.lastCheckpoint).toMatch(/iter_\d+\.safetensors$/);
   });
 
   it('images without annotations in a batch and single-class data train without error', async () => {

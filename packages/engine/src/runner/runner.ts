@@ -229,6 +229,17 @@ export class Runner implements RunnerInfo {
     }
   }
 
+  /**
+   * Asks a running `train()` to stop as SIGINT/SIGTERM do: the current iteration finishes, a checkpoint is saved and
+   * `train()` resolves with `stoppedBy: 'signal'` and `signal` set to `signal` (for applications that embed the
+   * runner: a stop button, their own time limit). Later calls are ignored.
+   */
+  requestStop(signal: NodeJS.Signals = 'SIGINT'): void {
+    if (this.stopRequested) return;
+    this.stopRequested = signal;
+    this.log(`stop requested (${signal}): finishing the current iteration, saving a checkpoint, then exiting`);
+  }
+
   private installSignalHandlers(): () => void {
     const handler = (sig: NodeJS.Signals) => {
       if (this.stopRequested) {
