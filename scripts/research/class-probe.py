@@ -31,6 +31,7 @@ p.add_argument('--lr', type=float, default=1e-3)
 p.add_argument('--steps', type=int, default=900)
 p.add_argument('--level', type=int, default=1, help='FPN level read by the category branch (0 = stride 4 ... 3 = stride 32)')
 p.add_argument('--crops', action='store_true')
+p.add_argument('--mmdet-init', choices=['', 'both', 'kaiming', 'zero'], default='', help='backbone init as mmdetection\'s ResNet: convs Kaiming normal (fan_out, relu), the last norm of each block zeroed (zero_init_residual), or both')
 p.add_argument('--seed', type=int, default=0)
 a = p.parse_args()
 torch.set_num_threads(1)
@@ -100,6 +101,14 @@ class CategoryProbe(nn.Module):
     def __init__(self):
         super().__init__()
         self.backbone = Backbone()
+        resnet_convs = [m for m in list(self.backbone.stem.modules()) + list(self.backbone.stages.modules()) if isinstance(m, nn.Conv2d)]
+        if a.mmdet_init in ('both', 'kaiming'):
+            for m in resnet_convs:
+                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+        if a.mmdet_init in ('both', 'zero'):
+            for m in self.backbone.modules():
+                if isinstance(m, Block):
+                    nn.init.zeros_(m.n2.weight)
         self.tower = nn.Sequential(*[m for _ in range(2) for m in (nn.Conv2d(64, 64, 3, 1, 1, bias=False), nn.GroupNorm(16, 64), nn.ReLU())])
         self.cls = nn.Conv2d(64, 5, 3, 1, 1)
         for m in self.tower.modules():
