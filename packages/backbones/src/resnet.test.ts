@@ -116,6 +116,52 @@ describe('ResNet structure and training behaviour', () => {
     pre.dispose();
   });
 
+  it('explicit init_cfg replaces the default init: [] = PyTorch layer init, Kaiming fan_in, Constant norms, DCN offsets stay zero', () => {
+    const gn = { type: 'GN', num_groups: 8, requires_grad: true };
+    const w = (net: ResNet, k: string) => net.stateDict().get(k)!.tensor;
+    const stats = (t: tf.Tensor) => tf.tidy(() => [tf.moments(t).variance.sqrt().dataSync()[0], tf.max(tf.abs(t)).dataSync()[0]]);
+    const maxAbs = (t: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(t)).dataSync()[0]);
+    const minOf = (t: tf.Tensor) => tf.tidy(() => tf.min(t).dataSync()[0]);
+    const before = tf.memory().numTensors;
+    // layer4.0.conv1: 64 -> 128 channels, 3x3: fan_in 576, fan_out 1152
+    const dflt = new ResNet({ depth: 18, baseChannels: 16, normCfg: gn });
+    const [stdDefault] = stats(w(dflt, 'layer4.0.conv1.weight'));
+    expect(stdDefault).toBeCloseTo(Math.sqrt(2 / 1152), 2); // mmdet: Kaiming normal fan_out
+    expect(maxAbs(w(dflt, 'layer4.1.gn2.weight'))).toBe(0); // zero_init_residual
+    const torch = new ResNet({ depth: 18, baseChannels: 16, normCfg: gn, initCfg: [] });
+    const [stdTorch, maxTorch] = stats(w(torch, 'layer4.0.conv1.weight'));
+    expect(maxTorch).toBeLessThanOrEqual(1 / Math.sqrt(576)); // kaiming_uniform_(a=sqrt(5)) bound 1/sqrt(fan_in)
+    expect(stdTorch).toBeCloseTo(1 / Math.sqrt(576) / Math.sqrt(3), 3);
+    expect(minOf(w(torch, 'layer4.1.gn2.weight'))).toBe(1); // zero_init_residual ignored, as in mmdet
+    const fanIn = new ResNet({
+      depth: 18,
+      baseChannels: 16,
+      normCfg: gn,
+      zeroInitResidual: true,
+      initCfg: [
+        { type: 'Kaiming', layer: 'Conv2d', mode: 'fan_in' },
+        { type: 'Constant', val: 0.5, bias: 0.25, layer: ['_BatchNorm', 'GroupNorm'] },
+        { type: 'Constant', val: 0, override: { name: 'layer1.0.gn2' } },
+      ],
+    });
+    expect(stats(w(fanIn, 'layer4.0.conv1.weight'))[0]).toBeCloseTo(Math.sqrt(2 / 576), 2);
+    expect([...w(fanIn, 'layer2.1.gn1.weight').dataSync()].every((v) => v === 0.5)).toBe(true);
+    expect([...w(fanIn, 'layer2.1.gn1.bias').dataSync()].every((v) => v === 0.25)).toBe(true);
+    expect(maxAbs(w(fanIn, 'layer1.0.gn2.weight'))).toBe(0);
+    expect([...w(fanIn, 'layer1.1.gn2.weight').dataSync()].every((v) => v === 0.5)).toBe(true);
+    const dcn = new ResNet({ depth: 50, baseChannels: 2, dcn: { type: 'DCNv2' }, stageWithDcn: [false, true, false, false], initCfg: [] });
+    expect(maxAbs(w(dcn, 'layer2.0.conv2.conv_offset.weight'))).toBe(0);
+    for (const n of [dflt, torch, fanIn, dcn]) n.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    // a Pretrained init_cfg leaves the default init for the engine's checkpoint loading
+    const pre = new ResNet({ depth: 18, baseChannels: 16, normCfg: gn, initCfg: { type: 'Pretrained', checkpoint: 'x.pth' } });
+    expect(maxAbs(w(pre, 'layer4.1.gn2.weight'))).toBe(1);
+    pre.dispose();
+    expect(() => new ResNet({ depth: 18, baseChannels: 4, initCfg: [{ type: 'Kaiming', layer: 'Linear' }] })).toThrow(/init_cfg layer "Linear" is not supported/);
+    expect(() => new ResNet({ depth: 18, baseChannels: 4, initCfg: [{ type: 'Normal', std: 0.1, layer: 'GroupNorm' }], normCfg: { type: 'GN', num_groups: 4 } })).toThrow(/only take a Constant init/);
+    expect(() => new ResNet({ depth: 18, baseChannels: 4, initCfg: [{ type: 'Orthogonal', layer: 'Conv2d' }] })).toThrow(/unsupported init type "Orthogonal"/);
+  });
+
   it('frozen_stages freezes stem + layer1 (no grad, eval); norm_eval keeps BNs in eval under train()', () => {
     const net = new ResNet({ depth: 50, baseChannels: 2, frozenStages: 1, normEval: true });
     net.train();

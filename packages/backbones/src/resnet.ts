@@ -10,10 +10,30 @@
  * Training behaviour: `frozen_stages` freezes the stem and the first stages (requiresGrad false, eval mode
  * whatever `train()` says); `norm_eval` keeps every BatchNorm in eval mode (running statistics) when `train()`
  * is called. `init_cfg` / `pretrained` are recorded (`initCfg`); loading pretrained weights is the engine's job.
+ * Initialisation follows mmdetection: with `init_cfg: null`, Kaiming normal fan_out convs, norms 1/0 and
+ * (`zero_init_residual`) the last norm of every block zeroed; an explicit list such as
+ * `[{type: Kaiming, layer: Conv2d, mode: fan_in}, {type: Constant, val: 1, layer: [_BatchNorm, GroupNorm]}]` is
+ * applied instead (`[]` = PyTorch's default layer init).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, SoloError, type Backbone, type BuildContext, type FeatureSpec, type OptionSpecs } from '@solo-ts/core';
-import { BatchNorm2d, buildConvLayer, buildNormLayer, maxPool2d, ReLU, Sequential, convNormAct, type ConvCfg, type Layer, type NormCfg } from '@solo-ts/ops';
+import {
+  applyInitCfg,
+  BatchNorm2d,
+  buildConvLayer,
+  buildNormLayer,
+  convNormAct,
+  DeformConvBase,
+  initCfgHasInit,
+  initConv,
+  maxPool2d,
+  ReLU,
+  resetToTorchDefaults,
+  Sequential,
+  type ConvCfg,
+  type Layer,
+  type NormCfg,
+} from '@solo-ts/ops';
 import { BasicBlock, Bottleneck, KAIMING, makeDownsample, type BlockClass, type ResBlock } from './blocks.js';
 
 /** Options of {@link ResNet} (camelCase of the config keys). */
@@ -62,9 +82,9 @@ export const RESNET_OPTIONS: OptionSpecs = {
   stage_with_dcn: { type: 'array', default: [false, false, false, false], doc: 'which stages use dcn' },
   plugins: { type: 'array', nullable: true, default: null, doc: 'mmdet block plugins (not supported: must be null)' },
   with_cp: { type: 'boolean', default: false, doc: 'gradient checkpointing (accepted, no effect)' },
-  zero_init_residual: { type: 'boolean', default: true, doc: 'initialise the last norm of each block to zero' },
+  zero_init_residual: { type: 'boolean', default: true, doc: 'initialise the last norm of each block to zero (only with init_cfg null, as in mmdet)' },
   pretrained: { type: 'string', nullable: true, default: null, doc: 'deprecated: use init_cfg {type: Pretrained, checkpoint}' },
-  init_cfg: { type: 'any', nullable: true, default: null, doc: "initialisation: null (Kaiming/constant) or {type: Pretrained, checkpoint: 'torchvision://resnet50'}" },
+  init_cfg: { type: 'any', nullable: true, default: null, doc: "initialisation: null (mmdet's Kaiming fan_out / constant, zero_init_residual), a list of Kaiming/Normal/Xavier/Uniform/Constant entries with layer Conv2d / _BatchNorm / GroupNorm ([] = PyTorch's default init), or {type: Pretrained, checkpoint: 'torchvision://resnet50'}" },
 };
 
 const ARCH: Record<number, [BlockClass, number[]]> = {
@@ -188,8 +208,21 @@ export class ResNet extends Module implements Backbone {
     if (this.initCfg === null && this.zeroInitResidual) {
       for (const layer of this.resLayers) for (const blk of layer.blocks) zeroNorm(blk.lastNorm);
     }
+    if (initCfgHasInit(this.initCfg)) this.applyInit();
     this.freezeStages();
     this.train(true);
+  }
+
+  /**
+   * An explicit (non-Pretrained) `init_cfg`, as mmdetection does it: the default Kaiming / constant init and
+   * `zero_init_residual` are replaced by PyTorch's own layer init, then the entries apply in order (`[]` leaves
+   * PyTorch's init: Kaiming uniform fan_in a=sqrt(5) for convs). Deformable convs' offset convs are zeroed
+   * afterwards, as mmcv's `init_weights` of the DCN modules does.
+   */
+  private applyInit(): void {
+    resetToTorchDefaults(this);
+    applyInitCfg(this, this.initCfg, this.constructor.name);
+    for (const [, m] of this.namedModules()) if (m instanceof DeformConvBase) initConv(m.convOffset, { type: 'constant', val: 0, bias: 0 });
   }
 
   /** Depth -> (block, blocks per stage); ResNeXt overrides. */

@@ -34,7 +34,7 @@ export interface DeformConvOptions {
   init?: InitCfg;
 }
 
-abstract class DeformConvBase extends Module {
+export abstract class DeformConvBase extends Module {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];

@@ -7,3 +7,4 @@ export * from './builders.js';
 export * from './conv-module.js';
 export * from './sequential.js';
 export * from './fused.js';
+export * from './init-cfg.js';
