@@ -274,22 +274,17 @@ export function conv2dBackpropFilterViaMatMul(
     const mc = c.images * c.rows * wo;
     const single = chunks.length === 1;
     const dyc = single ? dy : window4d(s, dy, [c.n0, c.i0, 0, 0], [c.images, c.rows, wo, cout]);
+    // A = im2col rows [kh*kw*cin, mc]; a view of xT when the conv is pointwise and there is one chunk
+    const ownsA = !(pointwise && single);
     let aInfo: tf.TensorInfo;
-    if (pointwise && single) {
+    if (!ownsA) {
       aInfo = s.reshape(xT, [1, cin, mc]);
     } else {
-      // allocate first: growing the wasm heap detaches views taken before
-      let av: Float32Array;
-      let xv: Float32Array;
-      if (heap) {
-        aInfo = s.adopt(b.makeOutput([1, rowsA, mc], 'float32'));
-        xv = b.typedArrayFromHeap(xT) as Float32Array;
-        av = b.typedArrayFromHeap(aInfo) as Float32Array;
-      } else {
-        xv = b.readSync(xT.dataId) as Float32Array;
-        av = new Float32Array(rowsA * mc);
-        aInfo = xT; // replaced below
-      }
+      // heap backends: allocate the output first (growing the wasm heap detaches views taken before) and fill it
+      // in place; others: fill a JS array and upload it
+      const heapA = heap ? s.adopt(b.makeOutput([1, rowsA, mc], 'float32')) : undefined;
+      const xv = (heap ? b.typedArrayFromHeap(xT) : b.readSync(xT.dataId)) as Float32Array;
+      const av = heap && heapA ? (b.typedArrayFromHeap(heapA) as Float32Array) : new Float32Array(rowsA * mc);
       let o = 0;
       for (let a = 0; a < kh; a++) {
         for (let bb = 0; bb < kw; bb++) {
@@ -320,10 +315,10 @@ export function conv2dBackpropFilterViaMatMul(
           }
         }
       }
-      if (!heap) aInfo = s.write(av, [1, rowsA, mc], 'float32');
+      aInfo = heapA ?? s.write(av, [1, rowsA, mc], 'float32');
     }
     const g = s.run('BatchMatMul', { a: aInfo, b: s.reshape(dyc, [1, mc, cout]) }, { transposeA: false, transposeB: false });
-    if (aInfo !== xT && !(pointwise && single)) s.release(aInfo);
+    if (ownsA) s.release(aInfo);
     if (dyc !== dy) s.release(dyc);
     if (acc === undefined) {
       acc = g;
