@@ -8,9 +8,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module, SoloError } from '@solo-ts/core';
 import {
   AvgPool2dCeil,
+  BatchNorm2d,
   buildConvLayer,
   buildNormLayer,
   convNormAct,
+  GroupNorm,
   Sequential,
   type ConvCfg,
   type InitCfg,
@@ -40,7 +42,7 @@ export interface BlockOptions {
 
 export interface ResBlock extends Layer {
   /** The last norm of the residual branch (zero-initialised with zero_init_residual). */
-  readonly lastNorm: Layer;
+  readonly lastNorm: BatchNorm2d | GroupNorm;
 }
 
 export class BasicBlock extends Module implements ResBlock {
@@ -48,7 +50,7 @@ export class BasicBlock extends Module implements ResBlock {
   readonly conv1: Layer;
   readonly bn1: Layer;
   readonly conv2: Layer;
-  readonly bn2: Layer;
+  readonly bn2: BatchNorm2d | GroupNorm;
   readonly downsample: Sequential | null;
 
   constructor(o: BlockOptions) {
@@ -63,7 +65,7 @@ export class BasicBlock extends Module implements ResBlock {
     this.downsample = o.downsample ? this.registerModule('downsample', o.downsample) : null;
   }
 
-  get lastNorm(): Layer {
+  get lastNorm(): BatchNorm2d | GroupNorm {
     return this.bn2;
   }
 
@@ -84,7 +86,7 @@ export class Bottleneck extends Module implements ResBlock {
   readonly conv2: Layer;
   readonly bn2: Layer;
   readonly conv3: Layer;
-  readonly bn3: Layer;
+  readonly bn3: BatchNorm2d | GroupNorm;
   readonly downsample: Sequential | null;
 
   constructor(o: BlockOptions) {
@@ -110,7 +112,7 @@ export class Bottleneck extends Module implements ResBlock {
     this.downsample = o.downsample ? this.registerModule('downsample', o.downsample) : null;
   }
 
-  get lastNorm(): Layer {
+  get lastNorm(): BatchNorm2d | GroupNorm {
     return this.bn3;
   }
 

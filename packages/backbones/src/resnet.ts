@@ -26,6 +26,7 @@ import {
   DeformConvBase,
   initCfgHasInit,
   initConv,
+  initNorm,
   maxPool2d,
   ReLU,
   resetToTorchDefaults,
@@ -206,7 +207,7 @@ export class ResNet extends Module implements Backbone {
     }
     this.outFeatures = this.outIndices.map((i) => feats[i]);
     if (this.initCfg === null && this.zeroInitResidual) {
-      for (const layer of this.resLayers) for (const blk of layer.blocks) zeroNorm(blk.lastNorm);
+      for (const layer of this.resLayers) for (const blk of layer.blocks) initNorm(blk.lastNorm, 0);
     }
     if (initCfgHasInit(this.initCfg)) this.applyInit();
     this.freezeStages();
@@ -275,14 +276,6 @@ export class ResNet extends Module implements Backbone {
   }
 }
 
-function zeroNorm(norm: Layer): void {
-  const w = (norm as { weight?: { assign(t: tf.Tensor): void; shape: number[] } | null }).weight;
-  if (w) {
-    const z = tf.zeros(w.shape);
-    w.assign(z);
-    z.dispose();
-  }
-}
 
 function defaults(): Omit<Required<ResNetOptions>, 'depth'> {
   return {

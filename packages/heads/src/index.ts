@@ -17,7 +17,8 @@ export { DecoupledSOLOLightHead, type DecoupledSOLOLightHeadOptions } from './de
 export { SOLOV2Head, type SOLOV2HeadOptions, type SOLOV2HeadOutputs } from './solov2-head.js';
 export { MaskFeatModule, MASK_FEATURE_HEAD_KEYS, type MaskFeatModuleOptions } from './mask-feat-module.js';
 export { ModuleList, NamedSequential } from './module-list.js';
-export { applyInitCfg, biasInitWithProb } from './init.js';
+// init_cfg handling is shared with the backbones in @solo-ts/ops; re-exported for the heads' public API
+export { applyInitCfg, biasInitWithProb } from '@solo-ts/ops';
 export { resizeFeats, toSoloTestCfg, padMasks, selectCandidates, emptyResult } from './common.js';
 
 /** The heads of this package, for `registry.load(headsComponents)`. */

@@ -10,8 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, Module, SoloError } from '@solo-ts/core';
-import { ConvModule, coordFeature, interpolate, type ConvCfg, type NormCfg } from '@solo-ts/ops';
-import { applyInitCfg } from './init.js';
+import { applyInitCfg, ConvModule, coordFeature, interpolate, type ConvCfg, type NormCfg } from '@solo-ts/ops';
 import { ModuleList, NamedSequential } from './module-list.js';
 
 /** Options of {@link MaskFeatModule} (mmdetection names in camelCase). */

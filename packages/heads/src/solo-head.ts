@@ -32,7 +32,7 @@ import {
   type OptionSpecs,
   type SoloTestCfg,
 } from '@solo-ts/core';
-import { Conv2d, ConvModule, coordFeature, interpolate, pointNms, resizeBilinear, type ConvCfg, type NormCfg } from '@solo-ts/ops';
+import { applyInitCfg, Conv2d, ConvModule, coordFeature, interpolate, pointNms, resizeBilinear, type ConvCfg, type NormCfg } from '@solo-ts/ops';
 import {
   checkLevelOptions,
   emptyResult,
@@ -50,7 +50,6 @@ import {
   type ScoreCandidates,
   type SOLOHeadOptions,
 } from './common.js';
-import { applyInitCfg } from './init.js';
 import { ModuleList } from './module-list.js';
 
 export type { SOLOHeadOptions } from './common.js';

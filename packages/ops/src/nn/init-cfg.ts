@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, type Module } from '@solo-ts/core';
 import { Conv2d } from './conv2d.js';
-import { initBias, initWeight, type InitCfg } from './init.js';
+import { convFans, initBias, initWeight, type InitCfg } from './init.js';
 import { BatchNorm2d, GroupNorm } from './norm.js';
 
 type Raw = Record<string, unknown>;
@@ -74,10 +74,7 @@ function assignParam(p: { assign(t: tf.Tensor): void }, t: tf.Tensor): void {
 /** Re-initialise one Conv2d in place; `cfg` undefined = PyTorch's default `reset_parameters`. */
 export function initConv(conv: Conv2d, cfg: InitCfg | undefined): void {
   assignParam(conv.weight, initWeight([...conv.weight.shape], cfg));
-  if (conv.bias) {
-    const [kh, kw, cin] = conv.weight.shape;
-    assignParam(conv.bias, initBias(conv.outChannels, kh * kw * cin, cfg));
-  }
+  if (conv.bias) assignParam(conv.bias, initBias(conv.outChannels, convFans(conv.weight.shape).fanIn, cfg));
 }
 
 /** Re-initialise one norm layer in place: weight `val`, bias `bias` (mmcv `constant_init`). */
