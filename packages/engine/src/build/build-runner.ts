@@ -10,8 +10,9 @@
  * | `optim_wrapper` | optimizer (SGD, Adam, AdamW), `clip_grad`, `paramwise_cfg` |
  * | `param_scheduler` | learning-rate schedule (closed form of mmengine's schedulers) |
  * | `train_cfg` | `max_epochs`, `val_interval`, `val_begin` (EpochBasedTrainLoop) |
- * | `default_hooks` | `logger.interval`; `checkpoint.{interval, by_epoch, max_keep_ckpts, save_best, rule, save_last}`; `nan_guard: {type: NanGuardHook, action: stop|rollback}` |
- * | `custom_hooks` | RunnerHook components; `CheckInvalidLossHook` / `NanGuardHook` set the non-finite guard |
+ * | `default_hooks` | hook objects (LoggerHook, CheckpointHook, ..., `nan_guard: {type: NanGuardHook}`); missing default keys get the hook's declared defaults, null removes one |
+ * | `custom_hooks` | more hook objects (`Hook`), same interface; `CheckInvalidLossHook` / `NanGuardHook` replace the default guard |
+ * | `log_processor` | `num_digits` of the text log |
  * | `auto_scale_lr` | `enable`, `base_batch_size`: lr x (total batch size / base_batch_size); total = batch_size x workers |
  * | `load_from`, `resume` | weights to start from; resume (with `load_from`: from that file, else `last_checkpoint`) |
  * | `randomness.seed` | weight init, data order and augmentation (a resumed run reuses its checkpoint's seed) |
@@ -21,7 +22,7 @@
  * stays the per-worker batch, the train loader yields N x batch_size images per iteration (so an epoch has about
  * N times fewer iterations) and each worker thread gets a contiguous shard of batch_size.
  *
- * Every other component key (`visualizer`, `log_processor`, `val_cfg`, ...) is built through the registry too,
+ * Every other component key (`visualizer`, `val_cfg`, ...) is built through the registry too,
  * so a misspelt option is an error naming the file and line before any training starts.
  */
 import os from 'node:os';
@@ -32,11 +33,12 @@ import { loadConfig, loadPlugins, pluginImports, type Config, type PluginImport 
 import { loadAnyCheckpoint, readLastCheckpoint } from '@solo-ts/checkpoint';
 import { buildDataLoader, type DataLoaderCfg } from '@solo-ts/datasets';
 import { selectBackend, type BackendChoice, type SelectedBackend } from '../backend/index.js';
-import type { HookSettings } from '../components/hooks.js';
+import { DEFAULT_HOOK_TYPES, NanGuardHook, ProgressBarHook, ValidationHook, type ValidationSchedule } from '../components/hooks/index.js';
 import { EpochBasedTrainLoop } from '../components/loops.js';
-import { isRunnerHook, type RunnerHook } from '../runner/hooks.js';
+import { LogProcessor } from '../components/visualizers.js';
+import { HOOK_POINTS, isHook, type Hook } from '../runner/hooks.js';
 import { autoWorkers, DATA_PARALLEL_BACKENDS, DataParallelTrainer, threadsPerWorker } from '../parallel/data-parallel.js';
-import { Runner, type CheckpointSettings, type RunnerSettings, type TrainSummary } from '../runner/runner.js';
+import { Runner, type TrainSummary } from '../runner/runner.js';
 import type { TrainableDetector } from '../runner/types.js';
 import { buildEvaluator, type Evaluator } from './evaluator.js';
 import { LoaderAdapter } from './loader.js';
@@ -123,74 +125,76 @@ function asMap(v: unknown): Record<string, unknown> | undefined {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
-/** Build `default_hooks` / `custom_hooks` and turn them into runner settings and hooks. */
-function buildHooks(cfg: Config, registry: Registry): { logInterval: number; checkpoint: CheckpointSettings; nan: RunnerSettings['nan']; hooks: RunnerHook[] } {
-  const settings = new Map<string, HookSettings>();
-  for (const [name, hc] of Object.entries(asMap(cfg.get('default_hooks')) ?? {})) {
-    if (hc === null || hc === undefined) continue;
-    const built = registry.build<unknown>('hooks', hc, `default_hooks.${name}`);
-    if (!isSettings(built)) throw new ConfigError(`default_hooks.${name}: ${String((hc as { type?: unknown }).type)} is not a default hook; list it under custom_hooks`);
-    settings.set(built.hookType, built);
-  }
-  const hooks: RunnerHook[] = [];
+/**
+ * The hooks of a run (mmengine's `Runner.register_hooks`): every `default_hooks` entry built through the registry
+ * (a key set to null removes that hook; a default key the config leaves out gets the hook with its declared
+ * defaults, `DEFAULT_HOOK_TYPES`), the progress bar and validation hooks, then `custom_hooks`. The runner calls
+ * them in priority order.
+ */
+export function buildHooks(cfg: Config, registry: Registry, o: { validation: ValidationSchedule; progress?: boolean }): Hook[] {
+  const given = asMap(cfg.get('default_hooks')) ?? {};
   const custom = cfg.get<unknown[]>('custom_hooks') ?? [];
   if (!Array.isArray(custom)) throw new ConfigError('custom_hooks must be a list of hook configs', { location: cfg.sourceOf('custom_hooks') });
-  custom.forEach((hc, i) => {
+  const customHooks = custom.map((hc, i) => {
     const built = registry.build<unknown>('hooks', hc, `custom_hooks.${i}`);
-    if (isSettings(built)) settings.set(built.hookType, built);
-    else if (isRunnerHook(built)) hooks.push(built);
-    else throw new ConfigError(`custom_hooks.${i} does not implement any runner hook method (beforeTrain, afterTrainIter, ...)`);
+    if (!isHook(built)) throw new ConfigError(`custom_hooks.${i} does not implement any hook point (${HOOK_POINTS.join(', ')})`);
+    return built;
   });
-  const logger = settings.get('LoggerHook');
-  const ck = settings.get('CheckpointHook');
-  const guard = settings.get('NanGuardHook');
-  const saveBest = ck?.saveBest;
-  return {
-    logInterval: (logger?.interval as number | undefined) ?? 50,
-    checkpoint: {
-      interval: (ck?.interval as number | undefined) ?? 1,
-      byEpoch: (ck?.byEpoch as boolean | undefined) ?? true,
-      maxKeep: (ck?.maxKeepCkpts as number | undefined) ?? -1,
-      saveLast: (ck?.saveLast as boolean | undefined) ?? true,
-      saveBest: Array.isArray(saveBest) ? (saveBest[0] as string) : (saveBest as string | undefined) ?? undefined,
-      rule: (ck?.rule as 'greater' | 'less' | undefined) ?? undefined,
-      saveBegin: (ck?.saveBegin as number | undefined) ?? 0,
-      saveOptimizer: (ck?.saveOptimizer as boolean | undefined) ?? true,
-    },
-    nan: { action: (guard?.action as 'stop' | 'rollback' | undefined) ?? 'stop', maxRollbacks: (guard?.maxRollbacks as number | undefined) ?? 3 },
-    hooks,
-  };
+  const hooks: Hook[] = [];
+  for (const name of [...Object.keys(given), ...Object.keys(DEFAULT_HOOK_TYPES).filter((k) => !(k in given))]) {
+    let hc = given[name];
+    if (!(name in given)) {
+      // a guard among the custom hooks replaces the default one
+      if (name === 'nan_guard' && customHooks.some((h) => h instanceof NanGuardHook)) continue;
+      hc = { type: DEFAULT_HOOK_TYPES[name] };
+    }
+    if (hc === null || hc === undefined) continue;
+    const built = registry.build<unknown>('hooks', hc, `default_hooks.${name}`);
+    // a default hook may have nothing to do (DistSamplerSeedHook); custom hooks must implement a point
+    if (typeof built !== 'object' || built === null) throw new ConfigError(`default_hooks.${name}: ${String((hc as { type?: unknown }).type)} is not a hook`);
+    hooks.push(built as Hook);
+  }
+  hooks.push(new ProgressBarHook(o.progress ?? true), new ValidationHook(o.validation), ...customHooks);
+  return hooks;
 }
 
-function isSettings(v: unknown): v is HookSettings {
-  return typeof v === 'object' && v !== null && typeof (v as HookSettings).hookType === 'string';
+/** `log_processor` built through the registry (its declared defaults when the config has none). */
+function buildLogProcessor(cfg: Config, registry: Registry): LogProcessor {
+  const lp = registry.build<unknown>('visualizers', cfg.get('log_processor') ?? { type: 'LogProcessor' }, 'log_processor');
+  if (!(lp instanceof LogProcessor)) throw new ConfigError('log_processor must be a LogProcessor', { location: cfg.sourceOf('log_processor') });
+  return lp;
 }
 
-/** Validate the runtime keys that have no effect of their own (visualizer, log_processor, val/test loops). */
+/** Validate the runtime keys that have no effect of their own (visualizer, val/test loops). */
 function validateRuntimeKeys(cfg: Config, registry: Registry): void {
   const vis = cfg.get('visualizer');
   if (vis) registry.build('visualizers', vis, 'visualizer');
-  const lp = cfg.get('log_processor');
-  if (lp) registry.build('visualizers', lp, 'log_processor');
   for (const k of ['val_cfg', 'test_cfg']) {
     const v = asMap(cfg.get(k));
     if (v) registry.build('loops', { type: k === 'val_cfg' ? 'ValLoop' : 'TestLoop', ...v }, k);
   }
 }
 
+/** The train loop settings (`train_cfg`, an EpochBasedTrainLoop). */
+function buildTrainLoop(cfg: Config, registry: Registry): EpochBasedTrainLoop {
+  const loop = registry.build<EpochBasedTrainLoop>('loops', { type: 'EpochBasedTrainLoop', ...(asMap(cfg.get('train_cfg')) ?? {}) }, 'train_cfg');
+  if (!(loop instanceof EpochBasedTrainLoop)) throw new ConfigError('train_cfg must be an EpochBasedTrainLoop');
+  return loop;
+}
+
 /**
  * Build every non-model, non-data part of a training config through the registry (train loop, hooks, runtime
  * keys, optim_wrapper and its optimizer, param_scheduler): a config that passes trains as far as its keys go.
  */
-export function validateTrainingConfig(cfg: Config, registry: Registry): { loop: EpochBasedTrainLoop; logInterval: number; checkpoint: CheckpointSettings; nan: RunnerSettings['nan'] } {
-  const loop = registry.build<EpochBasedTrainLoop>('loops', { type: 'EpochBasedTrainLoop', ...(asMap(cfg.get('train_cfg')) ?? {}) }, 'train_cfg');
-  if (!(loop instanceof EpochBasedTrainLoop)) throw new ConfigError('train_cfg must be an EpochBasedTrainLoop');
-  const hooks = buildHooks(cfg, registry);
+export function validateTrainingConfig(cfg: Config, registry: Registry): { loop: EpochBasedTrainLoop; hooks: Hook[]; logProcessor: LogProcessor } {
+  const loop = buildTrainLoop(cfg, registry);
+  const hooks = buildHooks(cfg, registry, { validation: loop, progress: false });
+  const logProcessor = buildLogProcessor(cfg, registry);
   validateRuntimeKeys(cfg, registry);
   const ow = asMap(cfg.get('optim_wrapper'));
   if (ow) registry.build('optimizers', (registry.build<{ optimizer: unknown }>('optim_wrappers', { type: 'OptimWrapper', ...ow }, 'optim_wrapper')).optimizer, 'optim_wrapper.optimizer');
   buildSchedulers(cfg, registry);
-  return { loop, logInterval: hooks.logInterval, checkpoint: hooks.checkpoint, nan: hooks.nan };
+  return { loop, hooks, logProcessor };
 }
 
 /** The seed recorded in a checkpoint (for resuming with the same data order), if any. */
@@ -230,9 +234,9 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
   const resumeFile = resume === true ? await readLastCheckpoint(workDir) : typeof resume === 'string' ? path.resolve(resume) : undefined;
   const seed = o.seed ?? (await checkpointSeed(resumeFile)) ?? configSeed(cfg);
 
-  const loop = registry.build<EpochBasedTrainLoop>('loops', { type: 'EpochBasedTrainLoop', ...(asMap(cfg.get('train_cfg')) ?? {}) }, 'train_cfg');
-  if (!(loop instanceof EpochBasedTrainLoop)) throw new ConfigError('train_cfg must be an EpochBasedTrainLoop');
-  const hookCfg = buildHooks(cfg, registry);
+  const loop = buildTrainLoop(cfg, registry);
+  const hooks = buildHooks(cfg, registry, { validation: loop, progress: o.progress });
+  const logProcessor = buildLogProcessor(cfg, registry);
   validateRuntimeKeys(cfg, registry);
 
   const model = buildModel(cfg, { registry, seed });
@@ -272,11 +276,6 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
       evaluator,
       settings: {
         maxEpochs: loop.maxEpochs,
-        valInterval: loop.valInterval,
-        valBegin: loop.valBegin,
-        logInterval: hookCfg.logInterval,
-        checkpoint: hookCfg.checkpoint,
-        nan: hookCfg.nan,
         clipGrad: opt.clipGrad,
         maxIters: o.maxIters,
         maxSeconds: o.maxMinutes !== undefined ? o.maxMinutes * 60 : undefined,
@@ -287,7 +286,8 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
       backendName: backend?.detail ?? 'current',
       resume: resumeFile ?? (resume === true ? true : undefined),
       loadFrom,
-      hooks: hookCfg.hooks,
+      hooks,
+      logProcessor,
       print,
       progress: o.progress,
       parallel,

@@ -7,7 +7,7 @@ import { ComponentModule, type ComponentRegistration } from '@solo-ts/core';
 import { SGD } from '../optim/sgd.js';
 import { Adam, AdamW } from '../optim/adam.js';
 import { ConstantLR, CosineAnnealingLR, LinearLR, MultiStepLR, StepLR } from '../optim/schedulers.js';
-import { DEFAULT_HOOK_SETTINGS } from './hooks.js';
+import { HOOK_COMPONENTS } from './hooks/index.js';
 import { EpochBasedTrainLoop, IterBasedTrainLoop, TestLoop, ValLoop } from './loops.js';
 import { OptimWrapper } from './optim-wrapper.js';
 import { DetLocalVisualizer, LocalVisBackend, LogProcessor, TensorboardVisBackend } from './visualizers.js';
@@ -20,7 +20,7 @@ const registrations: ComponentRegistration[] = [
   { scope: 'optimizers', component: AdamW },
   { scope: 'optim_wrappers', component: OptimWrapper },
   ...[LinearLR, MultiStepLR, StepLR, ConstantLR, CosineAnnealingLR].map((c) => ({ scope: 'schedulers' as const, component: c })),
-  ...DEFAULT_HOOK_SETTINGS.map((c) => ({ scope: 'hooks' as const, component: c })),
+  ...HOOK_COMPONENTS.map((c) => ({ scope: 'hooks' as const, component: c })),
   ...[EpochBasedTrainLoop, IterBasedTrainLoop, ValLoop, TestLoop].map((c) => ({ scope: 'loops' as const, component: c })),
   ...[DetLocalVisualizer, LocalVisBackend, TensorboardVisBackend, LogProcessor].map((c) => ({ scope: 'visualizers' as const, component: c })),
 ];
@@ -28,7 +28,7 @@ const registrations: ComponentRegistration[] = [
 /** Optimizer, schedulers, hooks, loops, visualizers (load into a Registry). */
 export const engineComponents = new ComponentModule(ENGINE_PACKAGE, registrations);
 
-export * from './hooks.js';
+export * from './hooks/index.js';
 export * from './loops.js';
 export * from './optim-wrapper.js';
 export * from './visualizers.js';

@@ -2,8 +2,9 @@
 /**
  * Bookkeeping of a run's checkpoint files (mmengine CheckpointHook): the last one saved, the newest
  * `max_keep_ckpts` interval checkpoints (older ones are deleted), and the best one by `save_best`
- * (`best_<metric>_<epoch_N|iter_N>.safetensors`, replaced when the metric improves; rule `greater` unless the
- * key looks like a loss).
+ * (`best_<metric>_<epoch_N|iter_N>.safetensors`, replaced when the metric improves; rule: `rule`, else `greater`
+ * for a key containing one of `greater_keys`, `less` for one of `less_keys`, else `less` when the key looks like a
+ * loss and `greater` otherwise).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,8 @@ export interface KeeperSettings {
   maxKeep: number;
   saveBest?: string;
   rule?: 'greater' | 'less';
+  greaterKeys?: readonly string[];
+  lessKeys?: readonly string[];
 }
 
 export class CheckpointKeeper {
@@ -51,7 +54,10 @@ export class CheckpointKeeper {
   }
 
   private rule(key: string): 'greater' | 'less' {
-    return this.s.rule ?? (/loss/i.test(key) ? 'less' : 'greater');
+    if (this.s.rule) return this.s.rule;
+    if (this.s.greaterKeys?.some((k) => key.includes(k))) return 'greater';
+    if (this.s.lessKeys?.some((k) => key.includes(k))) return 'less';
+    return /loss/i.test(key) ? 'less' : 'greater';
   }
 
   /** After a validation: if the `saveBest` metric improved, write the best checkpoint and delete the previous best. */

@@ -1,65 +1,41 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The epoch-based training runner (mmengine's `Runner` + `EpochBasedTrainLoop` + the default hooks, in one class).
+ * The training runner (mmengine's `Runner`): it owns the model, optimizer, loaders, work directory, text log,
+ * position (epoch, iteration, batch of the epoch) and the hooks, and offers the services hooks call (log, save a
+ * checkpoint, roll back, validate). The loop itself (`train-loop.ts`, mmengine's `EpochBasedTrainLoop`) only
+ * steps; timing, logging, the learning rate, the non-finite guard, the progress bar, validation and checkpoints
+ * are hooks (`hooks.ts`, built from `default_hooks` / `custom_hooks`, see docs/training.md).
  *
- * Per iteration: take the next batch (the loader prepares the following ones meanwhile), preprocess, loss +
- * backward, clip, refuse a non-finite loss, optimizer step (SGD, Adam, AdamW) with the learning rate of the schedulers (closed form of
- * the position), a JSON-lines record, a log line every `logInterval` iterations (mmengine's format: epoch,
- * iteration, lr, eta, time, data_time, memory, each loss), interval checkpoints (`checkpoint.byEpoch: false`).
- * Per epoch: interval checkpoints, validation every `valInterval` epochs from `valBegin`, the best checkpoint by
- * `saveBest`. SIGINT/SIGTERM finish the current iteration, save `iter_<n>.safetensors` and stop. A run resumes
- * from a checkpoint exactly: weights, momentum buffers, position (the schedule and the data order follow from it)
- * and RNG state. Everything goes to the work directory: merged config, text log, scalars (JSONL), TensorBoard.
+ * A run resumes from a checkpoint exactly: weights, momentum buffers, position (the schedule and the data order
+ * follow from it) and RNG state. SIGINT/SIGTERM (or `requestStop`) finish the current iteration; the checkpoint
+ * hook then saves `iter_<n>.safetensors` and training stops; a second signal ends the process at once (the
+ * signal is raised again with the runner's handlers removed, so the default action applies).
  *
  * Data-parallel training (`parallel`, a `DataParallelTrainer`): each batch goes to `parallel.step` instead of
- * `trainStep` (N ranks, gradients averaged before clip_grad and the optimizer); the workers start with training,
- * receive the whole model state after the weights are loaded and after a rollback, and stop when training ends,
- * fails or is interrupted. The world size is recorded in checkpoints; resuming with another one warns (the data
- * order then differs). Without `parallel` the loop is the single-process one (docs/training.md).
+ * `trainStep`; the workers start with training, receive the whole model state after the weights are loaded and
+ * after a rollback, and stop when training ends, fails or is interrupted. The world size is recorded in
+ * checkpoints; resuming with another one warns (the data order then differs).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError, SeededRandom, SoloError, createProgress, type Progress } from '@solo-ts/core';
-import { readLastCheckpoint } from '@solo-ts/checkpoint';
+import type * as tf from '@tensorflow/tfjs-core';
+import { SeededRandom, SoloError, type Progress } from '@solo-ts/core';
+import { writeLastCheckpoint } from '@solo-ts/checkpoint';
 import type { Evaluator } from '../build/evaluator.js';
 import type { Optimizer, ParamGroupMult } from '../optim/optimizer.js';
-import { lrAt, type LrScheduler } from '../optim/schedulers.js';
-import { ScalarLog } from '../logging/scalar-log.js';
-import { TensorBoardWriter } from '../logging/tensorboard.js';
-import { CheckpointKeeper } from './checkpoint-keeper.js';
+import type { LrScheduler } from '../optim/schedulers.js';
 import { hashText, loadRunCheckpoint, saveRunCheckpoint, type RunMeta } from './checkpointing.js';
-import { evaluateModel } from './evaluate.js';
-import { formatTrainLine, fmtNum } from './format.js';
-import type { RunnerHook, RunnerInfo } from './hooks.js';
-import { NonFiniteLossError, trainStep } from './train-step.js';
-import type { EpochLoader, ParallelStepper, TrainableDetector } from './types.js';
-
-export interface CheckpointSettings {
-  /** every this many epochs (byEpoch) or iterations; <= 0 = only at the end */
-  interval: number;
-  byEpoch: boolean;
-  /** keep the newest N interval checkpoints (<= 0 = all) */
-  maxKeep: number;
-  saveLast: boolean;
-  /** metric key for the best checkpoint ('auto' = the first metric) */
-  saveBest?: string;
-  rule?: 'greater' | 'less';
-  /** first epoch/iteration at which interval checkpoints are saved */
-  saveBegin: number;
-  saveOptimizer: boolean;
-}
+import { logResume, restoreRun, type RestoreContext } from './resume.js';
+import { evaluateModel, type EvaluateResult } from './evaluate.js';
+import { DEFAULT_NUM_DIGITS } from './format.js';
+import { sortHooks, type Hook, type HookPoint, type TrainIterOutputs } from './hooks.js';
+import { runTrainLoop, type StopReason } from './train-loop.js';
+import { trainStep } from './train-step.js';
+import type { DataBatch, EpochLoader, ParallelStepper, TrainableDetector } from './types.js';
 
 export interface RunnerSettings {
   maxEpochs: number;
-  valInterval: number;
-  /** validation runs after epochs >= valBegin */
-  valBegin: number;
-  logInterval: number;
-  checkpoint: CheckpointSettings;
-  /** non-finite loss: stop with a report, or roll back to the last checkpoint and skip the batch */
-  nan: { action: 'stop' | 'rollback'; maxRollbacks: number };
   clipGrad?: { maxNorm: number; normType?: number };
   /** stop after this many iterations of this run (demo, benchmarks, tests) */
   maxIters?: number;
@@ -86,10 +62,13 @@ export interface RunnerOptions {
   resume?: string | boolean;
   /** weights to start from (partial load with a report) */
   loadFrom?: string;
-  hooks?: RunnerHook[];
+  /** every hook of the run (default and custom), called in priority order */
+  hooks?: Hook[];
+  /** formatting of logged values (`log_processor`; default num_digits 4) */
+  logProcessor?: { numDigits: number };
   /** console output (default: stdout) */
   print?: (line: string) => void;
-  /** progress bar on stderr when it is a terminal (default true) */
+  /** progress output of validation (default true: stderr) */
   progress?: boolean;
   /** data-parallel step engine (world size >= 2); absent = single process */
   parallel?: ParallelStepper;
@@ -103,7 +82,7 @@ export interface TrainSummary {
   metrics?: Record<string, number>;
   /** per iteration of this run: total loss and live tensors after the step */
   history: Array<{ iter: number; loss: number; numTensors: number; time: number }>;
-  stoppedBy: 'completed' | 'max_iters' | 'max_seconds' | 'signal';
+  stoppedBy: StopReason;
   /** the signal that stopped training (SIGINT, SIGTERM) */
   signal?: string;
   lastCheckpoint?: string;
@@ -111,122 +90,172 @@ export interface TrainSummary {
   logDir: string;
 }
 
-const VERSION = '0.1.0';
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+/** Options of `Runner.saveCheckpoint`. */
+export interface SaveOptions {
+  /** for the log and the checkpoint's metadata */
+  reason: string;
+  /** store the optimizer's buffers (needed for an exact resume) */
+  optimizer: boolean;
+  /** point `<work_dir>/last_checkpoint` at the file and make it the run's last checkpoint (default true) */
+  pointer?: boolean;
+}
 
-export class Runner implements RunnerInfo {
+const VERSION = '0.1.0';
+
+export class Runner {
   readonly timestamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
   readonly logDir: string;
   readonly workDir: string;
-  private readonly scalarLog: ScalarLog;
-  private readonly tb: TensorBoardWriter;
-  private readonly textLog: number;
-  private readonly rng: SeededRandom;
-  private readonly params: Map<string, tf.Variable>;
-  private readonly keeper: CheckpointKeeper;
-  private epochNo = 0;
-  private iterNo = 0;
-  private inner = 0;
+  /** hooks in calling order */
+  readonly hooks: readonly Hook[];
+  readonly rng: SeededRandom;
+  readonly params: Map<string, tf.Variable>;
+  /** mmengine's `MessageHub`: values hooks publish for other hooks (`time`, `data_time` of the last iteration) */
+  readonly messageHub = new Map<string, number>();
+  /** the last checkpoint written or resumed from (absolute path) */
+  lastCheckpoint?: string;
+  /** the best checkpoint so far (kept by the checkpoint hook) */
+  bestCheckpoint?: string;
+  /** metrics of the last validation */
+  metrics?: Record<string, number>;
+  /** the last validation's size and duration */
+  lastValidation?: EvaluateResult;
+  /** a progress bar on the terminal (set by the progress bar hook; log lines clear its line first) */
+  bar: Progress | null = null;
+  /** why training stopped, once it has ('completed' while it runs) */
+  stoppedBy: StopReason = 'completed';
+  /** last iteration of this run (set when training starts) */
+  endIter = 0;
+  /** mmengine's `log_processor`: digits of logged values */
+  readonly logProcessor: { numDigits: number };
+  private readonly textLog: string;
+  private readonly pos = { epoch: 0, iter: 0, inner: 0 };
   private stopRequested: NodeJS.Signals | null = null;
-  private bar: Progress | null = null;
 
   constructor(private readonly o: RunnerOptions) {
     this.workDir = path.resolve(o.workDir);
     ensureWritable(this.workDir);
     this.logDir = path.join(this.workDir, this.timestamp);
     fs.mkdirSync(path.join(this.logDir, 'vis_data'), { recursive: true });
-    this.textLog = fs.openSync(path.join(this.logDir, `${this.timestamp}.log`), 'a');
-    this.scalarLog = new ScalarLog(path.join(this.logDir, 'vis_data', 'scalars.json'));
-    this.tb = new TensorBoardWriter(path.join(this.logDir, 'vis_data', 'tensorboard'));
+    this.textLog = path.join(this.logDir, `${this.timestamp}.log`);
     fs.writeFileSync(path.join(this.logDir, 'config.yaml'), o.configText);
     this.rng = new SeededRandom(o.seed);
     this.params = new Map(o.model.trainableParameters().map(([n, p]) => [n, p.variable]));
-    this.keeper = new CheckpointKeeper(this.workDir, o.settings.checkpoint, (l) => this.log(l));
+    this.hooks = sortHooks(o.hooks ?? []);
+    this.logProcessor = o.logProcessor ?? { numDigits: DEFAULT_NUM_DIGITS };
   }
 
   get epoch(): number {
-    return this.epochNo;
+    return this.pos.epoch;
   }
+  /** completed iterations */
   get iter(): number {
-    return this.iterNo;
+    return this.pos.iter;
   }
+  /** batch index inside the current epoch where training continues */
   get innerIter(): number {
-    return this.inner;
+    return this.pos.inner;
+  }
+  get maxEpochs(): number {
+    return this.o.settings.maxEpochs;
+  }
+  get itersPerEpoch(): number {
+    return this.o.trainLoader.length;
   }
   get model(): TrainableDetector {
     return this.o.model;
   }
+  get optimizer(): Optimizer {
+    return this.o.optimizer;
+  }
+  get schedulers(): readonly LrScheduler[] {
+    return this.o.schedulers;
+  }
+  get trainLoader(): EpochLoader {
+    return this.o.trainLoader;
+  }
+  /** whether a validation loader and evaluator are configured */
+  get canValidate(): boolean {
+    return Boolean(this.o.valLoader && this.o.evaluator);
+  }
+  get configText(): string {
+    return this.o.configText;
+  }
+  get seed(): number {
+    return this.o.seed;
+  }
+  /** the signal (or `requestStop` argument) that asked training to stop */
+  get stopSignal(): NodeJS.Signals | null {
+    return this.stopRequested;
+  }
 
+  /** A line to the console and the text log (`<log_dir>/<timestamp>.log`, appended and closed per line). */
   log(line: string): void {
     const print = this.o.print ?? ((l: string) => process.stdout.write(`${l}\n`));
     if (this.bar && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     print(line);
-    fs.writeSync(this.textLog, `${new Date().toISOString()} - ${line}\n`);
+    fs.appendFileSync(this.textLog, `${new Date().toISOString()} - ${line}\n`);
   }
 
-  private meta(reason: string): RunMeta {
-    return {
-      epoch: this.epochNo,
-      iter: this.iterNo,
-      innerIter: this.inner,
+  /** Call `point` on every hook that implements it, in priority order. */
+  async callHook<P extends HookPoint>(point: P, ...args: Parameters<NonNullable<Hook[P]>> extends [Runner, ...infer R] ? R : never): Promise<void> {
+    for (const h of this.hooks) {
+      const f = h[point] as ((runner: Runner, ...a: unknown[]) => unknown) | undefined;
+      if (f) await f.call(h, this, ...args);
+    }
+  }
+
+  private async meta(reason: string, file: string): Promise<RunMeta> {
+    const meta: RunMeta = {
+      epoch: this.pos.epoch,
+      iter: this.pos.iter,
+      innerIter: this.pos.inner,
       lr: this.o.optimizer.lr,
       rng: this.rng.state(),
       configHash: hashText(this.o.configText),
       configText: this.o.configText,
       datasetFingerprint: this.o.trainLoader.fingerprint?.(),
-      ...this.keeper.metaFields(),
-      savedAt: new Date().toISOString(),
+      savedAt: '',
       reason,
       soloTsVersion: VERSION,
       seed: this.o.seed,
       worldSize: this.o.parallel?.worldSize ?? 1,
     };
+    await this.callHook('beforeSaveCheckpoint', { file, meta });
+    // the historical key order of the metadata: hook fields (best checkpoint) before `savedAt`
+    const { savedAt: _s, reason: _r, soloTsVersion: _v, seed: _seed, worldSize: _w, ...head } = meta;
+    return { ...head, savedAt: new Date().toISOString(), reason, soloTsVersion: VERSION, seed: this.o.seed, worldSize: meta.worldSize };
   }
 
-  /** Save `name` in the work dir (atomically; `last_checkpoint` points at it). */
-  async saveCheckpoint(name: string, reason: string, interval = false): Promise<string> {
-    const file = path.join(this.workDir, name);
-    await saveRunCheckpoint(file, this.o.model, this.o.settings.checkpoint.saveOptimizer ? this.o.optimizer : null, this.meta(reason), true);
-    this.log(`Saved checkpoint ${file} (${reason})`);
-    this.keeper.saved(file, interval);
-    return file;
+  /**
+   * Save a checkpoint of the run to `file` atomically (mmengine's `Runner.save_checkpoint`); hooks add to its
+   * metadata first (`beforeSaveCheckpoint`). With `pointer` (default) `<work_dir>/last_checkpoint` points at it.
+   */
+  async saveCheckpoint(file: string, o: SaveOptions): Promise<string> {
+    const abs = path.resolve(file);
+    const pointer = o.pointer ?? true;
+    const inWorkDir = path.dirname(abs) === this.workDir;
+    const meta = await this.meta(o.reason, abs);
+    await saveRunCheckpoint(abs, this.o.model, o.optimizer ? this.o.optimizer : null, meta, pointer && inWorkDir);
+    if (pointer && !inWorkDir) await writeLastCheckpoint(this.workDir, abs);
+    if (pointer) this.lastCheckpoint = abs;
+    return abs;
   }
 
-  /** Restore from a checkpoint (resume) or load weights (load_from). */
-  async restore(): Promise<void> {
-    const { resume, loadFrom } = this.o;
-    if (resume) {
-      const file = resume === true ? await readLastCheckpoint(this.workDir) : path.resolve(resume);
-      if (!file) {
-        this.log(`No checkpoint to resume from in ${this.workDir} (no last_checkpoint); starting from scratch`);
-      } else {
-        const r = await loadRunCheckpoint(file, this.o.model, { strict: true, optimizer: this.o.optimizer });
-        const m = r.meta!;
-        this.epochNo = m.epoch;
-        this.iterNo = m.iter;
-        this.inner = m.innerIter;
-        this.rng.setState(m.rng);
-        this.keeper.restore(m, file);
-        this.log(`Resumed from ${file}: epoch ${m.epoch + 1}, iteration ${m.iter} (batch ${m.innerIter} of the epoch)`);
-        if (m.configHash !== hashText(this.o.configText)) this.log(`WARNING: the config changed since ${file} was saved; continuing with the new config`);
-        const ws = typeof m.worldSize === 'number' ? m.worldSize : 1;
-        const nowWs = this.o.parallel?.worldSize ?? 1;
-        if (ws !== nowWs) this.log(`WARNING: ${file} was saved by a run with ${ws} data-parallel worker${ws === 1 ? '' : 's'}, this run has ${nowWs}: the batches (and with them the data order from here on) differ from an uninterrupted run`);
-        const fp = this.o.trainLoader.fingerprint?.();
-        if (m.datasetFingerprint && fp && m.datasetFingerprint !== fp) this.log(`WARNING: the training data changed since ${file} was saved; the data order will differ`);
-        return;
-      }
-    }
-    if (loadFrom) {
-      const r = await loadRunCheckpoint(loadFrom, this.o.model, { strict: false });
-      const rep = r.report;
-      const list = (xs: string[]) => `${xs.slice(0, 8).join(', ')}${xs.length > 8 ? ', ...' : ''}`;
-      this.log(`Loaded ${rep.loaded.length} of ${this.o.model.stateDict().size} tensors from ${loadFrom}`);
-      if (rep.missing.length) this.log(`  not in the checkpoint (kept initialised): ${rep.missing.length}: ${list(rep.missing)}`);
-      if (rep.unexpected.length) this.log(`  ignored (not in the model): ${rep.unexpected.length}: ${list(rep.unexpected)}`);
-      if (rep.mismatched.length) this.log(`  skipped, shape differs (checkpoint -> model): ${rep.mismatched.map((m) => `${m.key} [${m.got}] -> [${m.expected}]`).join('; ')}`);
-      if (rep.loaded.length === 0) throw new CheckpointError(`no tensor of ${loadFrom} matches the model (is it a checkpoint of this model family?)`);
-    }
+  /** Reload weights and optimizer from `file` (the non-finite guard's rollback); the position is kept. */
+  async rollback(file: string): Promise<void> {
+    await loadRunCheckpoint(file, this.o.model, { strict: true, optimizer: this.o.optimizer });
+    await this.o.parallel?.syncState();
+  }
+
+  /** Restore from a checkpoint (resume: then `afterLoadCheckpoint`) or load weights (load_from). */
+  private async restore(): Promise<void> {
+    const ctx: RestoreContext = { ...this.o, workDir: this.workDir, worldSize: this.o.parallel?.worldSize ?? 1, log: (l) => this.log(l) };
+    const resumed = await restoreRun(ctx, this.pos, this.rng);
+    if (!resumed) return;
+    this.lastCheckpoint = resumed.file;
+    await this.callHook('afterLoadCheckpoint', resumed);
+    logResume(ctx, resumed.file, resumed.meta);
   }
 
   /**
@@ -241,30 +270,67 @@ export class Runner implements RunnerInfo {
   }
 
   private installSignalHandlers(): () => void {
+    const remove = () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    };
     const handler = (sig: NodeJS.Signals) => {
       if (this.stopRequested) {
         this.log(`${sig} again: exiting without saving`);
-        process.exit(130);
+        // no process.exit in library code: without our handlers the signal's default action ends the process
+        remove();
+        process.kill(process.pid, sig);
+        return;
       }
       this.stopRequested = sig;
       this.log(`${sig} received: finishing the current iteration, saving a checkpoint, then exiting`);
     };
     process.on('SIGINT', handler);
     process.on('SIGTERM', handler);
-    return () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-    };
+    return remove;
   }
 
-  private lrFor(epoch: number, iter: number): number {
-    return lrAt(this.o.schedulers, this.o.optimizer.baseLr, { epoch, iter, itersPerEpoch: this.o.trainLoader.length });
+  /** One optimisation step on `batch` (trainStep, or the data-parallel engine); loss values read back. */
+  async step(batch: DataBatch, lr: number): Promise<TrainIterOutputs> {
+    const stepOptions = { model: this.o.model, optimizer: this.o.optimizer, params: this.params, mults: this.o.mults, clipGrad: this.o.settings.clipGrad, checkFinite: true, iter: this.pos.iter + 1 };
+    const res = this.o.parallel ? await this.o.parallel.step(batch, stepOptions) : trainStep(batch, stepOptions);
+    const losses: Record<string, number> = {};
+    for (const [k, t] of Object.entries(res.losses)) {
+      losses[k] = (await t.data())[0];
+      t.dispose();
+    }
+    let gradNorm: number | undefined;
+    if (res.gradNorm) {
+      gradNorm = (await res.gradNorm.data())[0];
+      res.gradNorm.dispose();
+    }
+    return { losses, lr, gradNorm, timings: res.timings };
   }
 
-  private async callHooks(k: keyof RunnerHook, ...args: unknown[]): Promise<void> {
-    for (const h of this.o.hooks ?? []) await (h[k] as ((...a: unknown[]) => unknown) | undefined)?.call(h, this, ...args);
+  /**
+   * The validation loop (mmengine's `ValLoop.run`): `beforeVal`, `beforeValEpoch`, predict + evaluate,
+   * `afterValEpoch(metrics)`, `afterVal`. Returns the metrics.
+   */
+  async val(): Promise<Record<string, number>> {
+    if (!this.o.valLoader || !this.o.evaluator) throw new SoloError('validation needs val_dataloader and val_evaluator', { code: 'CONFIG' });
+    await this.callHook('beforeVal');
+    await this.callHook('beforeValEpoch');
+    const ev = this.o.evaluator;
+    ev.onLog = (line) => this.log(line);
+    const r = await evaluateModel(this.o.model, this.o.valLoader, ev, { label: `val epoch ${this.pos.epoch}`, progress: (this.o.progress ?? true) ? undefined : null });
+    this.lastValidation = r;
+    this.metrics = r.metrics;
+    await this.callHook('afterValEpoch', r.metrics);
+    await this.callHook('afterVal');
+    return r.metrics;
   }
 
+  /** The number of validation images. */
+  get numValSamples(): number {
+    return this.o.valLoader?.numSamples ?? 0;
+  }
+
+  /** Train: restore, `beforeRun`, the loop, `afterRun` (also when training fails), a summary. */
   async train(): Promise<TrainSummary> {
     const s = this.o.settings;
     const ipe = this.o.trainLoader.length;
@@ -282,149 +348,29 @@ export class Runner implements RunnerInfo {
       await par?.close();
       throw e;
     }
-    const removeSignals = this.installSignalHandlers();
-    const startIter = this.iterNo;
-    const endIter = s.maxIters !== undefined ? Math.min(startIter + s.maxIters, s.maxEpochs * ipe) : s.maxEpochs * ipe;
+    const startIter = this.pos.iter;
+    this.endIter = s.maxIters !== undefined ? Math.min(startIter + s.maxIters, s.maxEpochs * ipe) : s.maxEpochs * ipe;
     const start = performance.now();
-    const history: TrainSummary['history'] = [];
-    let lastLosses: Record<string, number> = {};
-    let metrics: Record<string, number> | undefined;
-    let stoppedBy: TrainSummary['stoppedBy'] = 'completed';
-    let win = { time: [] as number[], data: [] as number[], losses: {} as Record<string, number[]>, gradNorm: [] as number[] };
-    let rollbacks = 0;
-    const showBar = (this.o.progress ?? true) && Boolean(process.stderr.isTTY);
-    this.o.model.train();
-    await this.callHooks('beforeTrain');
+    let result;
+    let removeSignals = () => {};
     try {
-      while (this.epochNo < s.maxEpochs && stoppedBy === 'completed') {
-        this.bar = showBar ? createProgress({ write: (t) => process.stderr.write(t), isTTY: true, total: ipe, label: `epoch ${this.epochNo + 1}/${s.maxEpochs}`, columns: process.stderr.columns ?? 80 }) : null;
-        this.bar?.update(this.inner);
-        let tData = performance.now();
-        for await (const batch of this.o.trainLoader.iterate(this.epochNo, this.inner)) {
-          const dataTime = (performance.now() - tData) / 1000;
-          const lr = this.lrFor(this.epochNo, this.iterNo);
-          this.o.optimizer.setLr(lr);
-          const t0 = performance.now();
-          let res;
-          try {
-            const stepOptions = { model: this.o.model, optimizer: this.o.optimizer, params: this.params, mults: this.o.mults, clipGrad: s.clipGrad, checkFinite: true, iter: this.iterNo + 1 };
-            res = par ? await par.step(batch, stepOptions) : trainStep(batch, stepOptions);
-            rollbacks = 0;
-          } catch (e) {
-            if (!(e instanceof NonFiniteLossError)) throw e;
-            const last = this.keeper.last;
-            if (s.nan.action !== 'rollback' || !last || rollbacks >= s.nan.maxRollbacks) {
-              if (s.nan.action === 'rollback') this.log(last ? `giving up after ${rollbacks} rollbacks in a row` : 'no checkpoint to roll back to');
-              throw e;
-            }
-            rollbacks++;
-            this.log(`${e.message}; rolling back to ${last} and skipping this batch`);
-            await loadRunCheckpoint(last, this.o.model, { strict: true, optimizer: this.o.optimizer });
-            await par?.syncState();
-            this.iterNo++;
-            this.inner++;
-            tData = performance.now();
-            continue;
-          }
-          this.iterNo++;
-          this.inner++;
-          const lossVals: Record<string, number> = {};
-          for (const [k, t] of Object.entries(res.losses)) {
-            lossVals[k] = (await t.data())[0];
-            t.dispose();
-          }
-          let gradNorm: number | undefined;
-          if (res.gradNorm) {
-            gradNorm = (await res.gradNorm.data())[0];
-            res.gradNorm.dispose();
-            win.gradNorm.push(gradNorm);
-          }
-          const iterTime = (performance.now() - t0) / 1000 + dataTime;
-          win.time.push(iterTime);
-          win.data.push(dataTime);
-          for (const [k, v] of Object.entries(lossVals)) (win.losses[k] ??= []).push(v);
-          lastLosses = lossVals;
-          history.push({ iter: this.iterNo, loss: lossVals.loss, numTensors: tf.memory().numTensors, time: iterTime });
-          const record: Record<string, number> = { lr, ...lossVals, time: iterTime, data_time: dataTime, epoch: this.epochNo + 1, iter: this.iterNo, step: this.iterNo };
-          if (gradNorm !== undefined) record.grad_norm = gradNorm;
-          if (res.timings.sync !== undefined) record.sync_time = res.timings.sync / 1000;
-          this.scalarLog.write(record);
-          this.bar?.update(this.inner, `loss ${fmtNum(lossVals.loss)}`);
-          if (this.iterNo % s.logInterval === 0 || this.inner === ipe || this.iterNo === endIter) {
-            const avgTime = mean(win.time);
-            const losses = Object.fromEntries(Object.entries(win.losses).map(([k, v]) => [k, mean(v)]));
-            const memoryMb = process.memoryUsage().rss / 2 ** 20;
-            const gn = win.gradNorm.length ? mean(win.gradNorm) : undefined;
-            this.log(formatTrainLine({ epoch: this.epochNo + 1, maxEpochs: s.maxEpochs, innerIter: this.inner, itersPerEpoch: ipe, lr, eta: avgTime * (endIter - this.iterNo), time: avgTime, dataTime: mean(win.data), memoryMb, losses, gradNorm: gn }));
-            this.tb.addScalars({ lr, ...losses, time: avgTime, data_time: mean(win.data), memory: memoryMb, ...(gn !== undefined ? { grad_norm: gn } : {}) }, this.iterNo, 'train/');
-            win = { time: [], data: [], losses: {}, gradNorm: [] };
-          }
-          await this.callHooks('afterTrainIter', { losses: lossVals, lr });
-          const ck = s.checkpoint;
-          if (!ck.byEpoch && ck.interval > 0 && this.iterNo % ck.interval === 0 && this.iterNo >= ck.saveBegin) {
-            await this.saveCheckpoint(`iter_${this.iterNo}.safetensors`, 'iteration interval', true);
-          }
-          if (this.stopRequested) stoppedBy = 'signal';
-          else if (this.iterNo >= endIter && s.maxIters !== undefined && this.iterNo < s.maxEpochs * ipe) stoppedBy = 'max_iters';
-          else if (s.maxSeconds !== undefined && (performance.now() - start) / 1000 >= s.maxSeconds) stoppedBy = 'max_seconds';
-          if (stoppedBy !== 'completed') break;
-          // One turn of the event loop per iteration: when the loader is ahead every await above resolves as a
-          // microtask, and signal handlers (SIGINT/SIGTERM), timers and worker messages would never run.
-          await yieldToEventLoop();
-          tData = performance.now();
-        }
-        this.bar?.finish();
-        this.bar = null;
-        if (stoppedBy === 'completed') {
-          this.epochNo++;
-          this.inner = 0;
-          await this.callHooks('afterTrainEpoch');
-        }
-        const finishing = stoppedBy !== 'completed' || this.epochNo >= s.maxEpochs;
-        const epochEnded = stoppedBy === 'completed';
-        const doVal = this.o.valLoader && this.o.evaluator && stoppedBy !== 'signal' && ((epochEnded && this.epochNo >= s.valBegin && this.epochNo % s.valInterval === 0) || finishing);
-        if (doVal) {
-          metrics = await this.validate();
-          // the best checkpoint first, so that the interval checkpoint below records it
-          await this.keeper.updateBest(metrics, epochEnded ? `epoch_${this.epochNo}` : `iter_${this.iterNo}`, (f) => saveRunCheckpoint(f, this.o.model, null, this.meta('best checkpoint'), false));
-        }
-        const ck = s.checkpoint;
-        const intervalCkpt = epochEnded && ck.byEpoch && ck.interval > 0 && this.epochNo % ck.interval === 0 && this.epochNo >= ck.saveBegin;
-        if (intervalCkpt) await this.saveCheckpoint(`epoch_${this.epochNo}.safetensors`, 'epoch end', true);
-        else if (finishing && (ck.saveLast || stoppedBy === 'signal') && this.keeper.last !== this.currentFile()) {
-          await this.saveCheckpoint(epochEnded ? `epoch_${this.epochNo}.safetensors` : `iter_${this.iterNo}.safetensors`, stoppedBy === 'signal' ? `interrupted by ${this.stopRequested}` : stoppedBy === 'completed' ? 'end of training' : stoppedBy);
-        }
-      }
-      await this.callHooks('afterTrain');
+      await this.callHook('beforeRun');
+      removeSignals = this.installSignalHandlers();
+      this.o.model.train();
+      result = await runTrainLoop(this, this.pos, { maxIters: s.maxIters, maxSeconds: s.maxSeconds, stopRequested: () => this.stopRequested !== null });
     } finally {
-      this.bar?.finish();
-      this.bar = null;
-      await par?.close();
-      removeSignals();
-      this.scalarLog.close();
-      this.tb.close();
+      try {
+        await this.callHook('afterRun');
+      } finally {
+        this.bar = null;
+        await par?.close();
+        removeSignals();
+      }
     }
     const seconds = (performance.now() - start) / 1000;
-    this.log(`Training finished (${stoppedBy}): ${this.iterNo} iterations, ${(seconds / 60).toFixed(1)} min${stoppedBy === 'signal' ? `; resume with --resume (continues from ${this.keeper.last})` : ''}`);
-    fs.closeSync(this.textLog);
-    return { epochs: this.epochNo, iters: this.iterNo, seconds, lastLosses, metrics, history, stoppedBy, signal: this.stopRequested ?? undefined, lastCheckpoint: this.keeper.last, bestCheckpoint: this.keeper.best, logDir: this.logDir };
-  }
-
-  /** The file a checkpoint of the current position would have been saved as by an interval save. */
-  private currentFile(): string {
-    return path.join(this.workDir, this.inner === 0 ? `epoch_${this.epochNo}.safetensors` : `iter_${this.iterNo}.safetensors`);
-  }
-
-  /** Run the validation loader through predict and the evaluator; logs and returns the metrics. */
-  async validate(): Promise<Record<string, number>> {
-    const ev = this.o.evaluator!;
-    ev.onLog = (line) => this.log(line);
-    const r = await evaluateModel(this.o.model, this.o.valLoader!, ev, { label: `val epoch ${this.epochNo}`, progress: (this.o.progress ?? true) ? undefined : null });
-    this.log(`Epoch(val) [${this.epochNo}][${r.images}/${this.o.valLoader!.numSamples}]  ${Object.entries(r.metrics).map(([k, v]) => `${k}: ${fmtNum(v)}`).join('  ')}  time: ${r.seconds.toFixed(1)} s`);
-    this.scalarLog.write({ ...r.metrics, epoch: this.epochNo, iter: this.iterNo, step: this.iterNo });
-    this.tb.addScalars(r.metrics, this.iterNo, 'val/');
-    await this.callHooks('afterValEpoch', r.metrics);
-    return r.metrics;
+    const stoppedBy = this.stoppedBy;
+    this.log(`Training finished (${stoppedBy}): ${this.pos.iter} iterations, ${(seconds / 60).toFixed(1)} min${stoppedBy === 'signal' ? `; resume with --resume (continues from ${this.lastCheckpoint})` : ''}`);
+    return { epochs: this.pos.epoch, iters: this.pos.iter, seconds, lastLosses: result.lastLosses, metrics: this.metrics, history: result.history, stoppedBy, signal: this.stopRequested ?? undefined, lastCheckpoint: this.lastCheckpoint, bestCheckpoint: this.bestCheckpoint, logDir: this.logDir };
   }
 }
 
@@ -438,9 +384,4 @@ function ensureWritable(dir: string): void {
   } catch (e) {
     throw new SoloError(`cannot write to the work directory ${dir}: ${(e as Error).message}`, { code: 'FILE', expected: 'a writable directory (--work-dir DIR)' });
   }
-}
-
-/** Resolves after the event loop has gone through its poll phase once (signals, I/O, worker messages). */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

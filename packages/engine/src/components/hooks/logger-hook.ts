@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * mmengine's `LoggerHook` (with the formatting of its `LogProcessor`): every iteration a JSON-lines record in
+ * `<log_dir>/vis_data/scalars.json`; every `interval` iterations (and at the end of an epoch and of the run) a
+ * text line with the averages since the previous line, and the same values in TensorBoard
+ * (`<log_dir>/vis_data/tensorboard`); after each validation the metrics line, record and TensorBoard values. The
+ * files are opened in `beforeRun` and closed in `afterRun`, which the runner calls also when training fails.
+ */
+import path from 'node:path';
+import { ConfigError, type OptionSpecs } from '@solo-ts/core';
+import { ScalarLog } from '../../logging/scalar-log.js';
+import { TensorBoardWriter } from '../../logging/tensorboard.js';
+import { fmtNum, formatTrainLine } from '../../runner/format.js';
+import type { Hook, HookPriority, TrainIterOutputs } from '../../runner/hooks.js';
+import type { Runner } from '../../runner/runner.js';
+import { PRIORITY_OPTION, requireValue, resolvePriority } from './options.js';
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+export interface LoggerHookOptions {
+  interval: number;
+  ignoreLast: boolean;
+  logMetricByEpoch: boolean;
+  intervalExpName?: unknown;
+  outDir?: unknown;
+  outSuffix?: unknown;
+  keepLocal?: boolean;
+  fileClientArgs?: unknown;
+  backendArgs?: unknown;
+  priority?: unknown;
+}
+
+export class LoggerHook implements Hook {
+  static readonly type = 'LoggerHook';
+  static readonly description = 'log line every `interval` iterations: epoch, iteration, lr, eta, time, data_time, memory, each loss; JSON lines and TensorBoard';
+  static readonly options: OptionSpecs = {
+    interval: { type: 'integer', default: 10, doc: 'a log line every this many iterations (mmengine default 10; default_runtime sets 50)' },
+    ignore_last: { type: 'boolean', default: false, doc: 'true: no line at the end of an epoch when fewer than `interval` iterations are left over (mmengine defaults to true; solo-ts to false, its log format)' },
+    log_metric_by_epoch: { type: 'boolean', default: false, doc: 'true: validation metrics are recorded with the epoch as step (JSON lines and TensorBoard); false: with the iteration (solo-ts default; mmengine defaults to true)' },
+    interval_exp_name: { type: 'integer', nullable: true, doc: 'must be unset: the experiment name is not repeated in the log' },
+    out_dir: { type: 'string', nullable: true, doc: 'must be unset: logs stay in <work_dir>/<timestamp>' },
+    out_suffix: { type: 'any', nullable: true, doc: 'must be unset (only with out_dir)' },
+    keep_local: { type: 'boolean', default: true, doc: 'must be true (only with out_dir)' },
+    file_client_args: { type: 'any', nullable: true, doc: 'must be null (local files only)' },
+    backend_args: { type: 'any', nullable: true, doc: 'must be null (local files only)' },
+    ...PRIORITY_OPTION,
+  };
+  readonly priority: HookPriority;
+  readonly interval: number;
+  readonly ignoreLast: boolean;
+  readonly logMetricByEpoch: boolean;
+  private scalars: ScalarLog | null = null;
+  private tb: TensorBoardWriter | null = null;
+  private win = { time: [] as number[], data: [] as number[], losses: {} as Record<string, number[]>, gradNorm: [] as number[] };
+
+  constructor(o: Partial<LoggerHookOptions> = {}) {
+    const t = LoggerHook.type;
+    this.interval = o.interval ?? 10;
+    if (!(this.interval >= 1)) throw new ConfigError(`LoggerHook: interval must be >= 1, got ${String(o.interval)}`);
+    this.ignoreLast = o.ignoreLast ?? false;
+    this.logMetricByEpoch = o.logMetricByEpoch ?? false;
+    requireValue(t, 'interval_exp_name', o.intervalExpName, null, 'the experiment name is not repeated in the log');
+    requireValue(t, 'out_dir', o.outDir, null, 'logs are written to <work_dir>/<timestamp>; copy them from there');
+    requireValue(t, 'out_suffix', o.outSuffix, null, 'only used with out_dir');
+    requireValue(t, 'keep_local', o.keepLocal, true, 'only used with out_dir');
+    requireValue(t, 'file_client_args', o.fileClientArgs, null, 'local files only');
+    requireValue(t, 'backend_args', o.backendArgs, null, 'local files only');
+    this.priority = resolvePriority(t, o.priority, 'BELOW_NORMAL');
+  }
+
+  beforeRun(runner: Runner): void {
+    const vis = path.join(runner.logDir, 'vis_data');
+    this.scalars = new ScalarLog(path.join(vis, 'scalars.json'));
+    this.tb = new TensorBoardWriter(path.join(vis, 'tensorboard'));
+  }
+
+  afterRun(): void {
+    try {
+      this.scalars?.close();
+    } finally {
+      this.tb?.close();
+      this.scalars = null;
+      this.tb = null;
+    }
+  }
+
+  afterTrainIter(runner: Runner, _batchIdx: number, _batch: unknown, outputs: TrainIterOutputs): void {
+    if (outputs.nonFinite) return;
+    const { losses, lr, gradNorm } = outputs;
+    const time = runner.messageHub.get('time');
+    const dataTime = runner.messageHub.get('data_time');
+    const win = this.win;
+    if (gradNorm !== undefined) win.gradNorm.push(gradNorm);
+    if (time !== undefined) win.time.push(time);
+    if (dataTime !== undefined) win.data.push(dataTime);
+    for (const [k, v] of Object.entries(losses)) (win.losses[k] ??= []).push(v);
+    const record: Record<string, number> = { lr, ...losses };
+    if (time !== undefined) record.time = time;
+    if (dataTime !== undefined) record.data_time = dataTime;
+    Object.assign(record, { epoch: runner.epoch + 1, iter: runner.iter, step: runner.iter });
+    if (gradNorm !== undefined) record.grad_norm = gradNorm;
+    if (outputs.timings.sync !== undefined) record.sync_time = outputs.timings.sync / 1000;
+    this.scalars?.write(record);
+    const ipe = runner.itersPerEpoch;
+    const endOfEpoch = runner.innerIter === ipe && (!this.ignoreLast || ipe <= this.interval);
+    if (runner.iter % this.interval !== 0 && !endOfEpoch && runner.iter !== runner.endIter) return;
+    const avgTime = mean(win.time);
+    const avg = Object.fromEntries(Object.entries(win.losses).map(([k, v]) => [k, mean(v)]));
+    const memoryMb = process.memoryUsage().rss / 2 ** 20;
+    const gn = win.gradNorm.length ? mean(win.gradNorm) : undefined;
+    const digits = runner.logProcessor.numDigits;
+    runner.log(formatTrainLine({ epoch: runner.epoch + 1, maxEpochs: runner.maxEpochs, innerIter: runner.innerIter, itersPerEpoch: ipe, lr, eta: avgTime * (runner.endIter - runner.iter), time: avgTime, dataTime: mean(win.data), memoryMb, losses: avg, gradNorm: gn }, digits));
+    this.tb?.addScalars({ lr, ...avg, time: avgTime, data_time: mean(win.data), memory: memoryMb, ...(gn !== undefined ? { grad_norm: gn } : {}) }, runner.iter, 'train/');
+    this.win = { time: [], data: [], losses: {}, gradNorm: [] };
+  }
+
+  afterValEpoch(runner: Runner, metrics: Record<string, number>): void {
+    const digits = runner.logProcessor.numDigits;
+    const r = runner.lastValidation;
+    const time = r ? `  time: ${r.seconds.toFixed(1)} s` : '';
+    runner.log(`Epoch(val) [${runner.epoch}][${r?.images ?? 0}/${runner.numValSamples}]  ${Object.entries(metrics).map(([k, v]) => `${k}: ${fmtNum(v, digits)}`).join('  ')}${time}`);
+    const step = this.logMetricByEpoch ? runner.epoch : runner.iter;
+    this.scalars?.write({ ...metrics, epoch: runner.epoch, iter: runner.iter, step });
+    this.tb?.addScalars(metrics, step, 'val/');
+  }
+}
