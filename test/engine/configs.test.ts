@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { setupTestBackend } from '@solo-ts/testing';
 import type { SoloError } from '@solo-ts/core';
 import { loadConfig } from '@solo-ts/config';
-import { buildModel, createDefaultRegistry, validateTrainingConfig } from '@solo-ts/engine';
+import { CheckpointHook, LoggerHook, NanGuardHook, buildModel, createDefaultRegistry, validateTrainingConfig } from '@solo-ts/engine';
 import { REPO_ROOT } from './helpers.js';
 
 const configs = ['solo', 'solov2', 'demo'].flatMap((d) => fs.readdirSync(path.join(REPO_ROOT, 'configs', d)).filter((f) => f.endsWith('.yaml')).map((f) => path.join('configs', d, f)));
@@ -23,15 +23,16 @@ describe('shipped configs against the default registry', () => {
   it.each(configs)('%s validates', (file) => {
     const s = validateTrainingConfig(loadConfig(path.join(REPO_ROOT, file)), createDefaultRegistry());
     expect(s.loop.maxEpochs).toBeGreaterThan(0);
-    expect(s.logInterval).toBeGreaterThan(0);
+    expect(s.hooks.find((h) => h instanceof LoggerHook)?.interval).toBeGreaterThan(0);
   });
 
   it('the zoo schedule settings map to the runner (schedule_1x, default_runtime)', () => {
     const s = validateTrainingConfig(loadConfig(path.join(REPO_ROOT, 'configs/solov2/solov2_r50_fpn_1x_coco.yaml')), createDefaultRegistry());
     expect(s.loop).toMatchObject({ maxEpochs: 12, valInterval: 1, valBegin: 1 });
-    expect(s.logInterval).toBe(50);
-    expect(s.checkpoint).toMatchObject({ interval: 1, byEpoch: true, maxKeep: -1, saveLast: true });
-    expect(s.nan.action).toBe('stop');
+    expect(s.hooks.find((h) => h instanceof LoggerHook)?.interval).toBe(50);
+    expect((s.hooks.find((h) => h instanceof CheckpointHook) as CheckpointHook).o).toMatchObject({ interval: 1, byEpoch: true, maxKeepCkpts: -1, saveLast: true });
+    expect((s.hooks.find((h) => h instanceof NanGuardHook) as NanGuardHook).action).toBe('stop');
+    expect(s.logProcessor.numDigits).toBe(4);
   });
 
   it('a misspelt hook option is an error with the file and line', () => {

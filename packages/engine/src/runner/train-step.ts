@@ -79,7 +79,8 @@ export function computeGradients(batch: DataBatch, model: TrainableDetector, par
       const names = Object.keys(losses).filter((k) => k.startsWith('loss'));
       if (names.length === 0) throw new SoloError('the model returned no loss terms (keys starting with `loss`)');
       terms = Object.fromEntries(names.map((k) => [k, tf.keep(losses[k])]));
-      return (names.length === 1 ? losses[names[0]] : tf.addN(names.map((k) => losses[k]))) as tf.Scalar;
+      // one term: a copy, so that the total and the term are separate tensors (the caller disposes both)
+      return (names.length === 1 ? tf.clone(losses[names[0]]) : tf.addN(names.map((k) => losses[k]))) as tf.Scalar;
     }, varList));
   } finally {
     inputs.dispose();
