@@ -165,6 +165,17 @@ describe('runner hooks', () => {
     expect(fs.existsSync(path.join(dir, 'epoch_3.safetensors'))).toBe(true);
   });
 
+  it('LoggerHook.out_dir: the logs are copied to <out_dir>/<work_dir name>/<timestamp>; keep_local: false removes them', async () => {
+    const out = path.join(scratch, 'log-out');
+    const { runner } = makeRunner('logout', { hooks: [new IterTimerHook(), new LoggerHook({ interval: 1, outDir: out, keepLocal: false })] }, 1);
+    await runner.train();
+    const target = path.join(out, 'logout', runner.timestamp);
+    expect(fs.readFileSync(path.join(target, `${runner.timestamp}.log`), 'utf8')).toMatch(/Training finished \(completed\): 3 iterations[\s\S]*Copying the logs of this run to/);
+    expect(fs.readFileSync(path.join(target, 'vis_data', 'scalars.json'), 'utf8').trim().split('\n')).toHaveLength(3);
+    expect(fs.existsSync(path.join(target, 'config.yaml'))).toBe(true);
+    expect(fs.existsSync(path.join(runner.logDir, 'vis_data', 'scalars.json'))).toBe(false);
+  });
+
   it('non-finite loss, no guard and NanGuardHook stop: the error names the iteration, the weights are not updated, no tensor leaks', async () => {
     const nanAt = (_e: number, i: number) => (i === 1 ? NaN : 1);
     for (const hooks of [[], [new NanGuardHook({ action: 'stop' })]]) {
@@ -219,8 +230,8 @@ describe('hook and visualizer options through the registry', () => {
 
   it('options solo-ts does not implement are ConfigErrors, not silently ignored', () => {
     for (const [scope, cfg, re] of [
-      ['hooks', { type: 'LoggerHook', out_dir: '/x' }, /LoggerHook\.out_dir: "\/x" is not supported/],
-      ['hooks', { type: 'LoggerHook', keep_local: false }, /LoggerHook\.keep_local/],
+      ['hooks', { type: 'LoggerHook', interval_exp_name: 1000 }, /LoggerHook\.interval_exp_name: 1000 is not supported/],
+      ['hooks', { type: 'LoggerHook', backend_args: {} }, /LoggerHook\.backend_args/],
       ['hooks', { type: 'CheckpointHook', filename_tmpl: 'e_{}.pth' }, /CheckpointHook\.filename_tmpl/],
       ['hooks', { type: 'CheckpointHook', save_best: ['a', 'b'] }, /list of one name/],
       ['hooks', { type: 'DetVisualizationHook', draw: true }, /DetVisualizationHook\.draw: true is not supported/],

@@ -358,6 +358,8 @@ export class Runner {
       removeSignals = this.installSignalHandlers();
       this.o.model.train();
       result = await runTrainLoop(this, this.pos, { maxIters: s.maxIters, maxSeconds: s.maxSeconds, stopRequested: () => this.stopRequested !== null });
+      const minutes = ((performance.now() - start) / 60000).toFixed(1);
+      this.log(`Training finished (${this.stoppedBy}): ${this.pos.iter} iterations, ${minutes} min${this.stoppedBy === 'signal' ? `; resume with --resume (continues from ${this.lastCheckpoint})` : ''}`);
     } finally {
       try {
         await this.callHook('afterRun');
@@ -368,9 +370,7 @@ export class Runner {
       }
     }
     const seconds = (performance.now() - start) / 1000;
-    const stoppedBy = this.stoppedBy;
-    this.log(`Training finished (${stoppedBy}): ${this.pos.iter} iterations, ${(seconds / 60).toFixed(1)} min${stoppedBy === 'signal' ? `; resume with --resume (continues from ${this.lastCheckpoint})` : ''}`);
-    return { epochs: this.pos.epoch, iters: this.pos.iter, seconds, lastLosses: result.lastLosses, metrics: this.metrics, history: result.history, stoppedBy, signal: this.stopRequested ?? undefined, lastCheckpoint: this.lastCheckpoint, bestCheckpoint: this.bestCheckpoint, logDir: this.logDir };
+    return { epochs: this.pos.epoch, iters: this.pos.iter, seconds, lastLosses: result.lastLosses, metrics: this.metrics, history: result.history, stoppedBy: this.stoppedBy, signal: this.stopRequested ?? undefined, lastCheckpoint: this.lastCheckpoint, bestCheckpoint: this.bestCheckpoint, logDir: this.logDir };
   }
 }
 

@@ -5,7 +5,10 @@
  * text line with the averages since the previous line, and the same values in TensorBoard
  * (`<log_dir>/vis_data/tensorboard`); after each validation the metrics line, record and TensorBoard values. The
  * files are opened in `beforeRun` and closed in `afterRun`, which the runner calls also when training fails.
+ * With `out_dir`, `afterRun` then copies the log files ending in one of `out_suffix` to
+ * `<out_dir>/<basename of work_dir>/<timestamp>/...` (as mmengine) and, with `keep_local: false`, removes the originals.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type OptionSpecs } from '@solo-ts/core';
 import { ScalarLog } from '../../logging/scalar-log.js';
@@ -22,8 +25,8 @@ export interface LoggerHookOptions {
   ignoreLast: boolean;
   logMetricByEpoch: boolean;
   intervalExpName?: unknown;
-  outDir?: unknown;
-  outSuffix?: unknown;
+  outDir?: string | null;
+  outSuffix?: string | string[] | null;
   keepLocal?: boolean;
   fileClientArgs?: unknown;
   backendArgs?: unknown;
@@ -38,9 +41,9 @@ export class LoggerHook implements Hook {
     ignore_last: { type: 'boolean', default: false, doc: 'true: no line at the end of an epoch when fewer than `interval` iterations are left over (mmengine defaults to true; solo-ts to false, its log format)' },
     log_metric_by_epoch: { type: 'boolean', default: false, doc: 'true: validation metrics are recorded with the epoch as step (JSON lines and TensorBoard); false: with the iteration (solo-ts default; mmengine defaults to true)' },
     interval_exp_name: { type: 'integer', nullable: true, doc: 'must be unset: the experiment name is not repeated in the log' },
-    out_dir: { type: 'string', nullable: true, doc: 'must be unset: logs stay in <work_dir>/<timestamp>' },
-    out_suffix: { type: 'any', nullable: true, doc: 'must be unset (only with out_dir)' },
-    keep_local: { type: 'boolean', default: true, doc: 'must be true (only with out_dir)' },
+    out_dir: { type: 'string', nullable: true, doc: 'at the end, copy the logs to <out_dir>/<basename of work_dir>/<timestamp>' },
+    out_suffix: { type: 'any', nullable: true, doc: "with out_dir: the file endings to copy (default ['.json', '.log', '.py', 'yaml'])" },
+    keep_local: { type: 'boolean', default: true, doc: 'with out_dir: false removes the local copies of the copied files' },
     file_client_args: { type: 'any', nullable: true, doc: 'must be null (local files only)' },
     backend_args: { type: 'any', nullable: true, doc: 'must be null (local files only)' },
     ...PRIORITY_OPTION,
@@ -49,6 +52,9 @@ export class LoggerHook implements Hook {
   readonly interval: number;
   readonly ignoreLast: boolean;
   readonly logMetricByEpoch: boolean;
+  readonly outDir: string | null;
+  readonly outSuffix: string[];
+  readonly keepLocal: boolean;
   private scalars: ScalarLog | null = null;
   private tb: TensorBoardWriter | null = null;
   private win = { time: [] as number[], data: [] as number[], losses: {} as Record<string, number[]>, gradNorm: [] as number[] };
@@ -60,9 +66,11 @@ export class LoggerHook implements Hook {
     this.ignoreLast = o.ignoreLast ?? false;
     this.logMetricByEpoch = o.logMetricByEpoch ?? false;
     requireValue(t, 'interval_exp_name', o.intervalExpName, null, 'the experiment name is not repeated in the log');
-    requireValue(t, 'out_dir', o.outDir, null, 'logs are written to <work_dir>/<timestamp>; copy them from there');
-    requireValue(t, 'out_suffix', o.outSuffix, null, 'only used with out_dir');
-    requireValue(t, 'keep_local', o.keepLocal, true, 'only used with out_dir');
+    this.outDir = o.outDir ?? null;
+    const suffix = o.outSuffix ?? ['.json', '.log', '.py', 'yaml'];
+    this.outSuffix = typeof suffix === 'string' ? [suffix] : suffix;
+    if (!Array.isArray(this.outSuffix) || !this.outSuffix.every((x) => typeof x === 'string')) throw new ConfigError(`LoggerHook: out_suffix must be a file ending or a list of them, got ${JSON.stringify(o.outSuffix)}`);
+    this.keepLocal = o.keepLocal ?? true;
     requireValue(t, 'file_client_args', o.fileClientArgs, null, 'local files only');
     requireValue(t, 'backend_args', o.backendArgs, null, 'local files only');
     this.priority = resolvePriority(t, o.priority, 'BELOW_NORMAL');
@@ -74,7 +82,7 @@ export class LoggerHook implements Hook {
     this.tb = new TensorBoardWriter(path.join(vis, 'tensorboard'));
   }
 
-  afterRun(): void {
+  afterRun(runner: Runner): void {
     try {
       this.scalars?.close();
     } finally {
@@ -82,6 +90,21 @@ export class LoggerHook implements Hook {
       this.scalars = null;
       this.tb = null;
     }
+    if (this.outDir) this.copyLogs(runner, path.join(path.resolve(this.outDir), path.basename(runner.workDir), runner.timestamp));
+  }
+
+  /** Copy the log files (by `out_suffix`) of this run to `target`, keeping the layout of the log dir. */
+  private copyLogs(runner: Runner, target: string): void {
+    runner.log(`Copying the logs of this run to ${target}${this.keepLocal ? '' : ' (and removing the local copies)'}`);
+    const copied: string[] = [];
+    for (const rel of fs.readdirSync(runner.logDir, { recursive: true }) as string[]) {
+      const src = path.join(runner.logDir, rel);
+      if (!this.outSuffix.some((s) => rel.endsWith(s)) || !fs.statSync(src).isFile()) continue;
+      fs.mkdirSync(path.dirname(path.join(target, rel)), { recursive: true });
+      fs.copyFileSync(src, path.join(target, rel));
+      copied.push(src);
+    }
+    if (!this.keepLocal) for (const f of copied) fs.rmSync(f, { force: true });
   }
 
   afterTrainIter(runner: Runner, _batchIdx: number, _batch: unknown, outputs: TrainIterOutputs): void {
