@@ -110,7 +110,12 @@ export class TensorBoardWriter {
     const now = Date.now() / 1000;
     this.file = path.join(dir, `events.out.tfevents.${Math.floor(now)}.${os.hostname()}.${process.pid}`);
     this.fd = fs.openSync(this.file, 'a');
-    fs.writeSync(this.fd, tfRecord(encodeFileVersionEvent(now)));
+    try {
+      fs.writeSync(this.fd, tfRecord(encodeFileVersionEvent(now)));
+    } catch (e) {
+      this.close();
+      throw e;
+    }
   }
   addScalar(tag: string, value: number, step: number): void {
     if (!Number.isFinite(value)) return;

@@ -18,7 +18,7 @@
  * begin, end, milestones, step_size and T_max multiplied by the iterations per epoch, as mmengine does.
  * Checked against torch.optim.lr_scheduler in schedulers.test.ts (`__fixtures__/make_schedulers.py`).
  */
-import { SoloError, type OptionSpecs } from '@solo-ts/core';
+import { ConfigError, SoloError, type OptionSpecs } from '@solo-ts/core';
 
 export interface SchedulerPosition {
   /** 0-based epoch being trained */
@@ -62,7 +62,8 @@ function localStep(pos: SchedulerPosition, s: Span): { k: number; total: number 
   return { k: Math.min(t, end - 1) - begin, total: end - begin };
 }
 
-function checkSpan(type: string, o: { begin?: number; end?: number; byEpoch?: boolean; convertToIterBased?: boolean }): Span {
+function checkSpan(type: string, o: SpanOptions): Span {
+  if (o.verbose) throw new ConfigError(`${type}.verbose: true is not supported by solo-ts (the learning rate of every iteration is in the log and vis_data/scalars.json)`);
   const span = { begin: o.begin ?? 0, end: o.end ?? INF, byEpoch: o.byEpoch ?? true, convert: !!o.convertToIterBased && (o.byEpoch ?? true) };
   if (!(span.end > span.begin)) throw new SoloError(`${type}: \`end\` (${span.end}) must be greater than \`begin\` (${span.begin})`);
   return span;
@@ -73,7 +74,7 @@ const COMMON: OptionSpecs = {
   end: { type: 'integer', default: INF, doc: 'step at which it stops (exclusive; the last value is kept)' },
   by_epoch: { type: 'boolean', default: true, doc: 'steps are epochs (true) or iterations (false)' },
   convert_to_iter_based: { type: 'boolean', default: false, doc: 'evaluate an epoch-based schedule per iteration (smooth)' },
-  verbose: { type: 'boolean', default: false, doc: 'accepted for compatibility' },
+  verbose: { type: 'boolean', default: false, doc: 'must be false (the lr of every iteration is in the log and scalars.json)' },
 };
 
 interface SpanOptions {
@@ -81,6 +82,7 @@ interface SpanOptions {
   end?: number;
   byEpoch?: boolean;
   convertToIterBased?: boolean;
+  verbose?: boolean;
 }
 
 abstract class BaseScheduler implements LrScheduler {
