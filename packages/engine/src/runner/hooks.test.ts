@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, isSoloError, type DetDataSample } from '@solo-ts/core';
 import { readLastCheckpoint } from '@solo-ts/checkpoint';
@@ -134,6 +134,32 @@ describe('runner hooks', () => {
     expect(trace.at(-1)).toBe('r:afterRun');
     const files = logger as unknown as { scalars: unknown; tb: unknown };
     expect([files.scalars, files.tb]).toEqual([null, null]);
+  });
+
+  it('a signal stops after the iteration (checkpoint saved); a second one re-raises the signal, no process.exit', async () => {
+    const kill = vi.spyOn(process, 'kill').mockImplementation(() => true);
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    try {
+      const signaller: Hook = {
+        afterTrainIter(r) {
+          if (r.iter !== 2) return;
+          process.emit('SIGINT', 'SIGINT');
+          process.emit('SIGINT', 'SIGINT');
+        },
+      };
+      const { runner, log } = makeRunner('signal', { hooks: [signaller, new CheckpointHook({ interval: -1 })] });
+      const listeners = process.listenerCount('SIGINT');
+      const s = await runner.train();
+      expect(kill).toHaveBeenCalledWith(process.pid, 'SIGINT');
+      expect(exit).not.toHaveBeenCalled();
+      expect(log).toContain('SIGINT again: exiting without saving');
+      expect([s.stoppedBy, s.signal, s.iters]).toEqual(['signal', 'SIGINT', 2]);
+      expect(path.basename(s.lastCheckpoint!)).toBe('iter_2.safetensors');
+      expect(process.listenerCount('SIGINT')).toBe(listeners);
+    } finally {
+      kill.mockRestore();
+      exit.mockRestore();
+    }
   });
 
   it('LogProcessor.num_digits sets the digits of the log line; the lr follows the ParamSchedulerHook', async () => {

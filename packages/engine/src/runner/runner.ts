@@ -205,8 +205,9 @@ export class Runner {
     }
   }
 
+  /** The checkpoint metadata of the current position; `beforeSaveCheckpoint` hooks add their fields (best score). */
   private async meta(reason: string, file: string): Promise<RunMeta> {
-    const meta: RunMeta = {
+    const position = {
       epoch: this.pos.epoch,
       iter: this.pos.iter,
       innerIter: this.pos.inner,
@@ -215,16 +216,13 @@ export class Runner {
       configHash: hashText(this.o.configText),
       configText: this.o.configText,
       datasetFingerprint: this.o.trainLoader.fingerprint?.(),
-      savedAt: '',
-      reason,
-      soloTsVersion: VERSION,
-      seed: this.o.seed,
-      worldSize: this.o.parallel?.worldSize ?? 1,
     };
-    await this.callHook('beforeSaveCheckpoint', { file, meta });
-    // the historical key order of the metadata: hook fields (best checkpoint) before `savedAt`
-    const { savedAt: _s, reason: _r, soloTsVersion: _v, seed: _seed, worldSize: _w, ...head } = meta;
-    return { ...head, savedAt: new Date().toISOString(), reason, soloTsVersion: VERSION, seed: this.o.seed, worldSize: meta.worldSize };
+    const fromHooks: Record<string, unknown> = {};
+    const tail = { savedAt: '', reason, soloTsVersion: VERSION, seed: this.o.seed, worldSize: this.o.parallel?.worldSize ?? 1 };
+    await this.callHook('beforeSaveCheckpoint', { file, meta: Object.assign(fromHooks, position, tail) as RunMeta });
+    // hook fields after the position and before `savedAt` (the key order of every checkpoint so far)
+    for (const k of [...Object.keys(position), ...Object.keys(tail)]) delete fromHooks[k];
+    return { ...position, ...fromHooks, ...tail, savedAt: new Date().toISOString() };
   }
 
   /**
