@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Loop configs (registry scope `loops`): `train_cfg`, `val_cfg`, `test_cfg` of an mmengine config.
- * `EpochBasedTrainLoop` is what the runner runs; `ValLoop` / `TestLoop` validate their (compatibility) keys.
+ * `EpochBasedTrainLoop` settings drive the runner's loop (`max_epochs`, runner/train-loop.ts) and its validation
+ * hook (`val_begin`, `val_interval`, components/hooks/loop-hooks.ts); `ValLoop` / `TestLoop` validate their keys.
  * `IterBasedTrainLoop` is recognised and refused with a clear message (the SOLO zoo is epoch based).
  */
 import { ConfigError, type OptionSpecs } from '@solo-ts/core';

@@ -120,9 +120,3 @@ export function isHook(h: unknown): h is Hook {
   if (typeof h !== 'object' || h === null) return false;
   return HOOK_POINTS.some((k) => typeof (h as Record<string, unknown>)[k] === 'function');
 }
-
-/** The hook's type name (its component `type`, else its class name), for messages. */
-export function hookName(h: Hook): string {
-  const c = (h as { constructor?: { type?: unknown; name?: string } }).constructor;
-  return typeof c?.type === 'string' ? c.type : (c?.name ?? 'hook');
-}
