@@ -175,6 +175,21 @@ describe('runner hooks', () => {
     expect(Object.keys(scalars[0])).toEqual(['lr', 'loss_x', 'loss', 'time', 'data_time', 'epoch', 'iter', 'step']);
   });
 
+  it('LoggerHook.ignore_last skips the short last window of an epoch; log_metric_by_epoch records validation by epoch', async () => {
+    const lines = async (name: string, logger: LoggerHook) => {
+      const { runner, log } = makeRunner(name, { hooks: [new IterTimerHook(), logger, new ValidationHook({ valBegin: 1, valInterval: 1 })], valLoader: loader(1), evaluator });
+      await runner.train();
+      const scalars = fs.readFileSync(path.join(runner.logDir, 'vis_data', 'scalars.json'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+      return { pos: log.filter((l) => l.startsWith('Epoch(train)')).map((l) => l.slice(13, 23)), val: scalars.filter((r) => 'x/score' in r).map((r) => r.step) };
+    };
+    const all = await lines('last', new LoggerHook({ interval: 2 }));
+    expect(all.pos).toEqual(['[1/2][2/3]', '[1/2][3/3]', '[2/2][1/3]', '[2/2][3/3]']);
+    expect(all.val).toEqual([3, 6]);
+    const skip = await lines('ignore-last', new LoggerHook({ interval: 2, ignoreLast: true, logMetricByEpoch: true }));
+    expect(skip.pos).toEqual(['[1/2][2/3]', '[2/2][1/3]', '[2/2][3/3]']);
+    expect(skip.val).toEqual([1, 2]);
+  });
+
   it('CheckpointHook.out_dir: checkpoints in <out_dir>/<work_dir name>, last_checkpoint in the work dir points there', async () => {
     const out = path.join(scratch, 'ckpt-out');
     const { runner } = makeRunner('outdir', { hooks: [new CheckpointHook({ interval: 1, outDir: out })] });
