@@ -90,14 +90,16 @@ export type SpecValue<P> =
   | (P extends { readonly __value?: infer V } ? (unknown extends V ? DerivedValue<P> : V) : DerivedValue<P>)
   | (P extends { readonly nullable: true } ? null : never);
 
-/** Whether a declared option is always present after resolution. */
-type SpecPresence<P> = P extends { readonly required: true }
+type RawPresence<P> = P extends { readonly required: true }
   ? 'required'
   : P extends { readonly default: infer D }
     ? [D] extends [undefined]
       ? 'optional'
       : 'default'
     : 'optional';
+
+/** Whether a declared option is always present after resolution (a spread-in declared option keeps its own). */
+type SpecPresence<P> = P extends { readonly __presence?: infer X } ? (unknown extends X ? RawPresence<P> : X) : RawPresence<P>;
 
 /**
  * A declared option as {@link defineOptions} returns it: an {@link OptionSpec} whose value type and presence are
