@@ -8,8 +8,8 @@
  * Third-party packages register namespaced keys (`acme.SparseHead`) the same way.
  *
  * `build(scope, cfg)` removes `type`, finds the entry, validates the options against the component's declared
- * `options` (unknown keys are errors reported with the config file and line), applies defaults, converts the
- * snake_case YAML keys to camelCase and constructs the component with a `BuildContext` so it can build its own
+ * `options` (see `defineOptions` in options.ts; unknown keys are errors reported with the config file and line),
+ * applies defaults, converts the snake_case YAML keys to camelCase and constructs the component with a `BuildContext` so it can build its own
  * nested components (a head builds "a loss" from `loss_mask`, never imports `DiceLoss`).
  */
 import 'reflect-metadata';
