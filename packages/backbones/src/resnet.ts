@@ -115,7 +115,7 @@ export class ResNet extends Module implements Backbone {
   constructor(options: OptionsInput<typeof resnetOptions>, ctx?: BuildContext) {
     super();
     void ctx;
-    const o = resolveOptions(resnetOptions, options, this.constructor.name);
+    const o = resolveOptions(resnetOptions, options, (this.constructor as typeof ResNet).type);
     if (!(o.depth in ARCH)) throw new SoloError(`invalid depth ${o.depth} for ${this.constructor.name}`, { expected: Object.keys(this.arch()).join(', ') });
     const [block, allBlocks] = this.arch()[o.depth];
     const numStages = o.numStages;
