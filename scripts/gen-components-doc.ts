@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SCOPES, type OptionSpec, type Registry } from '@solo-ts/core';
+import { SCOPES, type ItemSpec, type OptionSpec, type Registry } from '@solo-ts/core';
 import { createDefaultRegistry } from '@solo-ts/engine';
 
 export const COMPONENTS_DOC = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'components.md');
@@ -33,9 +33,11 @@ function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-function typeOf(spec: OptionSpec): string {
+/** The kind of an option as the declaration states it: `array of integer`, `string: a \| b`, `... or null`. */
+function typeOf(spec: OptionSpec | ItemSpec): string {
   let t = spec.type === 'config' ? 'component config' : spec.type === undefined || spec.type === 'any' ? 'any' : spec.type;
-  if (spec.enum) t += `: ${spec.enum.map((e) => yamlFlow(e)).join(' \\| ')}`;
+  if (spec.type === 'array' && spec.items !== undefined) t += ` of ${typeOf(typeof spec.items === 'string' ? { type: spec.items } : spec.items)}`;
+  if (spec.enum) t += `: ${spec.enum.map((e) => yamlFlow(e)).join(' | ')}`; // cell() escapes the pipes
   if (spec.nullable && spec.type !== 'any') t += ' or null';
   return t;
 }

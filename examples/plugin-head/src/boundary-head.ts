@@ -13,17 +13,16 @@
  * positive cells like the Dice term. With no ground truth the mask loss is 0, as for SOLOv2.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BitmapMasks, BuildContext, OptionSpecs } from '@solo-ts/core';
+import { defineOptions, resolveOptions, type BitmapMasks, type BuildContext, type OptionSpecs, type OptionsInput } from '@solo-ts/core';
 import { SOLOV2Head, type SOLOV2HeadOptions } from '@solo-ts/heads';
 
-export interface SOLOV2BoundaryHeadOptions extends SOLOV2HeadOptions {
-  /** Extra weight of boundary pixels in the cross-entropy term (0 = plain BCE). */
-  boundaryWeight?: number;
-  /** Half-width of the boundary band, in mask pixels. */
-  boundaryWidth?: number;
-  /** Weight of the boundary BCE term relative to the Dice term. */
-  lossBoundaryWeight?: number;
-}
+/** The options this head adds to SOLOV2Head's, declared once (types, defaults, checks and docs come from here). */
+export const boundaryHeadOptions = defineOptions({
+  boundary_weight: { type: 'number', default: 4.0, doc: 'extra BCE weight of pixels near a mask edge (0 = plain BCE)' },
+  boundary_width: { type: 'integer', default: 1, doc: 'half-width of the boundary band, in mask-feature pixels' },
+  loss_boundary_weight: { type: 'number', default: 1.0, doc: 'weight of the boundary BCE term added to the Dice mask loss' },
+});
+export type SOLOV2BoundaryHeadOptions = SOLOV2HeadOptions & OptionsInput<typeof boundaryHeadOptions>;
 
 /** 1 where a pixel lies within `width` pixels (Chebyshev distance) of a pixel with the other value. */
 export function boundaryBand(mask: Uint8Array, h: number, w: number, width: number): Uint8Array {
@@ -52,12 +51,9 @@ export function boundaryBand(mask: Uint8Array, h: number, w: number, width: numb
 export class SOLOV2BoundaryHead extends SOLOV2Head {
   static override readonly type: string = 'acme.SOLOV2BoundaryHead';
   static override readonly description: string = 'SOLOv2 head with Dice + boundary-weighted BCE mask loss (example plugin)';
-  static override readonly options: OptionSpecs = {
-    ...SOLOV2Head.options,
-    boundary_weight: { type: 'number', default: 4.0, doc: 'extra BCE weight of pixels near a mask edge (0 = plain BCE)' },
-    boundary_width: { type: 'integer', default: 1, doc: 'half-width of the boundary band, in mask-feature pixels' },
-    loss_boundary_weight: { type: 'number', default: 1.0, doc: 'weight of the boundary BCE term added to the Dice mask loss' },
-  };
+  // SOLOV2Head still declares its options in the hand-written form, so the union is an OptionSpecs map; the
+  // registry checks all of them, and this head resolves its own three with resolveOptions.
+  static override readonly options: OptionSpecs = { ...SOLOV2Head.options, ...boundaryHeadOptions };
 
   /**
    * What the registry sweep of @solo-ts/testing builds and exercises (see docs/plugins.md): a tiny instance and
@@ -84,9 +80,11 @@ export class SOLOV2BoundaryHead extends SOLOV2Head {
 
   constructor(options: SOLOV2BoundaryHeadOptions, ctx: BuildContext) {
     super(options, ctx);
-    this.boundaryWeight = options.boundaryWeight ?? 4.0;
-    this.boundaryWidth = options.boundaryWidth ?? 1;
-    this.lossBoundaryWeight = options.lossBoundaryWeight ?? 1.0;
+    const { boundaryWeight, boundaryWidth, lossBoundaryWeight } = options;
+    const own = resolveOptions(boundaryHeadOptions, { boundaryWeight, boundaryWidth, lossBoundaryWeight }, SOLOV2BoundaryHead.type);
+    this.boundaryWeight = own.boundaryWeight;
+    this.boundaryWidth = own.boundaryWidth;
+    this.lossBoundaryWeight = own.lossBoundaryWeight;
     if (!(this.boundaryWeight >= 0)) throw new RangeError(`acme.SOLOV2BoundaryHead: boundary_weight must be >= 0, got ${this.boundaryWeight}`);
     if (!Number.isInteger(this.boundaryWidth) || this.boundaryWidth < 1) throw new RangeError(`acme.SOLOV2BoundaryHead: boundary_width must be an integer >= 1, got ${this.boundaryWidth}`);
   }

@@ -6,7 +6,7 @@
 import { ComponentModule } from '@solo-ts/core';
 import { SOLOV2BoundaryHead } from './boundary-head.js';
 
-export { SOLOV2BoundaryHead, boundaryBand, type SOLOV2BoundaryHeadOptions } from './boundary-head.js';
+export { SOLOV2BoundaryHead, boundaryBand, boundaryHeadOptions, type SOLOV2BoundaryHeadOptions } from './boundary-head.js';
 
 /** The plugin's components (namespaced keys, so they never collide with solo-ts's own). */
 export const acmeComponents = new ComponentModule('@acme/solo-plugin-head', [{ scope: 'models', component: SOLOV2BoundaryHead }], '^0.1.0');

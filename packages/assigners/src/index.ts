@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-import { ComponentModule } from '@solo-ts/core';
+import { component, ComponentModule } from '@solo-ts/core';
 import { SOLOGridAssigner } from './solo-grid-assigner.js';
 
 export const PACKAGE_NAME = '@solo-ts/assigners';
-export { SOLOGridAssigner, gridCell, type SOLOGridAssignerOptions } from './solo-grid-assigner.js';
+export { SOLOGridAssigner, soloGridAssignerOptions, gridCell, type SOLOGridAssignerOptions } from './solo-grid-assigner.js';
 export { centerOfMass, centerFromMoments, maskMoments } from './center-of-mass.js';
 export { imrescaleU8, resizeLinearU8, rescaleSize } from './imrescale.js';
 
 /** The package's components (scope `task_utils`). */
-export const assignersComponents = new ComponentModule(PACKAGE_NAME, [{ scope: 'task_utils', component: SOLOGridAssigner }]);
+export const assignersComponents = new ComponentModule(PACKAGE_NAME, [component('task_utils', SOLOGridAssigner)]);

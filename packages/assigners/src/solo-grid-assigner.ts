@@ -16,26 +16,27 @@
  * mask_stride for every level, one target per (gt, cell) pair in gt order then row-major (duplicates kept).
  * Everything is plain typed-array code (no tensors).
  */
-import { ConfigError, ShapeError, SoloError, type BitmapMasks, type BuildContext, type GridAssignInput, type GridAssigner, type GridLevelTargets, type OptionSpecs } from '@solo-ts/core';
+import { ConfigError, defineOptions, resolveOptions, ShapeError, SoloError, type BitmapMasks, type BuildContext, type GridAssignInput, type GridAssigner, type GridLevelTargets, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import { centerFromMoments, maskMoments } from './center-of-mass.js';
 import { imrescaleU8 } from './imrescale.js';
 
-export interface SOLOGridAssignerOptions {
-  /** Number of foreground classes; the background label is `numClasses`. */
-  numClasses: number;
-  /** Grid size G of every level. */
-  numGrids: number[];
-  /** [lower, upper] of sqrt(gt box area) per level, in input pixels, both inclusive. */
-  scaleRanges: Array<[number, number]>;
-  /** Fraction of the gt box (around the centre of mass) that is positive. */
-  posScale: number;
-  /** Stride of every level (SOLO mode: output_stride = stride / 2). */
-  strides?: number[];
-  /** 'solo' (SOLO, Decoupled SOLO) or 'solov2'. */
-  mode: 'solo' | 'solov2';
-  /** SOLOv2: stride of the unified mask feature (targets are rescaled by 1/mask_stride). */
-  maskStride: number;
-}
+/** The options of {@link SOLOGridAssigner} (the grid assignment settings of mmdet's SOLO heads), declared once. */
+export const soloGridAssignerOptions = defineOptions({
+  num_classes: { type: 'integer', required: true, doc: 'number of foreground classes (background label = num_classes)' },
+  num_grids: { type: 'array', items: 'integer', default: [40, 36, 24, 16, 12], doc: 'grid size G per level' },
+  scale_ranges: {
+    type: 'array',
+    items: { type: 'array', items: 'number' },
+    default: [[8, 32], [16, 64], [32, 128], [64, 256], [128, 512]],
+    doc: '[lower, upper] of sqrt(box area) per level (inclusive)',
+  },
+  pos_scale: { type: 'number', default: 0.2, doc: 'fraction of the gt box around the centre of mass that is positive' },
+  strides: { type: 'array', items: 'number', nullable: true, default: [4, 8, 16, 32, 64], doc: "stride per level; 'solo' mode rescales targets by 2/stride" },
+  mode: { type: 'string', default: 'solo', enum: ['solo', 'solov2'], doc: "'solo' (SOLO / Decoupled SOLO) or 'solov2'" },
+  mask_stride: { type: 'integer', default: 4, doc: 'SOLOv2: stride of the unified mask feature' },
+});
+/** Resolved options of {@link SOLOGridAssigner}. */
+export type SOLOGridAssignerOptions = ResolvedOptions<typeof soloGridAssignerOptions>;
 
 /** grid cell index of a float32 coordinate: trunc(float32(float32(v / size) / float32(1/G))) as torch does. */
 export function gridCell(v: number, size: number, numGrid: number): number {
@@ -52,15 +53,7 @@ interface GtInfo {
 export class SOLOGridAssigner implements GridAssigner {
   static readonly type = 'SOLOGridAssigner';
   static readonly description = 'SOLO / SOLOv2 grid target assignment (labels, positive cells, rescaled mask targets)';
-  static readonly options: OptionSpecs = {
-    num_classes: { type: 'integer', required: true, doc: 'number of foreground classes (background label = num_classes)' },
-    num_grids: { type: 'array', default: [40, 36, 24, 16, 12], doc: 'grid size G per level' },
-    scale_ranges: { type: 'array', default: [[8, 32], [16, 64], [32, 128], [64, 256], [128, 512]], doc: '[lower, upper] of sqrt(box area) per level (inclusive)' },
-    pos_scale: { type: 'number', default: 0.2, doc: 'fraction of the gt box around the centre of mass that is positive' },
-    strides: { type: 'array', nullable: true, default: [4, 8, 16, 32, 64], doc: "stride per level; 'solo' mode rescales targets by 2/stride" },
-    mode: { type: 'string', default: 'solo', enum: ['solo', 'solov2'], doc: "'solo' (SOLO / Decoupled SOLO) or 'solov2'" },
-    mask_stride: { type: 'integer', default: 4, doc: 'SOLOv2: stride of the unified mask feature' },
-  };
+  static readonly options = soloGridAssignerOptions;
 
   readonly numClasses: number;
   readonly numGrids: number[];
@@ -70,14 +63,16 @@ export class SOLOGridAssigner implements GridAssigner {
   readonly mode: 'solo' | 'solov2';
   readonly maskStride: number;
 
-  constructor(options: Partial<SOLOGridAssignerOptions> & { numClasses: number }, _ctx?: BuildContext) {
-    this.numClasses = options.numClasses;
-    this.numGrids = [...(options.numGrids ?? [40, 36, 24, 16, 12])];
-    this.scaleRanges = (options.scaleRanges ?? [[8, 32], [16, 64], [32, 128], [64, 256], [128, 512]]).map((r) => [r[0], r[1]] as [number, number]);
-    this.posScale = options.posScale ?? 0.2;
-    this.mode = options.mode ?? 'solo';
-    this.maskStride = options.maskStride ?? 4;
-    this.strides = options.strides === null ? undefined : options.strides ?? (this.mode === 'solo' ? [4, 8, 16, 32, 64] : undefined);
+  constructor(options: OptionsInput<typeof soloGridAssignerOptions>, _ctx?: BuildContext) {
+    const o = resolveOptions(soloGridAssignerOptions, options, 'SOLOGridAssigner');
+    this.numClasses = o.numClasses;
+    this.numGrids = [...o.numGrids];
+    this.scaleRanges = o.scaleRanges.map((r) => [r[0], r[1]] as [number, number]);
+    this.posScale = o.posScale;
+    this.mode = o.mode;
+    this.maskStride = o.maskStride;
+    // strides are read in 'solo' mode only (null: none)
+    this.strides = o.strides ?? undefined;
     if (!Number.isInteger(this.numClasses) || this.numClasses < 1) {
       throw new ConfigError(`SOLOGridAssigner: num_classes must be a positive integer, got ${String(this.numClasses)}`);
     }

@@ -16,7 +16,7 @@
  * applied instead (`[]` = PyTorch's default layer init).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, SoloError, type Backbone, type BuildContext, type FeatureSpec, type OptionSpecs } from '@solo-ts/core';
+import { defineOptions, Module, resolveOptions, SoloError, typed, type Backbone, type BuildContext, type FeatureSpec, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import {
   applyInitCfg,
   BatchNorm2d,
@@ -37,56 +37,46 @@ import {
 } from '@solo-ts/ops';
 import { BasicBlock, Bottleneck, KAIMING, makeDownsample, type BlockClass, type ResBlock } from './blocks.js';
 
-/** Options of {@link ResNet} (camelCase of the config keys). */
-export interface ResNetOptions {
-  depth: number;
-  inChannels?: number;
-  stemChannels?: number | null;
-  baseChannels?: number;
-  numStages?: number;
-  strides?: number[];
-  dilations?: number[];
-  outIndices?: number[];
-  style?: 'pytorch' | 'caffe';
-  deepStem?: boolean;
-  avgDown?: boolean;
-  frozenStages?: number;
-  convCfg?: ConvCfg | null;
-  normCfg?: NormCfg;
-  normEval?: boolean;
-  dcn?: (ConvCfg & { fallback_on_stride?: boolean }) | null;
-  stageWithDcn?: boolean[];
-  plugins?: unknown[] | null;
-  withCp?: boolean;
-  zeroInitResidual?: boolean;
-  pretrained?: string | null;
-  initCfg?: Record<string, unknown> | Array<Record<string, unknown>> | null;
-}
+/** `init_cfg`: a list of initialisers, `{type: Pretrained, checkpoint}`, or null. */
+export type BackboneInitCfg = Record<string, unknown> | Array<Record<string, unknown>>;
 
-export const RESNET_OPTIONS: OptionSpecs = {
+/** The options of {@link ResNet} (mmdet `ResNet.__init__`), declared once. */
+export const resnetOptions = defineOptions({
   depth: { type: 'integer', required: true, enum: [18, 34, 50, 101, 152], doc: 'network depth: 18/34 (BasicBlock), 50/101/152 (Bottleneck)' },
   in_channels: { type: 'integer', default: 3, doc: 'input image channels' },
   stem_channels: { type: 'integer', nullable: true, default: null, doc: 'stem output channels (null = base_channels)' },
   base_channels: { type: 'integer', default: 64, doc: 'planes of stage 1; stage i uses base_channels * 2^i' },
   num_stages: { type: 'integer', default: 4, enum: [1, 2, 3, 4], doc: 'number of residual stages' },
-  strides: { type: 'array', default: [1, 2, 2, 2], doc: 'stride of the first block of each stage' },
-  dilations: { type: 'array', default: [1, 1, 1, 1], doc: 'dilation of each stage' },
-  out_indices: { type: 'array', default: [0, 1, 2, 3], doc: 'stages whose outputs are returned (0-based)' },
+  strides: { type: 'array', items: 'integer', default: [1, 2, 2, 2], doc: 'stride of the first block of each stage' },
+  dilations: { type: 'array', items: 'integer', default: [1, 1, 1, 1], doc: 'dilation of each stage' },
+  out_indices: { type: 'array', items: 'integer', default: [0, 1, 2, 3], doc: 'stages whose outputs are returned (0-based)' },
   style: { type: 'string', default: 'pytorch', enum: ['pytorch', 'caffe'], doc: 'pytorch: stride on the 3x3 conv; caffe: on the first 1x1' },
   deep_stem: { type: 'boolean', default: false, doc: 'three 3x3 convs instead of the 7x7 stem conv' },
   avg_down: { type: 'boolean', default: false, doc: 'AvgPool + 1x1 conv (stride 1) in the downsample shortcut' },
   frozen_stages: { type: 'integer', default: -1, doc: 'freeze the stem (>= 0) and stages 1..frozen_stages (-1: nothing)' },
-  conv_cfg: { type: 'object', nullable: true, default: null, doc: 'conv layer config (null = Conv2d)' },
-  norm_cfg: { type: 'object', default: { type: 'BN', requires_grad: true }, doc: 'norm layer config: {type: BN|GN, requires_grad, num_groups}' },
+  conv_cfg: typed<ConvCfg>()({ type: 'object', nullable: true, default: null, doc: 'conv layer config (null = Conv2d)' }),
+  norm_cfg: typed<NormCfg>()({ type: 'object', default: { type: 'BN', requires_grad: true }, doc: 'norm layer config: {type: BN|GN, requires_grad, num_groups}' }),
   norm_eval: { type: 'boolean', default: true, doc: 'keep BatchNorm layers in eval mode (frozen statistics) during training' },
-  dcn: { type: 'object', nullable: true, default: null, doc: "deformable conv2 config, e.g. {type: DCNv2, deform_groups: 1, fallback_on_stride: false}" },
-  stage_with_dcn: { type: 'array', default: [false, false, false, false], doc: 'which stages use dcn' },
+  dcn: typed<ConvCfg & { fallback_on_stride?: boolean }>()({
+    type: 'object',
+    nullable: true,
+    default: null,
+    doc: 'deformable conv2 config, e.g. {type: DCNv2, deform_groups: 1, fallback_on_stride: false}',
+  }),
+  stage_with_dcn: { type: 'array', items: 'boolean', default: [false, false, false, false], doc: 'which stages use dcn' },
   plugins: { type: 'array', nullable: true, default: null, doc: 'mmdet block plugins (not supported: must be null)' },
   with_cp: { type: 'boolean', default: false, doc: 'gradient checkpointing (accepted, no effect)' },
   zero_init_residual: { type: 'boolean', default: true, doc: 'initialise the last norm of each block to zero (only with init_cfg null, as in mmdet)' },
   pretrained: { type: 'string', nullable: true, default: null, doc: 'deprecated: use init_cfg {type: Pretrained, checkpoint}' },
-  init_cfg: { type: 'any', nullable: true, default: null, doc: "initialisation: null (mmdet's Kaiming fan_out / constant, zero_init_residual), a list of Kaiming/Normal/Xavier/Uniform/Constant entries with layer Conv2d / _BatchNorm / GroupNorm ([] = PyTorch's default init), or {type: Pretrained, checkpoint: 'torchvision://resnet50'}" },
-};
+  init_cfg: typed<BackboneInitCfg>()({
+    type: 'any',
+    nullable: true,
+    default: null,
+    doc: "initialisation: null (mmdet's Kaiming fan_out / constant, zero_init_residual), a list of Kaiming/Normal/Xavier/Uniform/Constant entries with layer Conv2d / _BatchNorm / GroupNorm ([] = PyTorch's default init), or {type: Pretrained, checkpoint: 'torchvision://resnet50'}",
+  }),
+});
+/** Resolved options of {@link ResNet} (camelCase of the config keys, defaults filled in). */
+export type ResNetOptions = ResolvedOptions<typeof resnetOptions>;
 
 const ARCH: Record<number, [BlockClass, number[]]> = {
   18: [BasicBlock, [2, 2, 2, 2]],
@@ -106,7 +96,7 @@ export class ResLayer extends Sequential {
 export class ResNet extends Module implements Backbone {
   static readonly type: string = 'ResNet';
   static readonly description: string = 'ResNet backbone (mmdet ResNet, torchvision v1.5 layout), optional DCNv2 in conv2';
-  static readonly options: OptionSpecs = RESNET_OPTIONS;
+  static readonly options = resnetOptions;
 
   readonly depth: number;
   readonly outIndices: number[];
@@ -115,17 +105,17 @@ export class ResNet extends Module implements Backbone {
   readonly deepStem: boolean;
   readonly zeroInitResidual: boolean;
   /** Recorded init config (`{type: 'Pretrained', checkpoint}` or null); the engine loads pretrained weights. */
-  readonly initCfg: Record<string, unknown> | Array<Record<string, unknown>> | null;
+  readonly initCfg: BackboneInitCfg | null;
   readonly outFeatures: FeatureSpec[];
   readonly stem: Sequential | null = null;
   readonly conv1: Layer | null = null;
   readonly norm1: Layer | null = null;
   readonly resLayers: ResLayer[] = [];
 
-  constructor(options: ResNetOptions, ctx?: BuildContext) {
+  constructor(options: OptionsInput<typeof resnetOptions>, ctx?: BuildContext) {
     super();
     void ctx;
-    const o = { ...defaults(), ...stripUndefined(options) } as Required<ResNetOptions>;
+    const o = resolveOptions(resnetOptions, options, (this.constructor as typeof ResNet).type);
     if (!(o.depth in ARCH)) throw new SoloError(`invalid depth ${o.depth} for ${this.constructor.name}`, { expected: Object.keys(this.arch()).join(', ') });
     const [block, allBlocks] = this.arch()[o.depth];
     const numStages = o.numStages;
@@ -274,35 +264,4 @@ export class ResNet extends Module implements Backbone {
       return outs;
     });
   }
-}
-
-
-function defaults(): Omit<Required<ResNetOptions>, 'depth'> {
-  return {
-    inChannels: 3,
-    stemChannels: null,
-    baseChannels: 64,
-    numStages: 4,
-    strides: [1, 2, 2, 2],
-    dilations: [1, 1, 1, 1],
-    outIndices: [0, 1, 2, 3],
-    style: 'pytorch',
-    deepStem: false,
-    avgDown: false,
-    frozenStages: -1,
-    convCfg: null,
-    normCfg: { type: 'BN', requires_grad: true },
-    normEval: true,
-    dcn: null,
-    stageWithDcn: [false, false, false, false],
-    plugins: null,
-    withCp: false,
-    zeroInitResidual: true,
-    pretrained: null,
-    initCfg: null,
-  };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

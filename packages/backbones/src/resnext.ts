@@ -4,16 +4,19 @@
  * the Bottleneck; inner width `floor(planes * base_width / base_channels) * groups` (planes when groups = 1).
  * Depths 50, 101, 152. Same names, outputs and training behaviour as {@link ResNet}.
  */
-import { SoloError, type BuildContext, type OptionSpecs } from '@solo-ts/core';
+import { defineOptions, resolveOptions, SoloError, type BuildContext, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import { Bottleneck, type BlockClass, type BlockOptions, type ResBlock } from './blocks.js';
-import { RESNET_OPTIONS, ResNet, type ResNetOptions } from './resnet.js';
+import { resnetOptions, ResNet } from './resnet.js';
 
-export interface ResNeXtOptions extends ResNetOptions {
-  /** Groups of the 3x3 conv. */
-  groups?: number;
-  /** Width per group (at base_channels 64). */
-  baseWidth?: number;
-}
+/** The options of {@link ResNeXt} (mmdet `ResNeXt.__init__`): ResNet's, Bottleneck depths only, groups and width. */
+export const resnextOptions = defineOptions({
+  ...resnetOptions,
+  depth: { type: 'integer', required: true, enum: [50, 101, 152], doc: 'network depth (Bottleneck): 50, 101 or 152' },
+  groups: { type: 'integer', default: 1, doc: 'groups of the 3x3 conv of each Bottleneck' },
+  base_width: { type: 'integer', default: 4, doc: 'width per group at base_channels 64' },
+});
+/** Resolved options of {@link ResNeXt}. */
+export type ResNeXtOptions = ResolvedOptions<typeof resnextOptions>;
 
 const ARCH: Record<number, [BlockClass, number[]]> = {
   50: [Bottleneck, [3, 4, 6, 3]],
@@ -24,18 +27,14 @@ const ARCH: Record<number, [BlockClass, number[]]> = {
 export class ResNeXt extends ResNet {
   static override readonly type: string = 'ResNeXt';
   static override readonly description: string = 'ResNeXt backbone (mmdet ResNeXt): grouped 3x3 convs, optional DCNv2';
-  static override readonly options: OptionSpecs = {
-    ...RESNET_OPTIONS,
-    depth: { type: 'integer', required: true, enum: [50, 101, 152], doc: 'network depth (Bottleneck): 50, 101 or 152' },
-    groups: { type: 'integer', default: 1, doc: 'groups of the 3x3 conv of each Bottleneck' },
-    base_width: { type: 'integer', default: 4, doc: 'width per group at base_channels 64' },
-  };
+  static override readonly options = resnextOptions;
 
-  constructor(options: ResNeXtOptions, ctx?: BuildContext) {
-    ResNeXt.pending = { groups: options.groups ?? 1, baseWidth: options.baseWidth ?? 4, baseChannels: options.baseChannels ?? 64 };
+  constructor(options: OptionsInput<typeof resnextOptions>, ctx?: BuildContext) {
+    const { groups, baseWidth, ...resnet } = resolveOptions(resnextOptions, options, 'ResNeXt');
+    ResNeXt.pending = { groups, baseWidth, baseChannels: resnet.baseChannels };
     try {
-      if (!(options.depth in ARCH)) throw new SoloError(`invalid depth ${options.depth} for ResNeXt`, { expected: '50, 101 or 152' });
-      super(options, ctx);
+      if (!(resnet.depth in ARCH)) throw new SoloError(`invalid depth ${resnet.depth} for ResNeXt`, { expected: '50, 101 or 152' });
+      super(resnet, ctx);
     } finally {
       ResNeXt.pending = null;
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ComponentModule, Registry, type BuildContext, type OptionSpecs } from './registry.js';
+import { ComponentModule, Registry, type BuildContext } from './registry.js';
+import type { OptionSpecs } from './options.js';
 import { setConfigSource } from './config-source.js';
 import { isSoloError, RegistryError } from './errors.js';
 

@@ -8,14 +8,15 @@
  * Third-party packages register namespaced keys (`acme.SparseHead`) the same way.
  *
  * `build(scope, cfg)` removes `type`, finds the entry, validates the options against the component's declared
- * `options` (unknown keys are errors reported with the config file and line), applies defaults, converts the
- * snake_case YAML keys to camelCase and constructs the component with a `BuildContext` so it can build its own
+ * `options` (see `defineOptions` in options.ts; unknown keys are errors reported with the config file and line),
+ * applies defaults, converts the snake_case YAML keys to camelCase and constructs the component with a `BuildContext` so it can build its own
  * nested components (a head builds "a loss" from `loss_mask`, never imports `DiceLoss`).
  */
 import 'reflect-metadata';
 import { Container, ContainerModule } from 'inversify';
 import { locationOf } from './config-source.js';
 import { RegistryError, closestNames, type SourceLocation } from './errors.js';
+import { applyOptionSpecs, describeValue, isDeclaredOptions, snakeToCamel, type OptionSpecs, type ResolvedOptions } from './options.js';
 
 /** Registry scopes (mmengine's registries, by role). */
 export const SCOPES = [
@@ -34,22 +35,6 @@ export const SCOPES = [
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** Declared option of a component, in the YAML (snake_case) spelling. */
-export interface OptionSpec {
-  /** Expected kind of value; `config` = a nested component config (a map with `type`). */
-  type?: 'number' | 'integer' | 'string' | 'boolean' | 'array' | 'object' | 'config' | 'any';
-  /** Default value (used when the key is absent). */
-  default?: unknown;
-  /** One line: meaning, unit/shape. Shown by `solo describe` and the generated docs. */
-  doc: string;
-  required?: boolean;
-  /** Allowed values. */
-  enum?: readonly unknown[];
-  /** Accept `null` as a value. */
-  nullable?: boolean;
-}
-export type OptionSpecs = Record<string, OptionSpec>;
-
 /** What `build` hands to a component constructor besides its options. */
 export interface BuildContext {
   readonly registry: Registry;
@@ -63,25 +48,37 @@ export interface BuildContext {
   locate(key?: string): SourceLocation | undefined;
 }
 
-/** A registrable component class: a static `type` key, optional option specs, constructor(options, ctx). */
-export interface ComponentClass<T = unknown> {
+/**
+ * A registrable component class: a static `type` key, its declared `options` and a constructor taking the
+ * resolved options (typed by the declaration, see {@link ResolvedOptions}) and a {@link BuildContext}.
+ * `class DiceLoss { static readonly options = diceLossOptions; constructor(o: OptionsInput<typeof diceLossOptions>) }`
+ * is a `ComponentClass<DiceLoss, typeof diceLossOptions>`.
+ */
+export interface ComponentClass<T = unknown, S extends OptionSpecs = OptionSpecs> {
   readonly type: string;
-  readonly options?: OptionSpecs;
+  readonly options?: S;
   readonly description?: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  new (options: any, ctx: BuildContext): T;
+  new (options: ResolvedOptions<S>, ctx: BuildContext): T;
 }
 
 /** A registrable factory function (for components that are not classes). */
-export interface ComponentFactory<T = unknown> {
+export interface ComponentFactory<T = unknown, S extends OptionSpecs = OptionSpecs> {
   readonly type: string;
-  readonly options?: OptionSpecs;
+  readonly options?: S;
   readonly description?: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  create(options: any, ctx: BuildContext): T;
+  create(options: ResolvedOptions<S>, ctx: BuildContext): T;
 }
 
-export type Component<T = unknown> = ComponentClass<T> | ComponentFactory<T>;
+/**
+ * Any registrable component, as the registry stores it. Its constructor parameter types are not tied to its
+ * `options` here (one list holds components with different declarations): `component(scope, C)` checks that
+ * tie for a component declared with `defineOptions`, and the registry always checks the values against
+ * `options` before it calls the constructor. Components that still declare `static options: OptionSpecs` by
+ * hand (the old form, third-party plugins) register the same way.
+ */
+export type Component<T = unknown> =
+  | { readonly type: string; readonly options?: OptionSpecs; readonly description?: string; new (options: never, ctx: never): T }
+  | { readonly type: string; readonly options?: OptionSpecs; readonly description?: string; create(options: never, ctx: never): T };
 
 export interface RegistryEntry {
   readonly scope: Scope;
@@ -102,6 +99,19 @@ export interface ComponentRegistration {
   override?: boolean;
 }
 
+/**
+ * A registration whose constructor is checked against the component's own declaration at compile time:
+ * `component('models', DiceLoss)` fails to type-check when `DiceLoss`'s constructor does not accept
+ * `ResolvedOptions<typeof DiceLoss.options>`.
+ */
+export function component<S extends OptionSpecs>(
+  scope: Scope,
+  c: ComponentClass<unknown, S> | ComponentFactory<unknown, S>,
+  options: { key?: string; override?: boolean } = {},
+): ComponentRegistration {
+  return { scope, component: c as Component, ...options };
+}
+
 /** One package's list of components. Loading it into a registry registers them. */
 export class ComponentModule {
   constructor(
@@ -116,41 +126,13 @@ function serviceId(scope: Scope, key: string): symbol {
   return Symbol.for(`solo-ts:${scope}:${key}`);
 }
 
-function isClass(c: Component): c is ComponentClass {
-  return typeof c === 'function';
-}
-
-export function snakeToCamel(key: string): string {
-  return key.replace(/_([a-z0-9])/g, (_, ch: string) => ch.toUpperCase());
-}
-
-function describeValue(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  return typeof v === 'object' ? 'a map' : `${typeof v} ${JSON.stringify(v)}`;
-}
-
-function checkType(spec: OptionSpec, v: unknown): boolean {
-  if (v === null) return !!spec.nullable || spec.type === 'any' || spec.type === undefined;
-  switch (spec.type) {
-    case undefined:
-    case 'any':
-      return true;
-    case 'number':
-      return typeof v === 'number';
-    case 'integer':
-      return typeof v === 'number' && Number.isInteger(v);
-    case 'string':
-      return typeof v === 'string';
-    case 'boolean':
-      return typeof v === 'boolean';
-    case 'array':
-      return Array.isArray(v);
-    case 'object':
-      return typeof v === 'object' && !Array.isArray(v);
-    case 'config':
-      return typeof v === 'object' && !Array.isArray(v);
-  }
+/**
+ * Call a component's constructor (or factory) with options checked against its declaration. The one place where
+ * the stored `Component` (parameters `never`) is seen as taking its resolved options.
+ */
+function construct(comp: Component, options: Record<string, unknown>, ctx: BuildContext): unknown {
+  if (typeof comp === 'function') return new (comp as unknown as ComponentClass<unknown, OptionSpecs>)(options, ctx);
+  return (comp as unknown as ComponentFactory<unknown, OptionSpecs>).create(options, ctx);
 }
 
 export class Registry {
@@ -255,43 +237,43 @@ export class Registry {
     if (!entry) throw this.unknownError(scope, type, locationOf(node, 'type') ?? { file: '<config>', key: `${path}.type` });
     const comp = entry.component;
     const specs = comp.options;
-    const options: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(extra)) options[k] = v;
+    const yaml: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(node)) {
       if (k === 'type' || k.startsWith('_')) continue;
-      if (specs && !(k in specs)) {
+      if (specs && !Object.prototype.hasOwnProperty.call(specs, k)) {
         const close = closestNames(k, Object.keys(specs));
         throw new RegistryError(`unknown option \`${k}\` for ${type}`, {
           location: locationOf(node, k) ?? { file: '<config>', key: `${path}.${k}` },
           hint: close.length ? `did you mean ${close.map((c) => `\`${c}\``).join(' or ')}? (${type} options: ${Object.keys(specs).join(', ')})` : `${type} options: ${Object.keys(specs).join(', ')}`,
         });
       }
-      const spec = specs?.[k];
-      if (spec && !checkType(spec, v)) {
-        throw new RegistryError(`option \`${k}\` of ${type} must be ${spec.type === 'config' ? 'a component config map' : `a ${spec.type}`}${spec.nullable ? ' or null' : ''}, got ${describeValue(v)}`, {
-          location: locationOf(node, k) ?? { file: '<config>', key: `${path}.${k}` },
-        });
-      }
-      if (spec?.enum && !spec.enum.includes(v)) {
-        throw new RegistryError(`option \`${k}\` of ${type} must be one of ${spec.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${JSON.stringify(v)}`, {
-          location: locationOf(node, k) ?? { file: '<config>', key: `${path}.${k}` },
-        });
-      }
-      options[snakeToCamel(k)] = v;
+      yaml[snakeToCamel(k)] = v;
     }
-    if (specs) {
-      for (const [k, spec] of Object.entries(specs)) {
-        const ck = snakeToCamel(k);
-        if (options[ck] !== undefined) continue;
-        if (spec.required) {
-          throw new RegistryError(`${type} needs option \`${k}\` (${spec.doc})`, { location: locationOf(node) ?? { file: '<config>', key: path } });
-        }
-        if (spec.default !== undefined && !(ck in options)) options[ck] = structuredCloneSafe(spec.default);
-      }
+    let options: Record<string, unknown>;
+    if (!specs) {
+      options = { ...extra, ...yaml };
+    } else {
+      // `extra` values the config does not set; declared ones are checked like config values (a declaration made
+      // with defineOptions), undeclared ones (e.g. FPN's `inFeatures`) pass through to the constructor.
+      const declared = isDeclaredOptions(specs);
+      const fromExtra = Object.fromEntries(Object.entries(extra).filter(([k]) => yaml[k] === undefined));
+      const extraKeys = new Set(Object.keys(fromExtra));
+      options = applyOptionSpecs(
+        specs,
+        { ...fromExtra, ...yaml },
+        type,
+        {
+          unknown: (key, hint) => new RegistryError(`unknown option \`${key}\` for ${type}`, { location: locationOf(node) ?? { file: '<config>', key: path }, hint }),
+          invalid: (key, message) => new RegistryError(message, { location: locationOf(node, key) ?? { file: '<config>', key: `${path}.${key}` } }),
+          missing: (key, spec) => new RegistryError(`${type} needs option \`${key}\` (${spec.doc})`, { location: locationOf(node) ?? { file: '<config>', key: path } }),
+        },
+        extraKeys,
+        declared ? new Set() : extraKeys,
+      );
     }
     const ctx = this.context(path, node);
     try {
-      return (isClass(comp) ? new comp(options, ctx) : comp.create(options, ctx)) as T;
+      return construct(comp, options, ctx) as T;
     } catch (e) {
       if (e instanceof Error && (e as { isSoloError?: boolean }).isSoloError && !(e as { location?: unknown }).location) {
         Object.defineProperty(e, 'location', { value: locationOf(node) ?? { file: '<config>', key: path } });
@@ -315,8 +297,4 @@ export class Registry {
       },
     };
   }
-}
-
-function structuredCloneSafe<T>(v: T): T {
-  return v !== null && typeof v === 'object' ? (JSON.parse(JSON.stringify(v)) as T) : v;
 }

@@ -11,7 +11,7 @@
  * size with `mask_pad_value`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, SoloError, type BitmapMasks, type DetDataSample, type OptionSpecs } from '@solo-ts/core';
+import { ConfigError, defineOptions, resolveOptions, SoloError, type BitmapMasks, type DetDataSample, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 
 /** One image of a batch: a `[H, W, C]` tensor, or a plain HWC array with its size. */
 export type ImageInput =
@@ -25,30 +25,22 @@ export interface DetDataBatch {
   dataSamples: DetDataSample[];
 }
 
-export interface DetDataPreprocessorOptions {
-  /** Per-channel mean (after the channel conversion), or null for no normalisation. */
-  mean?: number[] | null;
-  /** Per-channel std, or null. */
-  std?: number[] | null;
-  /** Pad H and W up to a multiple of this. */
-  padSizeDivisor?: number;
-  /** Value of the padded pixels (in normalised space). */
-  padValue?: number;
-  /** Pad gt masks to the batch input size in training. */
-  padMask?: boolean;
-  /** Value of the padded mask pixels. */
-  maskPadValue?: number;
-  /** Reverse the channel order BGR -> RGB. */
-  bgrToRgb?: boolean;
-  /** Reverse the channel order RGB -> BGR. */
-  rgbToBgr?: boolean;
-  /** mmdet: convert box types to tensors (boxes are plain arrays here; accepted for config compatibility). */
-  boxtype2tensor?: boolean;
-  /** mmengine: non-blocking host-to-device copies (no meaning here; accepted for config compatibility). */
-  nonBlocking?: boolean;
-  /** Batch augmentations (not supported; must be null). */
-  batchAugments?: unknown[] | null;
-}
+/** The options of {@link DetDataPreprocessor} (mmdet `DetDataPreprocessor.__init__`), declared once. */
+export const detDataPreprocessorOptions = defineOptions({
+  mean: { type: 'array', items: 'number', nullable: true, doc: 'per-channel mean subtracted after the channel conversion (null: no normalisation)' },
+  std: { type: 'array', items: 'number', nullable: true, doc: 'per-channel std divided after subtracting the mean' },
+  pad_size_divisor: { type: 'integer', default: 1, doc: 'pad H and W of the batch up to a multiple of this' },
+  pad_value: { type: 'number', default: 0, doc: 'value of padded image pixels (in normalised space)' },
+  pad_mask: { type: 'boolean', default: false, doc: 'pad gt masks to the batch input size in training' },
+  mask_pad_value: { type: 'integer', default: 0, doc: 'value of padded mask pixels' },
+  bgr_to_rgb: { type: 'boolean', default: false, doc: 'reverse channels BGR -> RGB (images come from LoadImageFromFile as BGR)' },
+  rgb_to_bgr: { type: 'boolean', default: false, doc: 'reverse channels RGB -> BGR' },
+  boxtype2tensor: { type: 'boolean', default: true, doc: 'accepted for mmdetection compatibility (boxes are plain arrays here)' },
+  non_blocking: { type: 'boolean', default: false, doc: 'accepted for mmengine compatibility (no effect)' },
+  batch_augments: { type: 'array', nullable: true, doc: 'batch augmentations (not supported: must be null)' },
+});
+/** Resolved options of {@link DetDataPreprocessor}. */
+export type DetDataPreprocessorOptions = ResolvedOptions<typeof detDataPreprocessorOptions>;
 
 function toImageTensor(img: unknown, i: number): tf.Tensor3D {
   if (img instanceof tf.Tensor) {
@@ -79,19 +71,7 @@ export function padBitmapMasks(m: BitmapMasks, size: [number, number], value = 0
 export class DetDataPreprocessor {
   static readonly type = 'DetDataPreprocessor';
   static readonly description = 'Normalise, convert BGR to RGB, pad to a multiple of pad_size_divisor and stack a batch of images';
-  static readonly options: OptionSpecs = {
-    mean: { type: 'array', nullable: true, doc: 'per-channel mean subtracted after the channel conversion (null: no normalisation)' },
-    std: { type: 'array', nullable: true, doc: 'per-channel std divided after subtracting the mean' },
-    pad_size_divisor: { type: 'integer', default: 1, doc: 'pad H and W of the batch up to a multiple of this' },
-    pad_value: { type: 'number', default: 0, doc: 'value of padded image pixels (in normalised space)' },
-    pad_mask: { type: 'boolean', default: false, doc: 'pad gt masks to the batch input size in training' },
-    mask_pad_value: { type: 'integer', default: 0, doc: 'value of padded mask pixels' },
-    bgr_to_rgb: { type: 'boolean', default: false, doc: 'reverse channels BGR -> RGB (images come from LoadImageFromFile as BGR)' },
-    rgb_to_bgr: { type: 'boolean', default: false, doc: 'reverse channels RGB -> BGR' },
-    boxtype2tensor: { type: 'boolean', default: true, doc: 'accepted for mmdetection compatibility (boxes are plain arrays here)' },
-    non_blocking: { type: 'boolean', default: false, doc: 'accepted for mmengine compatibility (no effect)' },
-    batch_augments: { type: 'array', nullable: true, doc: 'batch augmentations (not supported: must be null)' },
-  };
+  static readonly options = detDataPreprocessorOptions;
 
   readonly mean: number[] | null;
   readonly std: number[] | null;
@@ -101,7 +81,8 @@ export class DetDataPreprocessor {
   readonly maskPadValue: number;
   readonly channelConversion: boolean;
 
-  constructor(options: DetDataPreprocessorOptions = {}) {
+  constructor(input: OptionsInput<typeof detDataPreprocessorOptions> = {}) {
+    const options = resolveOptions(detDataPreprocessorOptions, input, 'DetDataPreprocessor');
     this.mean = options.mean ?? null;
     this.std = options.std ?? null;
     if ((this.mean === null) !== (this.std === null)) throw new ConfigError('DetDataPreprocessor: mean and std must be both set or both null');
@@ -110,12 +91,12 @@ export class DetDataPreprocessor {
     if (options.batchAugments && options.batchAugments.length > 0) {
       throw new ConfigError('DetDataPreprocessor: batch_augments are not supported by solo-ts (the SOLO zoo configs have none)');
     }
-    this.padSizeDivisor = options.padSizeDivisor ?? 1;
+    this.padSizeDivisor = options.padSizeDivisor;
     if (!Number.isInteger(this.padSizeDivisor) || this.padSizeDivisor < 1) throw new ConfigError(`DetDataPreprocessor: pad_size_divisor must be a positive integer, got ${this.padSizeDivisor}`);
-    this.padValue = options.padValue ?? 0;
-    this.padMask = options.padMask ?? false;
-    this.maskPadValue = options.maskPadValue ?? 0;
-    this.channelConversion = !!(options.bgrToRgb || options.rgbToBgr);
+    this.padValue = options.padValue;
+    this.padMask = options.padMask;
+    this.maskPadValue = options.maskPadValue;
+    this.channelConversion = options.bgrToRgb || options.rgbToBgr;
   }
 
   private roundUp(v: number): number {

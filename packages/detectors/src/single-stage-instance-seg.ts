@@ -14,7 +14,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   ConfigError,
+  defineOptions,
   Module,
+  resolveOptions,
   SoloError,
   type Backbone,
   type BuildContext,
@@ -24,34 +26,16 @@ import {
   type LoadReport,
   type MaskHead,
   type Neck,
-  type OptionSpecs,
+  type OptionsInput,
+  type ResolvedOptions,
   type TensorRecord,
 } from '@solo-ts/core';
 import { DetDataPreprocessor, type DetDataBatch } from './data-preprocessor.js';
 
-export interface SingleStageInstanceSegmentorOptions {
-  /** Backbone config (scope models). */
-  backbone: Record<string, unknown>;
-  /** Neck config, or null. */
-  neck?: Record<string, unknown> | null;
-  /** Box head config (not used by the SOLO family; must be null). */
-  bboxHead?: Record<string, unknown> | null;
-  /** Mask head config. */
-  maskHead: Record<string, unknown>;
-  /** Training settings handed to the head. */
-  trainCfg?: Record<string, unknown> | null;
-  /** Test settings handed to the head. */
-  testCfg?: Record<string, unknown> | null;
-  /** Data preprocessor config (default DetDataPreprocessor without normalisation). */
-  dataPreprocessor?: Record<string, unknown> | null;
-  /** Whole-model init (not supported: use load_from / a backbone init_cfg). */
-  initCfg?: unknown;
-}
-
 export type ForwardMode = 'loss' | 'predict' | 'tensor';
 
-/** Options shared by the SOLO-family detectors. */
-export const SEGMENTOR_OPTIONS: OptionSpecs = {
+/** Options shared by the SOLO-family detectors (mmdet `SingleStageInstanceSegmentor.__init__`), declared once. */
+export const segmentorOptions = defineOptions({
   backbone: { type: 'config', required: true, doc: 'backbone config (e.g. ResNet)' },
   neck: { type: 'config', nullable: true, doc: 'neck config (e.g. FPN); its in_channels default to the backbone output channels' },
   bbox_head: { type: 'config', nullable: true, doc: 'box head (unused by SOLO / SOLOv2; must be null)' },
@@ -60,7 +44,9 @@ export const SEGMENTOR_OPTIONS: OptionSpecs = {
   test_cfg: { type: 'object', nullable: true, doc: 'test settings passed to the mask head (nms_pre, score_thr, mask_thr, filter_thr, kernel, sigma, max_per_img)' },
   data_preprocessor: { type: 'config', nullable: true, doc: 'data preprocessor config (DetDataPreprocessor)' },
   init_cfg: { type: 'any', nullable: true, doc: 'whole-model init: not supported (use load_from or the backbone init_cfg); must be null' },
-};
+});
+/** Resolved options of the SOLO-family detectors. */
+export type SingleStageInstanceSegmentorOptions = ResolvedOptions<typeof segmentorOptions>;
 
 interface WithFeatures {
   outFeatures?: FeatureSpec[];
@@ -69,7 +55,7 @@ interface WithFeatures {
 export class SingleStageInstanceSegmentor extends Module {
   static readonly type: string = 'SingleStageInstanceSegmentor';
   static readonly description: string = 'single-stage instance segmentor: backbone -> neck -> mask head';
-  static readonly options: OptionSpecs = SEGMENTOR_OPTIONS;
+  static readonly options = segmentorOptions;
 
   readonly backbone: Backbone;
   readonly neck: Neck | null;
@@ -78,9 +64,10 @@ export class SingleStageInstanceSegmentor extends Module {
   readonly trainCfg: Record<string, unknown> | null;
   readonly testCfg: Record<string, unknown> | null;
 
-  constructor(options: SingleStageInstanceSegmentorOptions, ctx: BuildContext) {
+  constructor(input: OptionsInput<typeof segmentorOptions>, ctx: BuildContext) {
     super();
     const type = (this.constructor as typeof SingleStageInstanceSegmentor).type;
+    const options = resolveOptions(segmentorOptions, input, type, ctx.locate());
     if (options.bboxHead) throw new ConfigError(`${type}: bbox_head is not supported (SOLO-family detectors have only a mask head)`, { location: ctx.locate('bbox_head') });
     if (options.initCfg) throw new ConfigError(`${type}: a model-level init_cfg is not supported; use load_from, or init_cfg on the backbone`, { location: ctx.locate('init_cfg') });
     if (!options.maskHead) throw new ConfigError(`${type} needs a mask_head`, { location: ctx.locate() });

@@ -11,7 +11,7 @@
  * (`annFile` is kept for the caller that loads it). An empty prediction set is evaluated (zeros, -1 where a
  * range has no gt); mmdetection logs an error and reports nothing there.
  */
-import { SoloError, type DetDataSample, type Metric, type OptionSpecs } from '@solo-ts/core';
+import { defineOptions, resolveOptions, SoloError, typed, type DetDataSample, type Metric, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import { encodeMasks, type RLE } from '@solo-ts/cocoapi';
 import { classwiseResults, classwiseTable } from './classwise.js';
 import { COCO, type CocoAnnotation, type CocoDataset } from './coco.js';
@@ -31,36 +31,31 @@ export interface CocoPrediction {
   maskScores?: Float32Array | readonly number[];
 }
 
-export interface CocoMetricOptions {
-  /** Path of the COCO annotation file (loaded by the caller; this package does not read files). */
-  annFile?: string;
-  /** `bbox`, `segm`, `proposal` or a list (default `bbox`, as mmdetection). */
-  metric?: string | string[];
-  /** Also report per-class AP (`coco/<name>_precision`) and log the table. */
-  classwise?: boolean;
-  /** maxDets (default `[100, 300, 1000]`). */
-  proposalNums?: number[];
-  /** IoU thresholds (default `np.linspace(.5, .95, 10)`). */
-  iouThrs?: number | number[];
-  /** Which stats to report (default mAP, mAP_50, mAP_75, mAP_s, mAP_m, mAP_l). */
-  metricItems?: string[];
-  /** Only build the results JSON (see `resultsJson`); report nothing. */
-  formatOnly?: boolean;
-  /** Kept for config compatibility; results are not written by this package. */
-  outfilePrefix?: string;
-  /** Key prefix (default `coco`). */
-  prefix?: string;
-  /** Sort categories by id (Objects365). */
-  sortCategories?: boolean;
+/** The options of {@link CocoMetric} (mmdet `CocoMetric.__init__`), declared once. */
+export const cocoMetricOptions = defineOptions({
+  ann_file: { type: 'string', doc: 'COCO annotation file (loaded by the engine)' },
+  metric: typed<string | string[]>()({ type: 'any', default: 'bbox', doc: "'bbox', 'segm', 'proposal' or a list of them" }),
+  classwise: { type: 'boolean', default: false, doc: 'also report per-class AP' },
+  proposal_nums: { type: 'array', items: 'integer', default: [100, 300, 1000], doc: 'maxDets used by COCOeval' },
+  iou_thrs: typed<number | number[]>()({ type: 'any', nullable: true, doc: 'IoU thresholds (default 0.50:0.05:0.95)' }),
+  metric_items: { type: 'array', items: 'string', nullable: true, doc: 'stats to report (mAP, mAP_50, ..., AR@100, ...)' },
+  format_only: { type: 'boolean', default: false, doc: 'only format the results' },
+  outfile_prefix: { type: 'string', nullable: true, doc: 'prefix of result files: not supported (must be null; `solo infer --out` writes COCO results)' },
+  prefix: { type: 'string', nullable: true, doc: "metric key prefix (default 'coco')" },
+  sort_categories: { type: 'boolean', default: false, doc: 'sort categories by id' },
+  collect_device: { type: 'string', default: 'cpu', enum: ['cpu', 'gpu'], doc: 'where mmengine collects distributed results (single process: no effect)' },
+  backend_args: typed<{ backend?: string }>()({ type: 'object', nullable: true, doc: 'file backend settings; local files only' }),
+  file_client_args: typed<{ backend?: string }>()({ type: 'object', nullable: true, doc: 'deprecated file client settings; local disk only' }),
+});
+/** Resolved options of {@link CocoMetric}. */
+export type CocoMetricOptions = ResolvedOptions<typeof cocoMetricOptions>;
+/** What code passes to `new CocoMetric(...)`: the options, and optionally the class names and ground truth. */
+export type CocoMetricInput = OptionsInput<typeof cocoMetricOptions> & {
   /** Class names (mmdetection's `dataset_meta['classes']`): label i = i-th category with one of these names. */
   classes?: string[];
   /** Ground truth, if already loaded. */
   gt?: COCO | CocoDataset;
-  /** Accepted and ignored (distributed collection, file backends). */
-  collectDevice?: string;
-  backendArgs?: unknown;
-  fileClientArgs?: unknown;
-}
+};
 
 const STAT_INDEX: Record<string, number> = {
   mAP: 0,
@@ -80,21 +75,7 @@ const STAT_INDEX: Record<string, number> = {
 export class CocoMetric implements Metric {
   static readonly type = 'CocoMetric';
   static readonly description = "mmdetection's COCO metric (pycocotools-identical COCOeval)";
-  static readonly options: OptionSpecs = {
-    ann_file: { type: 'string', doc: 'COCO annotation file (loaded by the engine)' },
-    metric: { type: 'any', default: 'bbox', doc: "'bbox', 'segm', 'proposal' or a list of them" },
-    classwise: { type: 'boolean', default: false, doc: 'also report per-class AP' },
-    proposal_nums: { type: 'array', default: [100, 300, 1000], doc: 'maxDets used by COCOeval' },
-    iou_thrs: { type: 'any', nullable: true, doc: 'IoU thresholds (default 0.50:0.05:0.95)' },
-    metric_items: { type: 'array', nullable: true, doc: 'stats to report (mAP, mAP_50, ..., AR@100, ...)' },
-    format_only: { type: 'boolean', default: false, doc: 'only format the results' },
-    outfile_prefix: { type: 'string', nullable: true, doc: 'prefix of result files (written by the engine)' },
-    prefix: { type: 'string', nullable: true, doc: "metric key prefix (default 'coco')" },
-    sort_categories: { type: 'boolean', default: false, doc: 'sort categories by id' },
-    collect_device: { type: 'string', default: 'cpu', doc: 'ignored (single process)' },
-    backend_args: { type: 'any', nullable: true, doc: 'ignored' },
-    file_client_args: { type: 'any', nullable: true, doc: 'ignored' },
-  };
+  static readonly options = cocoMetricOptions;
 
   readonly annFile?: string;
   readonly metrics: string[];
@@ -114,17 +95,19 @@ export class CocoMetric implements Metric {
   private gt?: COCO;
   private readonly sortCategories: boolean;
 
-  constructor(options: CocoMetricOptions = {}, _ctx?: unknown) {
+  constructor(input: CocoMetricInput = {}, _ctx?: unknown) {
+    const { classes, gt, ...rest } = input;
+    const options = resolveOptions(cocoMetricOptions, rest, 'CocoMetric');
     this.annFile = options.annFile;
-    this.metrics = options.metric === undefined ? ['bbox'] : Array.isArray(options.metric) ? [...options.metric] : [options.metric];
+    this.metrics = Array.isArray(options.metric) ? [...options.metric] : [options.metric];
     for (const m of this.metrics) {
       if (!['bbox', 'segm', 'proposal', 'proposal_fast'].includes(m)) {
         throw new SoloError(`CocoMetric: metric should be one of 'bbox', 'segm', 'proposal', 'proposal_fast', but got ${m}`, { code: 'CONFIG' });
       }
       if (m === 'proposal_fast') throw new SoloError("CocoMetric: metric 'proposal_fast' is not implemented", { code: 'CONFIG' });
     }
-    this.classwise = !!options.classwise;
-    this.proposalNums = [...(options.proposalNums ?? [100, 300, 1000])];
+    this.classwise = options.classwise;
+    this.proposalNums = [...options.proposalNums];
     const it = options.iouThrs;
     this.iouThrs = it === undefined || it === null ? linspace(0.5, 0.95, 10) : typeof it === 'number' ? [it] : [...it];
     if (options.metricItems) {
@@ -133,11 +116,21 @@ export class CocoMetric implements Metric {
       }
       this.metricItems = [...options.metricItems];
     }
-    this.formatOnly = !!options.formatOnly;
+    this.formatOnly = options.formatOnly;
     this.prefix = options.prefix ?? 'coco';
-    this.sortCategories = !!options.sortCategories;
-    if (options.classes) this.datasetMeta.classes = [...options.classes];
-    if (options.gt) this.setGroundTruth(options.gt);
+    this.sortCategories = options.sortCategories;
+    if (options.outfilePrefix != null) {
+      throw new SoloError('CocoMetric: outfile_prefix is not supported (result files are not written); set it to null', {
+        code: 'CONFIG',
+        hint: '`solo infer --out FILE` writes COCO results JSON; the metric keeps them in `resultsJson`',
+      });
+    }
+    const backend = options.backendArgs?.backend;
+    if (backend && backend !== 'local') throw new SoloError(`CocoMetric: backend_args.backend "${backend}" is not supported (local files only)`, { code: 'CONFIG' });
+    const client = options.fileClientArgs?.backend;
+    if (client && client !== 'disk' && client !== 'local') throw new SoloError(`CocoMetric: file_client_args.backend "${client}" is not supported (local disk only)`, { code: 'CONFIG' });
+    if (classes) this.datasetMeta.classes = [...classes];
+    if (gt) this.setGroundTruth(gt);
   }
 
   setGroundTruth(gt: COCO | CocoDataset): void {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /** The components of @solo-ts/evaluation for the registry: `CocoMetric` in scope `metrics`. */
-import { ComponentModule } from '@solo-ts/core';
+import { component, ComponentModule } from '@solo-ts/core';
 import { CocoMetric } from './coco-metric.js';
 
-export const evaluationComponents = new ComponentModule('@solo-ts/evaluation', [{ scope: 'metrics', component: CocoMetric }]);
+export const evaluationComponents = new ComponentModule('@solo-ts/evaluation', [component('metrics', CocoMetric)]);

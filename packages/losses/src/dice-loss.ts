@@ -10,35 +10,25 @@
  * avg_factor. With reduction `none` the result has shape (n).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError, SoloError, type BuildContext, type Loss, type LossCallOptions, type OptionSpecs } from '@solo-ts/core';
+import { defineOptions, resolveOptions, ShapeError, SoloError, type BuildContext, type Loss, type LossCallOptions, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import { checkAvgFactor, checkReduction, resolveReduction, shapeText, weightReduceLoss, type Reduction } from './reduce.js';
 
-export interface DiceLossOptions {
-  /** Use sigmoid activation (the only supported activation). */
-  useSigmoid: boolean;
-  /** Apply the activation to `pred` (false: `pred` already holds probabilities). */
-  activate: boolean;
-  /** Default reduction: 'none' | 'mean' | 'sum'. */
-  reduction: Reduction;
-  /** V-Net style dice (Σp + Σt in the denominator) instead of Σp² + Σt². */
-  naiveDice: boolean;
-  /** Multiplier of the loss. */
-  lossWeight: number;
-  /** Smoothing term (added to both sums of the denominator, or to numerator and denominator with naive dice). */
-  eps: number;
-}
+/** The options of {@link DiceLoss} (mmdet `DiceLoss.__init__`), declared once. */
+export const diceLossOptions = defineOptions({
+  use_sigmoid: { type: 'boolean', default: true, doc: 'use sigmoid activation (softmax is not supported)' },
+  activate: { type: 'boolean', default: true, doc: 'apply the sigmoid to pred (false: pred are probabilities)' },
+  reduction: { type: 'string', default: 'mean', enum: ['none', 'mean', 'sum'], doc: 'default reduction of the loss' },
+  naive_dice: { type: 'boolean', default: false, doc: 'V-Net dice: (2a + eps) / (Σp + Σt + eps) instead of 2a / (Σp² + Σt² + 2 eps)' },
+  loss_weight: { type: 'number', default: 1.0, doc: 'multiplier of the loss' },
+  eps: { type: 'number', default: 1e-3, doc: 'smoothing term of the dice' },
+});
+/** Resolved options of {@link DiceLoss} (camelCase, defaults filled in). */
+export type DiceLossOptions = ResolvedOptions<typeof diceLossOptions>;
 
 export class DiceLoss implements Loss {
   static readonly type = 'DiceLoss';
   static readonly description = 'Dice loss of mmdetection (per-sample 1 − dice over flattened masks)';
-  static readonly options: OptionSpecs = {
-    use_sigmoid: { type: 'boolean', default: true, doc: 'use sigmoid activation (softmax is not supported)' },
-    activate: { type: 'boolean', default: true, doc: 'apply the sigmoid to pred (false: pred are probabilities)' },
-    reduction: { type: 'string', default: 'mean', enum: ['none', 'mean', 'sum'], doc: 'default reduction of the loss' },
-    naive_dice: { type: 'boolean', default: false, doc: 'V-Net dice: (2a + eps) / (Σp + Σt + eps) instead of 2a / (Σp² + Σt² + 2 eps)' },
-    loss_weight: { type: 'number', default: 1.0, doc: 'multiplier of the loss' },
-    eps: { type: 'number', default: 1e-3, doc: 'smoothing term of the dice' },
-  };
+  static readonly options = diceLossOptions;
 
   readonly useSigmoid: boolean;
   readonly activate: boolean;
@@ -47,13 +37,14 @@ export class DiceLoss implements Loss {
   readonly lossWeight: number;
   readonly eps: number;
 
-  constructor(options: Partial<DiceLossOptions> = {}, _ctx?: BuildContext) {
-    this.useSigmoid = options.useSigmoid ?? true;
-    this.activate = options.activate ?? true;
-    this.reduction = checkReduction(options.reduction ?? 'mean', 'DiceLoss: reduction');
-    this.naiveDice = options.naiveDice ?? false;
-    this.lossWeight = options.lossWeight ?? 1.0;
-    this.eps = options.eps ?? 1e-3;
+  constructor(options: OptionsInput<typeof diceLossOptions> = {}, _ctx?: BuildContext) {
+    const o = resolveOptions(diceLossOptions, options, 'DiceLoss');
+    this.useSigmoid = o.useSigmoid;
+    this.activate = o.activate;
+    this.reduction = checkReduction(o.reduction, 'DiceLoss: reduction');
+    this.naiveDice = o.naiveDice;
+    this.lossWeight = o.lossWeight;
+    this.eps = o.eps;
     if (this.activate && !this.useSigmoid) {
       throw new SoloError('DiceLoss: use_sigmoid=false with activate=true is not supported (only the sigmoid activation is implemented)', {
         code: 'CONFIG',

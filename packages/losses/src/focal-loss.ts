@@ -12,23 +12,20 @@
  * and BCE is used instead (mmdet `sigmoid_focal_loss_with_prob`, log clamped at −100 like PyTorch).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError, SoloError, type BuildContext, type Loss, type LossCallOptions, type OptionSpecs } from '@solo-ts/core';
+import { defineOptions, resolveOptions, ShapeError, SoloError, type BuildContext, type Loss, type LossCallOptions, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import { checkAvgFactor, checkReduction, resolveReduction, shapeText, weightReduceLoss, type Reduction } from './reduce.js';
 
-export interface FocalLossOptions {
-  /** Must be true: only the sigmoid focal loss exists (mmdet asserts the same). */
-  useSigmoid: boolean;
-  /** Focusing parameter γ. */
-  gamma: number;
-  /** Balance α of the positives (negatives get 1 − α). */
-  alpha: number;
-  /** Default reduction: 'none' | 'mean' | 'sum'. */
-  reduction: Reduction;
-  /** Multiplier of the loss. */
-  lossWeight: number;
-  /** pred are already probabilities (sigmoid applied by the caller). */
-  activated: boolean;
-}
+/** The options of {@link FocalLoss} (mmdet `FocalLoss.__init__`), declared once. */
+export const focalLossOptions = defineOptions({
+  use_sigmoid: { type: 'boolean', default: true, doc: 'must be true: only the sigmoid focal loss is supported' },
+  gamma: { type: 'number', default: 2.0, doc: 'focusing parameter gamma' },
+  alpha: { type: 'number', default: 0.25, doc: 'weight of the positives (negatives get 1 - alpha)' },
+  reduction: { type: 'string', default: 'mean', enum: ['none', 'mean', 'sum'], doc: 'default reduction of the loss' },
+  loss_weight: { type: 'number', default: 1.0, doc: 'multiplier of the loss' },
+  activated: { type: 'boolean', default: false, doc: 'pred are probabilities already (sigmoid applied)' },
+});
+/** Resolved options of {@link FocalLoss} (camelCase, defaults filled in). */
+export type FocalLossOptions = ResolvedOptions<typeof focalLossOptions>;
 
 /**
  * BCE with logits, element-wise, with PyTorch's formula and PyTorch's gradient ((σ(x) − t)·dy w.r.t. x; the
@@ -51,14 +48,7 @@ const bceWithLogits = tf.customGrad(((x: tf.Tensor, t: tf.Tensor, save: tf.GradS
 export class FocalLoss implements Loss {
   static readonly type = 'FocalLoss';
   static readonly description = 'Sigmoid focal loss of mmdetection (RetinaNet / SOLO classification)';
-  static readonly options: OptionSpecs = {
-    use_sigmoid: { type: 'boolean', default: true, doc: 'must be true: only the sigmoid focal loss is supported' },
-    gamma: { type: 'number', default: 2.0, doc: 'focusing parameter gamma' },
-    alpha: { type: 'number', default: 0.25, doc: 'weight of the positives (negatives get 1 - alpha)' },
-    reduction: { type: 'string', default: 'mean', enum: ['none', 'mean', 'sum'], doc: 'default reduction of the loss' },
-    loss_weight: { type: 'number', default: 1.0, doc: 'multiplier of the loss' },
-    activated: { type: 'boolean', default: false, doc: 'pred are probabilities already (sigmoid applied)' },
-  };
+  static readonly options = focalLossOptions;
 
   readonly useSigmoid: boolean;
   readonly gamma: number;
@@ -67,13 +57,14 @@ export class FocalLoss implements Loss {
   readonly lossWeight: number;
   readonly activated: boolean;
 
-  constructor(options: Partial<FocalLossOptions> = {}, _ctx?: BuildContext) {
-    this.useSigmoid = options.useSigmoid ?? true;
-    this.gamma = options.gamma ?? 2.0;
-    this.alpha = options.alpha ?? 0.25;
-    this.reduction = checkReduction(options.reduction ?? 'mean', 'FocalLoss: reduction');
-    this.lossWeight = options.lossWeight ?? 1.0;
-    this.activated = options.activated ?? false;
+  constructor(options: OptionsInput<typeof focalLossOptions> = {}, _ctx?: BuildContext) {
+    const o = resolveOptions(focalLossOptions, options, 'FocalLoss');
+    this.useSigmoid = o.useSigmoid;
+    this.gamma = o.gamma;
+    this.alpha = o.alpha;
+    this.reduction = checkReduction(o.reduction, 'FocalLoss: reduction');
+    this.lossWeight = o.lossWeight;
+    this.activated = o.activated;
     if (this.useSigmoid !== true) {
       throw new SoloError('FocalLoss: only the sigmoid focal loss is supported (use_sigmoid must be true)', { code: 'CONFIG' });
     }

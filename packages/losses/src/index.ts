@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-import { ComponentModule } from '@solo-ts/core';
+import { component, ComponentModule } from '@solo-ts/core';
 import { DiceLoss } from './dice-loss.js';
 import { FocalLoss } from './focal-loss.js';
 
 export const PACKAGE_NAME = '@solo-ts/losses';
-export { DiceLoss, type DiceLossOptions } from './dice-loss.js';
-export { FocalLoss, type FocalLossOptions } from './focal-loss.js';
+export { DiceLoss, diceLossOptions, type DiceLossOptions } from './dice-loss.js';
+export { FocalLoss, focalLossOptions, type FocalLossOptions } from './focal-loss.js';
 export { weightReduceLoss, checkReduction, resolveReduction, checkAvgFactor, FLOAT32_EPS, REDUCTIONS, type Reduction } from './reduce.js';
 
 /** The package's components (scope `models`). */
-export const lossesComponents = new ComponentModule(PACKAGE_NAME, [
-  { scope: 'models', component: DiceLoss },
-  { scope: 'models', component: FocalLoss },
-]);
+export const lossesComponents = new ComponentModule(PACKAGE_NAME, [component('models', DiceLoss), component('models', FocalLoss)]);

@@ -11,45 +11,51 @@
  * `.gn` with `norm_cfg`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, SoloError, type BuildContext, type FeatureSpec, type Neck, type OptionSpecs } from '@solo-ts/core';
+import { defineOptions, Module, resolveOptions, SoloError, typed, type BuildContext, type FeatureSpec, type Neck, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import { ConvModule, interpolate, maxPool2d, ModuleList, type ActCfg, type ConvCfg, type InitCfg, type NormCfg } from '@solo-ts/ops';
 
-export interface FPNOptions {
-  inChannels: number[];
-  outChannels: number;
-  numOuts: number;
-  startLevel?: number;
-  endLevel?: number;
-  addExtraConvs?: boolean | 'on_input' | 'on_lateral' | 'on_output';
-  reluBeforeExtraConvs?: boolean;
-  noNormOnLateral?: boolean;
-  convCfg?: ConvCfg | null;
-  normCfg?: NormCfg | null;
-  actCfg?: ActCfg | null;
-  upsampleCfg?: { mode?: 'nearest' | 'bilinear'; scale_factor?: number; align_corners?: boolean };
-  initCfg?: Record<string, unknown> | Array<Record<string, unknown>> | null;
+/** `add_extra_convs` of mmdet FPN. */
+export type AddExtraConvs = boolean | 'on_input' | 'on_lateral' | 'on_output';
+/** `upsample_cfg` of mmdet FPN (F.interpolate keyword arguments). */
+export interface UpsampleCfg {
+  mode?: 'nearest' | 'bilinear';
+  scale_factor?: number;
+  align_corners?: boolean;
+}
+
+/** The options of {@link FPN} (mmdet `FPN.__init__`), declared once. */
+export const fpnOptions = defineOptions({
+  in_channels: { type: 'array', items: 'integer', required: true, doc: 'channels of each backbone level (finest first)' },
+  out_channels: { type: 'integer', required: true, doc: 'channels of every output level' },
+  num_outs: { type: 'integer', required: true, doc: 'number of output levels (extra levels beyond the inputs are added on top)' },
+  start_level: { type: 'integer', default: 0, doc: 'first backbone level used' },
+  end_level: { type: 'integer', default: -1, doc: 'last backbone level used (-1 = the last one)' },
+  add_extra_convs: typed<AddExtraConvs>()({ type: 'any', default: false, doc: "extra levels: false (max-pool), true/'on_input', 'on_lateral' or 'on_output' (stride-2 3x3 convs)" }),
+  relu_before_extra_convs: { type: 'boolean', default: false, doc: 'ReLU before each extra conv after the first' },
+  no_norm_on_lateral: { type: 'boolean', default: false, doc: 'no norm on the lateral 1x1 convs' },
+  conv_cfg: typed<ConvCfg>()({ type: 'object', nullable: true, default: null, doc: 'conv layer config (null = Conv2d)' }),
+  norm_cfg: typed<NormCfg>()({ type: 'object', nullable: true, default: null, doc: 'norm layer config (null = none)' }),
+  act_cfg: typed<ActCfg>()({ type: 'object', nullable: true, default: null, doc: 'activation config (null = none)' }),
+  upsample_cfg: typed<UpsampleCfg>()({ type: 'object', default: { mode: 'nearest' }, doc: 'F.interpolate options of the top-down path: {mode, scale_factor?}' }),
+  init_cfg: typed<Record<string, unknown> | Array<Record<string, unknown>>>()({
+    type: 'any',
+    nullable: true,
+    default: { type: 'Xavier', layer: 'Conv2d', distribution: 'uniform' },
+    doc: 'initialisation (Xavier uniform)',
+  }),
+});
+/** Resolved options of {@link FPN}. */
+export type FPNOptions = ResolvedOptions<typeof fpnOptions>;
+/** What code passes to `new FPN(...)`: the options, and the input features the detector supplies. */
+export type FPNInput = OptionsInput<typeof fpnOptions> & {
   /** Channels and strides of the inputs (from the backbone's `outFeatures`); default strides 4 * 2^i. */
   inFeatures?: FeatureSpec[];
-}
+};
 
 export class FPN extends Module implements Neck {
   static readonly type = 'FPN';
   static readonly description = 'Feature Pyramid Network (mmdet FPN): lateral 1x1 + top-down nearest upsample + 3x3 outputs, P6 by max-pool';
-  static readonly options: OptionSpecs = {
-    in_channels: { type: 'array', required: true, doc: 'channels of each backbone level (finest first)' },
-    out_channels: { type: 'integer', required: true, doc: 'channels of every output level' },
-    num_outs: { type: 'integer', required: true, doc: 'number of output levels (extra levels beyond the inputs are added on top)' },
-    start_level: { type: 'integer', default: 0, doc: 'first backbone level used' },
-    end_level: { type: 'integer', default: -1, doc: 'last backbone level used (-1 = the last one)' },
-    add_extra_convs: { type: 'any', default: false, doc: "extra levels: false (max-pool), true/'on_input', 'on_lateral' or 'on_output' (stride-2 3x3 convs)" },
-    relu_before_extra_convs: { type: 'boolean', default: false, doc: 'ReLU before each extra conv after the first' },
-    no_norm_on_lateral: { type: 'boolean', default: false, doc: 'no norm on the lateral 1x1 convs' },
-    conv_cfg: { type: 'object', nullable: true, default: null, doc: 'conv layer config (null = Conv2d)' },
-    norm_cfg: { type: 'object', nullable: true, default: null, doc: 'norm layer config (null = none)' },
-    act_cfg: { type: 'object', nullable: true, default: null, doc: 'activation config (null = none)' },
-    upsample_cfg: { type: 'object', default: { mode: 'nearest' }, doc: 'F.interpolate options of the top-down path: {mode, scale_factor?}' },
-    init_cfg: { type: 'any', nullable: true, default: { type: 'Xavier', layer: 'Conv2d', distribution: 'uniform' }, doc: 'initialisation (Xavier uniform)' },
-  };
+  static readonly options = fpnOptions;
 
   readonly inChannels: number[];
   readonly outChannels: number;
@@ -64,17 +70,19 @@ export class FPN extends Module implements Neck {
   readonly outFeatures: FeatureSpec[];
   readonly initCfg: unknown;
 
-  constructor(options: FPNOptions, ctx?: BuildContext) {
+  constructor(input: FPNInput, ctx?: BuildContext) {
     super();
     void ctx;
+    const { inFeatures, ...rest } = input;
+    const options = resolveOptions(fpnOptions, rest, 'FPN');
     const inC = options.inChannels;
-    if (!Array.isArray(inC) || inC.length === 0 || inC.some((c) => !Number.isInteger(c))) throw new SoloError('FPN in_channels must be a list of integers');
+    if (inC.length === 0) throw new SoloError('FPN in_channels must be a list of integers');
     this.inChannels = [...inC];
     this.outChannels = options.outChannels;
     this.numOuts = options.numOuts;
     const numIns = inC.length;
-    const start = options.startLevel ?? 0;
-    const end = options.endLevel ?? -1;
+    const start = options.startLevel;
+    const end = options.endLevel;
     this.startLevel = start;
     if (end === -1 || end === numIns - 1) {
       this.backboneEndLevel = numIns;
@@ -84,19 +92,24 @@ export class FPN extends Module implements Neck {
       if (end >= numIns) throw new SoloError(`FPN end_level ${end} must be < ${numIns}`);
       if (this.numOuts !== end - start + 1) throw new SoloError(`FPN num_outs must be end_level - start_level + 1 = ${end - start + 1} when end_level is not the last level`);
     }
-    const extra = options.addExtraConvs ?? false;
-    if (typeof extra === 'string' && !['on_input', 'on_lateral', 'on_output'].includes(extra)) {
-      throw new SoloError(`FPN add_extra_convs must be a boolean or one of on_input, on_lateral, on_output, got "${extra}"`);
+    const extra = options.addExtraConvs;
+    if (typeof extra !== 'boolean' && !['on_input', 'on_lateral', 'on_output'].includes(extra)) {
+      throw new SoloError(`FPN add_extra_convs must be a boolean or one of on_input, on_lateral, on_output, got ${JSON.stringify(extra)}`);
     }
     this.addExtraConvs = extra === true ? 'on_input' : extra === false ? false : extra;
-    this.reluBeforeExtraConvs = options.reluBeforeExtraConvs ?? false;
-    const up = options.upsampleCfg ?? { mode: 'nearest' };
+    this.reluBeforeExtraConvs = options.reluBeforeExtraConvs;
+    const up = options.upsampleCfg;
     if (up.align_corners) throw new SoloError('FPN upsample_cfg.align_corners=True is not supported');
+    const upKeys = Object.keys(up).filter((k) => !['mode', 'scale_factor', 'align_corners'].includes(k));
+    if (upKeys.length) throw new SoloError(`FPN upsample_cfg: ${upKeys.join(', ')} not supported (keys: mode, scale_factor, align_corners)`, { code: 'CONFIG' });
+    if (up.mode !== undefined && up.mode !== 'nearest' && up.mode !== 'bilinear') {
+      throw new SoloError(`FPN upsample_cfg.mode must be nearest or bilinear, got ${JSON.stringify(up.mode)}`, { code: 'CONFIG' });
+    }
     this.upsampleCfg = { mode: up.mode ?? 'nearest', scale_factor: up.scale_factor };
-    this.initCfg = options.initCfg === undefined ? { type: 'Xavier', layer: 'Conv2d', distribution: 'uniform' } : options.initCfg;
+    this.initCfg = options.initCfg;
     const init: InitCfg | undefined = xavierFromInitCfg(this.initCfg);
-    const common = { convCfg: options.convCfg ?? null, actCfg: options.actCfg ?? null, init };
-    const normCfg = options.normCfg ?? null;
+    const common = { convCfg: options.convCfg, actCfg: options.actCfg, init };
+    const normCfg = options.normCfg;
     this.lateralConvs = this.registerModule('lateral_convs', new ModuleList<ConvModule>());
     this.fpnConvs = this.registerModule('fpn_convs', new ModuleList<ConvModule>());
     for (let i = start; i < this.backboneEndLevel; i++) {
@@ -110,7 +123,7 @@ export class FPN extends Module implements Neck {
         this.fpnConvs.push(new ConvModule({ inChannels: c, outChannels: this.outChannels, kernelSize: 3, stride: 2, padding: 1, normCfg, ...common }));
       }
     }
-    const inStrides = options.inFeatures?.map((f) => f.stride) ?? inC.map((_, i) => 4 * 2 ** i);
+    const inStrides = inFeatures?.map((f) => f.stride) ?? inC.map((_, i) => 4 * 2 ** i);
     this.outFeatures = [];
     for (let i = 0; i < this.numOuts; i++) {
       const lvl = start + i;

@@ -21,19 +21,20 @@
  * `chunk_size` masks). Option `host_compute` forces one or the other.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, ShapeError, type BitmapMasks, type BuildContext, type DetMeta, type InstanceData, type MaskCandidates, type MaskPostProcessor, type OptionSpecs, type SoloTestCfg } from '@solo-ts/core';
+import { ConfigError, defineOptions, resolveOptions, ShapeError, type BitmapMasks, type BuildContext, type DetMeta, type InstanceData, type MaskCandidates, type MaskPostProcessor, type OptionsInput, type ResolvedOptions, type SoloTestCfg } from '@solo-ts/core';
 import { resizeBilinear } from '@solo-ts/ops';
 import { masksToBoxes } from './mask-boxes.js';
 import { matrixNms, matrixNmsWithPacker, type MatrixNmsResult } from './matrix-nms.js';
 import { packMasksThreshold } from './packed-masks.js';
 import { bilinearTaps, resizeCropResizeThreshold } from './host-resize.js';
 
-export interface SOLOMaskPostProcessorOptions {
-  /** Masks resized per chunk in the final upsampling of the tensor path (bounds memory: chunk × H0 × W0 floats). */
-  chunkSize: number;
-  /** 'auto': JS on host-memory backends (cpu, wasm), tensors otherwise; 'on' / 'off' force it. */
-  hostCompute: 'auto' | 'on' | 'off';
-}
+/** The options of {@link SOLOMaskPostProcessor}, declared once. */
+export const soloMaskPostProcessorOptions = defineOptions({
+  chunk_size: { type: 'integer', default: 8, doc: 'masks resized together in the final upsampling (memory bound)' },
+  host_compute: { type: 'string', default: 'auto', enum: ['auto', 'on', 'off'], doc: "element-wise steps in JS ('auto': on cpu/wasm backends)" },
+});
+/** Resolved options of {@link SOLOMaskPostProcessor}. */
+export type SOLOMaskPostProcessorOptions = ResolvedOptions<typeof soloMaskPostProcessorOptions>;
 
 const HOST_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
 
@@ -62,17 +63,15 @@ interface Geometry {
 export class SOLOMaskPostProcessor implements MaskPostProcessor {
   static readonly type = 'SOLOMaskPostProcessor';
   static readonly description = 'SOLO mask post-processing: area filter, maskness, Matrix NMS, resize to the original image';
-  static readonly options: OptionSpecs = {
-    chunk_size: { type: 'integer', default: 8, doc: 'masks resized together in the final upsampling (memory bound)' },
-    host_compute: { type: 'string', default: 'auto', enum: ['auto', 'on', 'off'], doc: "element-wise steps in JS ('auto': on cpu/wasm backends)" },
-  };
+  static readonly options = soloMaskPostProcessorOptions;
 
   readonly chunkSize: number;
   readonly hostCompute: 'auto' | 'on' | 'off';
 
-  constructor(options: Partial<SOLOMaskPostProcessorOptions> = {}, _ctx?: BuildContext) {
-    this.chunkSize = options.chunkSize ?? 8;
-    this.hostCompute = options.hostCompute ?? 'auto';
+  constructor(options: OptionsInput<typeof soloMaskPostProcessorOptions> = {}, _ctx?: BuildContext) {
+    const o = resolveOptions(soloMaskPostProcessorOptions, options, 'SOLOMaskPostProcessor');
+    this.chunkSize = o.chunkSize;
+    this.hostCompute = o.hostCompute;
     if (!Number.isInteger(this.chunkSize) || this.chunkSize < 1) {
       throw new ConfigError(`SOLOMaskPostProcessor: chunk_size must be a positive integer, got ${String(this.chunkSize)}`);
     }

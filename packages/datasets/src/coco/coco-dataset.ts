@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { DatasetError, type BuildContext, type OptionSpecs, type RandomSource } from '@solo-ts/core';
+import { DatasetError, defineOptions, resolveOptions, typed, type BuildContext, type OptionsInput, type RandomSource, type ResolvedOptions } from '@solo-ts/core';
 import { Compose } from '../transforms/compose.js';
 import type { PipelineResults } from '../transforms/results.js';
 import { buildDataList, defaultPalette, type FilterCfg } from './data-list.js';
@@ -21,30 +21,41 @@ import { parseJsonLenient } from './json.js';
 import { scanCoco, type CocoProblem } from './parse.js';
 import type { CocoDataInfo, CocoMetainfo } from './types.js';
 
-export interface CocoDatasetOptions {
-  /** Annotation file (relative to `data_root` unless absolute). */
-  annFile: string;
-  /** Root joined to `ann_file` and `data_prefix`. */
-  dataRoot?: string | null;
-  /** `{img: 'train2017/'}`: image directory (relative to `data_root`). */
-  dataPrefix?: { img?: string; seg?: string; [k: string]: unknown };
-  /** `{classes, palette}`: restrict / order the classes. */
-  metainfo?: { classes?: string[]; palette?: [number, number, number][] } | null;
-  /** `{filter_empty_gt, min_size}` (training only). */
-  filterCfg?: { filter_empty_gt?: boolean; min_size?: number; filterEmptyGt?: boolean; minSize?: number } | null;
-  /** Transform configs (scope `transforms`) or transform objects. */
-  pipeline?: unknown[];
-  testMode?: boolean;
-  backendArgs?: Record<string, unknown> | null;
-  /** Use only the first N images, or the listed indices. */
-  indices?: number | number[] | null;
-  serializeData?: boolean;
-  lazyInit?: boolean;
-  /** Retries with another sample when one fails in training (used by the loader). */
-  maxRefetch?: number;
+/** `filter_cfg` of mmdet's CocoDataset (either spelling). */
+export interface CocoFilterCfg {
+  filter_empty_gt?: boolean;
+  min_size?: number;
+  filterEmptyGt?: boolean;
+  minSize?: number;
+}
+
+/** The options of {@link CocoDataset} (mmdet `CocoDataset` / mmengine `BaseDataset.__init__`), declared once. */
+export const cocoDatasetOptions = defineOptions({
+  ann_file: { type: 'string', required: true, doc: 'COCO instances JSON (relative to data_root unless absolute)' },
+  data_root: { type: 'string', nullable: true, default: null, doc: 'root directory joined to ann_file and data_prefix' },
+  data_prefix: typed<{ img?: string; seg?: string; [k: string]: unknown }>()({ type: 'object', default: { img: '' }, doc: '{img: images directory} (relative to data_root)' }),
+  metainfo: typed<{ classes?: string[]; palette?: [number, number, number][] }>()({
+    type: 'object',
+    nullable: true,
+    default: null,
+    doc: '{classes: [...], palette: [[r,g,b], ...]}: restrict and order the classes',
+  }),
+  filter_cfg: typed<CocoFilterCfg>()({ type: 'object', nullable: true, default: null, doc: '{filter_empty_gt: bool, min_size: px}: drop images (training only)' }),
+  pipeline: { type: 'array', default: [], doc: 'list of transform configs (scope transforms)' },
+  test_mode: { type: 'boolean', default: false, doc: 'evaluation mode: no filtering, a failing sample is an error' },
+  backend_args: typed<{ backend?: string }>()({ type: 'object', nullable: true, default: null, doc: 'file backend settings; local files only' }),
+  indices: typed<number | number[]>()({ type: 'any', nullable: true, default: null, doc: 'use the first N images (number) or the listed indices' }),
+  serialize_data: { type: 'boolean', default: true, doc: 'mmengine memory option (no effect here)' },
+  lazy_init: { type: 'boolean', default: false, doc: 'defer reading the annotation file until first use' },
+  max_refetch: { type: 'integer', default: 1000, doc: 'training: how many other samples to try when one fails' },
+});
+/** Resolved options of {@link CocoDataset}. */
+export type CocoDatasetOptions = ResolvedOptions<typeof cocoDatasetOptions>;
+/** What code passes to `new CocoDataset(...)`: the options and where warnings go. */
+export type CocoDatasetInput = OptionsInput<typeof cocoDatasetOptions> & {
   /** Receives warnings (default: console.warn). */
   onWarning?: (message: string) => void;
-}
+};
 
 /** The interface the loader and the engine use. */
 export interface DetDataset<T = unknown> {
@@ -66,20 +77,7 @@ function formatProblems(file: string, problems: CocoProblem[], limit = 8): strin
 export class CocoDataset implements DetDataset {
   static readonly type = 'CocoDataset';
   static readonly description = 'COCO instances file + data pipeline (mmdetection CocoDataset rules).';
-  static readonly options: OptionSpecs = {
-    ann_file: { type: 'string', required: true, doc: 'COCO instances JSON (relative to data_root unless absolute)' },
-    data_root: { type: 'string', nullable: true, default: null, doc: 'root directory joined to ann_file and data_prefix' },
-    data_prefix: { type: 'object', default: { img: '' }, doc: '{img: images directory} (relative to data_root)' },
-    metainfo: { type: 'object', nullable: true, default: null, doc: '{classes: [...], palette: [[r,g,b], ...]}: restrict and order the classes' },
-    filter_cfg: { type: 'object', nullable: true, default: null, doc: '{filter_empty_gt: bool, min_size: px}: drop images (training only)' },
-    pipeline: { type: 'array', default: [], doc: 'list of transform configs (scope transforms)' },
-    test_mode: { type: 'boolean', default: false, doc: 'evaluation mode: no filtering, a failing sample is an error' },
-    backend_args: { type: 'object', nullable: true, default: null, doc: 'file backend settings; local files only' },
-    indices: { type: 'any', nullable: true, default: null, doc: 'use the first N images (number) or the listed indices' },
-    serialize_data: { type: 'boolean', default: true, doc: 'mmengine memory option (no effect here)' },
-    lazy_init: { type: 'boolean', default: false, doc: 'defer reading the annotation file until first use' },
-    max_refetch: { type: 'integer', default: 1000, doc: 'training: how many other samples to try when one fails' },
-  };
+  static readonly options = cocoDatasetOptions;
 
   readonly annFile: string;
   readonly imgPrefix: string;
@@ -91,19 +89,25 @@ export class CocoDataset implements DetDataset {
   private meta: CocoMetainfo | null = null;
   private readonly warn: (m: string) => void;
 
-  constructor(options: CocoDatasetOptions, ctx?: BuildContext) {
+  constructor(input: CocoDatasetInput, ctx?: BuildContext) {
+    const { onWarning, ...rest } = input;
+    const options = resolveOptions(cocoDatasetOptions, rest, 'CocoDataset');
     if (typeof options.annFile !== 'string' || options.annFile.length === 0) throw new DatasetError('CocoDataset needs `ann_file`');
     const root = options.dataRoot ?? '';
     this.annFile = root && !isAbsolute(options.annFile) ? join(root, options.annFile) : options.annFile;
-    const img = options.dataPrefix?.img ?? '';
+    const extraPrefixes = Object.keys(options.dataPrefix).filter((k) => k !== 'img');
+    if (extraPrefixes.length) {
+      throw new DatasetError(`CocoDataset: data_prefix.${extraPrefixes.join(', data_prefix.')} not supported (instance segmentation reads images only: data_prefix.img)`);
+    }
+    const img = options.dataPrefix.img ?? '';
     this.imgPrefix = root && !isAbsolute(img) ? join(root, img) : img;
-    this.testMode = options.testMode ?? false;
-    this.maxRefetch = options.maxRefetch ?? 1000;
+    this.testMode = options.testMode;
+    this.maxRefetch = options.maxRefetch;
     this.opts = options;
-    this.warn = options.onWarning ?? ((m: string) => console.warn(m));
-    const backend = (options.backendArgs as { backend?: string } | null | undefined)?.backend;
+    this.warn = onWarning ?? ((m: string) => console.warn(m));
+    const backend = options.backendArgs?.backend;
     if (backend && backend !== 'local') throw new DatasetError(`CocoDataset: backend_args.backend "${backend}" is not supported (local files only)`);
-    this.pipeline = Compose.build(options.pipeline ?? [], ctx, 'pipeline');
+    this.pipeline = Compose.build(options.pipeline, ctx, 'pipeline');
     if (!options.lazyInit) this.fullInit();
   }
 

@@ -13,7 +13,7 @@
  *
  * Browser-safe.
  */
-import { DatasetError, type BuildContext, type OptionSpecs } from '@solo-ts/core';
+import { DatasetError, defineOptions, resolveOptions, type BuildContext, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import { torchRandperm } from './torch-random.js';
 
 /** What samplers need from a dataset. */
@@ -42,32 +42,33 @@ export interface BatchSampler {
   batches(): number[][];
 }
 
-export interface DefaultSamplerOptions {
-  dataset: SizedDataset;
-  shuffle?: boolean;
-  /** Base seed; the epoch is added to it. Required when shuffling (the loader passes the run's seed). */
-  seed?: number | null;
-  roundUp?: boolean;
-}
+/** The options of {@link DefaultSampler} (mmengine `DefaultSampler.__init__`), declared once. */
+export const defaultSamplerOptions = defineOptions({
+  shuffle: { type: 'boolean', default: true, doc: 'shuffle each epoch with torch.randperm(seed + epoch)' },
+  seed: { type: 'integer', nullable: true, default: null, doc: 'base seed (default: the run seed)' },
+  round_up: { type: 'boolean', default: true, doc: 'pad to a multiple of the world size (one process: no effect)' },
+});
+/** Resolved options of {@link DefaultSampler}. */
+export type DefaultSamplerOptions = ResolvedOptions<typeof defaultSamplerOptions>;
+/** What the loader passes to `new DefaultSampler(...)`: the options and the dataset (checked: the registry cannot promise it). */
+export type DefaultSamplerInput = OptionsInput<typeof defaultSamplerOptions> & { dataset?: SizedDataset };
 
 export class DefaultSampler implements Sampler {
   static readonly type = 'DefaultSampler';
   static readonly description = 'Epoch-seeded shuffle (torch.randperm(seed + epoch)) or sequential order.';
-  static readonly options: OptionSpecs = {
-    shuffle: { type: 'boolean', default: true, doc: 'shuffle each epoch with torch.randperm(seed + epoch)' },
-    seed: { type: 'integer', nullable: true, default: null, doc: 'base seed (default: the run seed)' },
-    round_up: { type: 'boolean', default: true, doc: 'pad to a multiple of the world size (one process: no effect)' },
-  };
+  static readonly options = defaultSamplerOptions;
 
   readonly dataset: SizedDataset;
   readonly shuffle: boolean;
   readonly seed: number;
   epoch = 0;
 
-  constructor(options: DefaultSamplerOptions, _ctx?: BuildContext) {
-    if (!options.dataset) throw new DatasetError('DefaultSampler needs a dataset');
-    this.dataset = options.dataset;
-    this.shuffle = options.shuffle ?? true;
+  constructor(input: DefaultSamplerInput, _ctx?: BuildContext) {
+    const { dataset, ...rest } = input;
+    const options = resolveOptions(defaultSamplerOptions, rest, 'DefaultSampler');
+    if (!dataset) throw new DatasetError('DefaultSampler needs a dataset');
+    this.dataset = dataset;
+    this.shuffle = options.shuffle;
     const seed = options.seed;
     if (seed !== null && seed !== undefined && (!Number.isInteger(seed) || seed < 0)) throw new DatasetError(`DefaultSampler: seed must be a non-negative integer, got ${seed}`);
     this.seed = seed ?? 0;
@@ -120,29 +121,33 @@ export class PlainBatchSampler implements BatchSampler {
   }
 }
 
-export interface AspectRatioBatchSamplerOptions {
-  sampler: Sampler;
-  batchSize: number;
-  dropLast?: boolean;
-}
+/** The options of {@link AspectRatioBatchSampler} (mmdet `AspectRatioBatchSampler.__init__`), declared once. */
+export const aspectRatioBatchSamplerOptions = defineOptions({
+  batch_size: { type: 'integer', doc: 'images per batch (default: the loader batch_size)' },
+  drop_last: { type: 'boolean', doc: 'drop the last incomplete batch (default: the loader drop_last)' },
+});
+/** Resolved options of {@link AspectRatioBatchSampler}. */
+export type AspectRatioBatchSamplerOptions = ResolvedOptions<typeof aspectRatioBatchSamplerOptions>;
+/** What the loader passes to `new AspectRatioBatchSampler(...)`: the options and the sampler (checked). */
+export type AspectRatioBatchSamplerInput = OptionsInput<typeof aspectRatioBatchSamplerOptions> & { sampler?: Sampler };
 
 export class AspectRatioBatchSampler implements BatchSampler {
   static readonly type = 'AspectRatioBatchSampler';
   static readonly description = 'Batches of images with the same orientation (portrait / landscape).';
-  static readonly options: OptionSpecs = {
-    batch_size: { type: 'integer', doc: 'images per batch (default: the loader batch_size)' },
-    drop_last: { type: 'boolean', doc: 'drop the last incomplete batch (default: the loader drop_last)' },
-  };
+  static readonly options = aspectRatioBatchSamplerOptions;
 
   readonly sampler: Sampler;
   readonly batchSize: number;
   readonly dropLast: boolean;
 
-  constructor(options: AspectRatioBatchSamplerOptions, _ctx?: BuildContext) {
-    if (!options.sampler) throw new DatasetError('AspectRatioBatchSampler needs a sampler');
-    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new DatasetError(`AspectRatioBatchSampler: batch_size must be a positive integer, got ${options.batchSize}`);
-    this.sampler = options.sampler;
-    this.batchSize = options.batchSize;
+  constructor(input: AspectRatioBatchSamplerInput, _ctx?: BuildContext) {
+    const { sampler, ...rest } = input;
+    const options = resolveOptions(aspectRatioBatchSamplerOptions, rest, 'AspectRatioBatchSampler');
+    if (!sampler) throw new DatasetError('AspectRatioBatchSampler needs a sampler');
+    const batchSize = options.batchSize;
+    if (batchSize === undefined || !Number.isInteger(batchSize) || batchSize < 1) throw new DatasetError(`AspectRatioBatchSampler: batch_size must be a positive integer, got ${batchSize}`);
+    this.sampler = sampler;
+    this.batchSize = batchSize;
     this.dropLast = options.dropLast ?? false;
   }
 

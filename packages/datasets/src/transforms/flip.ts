@@ -7,20 +7,21 @@
  * Image (`mmcv.imflip`), boxes (`x1' = w - x2`, float32) and masks are flipped; `flip` / `flipDirection` are set.
  * Browser-safe.
  */
-import { DatasetError, type BuildContext, type OptionSpecs, type RandomSource, type Transform } from '@solo-ts/core';
+import { DatasetError, defineOptions, resolveOptions, typed, type BuildContext, type OptionsInput, type RandomSource, type ResolvedOptions, type Transform } from '@solo-ts/core';
 import type { ImageU8 } from '../image/cv-resize.js';
 import { flipMasks } from './masks.js';
 import type { FlipDirection, PipelineResults } from './results.js';
 
 const DIRECTIONS: readonly FlipDirection[] = ['horizontal', 'vertical', 'diagonal'];
 
-export interface RandomFlipOptions {
-  /** Flip probability (single) or one probability per direction. */
-  prob: number | number[];
-  /** Direction or list of directions. */
-  direction?: FlipDirection | FlipDirection[];
-  swapSegLabels?: unknown;
-}
+/** The options of {@link RandomFlip} (mmdet `RandomFlip.__init__`), declared once. */
+export const randomFlipOptions = defineOptions({
+  prob: typed<number | number[]>()({ type: 'any', required: true, doc: 'flip probability, or one probability per direction' }),
+  direction: typed<FlipDirection | FlipDirection[]>()({ type: 'any', default: 'horizontal', doc: "'horizontal', 'vertical', 'diagonal' or a list of them" }),
+  swap_seg_labels: { type: 'any', nullable: true, default: null, doc: 'semantic segmentation maps only (not loaded here): no effect' },
+});
+/** Resolved options of {@link RandomFlip}. */
+export type RandomFlipOptions = ResolvedOptions<typeof randomFlipOptions>;
 
 /** Flip a uint8 HWC image. */
 export function flipImage(img: ImageU8, direction: FlipDirection): ImageU8 {
@@ -75,17 +76,14 @@ export function flipBoxes(b: Float32Array, imgShape: [number, number], direction
 export class RandomFlip implements Transform<PipelineResults> {
   static readonly type = 'RandomFlip';
   static readonly description = 'Flip image, boxes and masks at random (horizontal, vertical or diagonal).';
-  static readonly options: OptionSpecs = {
-    prob: { type: 'any', required: true, doc: 'flip probability, or one probability per direction' },
-    direction: { type: 'any', default: 'horizontal', doc: "'horizontal', 'vertical', 'diagonal' or a list of them" },
-    swap_seg_labels: { type: 'any', nullable: true, default: null, doc: 'semantic segmentation only (unused)' },
-  };
+  static readonly options = randomFlipOptions;
 
   readonly directions: (FlipDirection | null)[];
   readonly probs: number[];
 
-  constructor(options: RandomFlipOptions, _ctx?: BuildContext) {
-    const dir = options.direction ?? 'horizontal';
+  constructor(input: OptionsInput<typeof randomFlipOptions>, _ctx?: BuildContext) {
+    const options = resolveOptions(randomFlipOptions, input, 'RandomFlip');
+    const dir = options.direction;
     const dirs = Array.isArray(dir) ? dir : [dir];
     for (const d of dirs) {
       if (!DIRECTIONS.includes(d)) throw new DatasetError(`RandomFlip: direction must be one of ${DIRECTIONS.join(', ')}, got ${JSON.stringify(d)}`);

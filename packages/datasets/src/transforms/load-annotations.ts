@@ -12,61 +12,48 @@
  *
  * Browser-safe.
  */
-import { DatasetError, type BuildContext, type OptionSpecs, type RandomSource, type Transform } from '@solo-ts/core';
+import { DatasetError, defineOptions, resolveOptions, type BuildContext, type OptionsInput, type RandomSource, type ResolvedOptions, type Transform } from '@solo-ts/core';
 import { decodeSegmentationInto, validPolygons } from '../coco/masks.js';
 import { segmentationKind } from '../coco/parse.js';
 import type { PolygonMasks } from './masks.js';
 import type { PipelineResults } from './results.js';
 
-export interface LoadAnnotationsOptions {
-  /** Load `gtBboxes` and `gtIgnoreFlags`. */
-  withBbox?: boolean;
-  /** Load `gtBboxesLabels`. */
-  withLabel?: boolean;
-  /** Load `gtMasks`. */
-  withMask?: boolean;
-  /** Semantic segmentation maps (not supported). */
-  withSeg?: boolean;
-  /** Rasterise polygons to bitmaps (true) or keep PolygonMasks (false). */
-  poly2mask?: boolean;
-  /** mmdet box type; only horizontal boxes (`hbox`). */
-  boxType?: string | null;
-  reduceZeroLabel?: boolean;
-  ignoreIndex?: number;
-  imdecodeBackend?: string;
-  backendArgs?: Record<string, unknown> | null;
-}
+/** The options of {@link LoadAnnotations} (mmdet `LoadAnnotations.__init__`), declared once. */
+export const loadAnnotationsOptions = defineOptions({
+  with_bbox: { type: 'boolean', default: true, doc: 'load gt boxes (float32 xyxy) and ignore flags' },
+  with_label: { type: 'boolean', default: true, doc: 'load gt labels' },
+  with_mask: { type: 'boolean', default: false, doc: 'load instance masks' },
+  with_seg: { type: 'boolean', default: false, doc: 'semantic segmentation maps (not supported: false only)' },
+  poly2mask: { type: 'boolean', default: true, doc: 'rasterise polygons to bitmap masks (false keeps polygons)' },
+  box_type: { type: 'string', nullable: true, default: 'hbox', doc: 'box type; only hbox (horizontal xyxy)' },
+  reduce_zero_label: { type: 'boolean', default: false, doc: 'semantic segmentation maps only (with_seg), which are not supported: no effect' },
+  ignore_index: { type: 'integer', default: 255, doc: 'semantic segmentation maps only (with_seg), which are not supported: no effect' },
+  imdecode_backend: { type: 'string', default: 'cv2', doc: 'semantic segmentation maps only (with_seg), which are not supported: no effect' },
+  backend_args: { type: 'object', nullable: true, default: null, doc: 'semantic segmentation maps only (with_seg), which are not supported: no effect' },
+});
+/** Resolved options of {@link LoadAnnotations}. */
+export type LoadAnnotationsOptions = ResolvedOptions<typeof loadAnnotationsOptions>;
 
 export class LoadAnnotations implements Transform<PipelineResults> {
   static readonly type = 'LoadAnnotations';
   static readonly description = 'Load boxes, labels and instance masks of the sample (mmdetection rules).';
-  static readonly options: OptionSpecs = {
-    with_bbox: { type: 'boolean', default: true, doc: 'load gt boxes (float32 xyxy) and ignore flags' },
-    with_label: { type: 'boolean', default: true, doc: 'load gt labels' },
-    with_mask: { type: 'boolean', default: false, doc: 'load instance masks' },
-    with_seg: { type: 'boolean', default: false, doc: 'semantic segmentation maps (not supported: false only)' },
-    poly2mask: { type: 'boolean', default: true, doc: 'rasterise polygons to bitmap masks (false keeps polygons)' },
-    box_type: { type: 'string', nullable: true, default: 'hbox', doc: 'box type; only hbox (horizontal xyxy)' },
-    reduce_zero_label: { type: 'boolean', default: false, doc: 'semantic segmentation only (unused)' },
-    ignore_index: { type: 'integer', default: 255, doc: 'semantic segmentation only (unused)' },
-    imdecode_backend: { type: 'string', default: 'cv2', doc: 'semantic segmentation only (unused)' },
-    backend_args: { type: 'object', nullable: true, default: null, doc: 'file backend settings (unused)' },
-  };
+  static readonly options = loadAnnotationsOptions;
 
   readonly withBbox: boolean;
   readonly withLabel: boolean;
   readonly withMask: boolean;
   readonly poly2mask: boolean;
 
-  constructor(options: LoadAnnotationsOptions = {}, _ctx?: BuildContext) {
+  constructor(input: OptionsInput<typeof loadAnnotationsOptions> = {}, _ctx?: BuildContext) {
+    const options = resolveOptions(loadAnnotationsOptions, input, 'LoadAnnotations');
     if (options.withSeg) throw new DatasetError('LoadAnnotations: with_seg (semantic segmentation maps) is not supported');
     if (options.boxType != null && options.boxType !== 'hbox') {
       throw new DatasetError(`LoadAnnotations: box_type "${options.boxType}" is not supported (hbox only)`);
     }
-    this.withBbox = options.withBbox ?? true;
-    this.withLabel = options.withLabel ?? true;
-    this.withMask = options.withMask ?? false;
-    this.poly2mask = options.poly2mask ?? true;
+    this.withBbox = options.withBbox;
+    this.withLabel = options.withLabel;
+    this.withMask = options.withMask;
+    this.poly2mask = options.poly2mask;
   }
 
   transform(results: PipelineResults, _rng?: RandomSource): PipelineResults {

@@ -18,25 +18,28 @@
  */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { DatasetError, type BuildContext, type OptionSpecs, type RandomSource, type Transform } from '@solo-ts/core';
+import { DatasetError, defineOptions, resolveOptions, typed, type BuildContext, type OptionsInput, type RandomSource, type ResolvedOptions, type Transform } from '@solo-ts/core';
 import type { ImageU8 } from '../image/cv-resize.js';
 import type { PipelineResults } from './results.js';
 
 export type ColorType = 'color' | 'color_ignore_orientation' | 'grayscale' | 'grayscale_ignore_orientation' | 'unchanged';
 
-export interface LoadImageFromFileOptions {
-  /** Convert to float32 (not supported: images stay uint8; the data preprocessor converts). */
-  toFloat32?: boolean;
-  /** cv2 imread flag name. */
-  colorType?: ColorType;
-  /** Decoder name of mmcv; only the cv2 behaviour is emulated. */
-  imdecodeBackend?: string;
-  /** Return null (drop the sample) instead of throwing when the file cannot be read or decoded. */
-  ignoreEmpty?: boolean;
-  /** mmengine file backend settings; only local files are supported. */
-  backendArgs?: Record<string, unknown> | null;
-  fileClientArgs?: Record<string, unknown> | null;
-}
+/** The options of {@link LoadImageFromFile} (mmcv `LoadImageFromFile.__init__`), declared once. */
+export const loadImageFromFileOptions = defineOptions({
+  to_float32: { type: 'boolean', default: false, doc: 'cast to float32 (not supported: false only; the data preprocessor converts)' },
+  color_type: {
+    type: 'string',
+    default: 'color',
+    enum: ['color', 'color_ignore_orientation', 'grayscale', 'grayscale_ignore_orientation', 'unchanged'],
+    doc: 'cv2 imread flag: color (3 channels, EXIF orientation applied), grayscale, unchanged, *_ignore_orientation',
+  },
+  imdecode_backend: { type: 'string', default: 'cv2', enum: ['cv2'], doc: 'mmcv decoder name; only cv2 (emulated)' },
+  ignore_empty: { type: 'boolean', default: false, doc: 'drop the sample (return null) instead of failing on unreadable files' },
+  backend_args: typed<{ backend?: string }>()({ type: 'object', nullable: true, default: null, doc: 'mmengine file backend settings; local files only' }),
+  file_client_args: typed<{ backend?: string }>()({ type: 'object', nullable: true, default: null, doc: 'deprecated mmengine file client settings; local disk only' }),
+});
+/** Resolved options of {@link LoadImageFromFile}. */
+export type LoadImageFromFileOptions = ResolvedOptions<typeof loadImageFromFileOptions>;
 
 /** Swap channels 0 and 2 in place (RGB <-> BGR) for 3- or 4-channel data. */
 function swapRB(data: Uint8Array, channels: number): void {
@@ -87,33 +90,26 @@ export async function decodeImage(bytes: Uint8Array, colorType: ColorType = 'col
 export class LoadImageFromFile implements Transform<PipelineResults> {
   static readonly type = 'LoadImageFromFile';
   static readonly description = 'Read and decode the image file (cv2 semantics: uint8, BGR, HWC).';
-  static readonly options: OptionSpecs = {
-    to_float32: { type: 'boolean', default: false, doc: 'cast to float32 (not supported: false only; the data preprocessor converts)' },
-    color_type: {
-      type: 'string',
-      default: 'color',
-      enum: ['color', 'color_ignore_orientation', 'grayscale', 'grayscale_ignore_orientation', 'unchanged'],
-      doc: 'cv2 imread flag: color (3 channels, EXIF orientation applied), grayscale, unchanged, *_ignore_orientation',
-    },
-    imdecode_backend: { type: 'string', default: 'cv2', doc: 'mmcv decoder name; decoding always follows cv2' },
-    ignore_empty: { type: 'boolean', default: false, doc: 'drop the sample (return null) instead of failing on unreadable files' },
-    backend_args: { type: 'object', nullable: true, default: null, doc: 'mmengine file backend settings; local files only' },
-    file_client_args: { type: 'object', nullable: true, default: null, doc: 'deprecated mmengine file client settings; local files only' },
-  };
+  static readonly options = loadImageFromFileOptions;
 
   readonly colorType: ColorType;
   readonly ignoreEmpty: boolean;
 
-  constructor(options: LoadImageFromFileOptions = {}, _ctx?: BuildContext) {
+  constructor(input: OptionsInput<typeof loadImageFromFileOptions> = {}, _ctx?: BuildContext) {
+    const options = resolveOptions(loadImageFromFileOptions, input, 'LoadImageFromFile');
     if (options.toFloat32) {
       throw new DatasetError('LoadImageFromFile: to_float32 is not supported (images stay uint8; DetDataPreprocessor converts them)');
     }
-    const backend = (options.backendArgs as { backend?: string } | null | undefined)?.backend;
+    const backend = options.backendArgs?.backend;
     if (backend && backend !== 'local') {
       throw new DatasetError(`LoadImageFromFile: backend_args.backend "${backend}" is not supported (local files only)`);
     }
-    this.colorType = options.colorType ?? 'color';
-    this.ignoreEmpty = options.ignoreEmpty ?? false;
+    const client = options.fileClientArgs?.backend;
+    if (client && client !== 'disk' && client !== 'local') {
+      throw new DatasetError(`LoadImageFromFile: file_client_args.backend "${client}" is not supported (local disk only)`);
+    }
+    this.colorType = options.colorType;
+    this.ignoreEmpty = options.ignoreEmpty;
   }
 
   async transform(results: PipelineResults, _rng?: RandomSource): Promise<PipelineResults | null> {

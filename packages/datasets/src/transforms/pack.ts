@@ -7,16 +7,18 @@
  * `imgId`, `oriShape`, `imgShape` and `scaleFactor` are always set (DetMeta needs them; `scaleFactor` is [1, 1]
  * when no Resize ran). PolygonMasks are rasterised here. Browser-safe.
  */
-import { DatasetError, snakeToCamel, type BuildContext, type DetDataSample, type DetMeta, type InstanceData, type OptionSpecs, type RandomSource, type Transform } from '@solo-ts/core';
+import { DatasetError, defineOptions, resolveOptions, snakeToCamel, type BuildContext, type DetDataSample, type DetMeta, type InstanceData, type OptionsInput, type RandomSource, type ResolvedOptions, type Transform } from '@solo-ts/core';
 import { selectMasks, toBitmapMasks } from './masks.js';
 import type { PackedSample, PipelineResults } from './results.js';
 
 export const DEFAULT_META_KEYS = ['img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip', 'flip_direction'] as const;
 
-export interface PackDetInputsOptions {
-  /** Result keys (mmdetection snake_case names) copied into `dataSample.metainfo`. */
-  metaKeys?: string[];
-}
+/** The options of {@link PackDetInputs} (mmdet `PackDetInputs.__init__`), declared once. */
+export const packDetInputsOptions = defineOptions({
+  meta_keys: { type: 'array', items: 'string', default: [...DEFAULT_META_KEYS], doc: 'result keys copied into the data sample meta information' },
+});
+/** Resolved options of {@link PackDetInputs}. */
+export type PackDetInputsOptions = ResolvedOptions<typeof packDetInputsOptions>;
 
 function pick<T extends Float32Array | Int32Array>(a: T, idx: number[], stride: number): T {
   const out = new (a.constructor as new (n: number) => T)(idx.length * stride);
@@ -29,14 +31,12 @@ function pick<T extends Float32Array | Int32Array>(a: T, idx: number[], stride: 
 export class PackDetInputs implements Transform<PipelineResults, PackedSample> {
   static readonly type = 'PackDetInputs';
   static readonly description = 'Pack the image and the gt instances into {inputs, dataSample}.';
-  static readonly options: OptionSpecs = {
-    meta_keys: { type: 'array', default: [...DEFAULT_META_KEYS], doc: 'result keys copied into the data sample meta information' },
-  };
+  static readonly options = packDetInputsOptions;
 
   readonly metaKeys: string[];
 
-  constructor(options: PackDetInputsOptions = {}, _ctx?: BuildContext) {
-    this.metaKeys = options.metaKeys ?? [...DEFAULT_META_KEYS];
+  constructor(options: OptionsInput<typeof packDetInputsOptions> = {}, _ctx?: BuildContext) {
+    this.metaKeys = resolveOptions(packDetInputsOptions, options, 'PackDetInputs').metaKeys;
   }
 
   transform(results: PipelineResults, _rng?: RandomSource): PackedSample {

@@ -13,7 +13,7 @@
  *
  * Browser-safe.
  */
-import { DatasetError, type BuildContext, type OptionSpecs, type RandomSource, type Transform } from '@solo-ts/core';
+import { DatasetError, defineOptions, resolveOptions, typed, type BuildContext, type OptionsInput, type RandomSource, type ResolvedOptions, type Transform } from '@solo-ts/core';
 import { resizeLinearU8, resizeNearestU8 } from '../image/cv-resize.js';
 import { isPolygonMasks, resizeMasks } from './masks.js';
 import type { PipelineResults } from './results.js';
@@ -39,16 +39,17 @@ export function rescaleSize(w: number, h: number, scale: number | readonly [numb
 
 export type ScaleSpec = number | [number, number];
 
-export interface ResizeOptions {
-  /** Target [w, h] (or one number for both); with keep_ratio the long/short edge limits. */
-  scale?: ScaleSpec | null;
-  /** Factor (or [fw, fh]) used when `scale` is not given. */
-  scaleFactor?: number | [number, number] | null;
-  keepRatio?: boolean;
-  clipObjectBorder?: boolean;
-  backend?: 'cv2';
-  interpolation?: 'bilinear' | 'nearest';
-}
+/** The options of {@link Resize} (mmdet `Resize.__init__`), declared once. */
+export const resizeOptions = defineOptions({
+  scale: typed<ScaleSpec>()({ type: 'any', nullable: true, default: null, doc: 'target [w, h] or a number; with keep_ratio: long/short edge limits' }),
+  scale_factor: typed<ScaleSpec>()({ type: 'any', nullable: true, default: null, doc: 'resize factor (or [fw, fh]) when scale is not given' }),
+  keep_ratio: { type: 'boolean', default: false, doc: 'keep the aspect ratio (imrescale) instead of resizing to exactly scale' },
+  clip_object_border: { type: 'boolean', default: true, doc: 'clip boxes to the resized image' },
+  backend: { type: 'string', default: 'cv2', enum: ['cv2'], doc: 'image backend; cv2 (emulated bit-exactly)' },
+  interpolation: { type: 'string', default: 'bilinear', enum: ['bilinear', 'nearest'], doc: 'image interpolation (cv2 INTER_LINEAR or INTER_NEAREST)' },
+});
+/** Resolved options of {@link Resize}. */
+export type ResizeOptions = ResolvedOptions<typeof resizeOptions>;
 
 function normScale(s: unknown, what: string): [number, number] {
   if (typeof s === 'number') return [s, s];
@@ -59,14 +60,7 @@ function normScale(s: unknown, what: string): [number, number] {
 export class Resize implements Transform<PipelineResults> {
   static readonly type = 'Resize';
   static readonly description = 'Resize image, boxes and masks (mmcv imrescale/imresize with cv2 interpolation).';
-  static readonly options: OptionSpecs = {
-    scale: { type: 'any', nullable: true, default: null, doc: 'target [w, h] or a number; with keep_ratio: long/short edge limits' },
-    scale_factor: { type: 'any', nullable: true, default: null, doc: 'resize factor (or [fw, fh]) when scale is not given' },
-    keep_ratio: { type: 'boolean', default: false, doc: 'keep the aspect ratio (imrescale) instead of resizing to exactly scale' },
-    clip_object_border: { type: 'boolean', default: true, doc: 'clip boxes to the resized image' },
-    backend: { type: 'string', default: 'cv2', enum: ['cv2'], doc: 'image backend; cv2 (emulated bit-exactly)' },
-    interpolation: { type: 'string', default: 'bilinear', enum: ['bilinear', 'nearest'], doc: 'image interpolation (cv2 INTER_LINEAR or INTER_NEAREST)' },
-  };
+  static readonly options = resizeOptions;
 
   /** Current target scale [w, h] (RandomChoiceResize sets it per sample). */
   scale: [number, number] | null;
@@ -75,7 +69,8 @@ export class Resize implements Transform<PipelineResults> {
   readonly clipObjectBorder: boolean;
   readonly interpolation: 'bilinear' | 'nearest';
 
-  constructor(options: ResizeOptions = {}, _ctx?: BuildContext) {
+  constructor(input: OptionsInput<typeof resizeOptions> = {}, _ctx?: BuildContext) {
+    const options = resolveOptions(resizeOptions, input, 'Resize');
     const { scale, scaleFactor } = options;
     if ((scale === null || scale === undefined) && (scaleFactor === null || scaleFactor === undefined)) {
       throw new DatasetError('Resize needs `scale` or `scale_factor`');
@@ -83,9 +78,9 @@ export class Resize implements Transform<PipelineResults> {
     // `scale: 0` is how RandomChoiceResize builds its inner Resize (mmcv does the same)
     this.scale = scale === null || scale === undefined || scale === 0 ? null : normScale(scale, 'Resize `scale`');
     this.scaleFactor = scaleFactor === null || scaleFactor === undefined ? null : normScale(scaleFactor, 'Resize `scale_factor`');
-    this.keepRatio = options.keepRatio ?? false;
-    this.clipObjectBorder = options.clipObjectBorder ?? true;
-    this.interpolation = options.interpolation ?? 'bilinear';
+    this.keepRatio = options.keepRatio;
+    this.clipObjectBorder = options.clipObjectBorder;
+    this.interpolation = options.interpolation;
   }
 
   transform(results: PipelineResults, _rng?: RandomSource): PipelineResults {
@@ -151,16 +146,17 @@ export class Resize implements Transform<PipelineResults> {
   }
 }
 
-export interface RandomChoiceResizeOptions {
-  /** Candidate scales; one is picked uniformly per sample. */
-  scales: ScaleSpec[] | ScaleSpec;
-  /** Registry key of the resize transform. */
-  resizeType?: string;
-  keepRatio?: boolean;
-  clipObjectBorder?: boolean;
-  backend?: 'cv2';
-  interpolation?: 'bilinear' | 'nearest';
-}
+/** The options of {@link RandomChoiceResize} (mmcv `RandomChoiceResize.__init__`), declared once. */
+export const randomChoiceResizeOptions = defineOptions({
+  scales: typed<ScaleSpec[] | ScaleSpec>()({ type: 'array', required: true, doc: 'candidate scales, each [w, h] (or a number)' }),
+  resize_type: { type: 'string', default: 'Resize', doc: 'registry key of the resize transform to apply' },
+  keep_ratio: { type: 'boolean', default: false, doc: 'passed to the resize transform' },
+  clip_object_border: { type: 'boolean', default: true, doc: 'passed to the resize transform' },
+  backend: { type: 'string', default: 'cv2', enum: ['cv2'], doc: 'passed to the resize transform' },
+  interpolation: { type: 'string', default: 'bilinear', enum: ['bilinear', 'nearest'], doc: 'passed to the resize transform' },
+});
+/** Resolved options of {@link RandomChoiceResize}. */
+export type RandomChoiceResizeOptions = ResolvedOptions<typeof randomChoiceResizeOptions>;
 
 interface ScalableResize {
   scale: [number, number] | null;
@@ -171,35 +167,29 @@ interface ScalableResize {
 export class RandomChoiceResize implements Transform<PipelineResults> {
   static readonly type = 'RandomChoiceResize';
   static readonly description = 'Resize to one of several scales picked uniformly at random per sample (multi-scale training).';
-  static readonly options: OptionSpecs = {
-    scales: { type: 'array', required: true, doc: 'candidate scales, each [w, h] (or a number)' },
-    resize_type: { type: 'string', default: 'Resize', doc: 'registry key of the resize transform to apply' },
-    keep_ratio: { type: 'boolean', default: false, doc: 'passed to the resize transform' },
-    clip_object_border: { type: 'boolean', default: true, doc: 'passed to the resize transform' },
-    backend: { type: 'string', default: 'cv2', enum: ['cv2'], doc: 'passed to the resize transform' },
-    interpolation: { type: 'string', default: 'bilinear', enum: ['bilinear', 'nearest'], doc: 'passed to the resize transform' },
-  };
+  static readonly options = randomChoiceResizeOptions;
 
   readonly scales: [number, number][];
   private readonly resize: ScalableResize;
 
-  constructor(options: RandomChoiceResizeOptions, ctx?: BuildContext) {
+  constructor(input: OptionsInput<typeof randomChoiceResizeOptions>, ctx?: BuildContext) {
+    const options = resolveOptions(randomChoiceResizeOptions, input, 'RandomChoiceResize');
     const list = Array.isArray(options.scales) && options.scales.length > 0 && Array.isArray(options.scales[0]) ? (options.scales as ScaleSpec[]) : [options.scales as ScaleSpec];
     if (list.length === 0 || (Array.isArray(options.scales) && options.scales.length === 0)) {
       throw new DatasetError('RandomChoiceResize: `scales` must list at least one scale');
     }
     this.scales = list.map((s, i) => normScale(s, `RandomChoiceResize \`scales[${i}]\``));
-    const resizeType = options.resizeType ?? 'Resize';
+    const resizeType = options.resizeType;
     const cfg = {
       type: resizeType,
       scale: 0,
-      keep_ratio: options.keepRatio ?? false,
-      clip_object_border: options.clipObjectBorder ?? true,
-      backend: options.backend ?? 'cv2',
-      interpolation: options.interpolation ?? 'bilinear',
+      keep_ratio: options.keepRatio,
+      clip_object_border: options.clipObjectBorder,
+      backend: options.backend,
+      interpolation: options.interpolation,
     };
     if (ctx) this.resize = ctx.build<ScalableResize>('transforms', cfg, 'resize');
-    else if (resizeType === 'Resize') this.resize = new Resize({ scale: 0, scaleFactor: null, keepRatio: cfg.keep_ratio, clipObjectBorder: cfg.clip_object_border, interpolation: cfg.interpolation as 'bilinear' });
+    else if (resizeType === 'Resize') this.resize = new Resize({ scale: 0, scaleFactor: null, keepRatio: cfg.keep_ratio, clipObjectBorder: cfg.clip_object_border, interpolation: cfg.interpolation });
     else throw new DatasetError(`RandomChoiceResize: resize_type "${resizeType}" needs a registry (build it through the registry)`);
   }
 

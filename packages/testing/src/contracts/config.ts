@@ -2,9 +2,11 @@
 /**
  * Config contract of a registered component: its options are declared (each with a doc line; defaults of the
  * declared type), it builds from `{type, ...example}` and from the same config with every default written out,
- * and an unknown key fails with an error that names the key.
+ * and an unknown key fails with an error that names the key. `defineOptions` of @solo-ts/core checks the
+ * declaration when the module loads; this contract also covers components (third-party plugins) that still
+ * write `static options: OptionSpecs` by hand.
  */
-import type { OptionSpec, Registry, Scope } from '@solo-ts/core';
+import { checkValue, type OptionSpec, type Registry, type Scope } from '@solo-ts/core';
 import { check, ContractViolation } from '../tensors.js';
 import { disposeComponent, expectThrows } from './common.js';
 import type { ContractCheck, YamlOptions } from './types.js';
@@ -22,26 +24,7 @@ export interface ConfigContractOptions {
 }
 
 function defaultMatchesType(spec: OptionSpec): boolean {
-  const v = spec.default;
-  if (v === undefined) return true;
-  if (v === null) return !!spec.nullable || spec.type === 'any' || spec.type === undefined;
-  switch (spec.type) {
-    case 'number':
-      return typeof v === 'number';
-    case 'integer':
-      return typeof v === 'number' && Number.isInteger(v);
-    case 'string':
-      return typeof v === 'string';
-    case 'boolean':
-      return typeof v === 'boolean';
-    case 'array':
-      return Array.isArray(v);
-    case 'object':
-    case 'config':
-      return typeof v === 'object' && !Array.isArray(v);
-    default:
-      return true;
-  }
+  return spec.default === undefined || checkValue(spec, spec.default) === undefined;
 }
 
 /** The key used to probe unknown-option errors. */
@@ -55,7 +38,7 @@ export function configChecks(o: ConfigContractOptions): ContractCheck[] {
   const specs = () => {
     check(entry, `${label} is not registered`);
     const s = entry.component.options;
-    check(s && typeof s === 'object', `${label} declares no static \`options\`: without them the registry cannot reject misspelt keys (declare \`static readonly options: OptionSpecs = {...}\`, or {} when it takes none)`);
+    check(s && typeof s === 'object', `${label} declares no static \`options\`: without them the registry cannot reject misspelt keys (declare \`static readonly options = defineOptions({...})\` from @solo-ts/core, or defineOptions({}) when it takes none)`);
     return s;
   };
   const missingRequired = (s: Record<string, OptionSpec>): string[] =>

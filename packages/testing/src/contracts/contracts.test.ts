@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ComponentModule, Registry, type DetDataSample, type InstanceData, type OptionSpecs } from '@solo-ts/core';
+import { ComponentModule, defineOptions, Registry, type DetDataSample, type InstanceData, type OptionSpecs } from '@solo-ts/core';
 import { SOLOV2Head } from '@solo-ts/heads';
 import { DiceLoss, lossesComponents } from '@solo-ts/losses';
 import { assignersComponents } from '@solo-ts/assigners';
@@ -89,7 +89,10 @@ class Undeclared {
   static readonly type = 'test.Undeclared';
 }
 
-/** Declares an option without a doc line and a default of the wrong type. */
+/**
+ * Declares an option without a doc line and a default of the wrong type, in the hand-written form a third-party
+ * plugin may still use (`defineOptions` refuses this declaration when the module loads).
+ */
 class BadlyDeclared {
   static readonly type = 'test.BadlyDeclared';
   static readonly options: OptionSpecs = { size: { type: 'integer', default: 2.5, doc: '' } };
@@ -172,6 +175,7 @@ describe('config contract', () => {
   it('rejects an undocumented option and a default of the wrong type', async () => {
     const c = find(configChecks({ registry, scope: 'transforms', key: 'test.BadlyDeclared' }), 'doc line');
     await expect(Promise.resolve().then(() => c.run())).rejects.toThrow(/`size` has no doc line/);
+    expect(() => defineOptions(BadlyDeclared.options)).toThrow(/option `size` has no doc line/);
   });
   it('asks for an example config when required options are missing', async () => {
     const c = find(configChecks({ registry, scope: 'models', key: 'SOLOV2Head' }), 'builds from');

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Type-level checks of the option declarations (they run when tests are type-checked): each converted component's
+ * constructor takes the options its own declaration resolves to, and the derived types are the intended ones.
+ */
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { ComponentClass, ComponentConfig, ResolvedOptions } from '@solo-ts/core';
+import { DiceLoss, FocalLoss, type DiceLossOptions } from '@solo-ts/losses';
+import { FPN, type FPNOptions } from '@solo-ts/necks';
+import { ResNet, ResNeXt, type ResNeXtOptions } from '@solo-ts/backbones';
+import { SOLOGridAssigner } from '@solo-ts/assigners';
+import { SOLOMaskPostProcessor } from '@solo-ts/postprocess';
+import { DetDataPreprocessor, SOLO, SOLOv2, type SingleStageInstanceSegmentorOptions } from '@solo-ts/detectors';
+import { AspectRatioBatchSampler, CocoDataset, DefaultSampler, LoadAnnotations, LoadImageFromFile, PackDetInputs, RandomChoiceResize, RandomFlip, Resize } from '@solo-ts/datasets';
+import { CocoMetric } from '@solo-ts/evaluation';
+
+describe('option types come from the declarations', () => {
+  it('each converted component takes its declared options', () => {
+    expectTypeOf(DiceLoss).toMatchTypeOf<ComponentClass<DiceLoss, typeof DiceLoss.options>>();
+    expectTypeOf(FocalLoss).toMatchTypeOf<ComponentClass<FocalLoss, typeof FocalLoss.options>>();
+    expectTypeOf(FPN).toMatchTypeOf<ComponentClass<FPN, typeof FPN.options>>();
+    expectTypeOf(ResNet).toMatchTypeOf<ComponentClass<ResNet, typeof ResNet.options>>();
+    expectTypeOf(ResNeXt).toMatchTypeOf<ComponentClass<ResNeXt, typeof ResNeXt.options>>();
+    expectTypeOf(SOLOGridAssigner).toMatchTypeOf<ComponentClass<SOLOGridAssigner, typeof SOLOGridAssigner.options>>();
+    expectTypeOf(SOLOMaskPostProcessor).toMatchTypeOf<ComponentClass<SOLOMaskPostProcessor, typeof SOLOMaskPostProcessor.options>>();
+    expectTypeOf(DetDataPreprocessor).toMatchTypeOf<ComponentClass<DetDataPreprocessor, typeof DetDataPreprocessor.options>>();
+    expectTypeOf(SOLO).toMatchTypeOf<ComponentClass<SOLO, typeof SOLO.options>>();
+    expectTypeOf(SOLOv2).toMatchTypeOf<ComponentClass<SOLOv2, typeof SOLOv2.options>>();
+    expectTypeOf(CocoDataset).toMatchTypeOf<ComponentClass<CocoDataset, typeof CocoDataset.options>>();
+    expectTypeOf(LoadImageFromFile).toMatchTypeOf<ComponentClass<LoadImageFromFile, typeof LoadImageFromFile.options>>();
+    expectTypeOf(LoadAnnotations).toMatchTypeOf<ComponentClass<LoadAnnotations, typeof LoadAnnotations.options>>();
+    expectTypeOf(Resize).toMatchTypeOf<ComponentClass<Resize, typeof Resize.options>>();
+    expectTypeOf(RandomChoiceResize).toMatchTypeOf<ComponentClass<RandomChoiceResize, typeof RandomChoiceResize.options>>();
+    expectTypeOf(RandomFlip).toMatchTypeOf<ComponentClass<RandomFlip, typeof RandomFlip.options>>();
+    expectTypeOf(PackDetInputs).toMatchTypeOf<ComponentClass<PackDetInputs, typeof PackDetInputs.options>>();
+    expectTypeOf(DefaultSampler).toMatchTypeOf<ComponentClass<DefaultSampler, typeof DefaultSampler.options>>();
+    expectTypeOf(AspectRatioBatchSampler).toMatchTypeOf<ComponentClass<AspectRatioBatchSampler, typeof AspectRatioBatchSampler.options>>();
+    expectTypeOf(CocoMetric).toMatchTypeOf<ComponentClass<CocoMetric, typeof CocoMetric.options>>();
+  });
+
+  it('derives camelCase keys, enums, nullable and defaulted keys', () => {
+    expectTypeOf<DiceLossOptions>().toEqualTypeOf<{ useSigmoid: boolean; activate: boolean; reduction: 'none' | 'mean' | 'sum'; naiveDice: boolean; lossWeight: number; eps: number }>();
+    expectTypeOf<FPNOptions['inChannels']>().toEqualTypeOf<number[]>();
+    expectTypeOf<FPNOptions['addExtraConvs']>().toEqualTypeOf<boolean | 'on_input' | 'on_lateral' | 'on_output'>();
+    expectTypeOf<ResNeXtOptions['depth']>().toEqualTypeOf<50 | 101 | 152>();
+    expectTypeOf<ResNeXtOptions['stemChannels']>().toEqualTypeOf<number | null>();
+    expectTypeOf<ResNeXtOptions['baseWidth']>().toEqualTypeOf<number>();
+    expectTypeOf<SingleStageInstanceSegmentorOptions['backbone']>().toEqualTypeOf<ComponentConfig>();
+    expectTypeOf<SingleStageInstanceSegmentorOptions['neck']>().toEqualTypeOf<ComponentConfig | null | undefined>();
+    expectTypeOf<ResolvedOptions<typeof CocoMetric.options>['proposalNums']>().toEqualTypeOf<number[]>();
+  });
+
+  it('declarations are the static options the registry reads', () => {
+    expect(ResNeXt.options.depth.enum).toEqual([50, 101, 152]);
+    expect(Object.keys(ResNeXt.options)).toEqual(expect.arrayContaining(Object.keys(ResNet.options)));
+  });
+});

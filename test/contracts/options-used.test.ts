@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Every option a component declares with `defineOptions` is used: its camelCase name is read somewhere in the
+ * declaring file outside the declaration, or the declaration limits it to one value (an `enum` of one), or it is
+ * listed below with the reason it has no effect here. An option that is accepted and silently ignored fails.
+ * (A source-level check: it reads the files, it does not run the components.)
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { snakeToCamel } from '@solo-ts/core';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Options that are accepted on purpose without an effect, by file and YAML name, with the reason. */
+const INERT: Record<string, Record<string, string>> = {
+  'packages/backbones/src/resnet.ts': { with_cp: 'gradient checkpointing only trades memory for time; results are the same' },
+  'packages/datasets/src/transforms/load-annotations.ts': {
+    reduce_zero_label: 'semantic segmentation maps only (with_seg is rejected)',
+    ignore_index: 'semantic segmentation maps only (with_seg is rejected)',
+    imdecode_backend: 'semantic segmentation maps only (with_seg is rejected)',
+    backend_args: 'semantic segmentation maps only (with_seg is rejected)',
+  },
+  'packages/datasets/src/transforms/flip.ts': { swap_seg_labels: 'semantic segmentation maps only (never loaded)' },
+  'packages/datasets/src/coco/coco-dataset.ts': { serialize_data: "mmengine's memory layout of the data list; no effect on the samples" },
+  'packages/datasets/src/loader/samplers.ts': { round_up: 'pads to a multiple of the world size; one process' },
+  'packages/detectors/src/data-preprocessor.ts': {
+    boxtype2tensor: 'boxes are plain arrays here',
+    non_blocking: 'no asynchronous host-to-device copies',
+  },
+  'packages/evaluation/src/coco-metric.ts': { collect_device: 'where distributed results are gathered; one process' },
+};
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (name === 'node_modules' || name === 'dist' || name.startsWith('__')) continue;
+    if (statSync(p).isDirectory()) out.push(...sourceFiles(p));
+    else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+interface Declaration {
+  keys: { key: string; oneValue: boolean }[];
+  start: number;
+  end: number;
+}
+
+/** The top-level keys of each `defineOptions({...})` literal in `text`, and where the literal is. */
+export function declarations(text: string): Declaration[] {
+  const found: Declaration[] = [];
+  let from = 0;
+  for (;;) {
+    const at = text.indexOf('defineOptions({', from);
+    if (at < 0) break;
+    const open = at + 'defineOptions('.length;
+    let depth = 0;
+    let i = open;
+    const keys: Declaration['keys'] = [];
+    for (; i < text.length; i++) {
+      const c = text[i];
+      if (c === "'" || c === '"' || c === '`') {
+        const q = c;
+        for (i++; i < text.length && text[i] !== q; i++) if (text[i] === '\\') i++;
+        continue;
+      }
+      if (c === '{' || c === '[' || c === '(') depth++;
+      else if (c === '}' || c === ']' || c === ')') {
+        depth--;
+        if (depth === 0) break;
+      } else if (depth === 1) {
+        const m = /^([a-z][a-z0-9_]*)\s*:/.exec(text.slice(i, i + 80));
+        if (m && /[\s,{]/.test(text[i - 1])) {
+          const rest = text.slice(i, text.indexOf('\n', i));
+          keys.push({ key: m[1], oneValue: /enum:\s*\[\s*'[^']*'\s*\]/.test(rest) });
+          i += m[1].length - 1;
+        }
+      }
+    }
+    found.push({ keys, start: at, end: i });
+    from = i;
+  }
+  return found;
+}
+
+const files = ['packages', 'examples']
+  .flatMap((d) => sourceFiles(join(ROOT, d)))
+  .filter((f) => readFileSync(f, 'utf8').includes('defineOptions({') && !f.endsWith('core/src/options.ts'));
+
+describe('declared options are used', () => {
+  it('finds the declarations', () => {
+    expect(files.length).toBeGreaterThan(10);
+    expect(declarations("const o = defineOptions({ a_b: { type: 'string', enum: ['x'], doc: 'a {b}' }, c: { doc: 'c' } });")[0].keys).toEqual([
+      { key: 'a_b', oneValue: true },
+      { key: 'c', oneValue: false },
+    ]);
+  });
+
+  for (const file of files) {
+    const rel = relative(ROOT, file).split('\\').join('/');
+    it(rel, () => {
+      const text = readFileSync(file, 'utf8');
+      const decls = declarations(text);
+      let outside = text;
+      for (const d of [...decls].reverse()) outside = outside.slice(0, d.start) + outside.slice(d.end);
+      const unused: string[] = [];
+      for (const { key, oneValue } of decls.flatMap((d) => d.keys)) {
+        if (oneValue || INERT[rel]?.[key]) continue;
+        if (!new RegExp(`\\b${snakeToCamel(key)}\\b`).test(outside)) unused.push(key);
+      }
+      expect(unused, `${rel}: options declared but never read (implement them, reject them with a clear error, or list them in INERT with the reason)`).toEqual([]);
+      for (const key of Object.keys(INERT[rel] ?? {})) expect(decls.some((d) => d.keys.some((k) => k.key === key)), `${rel}: INERT lists \`${key}\`, which is not declared`).toBe(true);
+    });
+  }
+});
