@@ -10,8 +10,8 @@ import { SingleStageInstanceSegmentor, SOLO, SOLOv2 } from './single-stage-insta
 
 export const PACKAGE_NAME = '@solo-ts/detectors';
 
-export { DetDataPreprocessor, padBitmapMasks, type DetDataBatch, type DetDataPreprocessorOptions, type ImageInput } from './data-preprocessor.js';
-export { SingleStageInstanceSegmentor, SOLO, SOLOv2, SEGMENTOR_OPTIONS, type ForwardMode, type SingleStageInstanceSegmentorOptions } from './single-stage-instance-seg.js';
+export { DetDataPreprocessor, type DetDataBatch, type DetDataPreprocessorOptions, type ImageInput } from './data-preprocessor.js';
+export { SingleStageInstanceSegmentor, SOLO, SOLOv2, type ForwardMode, type SingleStageInstanceSegmentorOptions } from './single-stage-instance-seg.js';
 
 /** The components of this package, for `registry.load(detectorsComponents)`. */
 export const detectorsComponents = new ComponentModule(PACKAGE_NAME, [
