@@ -12,12 +12,12 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { Registry, type DetMeta, type InstanceData, type MaskCandidates, type MaskPostProcessor, type SoloTestCfg } from '@solo-ts/core';
+import { Registry } from '@solo-ts/core';
 import { setupTestBackend, type TestBackendName } from '@solo-ts/testing';
 import { headsComponents, type SOLOHead } from '@solo-ts/heads';
 import { lossesComponents } from '@solo-ts/losses';
 import { assignersComponents } from '@solo-ts/assigners';
-import { postprocessComponents, SOLOMaskPostProcessor } from '@solo-ts/postprocess';
+import { postprocessComponents } from '@solo-ts/postprocess';
 import { decode } from '@solo-ts/cocoapi';
 import { npyFloat32, npyInt32, parityPath, readParity } from '../helpers/npy.js';
 import {
@@ -29,6 +29,7 @@ import {
   maskIoU,
   neckOutputs,
   nmsInputsFromCandidates,
+  RecordingPostProcessor,
   subStateDict,
   toNchwData,
   variantConfig,
@@ -40,27 +41,6 @@ import {
 } from './solo-parity.js';
 
 const BACKENDS = (process.env.SOLO_PARITY_BACKENDS ?? 'cpu,wasm').split(',') as TestBackendName[];
-
-interface Recorded {
-  probs: Float32Array;
-  n: number;
-  hw: number;
-  scores: Float32Array;
-  labels: Int32Array;
-  strides: Float32Array;
-}
-
-/** Records the candidates the head hands over, then runs the real SOLOMaskPostProcessor. */
-class RecordingPostProcessor implements MaskPostProcessor {
-  static readonly type = 'test.RecordingPostProcessor';
-  static last: Recorded | undefined;
-  private readonly inner = new SOLOMaskPostProcessor({});
-  async process(c: MaskCandidates, meta: DetMeta, cfg: SoloTestCfg): Promise<InstanceData> {
-    const [n, h, w] = c.maskProbs.shape;
-    RecordingPostProcessor.last = { probs: (await c.maskProbs.data()) as Float32Array, n, hw: h * w, scores: c.clsScores, labels: c.labels, strides: c.strides };
-    return this.inner.process(c, meta, cfg);
-  }
-}
 
 function registry(): Registry {
   return new Registry().load(headsComponents, lossesComponents, assignersComponents, postprocessComponents).register('task_utils', RecordingPostProcessor);

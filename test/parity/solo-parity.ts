@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { extractStateDict, loadPthFile, type TorchTensor } from '@solo-ts/checkpoint';
-import type { DetDataSample, DetMeta } from '@solo-ts/core';
+import type { DetDataSample, DetMeta, InstanceData, MaskCandidates, MaskPostProcessor, SoloTestCfg } from '@solo-ts/core';
+import { SOLOMaskPostProcessor } from '@solo-ts/postprocess';
 import { npyFloat32, npyInt32, npyUint8, parityPath, readParity, type NpyArray } from '../helpers/npy.js';
 
 export const VARIANTS = [
@@ -177,4 +178,26 @@ export function nmsInputsFromCandidates(c: { probs: Float32Array; n: number; hw:
     out.areas.push(area);
   }
   return out;
+}
+
+/** The candidates a head handed to its post-processor (maskProbs read back). */
+export interface RecordedCandidates {
+  probs: Float32Array;
+  n: number;
+  hw: number;
+  scores: Float32Array;
+  labels: Int32Array;
+  strides: Float32Array;
+}
+
+/** Records the candidates the head hands over, then runs the real SOLOMaskPostProcessor (key `test.RecordingPostProcessor`). */
+export class RecordingPostProcessor implements MaskPostProcessor {
+  static readonly type = 'test.RecordingPostProcessor';
+  static last: RecordedCandidates | undefined;
+  private readonly inner = new SOLOMaskPostProcessor({});
+  async process(c: MaskCandidates, meta: DetMeta, cfg: SoloTestCfg): Promise<InstanceData> {
+    const [n, h, w] = c.maskProbs.shape;
+    RecordingPostProcessor.last = { probs: (await c.maskProbs.data()) as Float32Array, n, hw: h * w, scores: c.clsScores, labels: c.labels, strides: c.strides };
+    return this.inner.process(c, meta, cfg);
+  }
 }

@@ -5,7 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Module } from './module.js';
-import type { BitmapMasks, DetDataSample, DetMeta, FeatureSpec, InstanceData } from './structures.js';
+import type { ArrayTensor, BitmapMasks, DetDataSample, DetMeta, FeatureSpec, InstanceData } from './structures.js';
 
 export interface Backbone extends Module {
   /** Feature maps of the selected stages (`out_indices`), finest first. Caller owns them. */
@@ -29,14 +29,26 @@ export interface Loss {
   forward(pred: tf.Tensor, target: tf.Tensor, options?: LossCallOptions): tf.Tensor;
 }
 
-/** Mask heads (SOLO family and plugins). */
+/**
+ * Raw outputs of a mask head's forward in test mode as plain arrays (mmdet `forward` outputs, NCHW), by name:
+ * per-level lists (`mlvlClsPreds`, ...) or single maps (`maskFeats`). Each head documents its names and shapes.
+ */
+export type MaskHeadRawOutputs = Readonly<Record<string, ArrayTensor | readonly ArrayTensor[]>>;
+
+/** Mask heads (SOLO family and plugins): mmdetection's `BaseMaskHead` interface. */
 export interface MaskHead extends Module {
   /** Raw outputs (training or eval form depending on `training`). Caller owns the tensors. */
   forward(feats: tf.Tensor4D[]): unknown;
   /** Loss terms by name (`loss_mask`, `loss_cls`, ...). */
   loss(feats: tf.Tensor4D[], samples: DetDataSample[]): Record<string, tf.Scalar>;
-  /** Predictions at the original image size, one InstanceData per image. */
+  /** Predictions at the original image size, one InstanceData per image (forward + post-processing). */
   predict(feats: tf.Tensor4D[], samples: DetDataSample[]): Promise<InstanceData[]>;
+  /**
+   * mmdet `predict_by_feat`: the post-processing alone, on eval-mode forward outputs given as plain NCHW arrays
+   * (whoever computed them: this head read back, or another runtime), one InstanceData per image of `batchImgMetas`.
+   * `cfg` overrides entries of the head's test config.
+   */
+  predictByFeat(outputs: MaskHeadRawOutputs, batchImgMetas: DetMeta[], cfg?: Partial<SoloTestCfg>): Promise<InstanceData[]>;
 }
 
 /** A metric in mmengine's shape: process batches, then compute. */

@@ -59,13 +59,14 @@ export {
   type LoadReport,
   type LoadOptions,
 } from './module.js';
-export { emptyMasks, maskAt, numInstances, type BitmapMasks, type InstanceData, type DetMeta, type DetDataSample, type FeatureSpec } from './structures.js';
+export { emptyMasks, emptyInstances, padBitmapMasks, maskAt, numInstances, type ArrayTensor, type BitmapMasks, type InstanceData, type DetMeta, type DetDataSample, type FeatureSpec } from './structures.js';
 export type {
   Backbone,
   Neck,
   Loss,
   LossCallOptions,
   MaskHead,
+  MaskHeadRawOutputs,
   Metric,
   Transform,
   RandomSource,

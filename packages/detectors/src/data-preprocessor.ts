@@ -11,7 +11,7 @@
  * size with `mask_pad_value`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, defineOptions, resolveOptions, SoloError, type BitmapMasks, type DetDataSample, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
+import { ConfigError, defineOptions, resolveOptions, SoloError, padBitmapMasks, type BitmapMasks, type DetDataSample, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 
 /** One image of a batch: a `[H, W, C]` tensor, or a plain HWC array with its size. */
 export type ImageInput =
@@ -53,19 +53,6 @@ function toImageTensor(img: unknown, i: number): tf.Tensor3D {
   const [h, w, c] = o.shape ? [o.shape[0], o.shape[1], o.shape[2] ?? 1] : [o.height!, o.width!, o.channels ?? 3];
   if (o.data.length !== h * w * c) throw new SoloError(`data preprocessor: image ${i} has ${o.data.length} values for ${h}x${w}x${c}`, { code: 'SHAPE' });
   return tf.tensor3d(o.data instanceof Float32Array ? o.data : Float32Array.from(o.data), [h, w, c], 'float32');
-}
-
-/** Pad masks at the bottom/right to `size` with `value`. */
-export function padBitmapMasks(m: BitmapMasks, size: [number, number], value = 0): BitmapMasks {
-  const [h, w] = size;
-  if (m.height === h && m.width === w) return m;
-  if (m.height > h || m.width > w) throw new SoloError(`gt masks ${m.height}x${m.width} are larger than the batch input ${h}x${w}`, { code: 'SHAPE' });
-  const out = new Uint8Array(m.count * h * w);
-  if (value !== 0) out.fill(value);
-  for (let i = 0; i < m.count; i++) {
-    for (let y = 0; y < m.height; y++) out.set(m.data.subarray((i * m.height + y) * m.width, (i * m.height + y + 1) * m.width), (i * h + y) * w);
-  }
-  return { count: m.count, height: h, width: w, data: out };
 }
 
 export class DetDataPreprocessor {

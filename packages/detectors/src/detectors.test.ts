@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { Registry, type DetDataSample } from '@solo-ts/core';
+import { Registry, padBitmapMasks, type DetDataSample } from '@solo-ts/core';
 import { setupTestBackend } from '@solo-ts/testing';
 import { backbonesComponents } from '@solo-ts/backbones';
 import { necksComponents } from '@solo-ts/necks';
@@ -14,7 +14,7 @@ import { headsComponents } from '@solo-ts/heads';
 import { lossesComponents } from '@solo-ts/losses';
 import { assignersComponents } from '@solo-ts/assigners';
 import { postprocessComponents } from '@solo-ts/postprocess';
-import { DetDataPreprocessor, detectorsComponents, padBitmapMasks, type SingleStageInstanceSegmentor } from './index.js';
+import { DetDataPreprocessor, detectorsComponents, type SingleStageInstanceSegmentor } from './index.js';
 
 const meta = (h: number, w: number) => ({ imgId: 1, oriShape: [h, w] as [number, number], imgShape: [h, w] as [number, number], scaleFactor: [1, 1] as [number, number] });
 

@@ -10,7 +10,7 @@ import { SingleStageInstanceSegmentor, SOLO, SOLOv2 } from './single-stage-insta
 
 export const PACKAGE_NAME = '@solo-ts/detectors';
 
-export { DetDataPreprocessor, detDataPreprocessorOptions, padBitmapMasks, type DetDataBatch, type DetDataPreprocessorOptions, type ImageInput } from './data-preprocessor.js';
+export { DetDataPreprocessor, detDataPreprocessorOptions, type DetDataBatch, type DetDataPreprocessorOptions, type ImageInput } from './data-preprocessor.js';
 export { SingleStageInstanceSegmentor, SOLO, SOLOv2, segmentorOptions, type ForwardMode, type SingleStageInstanceSegmentorOptions } from './single-stage-instance-seg.js';
 
 /** The components of this package, for `registry.load(detectorsComponents)`. */

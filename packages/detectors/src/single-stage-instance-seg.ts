@@ -10,6 +10,8 @@
  *
  * `forward(inputs, samples, mode)`: 'loss' -> loss terms, 'predict' -> samples with `predInstances`,
  * 'tensor' -> raw head outputs. `preprocess` runs the data preprocessor (`data_preprocessor` in the config).
+ * Inference split in two, for a network computed elsewhere (another runtime): `forwardTensor` (backbone, neck and
+ * head forward) and `predictByFeat` (the head's post-processing of those outputs as plain NCHW arrays).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -21,10 +23,12 @@ import {
   type Backbone,
   type BuildContext,
   type DetDataSample,
+  type DetMeta,
   type FeatureSpec,
   type InstanceData,
   type LoadReport,
   type MaskHead,
+  type MaskHeadRawOutputs,
   type Neck,
   type OptionsInput,
   type ResolvedOptions,
@@ -123,6 +127,15 @@ export class SingleStageInstanceSegmentor extends Module {
   /** Raw head outputs (mmdet `_forward`); caller owns the tensors. */
   forwardTensor(inputs: tf.Tensor4D): unknown {
     return tf.tidy(() => this.maskHead.forward(this.extractFeat(inputs)) as tf.TensorContainer);
+  }
+
+  /**
+   * The post-processing half of `predict` (mmdet `mask_head.predict_by_feat`): predictions at each image's
+   * original size from the head's test-mode outputs given as plain NCHW arrays (names and shapes: the head's
+   * `RawOutputs` type), whoever computed them; one InstanceData per entry of `batchImgMetas`.
+   */
+  predictByFeat(outputs: MaskHeadRawOutputs, batchImgMetas: DetMeta[]): Promise<InstanceData[]> {
+    return this.maskHead.predictByFeat(outputs, batchImgMetas);
   }
 
   /** mmdet `forward(inputs, data_samples, mode)`. */

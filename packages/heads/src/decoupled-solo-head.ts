@@ -10,13 +10,13 @@
  * `activate: false` because the head forms the probabilities.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type BitmapMasks, type DetDataSample, type InstanceData, type OptionSpecs, type DetMeta, type SoloTestCfg } from '@solo-ts/core';
-import { Conv2d, ConvModule, coordFeature, interpolate, resizeBilinear } from '@solo-ts/ops';
-import { levelStarts, oneHotColumns, resizeFeats, soloHeadOptionSpecs, soloInitCfg, toSoloTestCfg, zeroLike, type SOLOHeadOptions } from './common.js';
-import { ModuleList } from './module-list.js';
-import { SOLOHead } from './solo-head.js';
+import type { ArrayTensor, MaskHeadRawOutputs, OptionSpecs } from '@solo-ts/core';
+import { Conv2d, ConvModule, coordFeature, interpolate, ModuleList, resizeBilinear } from '@solo-ts/ops';
+import { BaseMaskHead, oneHotColumns, type CandidateSource, type LossFeatures } from './base-mask-head.js';
+import { soloHeadOptionSpecs, soloInitCfg, type SOLOHeadOptions } from './head-options.js';
+import { channelView, flatScores, levelOfCell, levelStarts, rawLevels, sameMapSize } from './raw-outputs.js';
 
-/** Outputs of the decoupled heads' `forward` (NHWC). */
+/** Outputs of the decoupled heads' `forward` (NHWC tensors). */
 export interface DecoupledSOLOHeadOutputs {
   /** Per level: training `[B, 2h, 2w, G]` logits; eval `[B, H/4, W/4, G]` probabilities. */
   mlvlMaskPredsX: tf.Tensor4D[];
@@ -25,7 +25,17 @@ export interface DecoupledSOLOHeadOutputs {
   mlvlClsPreds: tf.Tensor4D[];
 }
 
-export class DecoupledSOLOHead extends SOLOHead {
+/** Eval-form outputs of the decoupled heads' `forward` as plain NCHW arrays, the input of `predictByFeat`. */
+export type DecoupledSOLOHeadRawOutputs = {
+  /** Per level `[B, G, H/4, W/4]` x-mask probabilities (sigmoid, resized to the level-0 mask size). */
+  mlvlMaskPredsX: ArrayTensor[];
+  /** Per level `[B, G, H/4, W/4]` y-mask probabilities. */
+  mlvlMaskPredsY: ArrayTensor[];
+  /** Per level `[B, C, G, G]` class scores (sigmoid, point NMS). */
+  mlvlClsPreds: ArrayTensor[];
+};
+
+export class DecoupledSOLOHead extends BaseMaskHead {
   static override readonly type: string = 'DecoupledSOLOHead';
   static override readonly description: string = 'Decoupled SOLO mask head: G x-masks and G y-masks per level, mask(i, j) = y_i * x_j';
   static override readonly options: OptionSpecs = soloHeadOptionSpecs({
@@ -38,15 +48,15 @@ export class DecoupledSOLOHead extends SOLOHead {
   declare convMaskListX: ModuleList<Conv2d>;
   declare convMaskListY: ModuleList<Conv2d>;
 
-  protected override initLayers(_options: SOLOHeadOptions): void {
+  protected initLayers(_options: SOLOHeadOptions): void {
     this.maskConvsX = this.registerModule('mask_convs_x', new ModuleList<ConvModule>());
     this.maskConvsY = this.registerModule('mask_convs_y', new ModuleList<ConvModule>());
     this.clsConvs = this.registerModule('cls_convs', new ModuleList<ConvModule>());
     for (let i = 0; i < this.stackedConvs; i++) {
       const chn = i === 0 ? this.inChannels + 1 : this.featChannels;
-      this.maskConvsX.append(this.towerConv(chn));
-      this.maskConvsY.append(this.towerConv(chn));
-      this.clsConvs.append(this.towerConv(i === 0 ? this.inChannels : this.featChannels));
+      this.maskConvsX.push(this.towerConv(chn));
+      this.maskConvsY.push(this.towerConv(chn));
+      this.clsConvs.push(this.towerConv(i === 0 ? this.inChannels : this.featChannels));
     }
     this.initOutputConvs();
   }
@@ -56,8 +66,8 @@ export class DecoupledSOLOHead extends SOLOHead {
     this.convMaskListX = this.registerModule('conv_mask_list_x', new ModuleList<Conv2d>());
     this.convMaskListY = this.registerModule('conv_mask_list_y', new ModuleList<Conv2d>());
     for (const g of this.numGrids) {
-      this.convMaskListX.append(new Conv2d({ inChannels: this.featChannels, outChannels: g, kernelSize: 3, padding: 1 }));
-      this.convMaskListY.append(new Conv2d({ inChannels: this.featChannels, outChannels: g, kernelSize: 3, padding: 1 }));
+      this.convMaskListX.push(new Conv2d({ inChannels: this.featChannels, outChannels: g, kernelSize: 3, padding: 1 }));
+      this.convMaskListY.push(new Conv2d({ inChannels: this.featChannels, outChannels: g, kernelSize: 3, padding: 1 }));
     }
     this.convCls = this.registerModule('conv_cls', new Conv2d({ inChannels: this.featChannels, outChannels: this.numClasses, kernelSize: 3, padding: 1 }));
   }
@@ -79,10 +89,11 @@ export class DecoupledSOLOHead extends SOLOHead {
     });
   }
 
-  override forward(x: tf.Tensor4D[]): DecoupledSOLOHeadOutputs {
+  /** Raw outputs, training or eval form per `training` (mmdet `DecoupledSOLOHead.forward`). */
+  forward(x: tf.Tensor4D[]): DecoupledSOLOHeadOutputs {
     this.checkInputs(x);
     return tf.tidy(() => {
-      const feats = resizeFeats(x);
+      const feats = this.resizeFeats(x);
       const xy = feats.map((f, l) => this.maskXY(f, l));
       const mlvlClsPreds = feats.map((f, l) => this.clsBranch(f, l));
       const mlvlMaskPredsX = xy.map((p) => p[0]);
@@ -106,40 +117,25 @@ export class DecoupledSOLOHead extends SOLOHead {
     });
   }
 
-  override loss(x: tf.Tensor4D[], samples: DetDataSample[]): Record<string, tf.Scalar> {
-    this.checkInputs(x);
-    return tf.tidy(() => {
-      const feats = resizeFeats(x);
-      const xy = feats.map((f, l) => this.maskXY(f, l));
-      const clsPreds = feats.map((f, l) => this.clsBranch(f, l));
-      const targets = this.assign(samples, xy.map(([mx]) => [mx.shape[1], mx.shape[2]] as [number, number]), x);
-      let numPos = 0;
-      const levelPreds: Array<tf.Tensor3D | null> = [];
-      const levelTargets: BitmapMasks[][] = [];
-      for (let l = 0; l < this.numLevels; l++) {
+  /** Training form: x/y logits per level; a positive's probability is sigmoid(y_row) * sigmoid(x_col). */
+  protected lossFeatures(x: tf.Tensor4D[]): LossFeatures {
+    const feats = this.resizeFeats(x);
+    const xy = feats.map((f, l) => this.maskXY(f, l));
+    const clsPreds = feats.map((f, l) => this.clsBranch(f, l));
+    return {
+      clsPreds,
+      featmapSizes: xy.map(([mx]) => [mx.shape[1], mx.shape[2]] as [number, number]),
+      maskOutputs: xy.flat(),
+      positivePreds: (l, b, t) => {
         const g = this.numGrids[l];
-        const preds: tf.Tensor3D[] = [];
-        const tg: BitmapMasks[] = [];
-        targets.forEach((t, b) => {
-          const lt = t[l];
-          if (lt.posIndex.length === 0) return;
-          // positives = (labels != num_classes).nonzero(), row-major: the ascending cell order of posIndex
-          const ys = Array.from(lt.posIndex, (c) => Math.floor(c / g));
-          const xs = Array.from(lt.posIndex, (c) => c % g);
-          const px = this.pickChannels(xy[l][0], b, xs);
-          const py = this.pickChannels(xy[l][1], b, ys);
-          preds.push(tf.mul(tf.sigmoid(py), tf.sigmoid(px)) as tf.Tensor3D);
-          tg.push(lt.maskTargets);
-          numPos += lt.posIndex.length;
-        });
-        levelPreds.push(preds.length ? (tf.concat(preds, 0) as tf.Tensor3D) : null);
-        levelTargets.push(tg);
-      }
-      const lossMask = this.maskLoss(levelPreds, levelTargets, numPos, () => zeroLike(xy.flat()));
-      const { preds, labels } = this.flattenCls(clsPreds, targets);
-      const lossCls = this.lossCls.forward(preds, labels, { avgFactor: numPos + 1 }) as tf.Scalar;
-      return { loss_mask: lossMask, loss_cls: lossCls };
-    });
+        // positives = (labels != num_classes).nonzero(), row-major: the ascending cell order of posIndex
+        const ys = Array.from(t.posIndex, (c) => Math.floor(c / g));
+        const xs = Array.from(t.posIndex, (c) => c % g);
+        const px = this.pickChannels(xy[l][0], b, xs);
+        const py = this.pickChannels(xy[l][1], b, ys);
+        return tf.mul(tf.sigmoid(py), tf.sigmoid(px)) as tf.Tensor3D;
+      },
+    };
   }
 
   /** x / y channel of each candidate cell in the level-concatenated `[.., sum G]` maps (mmdet's index arithmetic). */
@@ -148,8 +144,7 @@ export class DecoupledSOLOHead extends SOLOHead {
     const xInds = new Int32Array(cells.length);
     const yInds = new Int32Array(cells.length);
     cells.forEach((cell, k) => {
-      let l = 0;
-      while (cell >= starts[l + 1]) l++;
+      const l = levelOfCell(cell, starts);
       const g = this.numGrids[l];
       const segStart = this.numGrids.slice(0, l).reduce((a, v) => a + v, 0);
       xInds[k] = segStart + ((cell - starts[l]) % g);
@@ -158,26 +153,10 @@ export class DecoupledSOLOHead extends SOLOHead {
     return { xInds, yInds };
   }
 
-  /**
-   * mmdet `DecoupledSOLOHead._predict_by_feat_single` on eval-form outputs of one image: `clsScores` `[cells, C]`,
-   * `maskPredsX/Y` `[sum G, H/4, W/4]` probabilities. Does not dispose its inputs.
-   */
-  async predictByFeatSingleXY(clsScores: tf.Tensor2D, maskPredsX: tf.Tensor3D, maskPredsY: tf.Tensor3D, meta: DetMeta, cfg?: Partial<SoloTestCfg>): Promise<InstanceData> {
-    const full = { ...this.resolveTestCfg(), ...cfg } as SoloTestCfg;
-    const scores = (await clsScores.data()) as Float32Array;
-    return this.finishSingle(scores, meta, full, (c) =>
-      tf.tidy(() => {
-        const { xInds, yInds } = this.xyChannels(c.cells);
-        return tf.mul(tf.gather(maskPredsX, tf.tensor1d(xInds, 'int32'), 0), tf.gather(maskPredsY, tf.tensor1d(yInds, 'int32'), 0)) as tf.Tensor3D;
-      }),
-    );
-  }
-
-  override async predict(x: tf.Tensor4D[], samples: DetDataSample[]): Promise<InstanceData[]> {
-    this.checkInputs(x);
-    const cfg = toSoloTestCfg(this.testCfg, this.typeName);
+  /** Candidates' probabilities: products of the gathered x and y maps (levels concatenated along channels). */
+  protected predictFeatures(x: tf.Tensor4D[]): CandidateSource {
     const { mx, my, cls } = tf.tidy(() => {
-      const feats = resizeFeats(x);
+      const feats = this.resizeFeats(x);
       const xy = feats.map((f, l) => this.maskXY(f, l));
       const up: [number, number] = [xy[0][0].shape[1], xy[0][0].shape[2]];
       // [B, H/4, W/4, sum G] probabilities, levels concatenated along channels
@@ -187,25 +166,42 @@ export class DecoupledSOLOHead extends SOLOHead {
         cls: feats.map((f, l) => this.clsScores(this.clsBranch(f, l))),
       };
     });
-    try {
-      const scores = await this.readScores(cls);
-      const results: InstanceData[] = [];
-      for (let b = 0; b < samples.length; b++) {
-        results.push(
-          await this.finishSingle(scores[b], samples[b].metainfo, cfg, (c) =>
-            tf.tidy(() => {
-              const { xInds, yInds } = this.xyChannels(c.cells);
-              const [, h, w, s] = mx.shape;
-              const px = tf.gather(tf.reshape(tf.slice(mx, [b, 0, 0, 0], [1, h, w, s]), [h, w, s]), tf.tensor1d(xInds, 'int32'), 2);
-              const py = tf.gather(tf.reshape(tf.slice(my, [b, 0, 0, 0], [1, h, w, s]), [h, w, s]), tf.tensor1d(yInds, 'int32'), 2);
-              return tf.transpose(tf.mul(px, py), [2, 0, 1]) as tf.Tensor3D;
-            }),
-          ),
-        );
-      }
-      return results;
-    } finally {
-      tf.dispose([mx, my, ...cls]);
-    }
+    return {
+      scores: () => this.readScores(cls),
+      maskProbs: (b, cells) => {
+        const { xInds, yInds } = this.xyChannels(cells);
+        const [, h, w, s] = mx.shape;
+        const px = tf.gather(tf.reshape(tf.slice(mx, [b, 0, 0, 0], [1, h, w, s]), [h, w, s]), tf.tensor1d(xInds, 'int32'), 2);
+        const py = tf.gather(tf.reshape(tf.slice(my, [b, 0, 0, 0], [1, h, w, s]), [h, w, s]), tf.tensor1d(yInds, 'int32'), 2);
+        return tf.transpose(tf.mul(px, py), [2, 0, 1]) as tf.Tensor3D;
+      },
+      dispose: () => tf.dispose([mx, my, ...cls]),
+    };
+  }
+
+  /** {@link DecoupledSOLOHeadRawOutputs}: x-map channel `k mod G` times y-map channel `k div G` of each cell k. */
+  protected rawFeatures(outputs: MaskHeadRawOutputs, batchSize: number): CandidateSource {
+    const where = this.typeName;
+    const cls = rawLevels(outputs, 'mlvlClsPreds', this.numLevels, (l) => [batchSize, this.numClasses, this.numGrids[l], this.numGrids[l]], where);
+    const mx = rawLevels(outputs, 'mlvlMaskPredsX', this.numLevels, (l) => [batchSize, this.numGrids[l]], where);
+    const my = rawLevels(outputs, 'mlvlMaskPredsY', this.numLevels, (l) => [batchSize, this.numGrids[l]], where);
+    const [h, w] = sameMapSize([...mx, ...my], 'mlvlMaskPredsX/Y', where);
+    const starts = levelStarts(this.numGrids);
+    return {
+      scores: async () => Array.from({ length: batchSize }, (_, b) => flatScores(cls, b)),
+      maskProbs: (b, cells) => {
+        const hw = h * w;
+        const out = new Float32Array(cells.length * hw);
+        cells.forEach((cell, k) => {
+          const l = levelOfCell(cell, starts);
+          const g = this.numGrids[l];
+          const px = channelView(mx[l], b, (cell - starts[l]) % g);
+          const py = channelView(my[l], b, Math.floor((cell - starts[l]) / g));
+          for (let i = 0; i < hw; i++) out[k * hw + i] = Math.fround(px[i] * py[i]); // float32 product, as tf.mul
+        });
+        return tf.tensor3d(out, [cells.length, h, w], 'float32');
+      },
+      dispose: () => {},
+    };
   }
 }

@@ -9,10 +9,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptionSpecs } from '@solo-ts/core';
-import { ConvModule, coordFeature, interpolate, type ConvCfg } from '@solo-ts/ops';
-import { soloHeadOptionSpecs, soloInitCfg, type SOLOHeadOptions } from './common.js';
+import { ConvModule, coordFeature, interpolate, ModuleList, type ConvCfg } from '@solo-ts/ops';
 import { DecoupledSOLOHead } from './decoupled-solo-head.js';
-import { ModuleList } from './module-list.js';
+import { soloHeadOptionSpecs, soloInitCfg, type SOLOHeadOptions } from './head-options.js';
 
 export interface DecoupledSOLOLightHeadOptions extends SOLOHeadOptions {
   /** Conv type of the last conv of both towers (null = Conv2d). */
@@ -30,14 +29,16 @@ export class DecoupledSOLOLightHead extends DecoupledSOLOHead {
     dcn_cfg: { type: 'object', nullable: true, doc: 'conv_cfg of the last conv of the mask and cls towers (e.g. {type: DCNv2}); null = plain conv' },
   };
 
+  declare maskConvs: ModuleList<ConvModule>;
+
   protected override initLayers(options: SOLOHeadOptions): void {
     const dcnCfg = (options as DecoupledSOLOLightHeadOptions).dcnCfg ?? null;
     this.maskConvs = this.registerModule('mask_convs', new ModuleList<ConvModule>());
     this.clsConvs = this.registerModule('cls_convs', new ModuleList<ConvModule>());
     for (let i = 0; i < this.stackedConvs; i++) {
       const convCfg = dcnCfg && i === this.stackedConvs - 1 ? dcnCfg : null;
-      this.maskConvs.append(this.towerConv(i === 0 ? this.inChannels + 2 : this.featChannels, convCfg));
-      this.clsConvs.append(this.towerConv(i === 0 ? this.inChannels : this.featChannels, convCfg));
+      this.maskConvs.push(this.towerConv(i === 0 ? this.inChannels + 2 : this.featChannels, convCfg));
+      this.clsConvs.push(this.towerConv(i === 0 ? this.inChannels : this.featChannels, convCfg));
     }
     this.initOutputConvs();
   }

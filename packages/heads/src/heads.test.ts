@@ -14,7 +14,8 @@ import { lossesComponents } from '@solo-ts/losses';
 import { assignersComponents } from '@solo-ts/assigners';
 import { postprocessComponents } from '@solo-ts/postprocess';
 import { readNpy, npyUint8 } from '../../../test/helpers/npy.js';
-import { DecoupledSOLOHead, headsComponents, SOLOHead, SOLOV2Head, biasInitWithProb } from './index.js';
+import { biasInitWithProb } from '@solo-ts/ops';
+import { DecoupledSOLOHead, headsComponents, SOLOHead, SOLOV2Head } from './index.js';
 
 const fixture = (name: string) => new URL(`./__fixtures__/${name}`, import.meta.url).pathname;
 
@@ -110,30 +111,46 @@ describe('SOLO-family heads (mmdetection unit tests)', () => {
     head.dispose();
   });
 
-  it('empty results return before the post-processing (test_solo_head_empty_result and siblings)', async () => {
+  it('predictByFeat: no score above score_thr gives empty results at the original size (test_solo_head_empty_result and siblings)', async () => {
     const reg = registry();
-    const cfg = { score_thr: 0.1, mask_thr: 0.5 };
+    const grids = [40, 36, 24, 16, 12];
+    const arr = (shape: number[]) => ({ data: new Float32Array(shape.reduce((p, d) => p * d, 1)), shape });
+    const cls = grids.map((g) => arr([1, 4, g, g]));
     const before = tf.memory().numTensors;
+    const cfg = { scoreThr: 0.1, maskThr: 0.5 };
     const solo = reg.build<SOLOHead>('models', headCfg('SOLOHead'), 'mask_head');
-    const cls = tf.zeros([0, 4]) as tf.Tensor2D;
-    const masks = tf.zeros([0, 16, 16]) as tf.Tensor3D;
-    const r1 = await solo.predictByFeatSingle(cls, masks, META, { scoreThr: cfg.score_thr, maskThr: cfg.mask_thr });
+    const [r1] = await solo.predictByFeat({ mlvlClsPreds: cls, mlvlMaskPreds: grids.map((g) => arr([1, g * g, 16, 16])) }, [META], cfg);
     expect(r1.labels!.length).toBe(0);
     expect(r1.scores!.length).toBe(0);
-    expect(r1.masks!.count).toBe(0);
-    expect([r1.masks!.height, r1.masks!.width]).toEqual([S, S]);
+    expect(r1.bboxes!.length).toBe(0);
+    expect([r1.masks!.count, r1.masks!.height, r1.masks!.width]).toEqual([0, S, S]);
     const dec = reg.build<DecoupledSOLOHead>('models', headCfg('DecoupledSOLOHead'), 'mask_head');
-    const r2 = await dec.predictByFeatSingleXY(cls, masks, masks, META, { scoreThr: 0.1, maskThr: 0.5 });
+    const xy = grids.map((g) => arr([1, g, 16, 16]));
+    const [r2] = await dec.predictByFeat({ mlvlClsPreds: cls, mlvlMaskPredsX: xy, mlvlMaskPredsY: xy }, [META], cfg);
     expect(r2.scores!.length).toBe(0);
     const v2 = reg.build<SOLOV2Head>('models', headCfg('SOLOV2Head'), 'mask_head');
-    const kernels = tf.zeros([0, 128]) as tf.Tensor2D;
-    const mf = tf.zeros([1, 16, 16, 128]) as tf.Tensor4D;
-    const r3 = await v2.predictByFeatSingleV2(kernels, cls, mf, META, { scoreThr: 0.1, maskThr: 0.5 });
+    // logits of -10: sigmoid 4.5e-5 < score_thr
+    const logits = cls.map((c) => ({ data: c.data.map(() => -10), shape: c.shape }));
+    const [r3] = await v2.predictByFeat({ mlvlClsPreds: logits, mlvlKernelPreds: grids.map((g) => arr([1, 32, g, g])), maskFeats: arr([1, 32, 16, 16]) }, [META], cfg);
     expect(r3.scores!.length).toBe(0);
-    expect(r3.bboxes!.length).toBe(0);
-    tf.dispose([cls, masks, kernels, mf]);
+    expect(r3.masks!.count).toBe(0);
     for (const h of [solo, dec, v2]) h.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('predictByFeat rejects raw outputs with missing names or wrong shapes, naming them', async () => {
+    const solo = registry().build<SOLOHead>('models', headCfg('SOLOHead'), 'mask_head');
+    const grids = [40, 36, 24, 16, 12];
+    const arr = (shape: number[]) => ({ data: new Float32Array(shape.reduce((p, d) => p * d, 1)), shape });
+    const cls = grids.map((g) => arr([1, 4, g, g]));
+    const cfg = { scoreThr: 0.1, maskThr: 0.5 };
+    await expect(solo.predictByFeat({ mlvlClsPreds: cls }, [META], cfg)).rejects.toThrow(/mlvlMaskPreds/);
+    await expect(solo.predictByFeat({ mlvlClsPreds: cls.slice(1), mlvlMaskPreds: [] }, [META], cfg)).rejects.toThrow(/4 levels/);
+    const masks = grids.map((g) => arr([1, g * g, 16, 16]));
+    masks[2] = arr([1, 576, 8, 8]);
+    await expect(solo.predictByFeat({ mlvlClsPreds: cls, mlvlMaskPreds: masks }, [META], cfg)).rejects.toThrow(/mlvlMaskPreds\[2\] is 8x8/);
+    await expect(solo.predictByFeat({ mlvlClsPreds: cls, mlvlMaskPreds: masks }, [META, META], cfg)).rejects.toThrow(/expected \[2, 4, 40, 40\]/);
+    solo.dispose();
   });
 
   it('state-dict names are mmdetection’s', () => {

@@ -10,8 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, Module, SoloError } from '@solo-ts/core';
-import { applyInitCfg, ConvModule, coordFeature, interpolate, type ConvCfg, type NormCfg } from '@solo-ts/ops';
-import { ModuleList, NamedSequential } from './module-list.js';
+import { applyInitCfg, ConvModule, coordFeature, interpolate, ModuleList, type ConvCfg, type NormCfg } from '@solo-ts/ops';
+import { NamedSequential } from './named-sequential.js';
 
 /** Options of {@link MaskFeatModule} (mmdetection names in camelCase). */
 export interface MaskFeatModuleOptions {
@@ -76,7 +76,7 @@ export class MaskFeatModule extends Module {
           seq.addFunction(`upsample${j}`, up);
         }
       }
-      this.convsAllLevels.append(seq);
+      this.convsAllLevels.push(seq);
     }
     this.convPred = this.registerModule('conv_pred', cm(this.featChannels, this.outChannels, 1));
     applyInitCfg(this, o.initCfg === undefined ? [{ type: 'Normal', layer: 'Conv2d', std: 0.01 }] : o.initCfg, 'MaskFeatModule');

@@ -11,12 +11,12 @@
  * DCN: with `dcn_cfg`, every tower conv (`dcn_apply_to_all_conv`) or only the last of each tower is of that type.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, type BitmapMasks, type BuildContext, type DetDataSample, type DetMeta, type InstanceData, type OptionSpecs, type SoloTestCfg } from '@solo-ts/core';
-import { Conv2d, ConvModule, coordFeature, pointNms, resizeBilinear, type ConvCfg } from '@solo-ts/ops';
-import { oneHotColumns, resizeFeats, soloHeadOptionSpecs, soloInitCfg, toSoloTestCfg, zeroLike, type SOLOHeadOptions } from './common.js';
+import { ConfigError, type ArrayTensor, type BuildContext, type MaskHeadRawOutputs, type OptionSpecs } from '@solo-ts/core';
+import { Conv2d, ConvModule, coordFeature, ModuleList, resizeBilinear, type ConvCfg } from '@solo-ts/ops';
+import { BaseMaskHead, oneHotColumns, type CandidateSource, type LossFeatures } from './base-mask-head.js';
+import { soloHeadOptionSpecs, soloInitCfg, type SOLOHeadOptions } from './head-options.js';
 import { MASK_FEATURE_HEAD_KEYS, MaskFeatModule } from './mask-feat-module.js';
-import { ModuleList } from './module-list.js';
-import { SOLOHead } from './solo-head.js';
+import { arrayToNhwc, levelOfCell, levelStarts, rawLevels, rawMap } from './raw-outputs.js';
 
 export interface SOLOV2HeadOptions extends SOLOHeadOptions {
   /** Mask feature branch settings (YAML keys of MaskFeatModule). */
@@ -29,6 +29,19 @@ export interface SOLOV2HeadOptions extends SOLOHeadOptions {
   dcnApplyToAllConv?: boolean;
 }
 
+/**
+ * Outputs of `SOLOV2Head.forward` as plain NCHW arrays (mmdet's `forward`, raw in training and test mode), the
+ * input of `predictByFeat`.
+ */
+export type SOLOV2HeadRawOutputs = {
+  /** Per level `[B, E, G, G]` dynamic kernels. */
+  mlvlKernelPreds: ArrayTensor[];
+  /** Per level `[B, C, G, G]` class logits (sigmoid and point NMS are part of the post-processing). */
+  mlvlClsPreds: ArrayTensor[];
+  /** `[B, E, H/4, W/4]` unified mask features. */
+  maskFeats: ArrayTensor;
+};
+
 /** Outputs of `SOLOV2Head.forward` (NHWC, raw in training and eval). */
 export interface SOLOV2HeadOutputs {
   /** Per level `[B, G, G, E]` dynamic kernels. */
@@ -39,7 +52,7 @@ export interface SOLOV2HeadOutputs {
   maskFeats: tf.Tensor4D;
 }
 
-export class SOLOV2Head extends SOLOHead {
+export class SOLOV2Head extends BaseMaskHead {
   static override readonly type: string = 'SOLOV2Head';
   static override readonly description: string = 'SOLOv2 mask head: dynamic 1x1 mask kernels per grid cell applied to unified mask features';
   static override readonly options: OptionSpecs = {
@@ -69,7 +82,7 @@ export class SOLOV2Head extends SOLOHead {
     return { ...super.assignerSettings(options), mode: 'solov2', mask_stride: mfh.mask_stride ?? 4 };
   }
 
-  protected override initLayers(options: SOLOHeadOptions): void {
+  protected initLayers(options: SOLOHeadOptions): void {
     const o = options as SOLOV2HeadOptions;
     const dcs = o.dynamicConvSize ?? 1;
     if (dcs !== 1) throw new ConfigError(`SOLOV2Head: dynamic_conv_size ${dcs} is not supported (only 1, the value of every mmdetection config)`);
@@ -106,8 +119,8 @@ export class SOLOV2Head extends SOLOHead {
     this.kernelConvs = this.registerModule('kernel_convs', new ModuleList<ConvModule>());
     for (let i = 0; i < this.stackedConvs; i++) {
       const convCfg = dcnCfg && (allConv || i === this.stackedConvs - 1) ? dcnCfg : null;
-      this.kernelConvs.append(this.towerConv(i === 0 ? this.inChannels + 2 : this.featChannels, convCfg));
-      this.clsConvs.append(this.towerConv(i === 0 ? this.inChannels : this.featChannels, convCfg));
+      this.kernelConvs.push(this.towerConv(i === 0 ? this.inChannels + 2 : this.featChannels, convCfg));
+      this.clsConvs.push(this.towerConv(i === 0 ? this.inChannels : this.featChannels, convCfg));
     }
     this.convCls = this.registerModule('conv_cls', new Conv2d({ inChannels: this.featChannels, outChannels: this.numClasses, kernelSize: 3, padding: 1 }));
     this.convKernel = this.registerModule('conv_kernel', new Conv2d({ inChannels: this.featChannels, outChannels: this.kernelOutChannels, kernelSize: 3, padding: 1 }));
@@ -127,11 +140,12 @@ export class SOLOV2Head extends SOLOHead {
     });
   }
 
-  override forward(x: tf.Tensor4D[]): SOLOV2HeadOutputs {
+  /** Raw outputs, the same in training and eval (mmdet `SOLOV2Head.forward`). */
+  forward(x: tf.Tensor4D[]): SOLOV2HeadOutputs {
     this.checkInputs(x);
     return tf.tidy(() => {
       const maskFeats = this.maskFeatureHead.forward(x);
-      const kc = resizeFeats(x).map((f, l) => this.kernelAndCls(f, l));
+      const kc = this.resizeFeats(x).map((f, l) => this.kernelAndCls(f, l));
       return { mlvlKernelPreds: kc.map((p) => p[0]), mlvlClsPreds: kc.map((p) => p[1]), maskFeats };
     });
   }
@@ -145,81 +159,81 @@ export class SOLOV2Head extends SOLOHead {
     });
   }
 
-  override loss(x: tf.Tensor4D[], samples: DetDataSample[]): Record<string, tf.Scalar> {
-    this.checkInputs(x);
-    return tf.tidy(() => {
-      const { mlvlKernelPreds, mlvlClsPreds, maskFeats } = this.forward(x);
-      const targets = this.assign(samples, [[maskFeats.shape[1], maskFeats.shape[2]]], x);
-      let numPos = 0;
-      const levelPreds: Array<tf.Tensor3D | null> = [];
-      const levelTargets: BitmapMasks[][] = [];
-      for (let l = 0; l < this.numLevels; l++) {
+  /** Training form: the positives' kernels (one-hot matmul: differentiable) applied to the mask features. */
+  protected lossFeatures(x: tf.Tensor4D[]): LossFeatures {
+    const { mlvlKernelPreds, mlvlClsPreds, maskFeats } = this.forward(x);
+    return {
+      clsPreds: mlvlClsPreds,
+      featmapSizes: [[maskFeats.shape[1], maskFeats.shape[2]]],
+      maskOutputs: [maskFeats],
+      positivePreds: (l, b, t) => {
         const g2 = this.numGrids[l] ** 2;
-        const preds: tf.Tensor3D[] = [];
-        const tg: BitmapMasks[] = [];
-        targets.forEach((t, b) => {
-          const lt = t[l];
-          for (const v of lt.posMask) numPos += v ? 1 : 0; // unique positive cells
-          if (lt.posIndex.length === 0) return;
-          const e = this.kernelOutChannels;
-          const k = tf.reshape(tf.slice(mlvlKernelPreds[l], [b, 0, 0, 0], [1, ...mlvlKernelPreds[l].shape.slice(1)] as [number, number, number, number]), [g2, e]);
-          const ksel = tf.matMul(oneHotColumns(lt.posIndex, g2, true), k) as tf.Tensor2D;
-          preds.push(this.dynamicConv(maskFeats, b, ksel));
-          tg.push(lt.maskTargets);
-        });
-        levelPreds.push(preds.length ? (tf.concat(preds, 0) as tf.Tensor3D) : null);
-        levelTargets.push(tg);
-      }
-      const lossMask = this.maskLoss(levelPreds, levelTargets, numPos, () => zeroLike([maskFeats]));
-      const { preds, labels } = this.flattenCls(mlvlClsPreds, targets);
-      const lossCls = this.lossCls.forward(preds, labels, { avgFactor: numPos + 1 }) as tf.Scalar;
-      return { loss_mask: lossMask, loss_cls: lossCls };
-    });
+        const kl = mlvlKernelPreds[l];
+        const k = tf.reshape(tf.slice(kl, [b, 0, 0, 0], [1, ...kl.shape.slice(1)] as [number, number, number, number]), [g2, this.kernelOutChannels]);
+        const ksel = tf.matMul(oneHotColumns(t.posIndex, g2, true), k) as tf.Tensor2D;
+        return this.dynamicConv(maskFeats, b, ksel);
+      },
+    };
   }
 
-  /**
-   * mmdet `SOLOV2Head._predict_by_feat_single` for one image: `kernelPreds` `[cells, E]`, `clsScores` `[cells, C]`
-   * (sigmoid, point NMS), `maskFeats` `[1, h, w, E]`. Does not dispose its inputs.
-   */
-  async predictByFeatSingleV2(kernelPreds: tf.Tensor2D, clsScores: tf.Tensor2D, maskFeats: tf.Tensor4D, meta: DetMeta, cfg?: Partial<SoloTestCfg>): Promise<InstanceData> {
-    const full = { ...this.resolveTestCfg(), ...cfg } as SoloTestCfg;
-    const scores = (await clsScores.data()) as Float32Array;
-    return this.finishSingle(scores, meta, full, (c) =>
-      tf.tidy(() => tf.sigmoid(this.dynamicConv(maskFeats, 0, tf.gather(kernelPreds, tf.tensor1d(c.cells, 'int32'), 0) as tf.Tensor2D)) as tf.Tensor3D),
-    );
-  }
-
-  override async predict(x: tf.Tensor4D[], samples: DetDataSample[]): Promise<InstanceData[]> {
-    this.checkInputs(x);
-    const cfg = toSoloTestCfg(this.testCfg, this.typeName);
+  /** Candidates' probabilities: sigmoid of the dynamic conv of their kernels with the image's mask features. */
+  protected predictFeatures(x: tf.Tensor4D[]): CandidateSource {
     const { kernels, cls, maskFeats } = tf.tidy(() => {
       const out = this.forward(x);
       const b = out.maskFeats.shape[0];
       return {
         // [B, cells, E], levels concatenated in row-major cell order
         kernels: tf.concat(out.mlvlKernelPreds.map((k) => tf.reshape(k, [b, -1, this.kernelOutChannels])), 1) as tf.Tensor3D,
-        cls: out.mlvlClsPreds.map((c) => pointNms(tf.sigmoid(c), 2)),
+        cls: out.mlvlClsPreds.map((c) => this.clsScores(c)),
         maskFeats: out.maskFeats,
       };
     });
-    try {
-      const scores = await this.readScores(cls);
-      const results: InstanceData[] = [];
-      for (let b = 0; b < samples.length; b++) {
-        results.push(
-          await this.finishSingle(scores[b], samples[b].metainfo, cfg, (c) =>
-            tf.tidy(() => {
-              const [, cells, e] = kernels.shape;
-              const kb = tf.reshape(tf.slice(kernels, [b, 0, 0], [1, cells, e]), [cells, e]);
-              const ksel = tf.gather(kb, tf.tensor1d(c.cells, 'int32'), 0) as tf.Tensor2D;
-              return tf.sigmoid(this.dynamicConv(maskFeats, b, ksel)) as tf.Tensor3D;
-            }),
-          ),
-        );
-      }
-      return results;
-    } finally {
-      tf.dispose([kernels, maskFeats, ...cls]);
-    }
+    return {
+      scores: () => this.readScores(cls),
+      maskProbs: (b, cells) => {
+        const [, n, e] = kernels.shape;
+        const kb = tf.reshape(tf.slice(kernels, [b, 0, 0], [1, n, e]), [n, e]);
+        const ksel = tf.gather(kb, tf.tensor1d(cells, 'int32'), 0) as tf.Tensor2D;
+        return tf.sigmoid(this.dynamicConv(maskFeats, b, ksel)) as tf.Tensor3D;
+      },
+      dispose: () => tf.dispose([kernels, maskFeats, ...cls]),
+    };
+  }
+
+  /**
+   * {@link SOLOV2HeadRawOutputs}: sigmoid and point NMS of the class logits, then the candidates' kernels (host
+   * gather) applied to the image's mask features as one matMul `[n, E] x [E, H/4 * W/4]`.
+   */
+  protected rawFeatures(outputs: MaskHeadRawOutputs, batchSize: number): CandidateSource {
+    const where = this.typeName;
+    const e = this.kernelOutChannels;
+    const cls = rawLevels(outputs, 'mlvlClsPreds', this.numLevels, (l) => [batchSize, this.numClasses, this.numGrids[l], this.numGrids[l]], where);
+    const kernels = rawLevels(outputs, 'mlvlKernelPreds', this.numLevels, (l) => [batchSize, e, this.numGrids[l], this.numGrids[l]], where);
+    const feats = rawMap(outputs, 'maskFeats', [batchSize, e], where);
+    const [, , h, w] = feats.shape;
+    const starts = levelStarts(this.numGrids);
+    return {
+      scores: async () => {
+        const scores = tf.tidy(() => cls.map((a) => this.clsScores(arrayToNhwc(a))));
+        try {
+          return await this.readScores(scores);
+        } finally {
+          tf.dispose(scores);
+        }
+      },
+      maskProbs: (b, cells) => {
+        const n = cells.length;
+        const ksel = new Float32Array(n * e);
+        cells.forEach((cell, k) => {
+          const l = levelOfCell(cell, starts);
+          const g2 = this.numGrids[l] ** 2;
+          const src = kernels[l].data;
+          for (let c = 0; c < e; c++) ksel[k * e + c] = src[(b * e + c) * g2 + cell - starts[l]];
+        });
+        const f = tf.tensor2d(feats.data.subarray(b * e * h * w, (b + 1) * e * h * w), [e, h * w], 'float32');
+        return tf.reshape(tf.sigmoid(tf.matMul(tf.tensor2d(ksel, [n, e], 'float32'), f)), [n, h, w]) as tf.Tensor3D;
+      },
+      dispose: () => {},
+    };
   }
 }

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { isSoloError, type BitmapMasks } from '@solo-ts/core';
 import { setupTestBackend } from '@solo-ts/testing';
-import { intersection, masksToBoxes, matrixNms, matrixNmsSync, packMasks, popcount } from './index.js';
+import { masksToBoxes, matrixNms, matrixNmsSync } from './index.js';
+import { intersection, packMasks, popcount } from './packed-masks.js';
 
 function rows(h: number, w: number, r0: number, r1: number): number[] {
   const m = new Array<number>(h * w).fill(0);

@@ -12,7 +12,7 @@
  *    ori_shape → > mask_thr; done in chunks of `chunk_size` masks to bound memory;
  * 5. InstanceData: masks (BitmapMasks at ori_shape), labels, scores (decayed), bboxes from the final masks
  *    (mmdetection outputs zero boxes; these are the masks' pixel extents, see `masksToBoxes`).
- * Empty candidate sets at any step give an empty InstanceData (0 masks of ori_shape).
+ * Empty candidate sets at any step give an empty InstanceData (0 masks of ori_shape, `emptyInstances` of core).
  *
  * Two equivalent implementations: on backends whose tensors live in host memory (`cpu`, `wasm`) every step runs in
  * JS on the downloaded maps, with a PyTorch-order float32 bilinear (`host-resize.ts`) that computes only the
@@ -21,7 +21,7 @@
  * `chunk_size` masks). Option `host_compute` forces one or the other.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, defineOptions, resolveOptions, ShapeError, type BitmapMasks, type BuildContext, type DetMeta, type InstanceData, type MaskCandidates, type MaskPostProcessor, type OptionsInput, type ResolvedOptions, type SoloTestCfg } from '@solo-ts/core';
+import { ConfigError, defineOptions, resolveOptions, ShapeError, emptyInstances, type BitmapMasks, type BuildContext, type DetMeta, type InstanceData, type MaskCandidates, type MaskPostProcessor, type OptionsInput, type ResolvedOptions, type SoloTestCfg } from '@solo-ts/core';
 import { resizeBilinear } from '@solo-ts/ops';
 import { masksToBoxes } from './mask-boxes.js';
 import { matrixNms, matrixNmsWithPacker, type MatrixNmsResult } from './matrix-nms.js';
@@ -37,16 +37,6 @@ export const soloMaskPostProcessorOptions = defineOptions({
 export type SOLOMaskPostProcessorOptions = ResolvedOptions<typeof soloMaskPostProcessorOptions>;
 
 const HOST_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
-
-/** Empty result at the original size. */
-export function emptyInstances(oriShape: [number, number]): InstanceData {
-  return {
-    masks: { count: 0, height: oriShape[0], width: oriShape[1], data: new Uint8Array(0) },
-    labels: new Int32Array(0),
-    scores: new Float32Array(0),
-    bboxes: new Float32Array(0),
-  };
-}
 
 interface Geometry {
   n: number;

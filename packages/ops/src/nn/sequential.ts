@@ -56,13 +56,17 @@ export class AvgPool2dCeil extends Module {
   }
 }
 
-/** PyTorch `nn.ModuleList`: children named `0`, `1`, ...; no forward. */
+/**
+ * PyTorch `nn.ModuleList`: children named `0`, `1`, ... (state-dict keys `lateral_convs.0.conv.weight`); no
+ * forward. Iterable in index order.
+ */
 export class ModuleList<M extends Module = Module> extends Module {
   readonly items: M[] = [];
-  constructor(items: M[] = []) {
+  constructor(items: Iterable<M> = []) {
     super();
     for (const m of items) this.push(m);
   }
+  /** Append a child under the next index (`nn.ModuleList.append`); returns it. */
   push(m: M): M {
     this.registerModule(String(this.items.length), m);
     this.items.push(m);
@@ -72,6 +76,11 @@ export class ModuleList<M extends Module = Module> extends Module {
     return this.items.length;
   }
   at(i: number): M {
-    return this.items[i];
+    const m = this.items[i];
+    if (!m) throw new RangeError(`ModuleList: index ${i} out of range (length ${this.items.length})`);
+    return m;
+  }
+  [Symbol.iterator](): Iterator<M> {
+    return this.items[Symbol.iterator]();
   }
 }

@@ -1,22 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Helpers shared by the SOLO-family heads: option specs, feature resizing (`resize_feats`), the test config,
- * ground-truth preparation for the grid assigner, candidate selection after `score_thr`, empty results, and
- * one-hot selection matrices (differentiable gathers that need no `UnsortedSegmentSum` kernel).
+ * Options of the SOLO-family heads (mmdetection `SOLOHead.__init__` arguments): the option specs the registry
+ * checks, their camelCase TypeScript form, the defaults for heads constructed without the registry, the
+ * per-level consistency checks and the test config (`test_cfg`) in the post-processor's form.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import {
-  ConfigError,
-  SoloError,
-  emptyMasks,
-  type BitmapMasks,
-  type DetDataSample,
-  type GridAssignInput,
-  type InstanceData,
-  type OptionSpecs,
-  type SoloTestCfg,
-} from '@solo-ts/core';
-import { interpolate } from '@solo-ts/ops';
+import { ConfigError, type OptionSpecs, type SoloTestCfg } from '@solo-ts/core';
 
 /** Options shared by every SOLO-family head (mmdetection `SOLOHead.__init__`). */
 export function soloHeadOptionSpecs(defaults: { lossMask: Record<string, unknown>; initCfg: unknown[] }): OptionSpecs {
@@ -93,18 +81,6 @@ export interface SOLOHeadOptions {
   postprocessor?: Record<string, unknown>;
 }
 
-/**
- * mmdet `SOLOHead.resize_feats`: P2 bilinear x0.5 (`scale_factor`), P6 bilinear to P5's size, others unchanged.
- * Returns new tensors (the caller owns them).
- */
-export function resizeFeats(x: tf.Tensor4D[]): tf.Tensor4D[] {
-  return x.map((f, i) => {
-    if (i === 0) return interpolate(f, { scaleFactor: 0.5, mode: 'bilinear' });
-    if (i === x.length - 1) return interpolate(f, { size: [x[i - 1].shape[1], x[i - 1].shape[2]], mode: 'bilinear' });
-    return tf.clone(f);
-  });
-}
-
 /** Read the test config (snake_case as in YAML, or camelCase) into the post-processor's form. */
 export function toSoloTestCfg(raw: Record<string, unknown> | null | undefined, where: string): SoloTestCfg {
   if (!raw) throw new ConfigError(`${where}: predict needs a test_cfg (nms_pre, score_thr, mask_thr, filter_thr, kernel, sigma, max_per_img)`);
@@ -140,95 +116,15 @@ export function checkLevelOptions(type: string, o: { strides: number[]; scaleRan
   }
 }
 
-/** Zero-pad masks at the bottom/right to `size` (no copy when already that size). */
-export function padMasks(m: BitmapMasks, size: [number, number]): BitmapMasks {
-  const [h, w] = size;
-  if (m.height === h && m.width === w) return m;
-  if (m.height > h || m.width > w) {
-    throw new SoloError(`gt masks are ${m.height}x${m.width}, larger than the batch input ${h}x${w}`, { code: 'SHAPE' });
+/**
+ * Fill the declared defaults of `specs` into camelCase `options` (for heads constructed without the registry,
+ * which fills them itself when it builds a head).
+ */
+export function withDefaults<T extends object>(specs: OptionSpecs, options: T): T {
+  const out: Record<string, unknown> = { ...(options as Record<string, unknown>) };
+  for (const [k, spec] of Object.entries(specs)) {
+    const ck = k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    if (out[ck] === undefined && spec.default !== undefined) out[ck] = JSON.parse(JSON.stringify(spec.default));
   }
-  const out = new Uint8Array(m.count * h * w);
-  for (let i = 0; i < m.count; i++) {
-    for (let y = 0; y < m.height; y++) {
-      const src = (i * m.height + y) * m.width;
-      out.set(m.data.subarray(src, src + m.width), (i * h + y) * w);
-    }
-  }
-  return { count: m.count, height: h, width: w, data: out };
-}
-
-/** The assigner input of one sample: gt boxes, labels and masks padded to the batch input size. */
-export function gtAssignInput(sample: DetDataSample, featmapSizes: Array<[number, number]>, inputSize: [number, number]): GridAssignInput {
-  const gt = sample.gtInstances ?? {};
-  const labels = gt.labels ?? new Int32Array(0);
-  const n = labels.length;
-  const bboxes = gt.bboxes ?? new Float32Array(0);
-  if (bboxes.length !== n * 4) throw new SoloError(`sample ${sample.metainfo.imgId}: ${n} gt labels but ${bboxes.length / 4} gt boxes`, { code: 'DATASET' });
-  const size = (sample.metainfo.batchInputShape ?? inputSize) as [number, number];
-  const masks = gt.masks ?? emptyMasks(size[0], size[1]);
-  if (masks.count !== n) throw new SoloError(`sample ${sample.metainfo.imgId}: ${n} gt labels but ${masks.count} gt masks`, { code: 'DATASET' });
-  return { gtBboxes: bboxes, gtLabels: labels, gtMasks: padMasks(masks, size), featmapSizes };
-}
-
-/** Masks (P, h, w) as a float32 tensor (0/1). */
-export function masksToTensor(m: BitmapMasks): tf.Tensor3D {
-  return tf.tensor3d(Float32Array.from(m.data), [m.count, m.height, m.width], 'float32');
-}
-
-/** One-hot selection matrix (rows x cols) with a 1 at (idx[k], k) (`transpose` -> (k, idx[k])). */
-export function oneHotColumns(idx: ArrayLike<number>, rows: number, transpose = false): tf.Tensor2D {
-  const k = idx.length;
-  const data = new Float32Array(rows * k);
-  for (let j = 0; j < k; j++) data[transpose ? j * rows + idx[j] : idx[j] * k + j] = 1;
-  return tf.tensor2d(data, transpose ? [k, rows] : [rows, k]);
-}
-
-/** Candidates of one image after `score_thr`: (cell, class) pairs in row-major order of the (cells x C) matrix. */
-export interface ScoreCandidates {
-  cells: Int32Array;
-  labels: Int32Array;
-  scores: Float32Array;
-}
-
-/** mmdet `score_mask = cls_scores > score_thr; inds = score_mask.nonzero()` on a flat (cells x C) array. */
-export function selectCandidates(scores: Float32Array, numClasses: number, scoreThr: number): ScoreCandidates {
-  const cells: number[] = [];
-  const labels: number[] = [];
-  const vals: number[] = [];
-  for (let i = 0; i < scores.length; i++) {
-    if (scores[i] > scoreThr) {
-      cells.push(Math.floor(i / numClasses));
-      labels.push(i % numClasses);
-      vals.push(scores[i]);
-    }
-  }
-  return { cells: Int32Array.from(cells), labels: Int32Array.from(labels), scores: Float32Array.from(vals) };
-}
-
-/** Level of each flat cell index, and the first flat index of each level. */
-export function levelStarts(numGrids: number[]): number[] {
-  const starts = [0];
-  for (const g of numGrids) starts.push(starts[starts.length - 1] + g * g);
-  return starts;
-}
-
-export function levelOfCell(cell: number, starts: number[]): number {
-  for (let l = 0; l < starts.length - 1; l++) if (cell < starts[l + 1]) return l;
-  throw new RangeError(`cell index ${cell} beyond the last level`);
-}
-
-/** mmdet `empty_results`: no instances, masks (0, H0, W0), boxes (0, 4). */
-export function emptyResult(oriShape: [number, number]): InstanceData {
-  return {
-    bboxes: new Float32Array(0),
-    labels: new Int32Array(0),
-    scores: new Float32Array(0),
-    masks: emptyMasks(oriShape[0], oriShape[1]),
-  };
-}
-
-/** Sum of tensors' elements times 0: keeps every parameter connected to a loss that is zero (mmdet's trick). */
-export function zeroLike(ts: tf.Tensor[]): tf.Scalar {
-  // (+ 0 turns the -0 of a negative sum into +0, as mmdet's sum over an empty selection gives)
-  return tf.add(tf.mul(tf.addN(ts.map((t) => tf.sum(t))), 0), 0) as tf.Scalar;
+  return out as T;
 }

@@ -1,40 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * `ModuleList`: PyTorch `nn.ModuleList` / `nn.Sequential` naming for the heads' layer lists. Children are
- * registered under their index (`mask_convs.0.conv.weight`) or under an explicit name (`conv0`, as mmdet's
- * `nn.Sequential.add_module`), so state-dict keys match mmdetection's.
+ * `NamedSequential`: PyTorch `nn.Sequential` built with `add_module`, as mmdetection's `MaskFeatModule` builds
+ * `convs_all_levels[i]`: children under explicit names (`conv0`, `upsample0`), so state-dict keys match
+ * mmdetection's (`convs_all_levels.1.conv0.conv.weight`). Index-named lists are `ModuleList` of @solo-ts/ops.
  */
 import { Module } from '@solo-ts/core';
-
-export class ModuleList<M extends Module = Module> extends Module {
-  private readonly items: M[] = [];
-
-  constructor(items: Iterable<M> = []) {
-    super();
-    for (const m of items) this.append(m);
-  }
-
-  /** Append a child under the next index. */
-  append(m: M): this {
-    this.registerModule(String(this.items.length), m);
-    this.items.push(m);
-    return this;
-  }
-
-  get length(): number {
-    return this.items.length;
-  }
-
-  at(i: number): M {
-    const m = this.items[i];
-    if (!m) throw new RangeError(`ModuleList: index ${i} out of range (length ${this.items.length})`);
-    return m;
-  }
-
-  [Symbol.iterator](): Iterator<M> {
-    return this.items[Symbol.iterator]();
-  }
-}
 
 /** `nn.Sequential` with named children (`conv0`, `upsample0`, ...); entries without parameters may be functions. */
 export class NamedSequential extends Module {

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `BaseMaskHead`: the template of the SOLO-family heads (mmdetection `BaseMaskHead` with the loops of
+ * `SOLOHead.loss_by_feat` / `predict_by_feat`). It owns the options shared by every head, its collaborators
+ * (`loss_mask`, `loss_cls`, `assigner`, `postprocessor`, built through the registry), and three loops:
+ *
+ * - `loss(x, samples)`: grid targets of each image from the ground truth, then per level and image the
+ *   predictions of the positive cells (`LossFeatures.positivePreds`, supplied by the head), the mask loss over
+ *   them divided by num_pos, and the focal loss over the level-major flattened class logits (avg_factor num_pos+1);
+ * - `predict(x, samples)`: the tfjs path; forward computes only what the candidates need
+ *   (`predictFeatures`, supplied by the head), then the per-image post-processing below;
+ * - `predictByFeat(outputs, metas)`: mmdet `predict_by_feat` on the raw test-mode forward outputs given as plain
+ *   NCHW arrays (`rawFeatures`, supplied by the head), whoever computed them; then the same per-image steps:
+ *   `score_thr` candidates (solo-spec §6.1 step 2), their mask probabilities (the head's decoding: channel
+ *   gather, x/y product or dynamic conv), per-candidate strides, and the post-processor (area filter, maskness,
+ *   Matrix NMS, resizes to the image and original shape, boxes).
+ *
+ * Heads supply their layers (`initLayers`), `forward`, and the three feature hooks. Shapes are NHWC in tensors,
+ * NCHW in plain arrays.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  Module,
+  SoloError,
+  emptyInstances,
+  emptyMasks,
+  padBitmapMasks,
+  type BitmapMasks,
+  type BuildContext,
+  type DetDataSample,
+  type DetMeta,
+  type GridAssigner,
+  type GridLevelTargets,
+  type InstanceData,
+  type Loss,
+  type MaskHead,
+  type MaskHeadRawOutputs,
+  type MaskPostProcessor,
+  type OptionSpecs,
+  type SoloTestCfg,
+} from '@solo-ts/core';
+import { applyInitCfg, Conv2d, ConvModule, interpolate, ModuleList, pointNms, resizeBilinear, type ConvCfg, type NormCfg } from '@solo-ts/ops';
+import { checkLevelOptions, toSoloTestCfg, withDefaults, type SOLOHeadOptions } from './head-options.js';
+import { levelOfCell, levelStarts } from './raw-outputs.js';
+
+/** What the loss loop needs from a head's training-mode forward of one batch (tensors live in the loss's tidy). */
+export interface LossFeatures {
+  /** Per level `[B, G, G, C]` class logits. */
+  clsPreds: tf.Tensor4D[];
+  /** Spatial sizes the assigner builds mask targets for (one per level, or one shared: SOLOv2). */
+  featmapSizes: Array<[number, number]>;
+  /** Mask outputs a zero mask loss stays connected to when there is no positive (mmdet's `sum() * 0`). */
+  maskOutputs: tf.Tensor[];
+  /** Mask predictions `[P, h, w]` of image `b` at level `l` for the positives of `targets`, in their order. */
+  positivePreds(l: number, b: number, targets: GridLevelTargets): tf.Tensor3D;
+}
+
+/** Where the per-image prediction steps take their inputs from: tfjs tensors or plain arrays. */
+export interface CandidateSource {
+  /** Eval class scores (sigmoid, point NMS) of every image as a flat `[cells, C]` array, levels concatenated. */
+  scores(): Promise<Float32Array[]>;
+  /** Mask probabilities `[n, H/4, W/4]` of image `b` for flat cell indices `cells` (run inside a tidy). */
+  maskProbs(b: number, cells: Int32Array): tf.Tensor3D;
+  /** Release what the source holds. */
+  dispose(): void;
+}
+
+/** Candidates of one image after `score_thr`: (cell, class) pairs in row-major order of the (cells x C) matrix. */
+export interface ScoreCandidates {
+  cells: Int32Array;
+  labels: Int32Array;
+  scores: Float32Array;
+}
+
+/** mmdet `score_mask = cls_scores > score_thr; inds = score_mask.nonzero()` on a flat (cells x C) array. */
+export function selectCandidates(scores: Float32Array, numClasses: number, scoreThr: number): ScoreCandidates {
+  const cells: number[] = [];
+  const labels: number[] = [];
+  const vals: number[] = [];
+  for (let i = 0; i < scores.length; i++) {
+    if (scores[i] > scoreThr) {
+      cells.push(Math.floor(i / numClasses));
+      labels.push(i % numClasses);
+      vals.push(scores[i]);
+    }
+  }
+  return { cells: Int32Array.from(cells), labels: Int32Array.from(labels), scores: Float32Array.from(vals) };
+}
+
+/** One-hot selection matrix (rows x cols) with a 1 at (idx[k], k) (`transpose` -> (k, idx[k])): a differentiable gather. */
+export function oneHotColumns(idx: ArrayLike<number>, rows: number, transpose = false): tf.Tensor2D {
+  const k = idx.length;
+  const data = new Float32Array(rows * k);
+  for (let j = 0; j < k; j++) data[transpose ? j * rows + idx[j] : idx[j] * k + j] = 1;
+  return tf.tensor2d(data, transpose ? [k, rows] : [rows, k]);
+}
+
+/** Sum of tensors' elements times 0: keeps every parameter connected to a loss that is zero (mmdet's trick). */
+function zeroLike(ts: tf.Tensor[]): tf.Scalar {
+  // (+ 0 turns the -0 of a negative sum into +0, as mmdet's sum over an empty selection gives)
+  return tf.add(tf.mul(tf.addN(ts.map((t) => tf.sum(t))), 0), 0) as tf.Scalar;
+}
+
+/** Masks (P, h, w) as a float32 tensor (0/1). */
+function masksToTensor(m: BitmapMasks): tf.Tensor3D {
+  return tf.tensor3d(Float32Array.from(m.data), [m.count, m.height, m.width], 'float32');
+}
+
+export abstract class BaseMaskHead extends Module implements MaskHead {
+  /** Registry key and description of the concrete class (each head sets its own). */
+  static readonly type: string = 'BaseMaskHead';
+  static readonly description: string = 'SOLO-family mask head template';
+  static readonly options: OptionSpecs = {};
+
+  readonly numClasses: number;
+  readonly inChannels: number;
+  readonly featChannels: number;
+  readonly stackedConvs: number;
+  readonly strides: number[];
+  readonly scaleRanges: Array<[number, number]>;
+  readonly posScale: number;
+  readonly numGrids: number[];
+  readonly numLevels: number;
+  readonly clsDownIndex: number;
+  readonly normCfg: NormCfg | null;
+  readonly trainCfg: unknown;
+  testCfg: Record<string, unknown> | null;
+  readonly lossMask: Loss;
+  readonly lossCls: Loss;
+  readonly assigner: GridAssigner;
+  readonly postprocessor: MaskPostProcessor;
+  /** Registry key of the concrete class (for messages). */
+  readonly typeName: string;
+
+  declare clsConvs: ModuleList<ConvModule>;
+  declare convCls: Conv2d;
+
+  constructor(options: SOLOHeadOptions, ctx: BuildContext) {
+    super();
+    const ctor = this.constructor as typeof BaseMaskHead;
+    this.typeName = ctor.type;
+    const o = withDefaults(ctor.options, options) as Required<SOLOHeadOptions>;
+    if (!Number.isInteger(o.numClasses) || o.numClasses < 1) throw new SoloError(`${ctor.type}: num_classes must be a positive integer, got ${o.numClasses}`, { code: 'CONFIG' });
+    if (!Number.isInteger(o.inChannels) || o.inChannels < 1) throw new SoloError(`${ctor.type}: in_channels must be a positive integer, got ${o.inChannels}`, { code: 'CONFIG' });
+    this.numClasses = o.numClasses;
+    this.inChannels = o.inChannels;
+    this.featChannels = o.featChannels;
+    this.stackedConvs = o.stackedConvs;
+    this.strides = o.strides;
+    this.scaleRanges = o.scaleRanges;
+    this.posScale = o.posScale;
+    this.numGrids = o.numGrids;
+    this.numLevels = o.numGrids.length;
+    this.clsDownIndex = o.clsDownIndex;
+    this.normCfg = (o.normCfg ?? null) as NormCfg | null;
+    this.trainCfg = o.trainCfg ?? null;
+    this.testCfg = o.testCfg ?? null;
+    checkLevelOptions(ctor.type, o);
+    this.lossCls = ctx.build<Loss>('models', o.lossCls, 'loss_cls');
+    this.lossMask = ctx.build<Loss>('models', o.lossMask, 'loss_mask');
+    this.assigner = ctx.build<GridAssigner>('task_utils', { ...this.assignerSettings(options), ...o.assigner }, 'assigner');
+    this.postprocessor = ctx.build<MaskPostProcessor>('task_utils', o.postprocessor, 'postprocessor');
+    this.initLayers(options);
+    applyInitCfg(this, o.initCfg, ctor.type);
+  }
+
+  /** Build the layers (mmdet `_init_layers`), registered under mmdetection's state-dict names. */
+  protected abstract initLayers(options: SOLOHeadOptions): void;
+
+  /** Raw outputs, training or eval form per `training` (mmdet `forward`); NHWC, caller owns them. */
+  abstract forward(x: tf.Tensor4D[]): unknown;
+
+  /** Training-mode outputs of a batch as the loss loop needs them (called inside the loss's tidy). */
+  protected abstract lossFeatures(x: tf.Tensor4D[]): LossFeatures;
+
+  /** The tfjs prediction path: eval scores and candidate mask probabilities from the features. */
+  protected abstract predictFeatures(x: tf.Tensor4D[]): CandidateSource;
+
+  /** The runtime-neutral path: the same from raw test-mode forward outputs as NCHW arrays (shape-checked). */
+  protected abstract rawFeatures(outputs: MaskHeadRawOutputs, batchSize: number): CandidateSource;
+
+  /** Settings every grid assigner receives (mmdetection's head attributes). */
+  protected assignerSettings(_options: SOLOHeadOptions): Record<string, unknown> {
+    return {
+      type: 'SOLOGridAssigner',
+      num_classes: this.numClasses,
+      num_grids: this.numGrids,
+      scale_ranges: this.scaleRanges,
+      pos_scale: this.posScale,
+      strides: this.strides,
+      mode: 'solo',
+    };
+  }
+
+  /** A 3x3 ConvModule of a tower (`conv_cfg` null = Conv2d). */
+  protected towerConv(inChannels: number, convCfg: ConvCfg | null = null): ConvModule {
+    return new ConvModule({ inChannels, outChannels: this.featChannels, kernelSize: 3, stride: 1, padding: 1, convCfg, normCfg: this.normCfg });
+  }
+
+  protected checkInputs(x: tf.Tensor4D[]): void {
+    if (x.length !== this.numLevels) {
+      throw new SoloError(`${this.typeName}: expected ${this.numLevels} feature levels (one per num_grids entry), got ${x.length}`, { code: 'SHAPE' });
+    }
+    for (const f of x) {
+      if (f.shape[3] !== this.inChannels) throw new SoloError(`${this.typeName}: feature levels must have in_channels=${this.inChannels} channels, got ${f.shape[3]}`, { code: 'SHAPE' });
+    }
+  }
+
+  /**
+   * mmdet `SOLOHead.resize_feats`: P2 bilinear x0.5 (`scale_factor`), P6 bilinear to P5's size, others unchanged.
+   * Returns new tensors (the caller owns them).
+   */
+  protected resizeFeats(x: tf.Tensor4D[]): tf.Tensor4D[] {
+    return x.map((f, i) => {
+      if (i === 0) return interpolate(f, { scaleFactor: 0.5, mode: 'bilinear' });
+      if (i === x.length - 1) return interpolate(f, { size: [x[i - 1].shape[1], x[i - 1].shape[2]], mode: 'bilinear' });
+      return tf.clone(f);
+    });
+  }
+
+  /** SOLO classification branch of level `l` (`cls_convs`, resized to G x G before `cls_down_index`, `conv_cls`): logits `[B, G, G, C]`. */
+  protected clsBranch(feat: tf.Tensor4D, l: number): tf.Tensor4D {
+    return tf.tidy(() => {
+      const g = this.numGrids[l];
+      let f = feat;
+      let j = 0;
+      for (const layer of this.clsConvs) {
+        if (j === this.clsDownIndex) f = resizeBilinear(f, [g, g]);
+        f = layer.forward(f);
+        j++;
+      }
+      return this.convCls.forward(f);
+    });
+  }
+
+  /** Eval-mode class scores: sigmoid then point NMS (2x2 local maximum, mmdet `points_nms`). */
+  protected clsScores(logits: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => pointNms(tf.sigmoid(logits), 2));
+  }
+
+  // ---- loss (mmdet `loss` -> `loss_by_feat`) ------------------------------------------------------------------
+
+  loss(x: tf.Tensor4D[], samples: DetDataSample[]): Record<string, tf.Scalar> {
+    this.checkInputs(x);
+    if (samples.length !== x[0].shape[0]) throw new SoloError(`${this.typeName}: ${samples.length} samples for a batch of ${x[0].shape[0]}`, { code: 'SHAPE' });
+    return tf.tidy(() => {
+      const feats = this.lossFeatures(x);
+      const targets = this.assign(samples, feats.featmapSizes, x);
+      let numPos = 0;
+      const levelPreds: Array<tf.Tensor3D | null> = [];
+      const levelTargets: BitmapMasks[][] = [];
+      for (let l = 0; l < this.numLevels; l++) {
+        const preds: tf.Tensor3D[] = [];
+        const tg: BitmapMasks[] = [];
+        targets.forEach((t, b) => {
+          const lt = t[l];
+          for (const v of lt.posMask) numPos += v ? 1 : 0; // positive cells
+          if (lt.posIndex.length === 0) return;
+          preds.push(feats.positivePreds(l, b, lt));
+          tg.push(lt.maskTargets);
+        });
+        levelPreds.push(preds.length ? (tf.concat(preds, 0) as tf.Tensor3D) : null);
+        levelTargets.push(tg);
+      }
+      const lossMask = this.maskLoss(levelPreds, levelTargets, numPos, () => zeroLike(feats.maskOutputs));
+      const { preds, labels } = this.flattenCls(feats.clsPreds, targets);
+      const lossCls = this.lossCls.forward(preds, labels, { avgFactor: numPos + 1 }) as tf.Scalar;
+      return { loss_mask: lossMask, loss_cls: lossCls };
+    });
+  }
+
+  /** Grid targets of every image (CPU, from the ground truth padded to the batch input size). */
+  protected assign(samples: DetDataSample[], featmapSizes: Array<[number, number]>, x: tf.Tensor4D[]): GridLevelTargets[][] {
+    const inputSize: [number, number] = [x[0].shape[1] * 4, x[0].shape[2] * 4];
+    return samples.map((s) => {
+      const gt = s.gtInstances ?? {};
+      const labels = gt.labels ?? new Int32Array(0);
+      const n = labels.length;
+      const bboxes = gt.bboxes ?? new Float32Array(0);
+      if (bboxes.length !== n * 4) throw new SoloError(`sample ${s.metainfo.imgId}: ${n} gt labels but ${bboxes.length / 4} gt boxes`, { code: 'DATASET' });
+      const size = (s.metainfo.batchInputShape ?? inputSize) as [number, number];
+      const masks = gt.masks ?? emptyMasks(size[0], size[1]);
+      if (masks.count !== n) throw new SoloError(`sample ${s.metainfo.imgId}: ${n} gt labels but ${masks.count} gt masks`, { code: 'DATASET' });
+      return this.assigner.assign({ gtBboxes: bboxes, gtLabels: labels, gtMasks: padBitmapMasks(masks, size), featmapSizes });
+    });
+  }
+
+  /** Mask loss over per-level positive predictions, summed and divided by num_pos (mmdet `loss_by_feat`). */
+  protected maskLoss(levelPreds: Array<tf.Tensor3D | null>, levelTargets: BitmapMasks[][], numPos: number, zero: () => tf.Scalar): tf.Scalar {
+    if (numPos === 0) return zero();
+    const terms: tf.Tensor[] = [];
+    levelPreds.forEach((p, l) => {
+      if (!p) return;
+      const t = tf.concat(levelTargets[l].map(masksToTensor), 0);
+      terms.push(this.lossMask.forward(p, t, { reductionOverride: 'none' }));
+    });
+    return tf.div(tf.sum(tf.concat(terms, 0)), numPos) as tf.Scalar;
+  }
+
+  /** Level-major flattened cls logits `[sum_l B*G_l^2, C]` and labels (mmdet `loss_by_feat`). */
+  protected flattenCls(clsPreds: tf.Tensor4D[], targets: GridLevelTargets[][]): { preds: tf.Tensor2D; labels: tf.Tensor1D } {
+    const preds = tf.concat(clsPreds.map((c) => tf.reshape(c, [-1, this.numClasses])), 0) as tf.Tensor2D;
+    const total = clsPreds.reduce((s, c) => s + c.shape[0] * c.shape[1] * c.shape[2], 0);
+    const labels = new Int32Array(total);
+    let off = 0;
+    for (let l = 0; l < this.numLevels; l++) {
+      for (const t of targets) {
+        labels.set(t[l].labels, off);
+        off += t[l].labels.length;
+      }
+    }
+    if (off !== total) throw new SoloError(`${this.typeName}: the assigner returned ${off} cell labels for ${total} cls predictions`, { code: 'SHAPE' });
+    return { preds, labels: tf.tensor1d(labels, 'int32') };
+  }
+
+  // ---- predict (mmdet `predict` -> `predict_by_feat` -> `_predict_by_feat_single`) ---------------------------
+
+  async predict(x: tf.Tensor4D[], samples: DetDataSample[]): Promise<InstanceData[]> {
+    this.checkInputs(x);
+    const cfg = toSoloTestCfg(this.testCfg, this.typeName);
+    return this.predictFrom(this.predictFeatures(x), samples.map((s) => s.metainfo), cfg);
+  }
+
+  /**
+   * mmdet `predict_by_feat`: predictions from the raw test-mode forward outputs as plain NCHW arrays (see each
+   * head's `RawOutputs` type for the names and shapes), one InstanceData per entry of `batchImgMetas`. `cfg`
+   * overrides entries of the head's test config. Allocates tfjs tensors only internally (all released).
+   */
+  async predictByFeat(outputs: MaskHeadRawOutputs, batchImgMetas: DetMeta[], cfg: Partial<SoloTestCfg> = {}): Promise<InstanceData[]> {
+    const full = toSoloTestCfg({ ...(this.testCfg ? toSoloTestCfg(this.testCfg, this.typeName) : {}), ...cfg }, this.typeName);
+    return this.predictFrom(this.rawFeatures(outputs, batchImgMetas.length), batchImgMetas, full);
+  }
+
+  /** Per image: `score_thr` candidates, their mask probabilities and strides, then the post-processor. */
+  protected async predictFrom(source: CandidateSource, metas: DetMeta[], cfg: SoloTestCfg): Promise<InstanceData[]> {
+    try {
+      const scores = await source.scores();
+      const results: InstanceData[] = [];
+      for (let b = 0; b < metas.length; b++) {
+        const cand = selectCandidates(scores[b], this.numClasses, cfg.scoreThr);
+        if (cand.scores.length === 0) {
+          results.push(emptyInstances(metas[b].oriShape));
+          continue;
+        }
+        const maskProbs = tf.tidy(() => source.maskProbs(b, cand.cells));
+        const strides = this.candidateStrides(cand.cells);
+        results.push(await this.postprocessor.process({ maskProbs, clsScores: cand.scores, labels: cand.labels, strides }, metas[b], cfg));
+      }
+      return results;
+    } finally {
+      source.dispose();
+    }
+  }
+
+  /** Flat `[cells, C]` eval scores of every image from per-level NHWC `[B, G, G, C]` scores (one read-back). */
+  protected async readScores(clsScores: tf.Tensor4D[]): Promise<Float32Array[]> {
+    const flat = tf.tidy(() => tf.concat(clsScores.map((c) => tf.reshape(c, [c.shape[0], -1, this.numClasses])), 1));
+    const data = (await flat.data()) as Float32Array;
+    const [b, cells] = flat.shape;
+    flat.dispose();
+    return Array.from({ length: b }, (_, i) => data.slice(i * cells * this.numClasses, (i + 1) * cells * this.numClasses));
+  }
+
+  /** Per-candidate stride (of the level its cell belongs to). */
+  protected candidateStrides(cells: Int32Array): Float32Array {
+    const starts = levelStarts(this.numGrids);
+    return Float32Array.from(cells, (c) => this.strides[levelOfCell(c, starts)]);
+  }
+}
