@@ -28,7 +28,10 @@ const registrations: ComponentRegistration[] = [
 /** Optimizer, schedulers, hooks, loops, visualizers (load into a Registry). */
 export const engineComponents = new ComponentModule(ENGINE_PACKAGE, registrations);
 
-export * from './hooks.js';
-export * from './loops.js';
-export * from './optim-wrapper.js';
-export * from './visualizers.js';
+export {
+  CheckInvalidLossHook, CheckpointHook, DEFAULT_HOOK_SETTINGS, DetVisualizationHook, DistSamplerSeedHook, IterTimerHook,
+  LoggerHook, NanGuardHook, ParamSchedulerHook, RuntimeInfoHook, type HookSettings, type NanAction,
+} from './hooks.js';
+export { EpochBasedTrainLoop, IterBasedTrainLoop, TestLoop, ValLoop, type TrainLoopSettings } from './loops.js';
+export { OptimWrapper, paramMultipliers, type ParamwiseCfg } from './optim-wrapper.js';
+export { DetLocalVisualizer, LocalVisBackend, LogProcessor, TensorboardVisBackend, type DrawStyle } from './visualizers.js';
