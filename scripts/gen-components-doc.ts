@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SCOPES, type ItemSpec, type OptionSpec, type Registry } from '@solo-ts/core';
-import { createDefaultRegistry } from '@solo-ts/engine';
+import { createDefaultRegistry } from '@solo-ts/apis';
 
 export const COMPONENTS_DOC = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'components.md');
 export const REGENERATE_COMMAND = 'npx tsx --conditions source scripts/gen-components-doc.ts';

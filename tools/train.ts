@@ -8,7 +8,7 @@
  * Options: see `solo train --help` (or `npx tsx tools/train.ts --help`).
  */
 import { main } from '@solo-ts/cli';
-import { releaseBackendThreads } from '@solo-ts/engine';
+import { releaseBackendThreads } from '@solo-ts/backends';
 
 process.exitCode = await main([process.argv[0], 'solo', 'train', ...process.argv.slice(2)]);
 releaseBackendThreads();

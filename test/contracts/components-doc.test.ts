@@ -2,7 +2,7 @@
 /** docs/components.md is generated from the registry; this fails when the committed page is out of date. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createDefaultRegistry } from '@solo-ts/engine';
+import { createDefaultRegistry } from '@solo-ts/apis';
 import { COMPONENTS_DOC, REGENERATE_COMMAND, renderComponentsDoc, yamlFlow } from '../../scripts/gen-components-doc.js';
 
 describe('docs/components.md', () => {

@@ -4,7 +4,7 @@
  * each model's kind (backbone, neck, mask head, loss, detector). A newly registered model without a contract
  * spec fails here with a message saying what to add (see ./specs.ts and docs/plugins.md).
  */
-import { createDefaultRegistry } from '@solo-ts/engine';
+import { createDefaultRegistry } from '@solo-ts/apis';
 import { describeRegistryContracts } from '@solo-ts/testing';
 import { PROJECT_SPECS } from './specs.js';
 

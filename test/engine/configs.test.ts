@@ -10,7 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { setupTestBackend } from '@solo-ts/testing';
 import type { SoloError } from '@solo-ts/core';
 import { loadConfig } from '@solo-ts/config';
-import { CheckpointHook, LoggerHook, NanGuardHook, buildModel, createDefaultRegistry, validateTrainingConfig } from '@solo-ts/engine';
+import { createDefaultRegistry } from '@solo-ts/apis';
+import { CheckpointHook, LoggerHook, NanGuardHook, buildModel, validateTrainingConfig } from '@solo-ts/engine';
 import { REPO_ROOT } from './helpers.js';
 
 const configs = ['solo', 'solov2', 'demo'].flatMap((d) => fs.readdirSync(path.join(REPO_ROOT, 'configs', d)).filter((f) => f.endsWith('.yaml')).map((f) => path.join('configs', d, f)));

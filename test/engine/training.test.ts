@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSoloError } from '@solo-ts/core';
+import { defaultRegistryFactory } from '@solo-ts/apis';
 import { buildRunnerFromConfig, type BuildRunnerOptions, type DataBatch, type TrainSummary } from '@solo-ts/engine';
 import { TINY_CONFIG, dataOptions, makeTinyData, tmpDir } from './helpers.js';
 
@@ -25,10 +26,10 @@ afterAll(() => {
   fs.rmSync(scratch, { recursive: true, force: true });
 });
 
-async function train(name: string, extra: string[], o: BuildRunnerOptions = {}): Promise<{ s: TrainSummary; log: string[]; workDir: string }> {
+async function train(name: string, extra: string[], o: Partial<BuildRunnerOptions> = {}): Promise<{ s: TrainSummary; log: string[]; workDir: string }> {
   const log: string[] = [];
   const workDir = o.workDir ?? path.join(scratch, name);
-  const run = await buildRunnerFromConfig(TINY_CONFIG, { backend: 'wasm', threads: 1, workDir, noValidate: true, progress: false, print: (l) => log.push(l), ...o, cfgOptions: [...dataOptions(root), ...extra] });
+  const run = await buildRunnerFromConfig(TINY_CONFIG, { registry: defaultRegistryFactory, backend: 'wasm', threads: 1, workDir, noValidate: true, progress: false, print: (l) => log.push(l), ...o, cfgOptions: [...dataOptions(root), ...extra] });
   const s = await run.train();
   return { s, log, workDir };
 }
@@ -52,7 +53,7 @@ describe('training on tiny synthetic data (wasm, 1 thread)', () => {
   it('a stop request is honoured while the data loader is ahead (the loop yields to the event loop every iteration)', async () => {
     const log: string[] = [];
     const run = await buildRunnerFromConfig(TINY_CONFIG, {
-      backend: 'wasm', threads: 1, workDir: path.join(scratch, 'stop'), noValidate: true, progress: false, print: (l) => log.push(l), maxIters: 40,
+      registry: defaultRegistryFactory, backend: 'wasm', threads: 1, workDir: path.join(scratch, 'stop'), noValidate: true, progress: false, print: (l) => log.push(l), maxIters: 40,
       cfgOptions: [...dataOptions(root), 'default_hooks.checkpoint.interval=-1'],
     });
     // One epoch of batches held in memory: every await of the training loop then resolves as a microtask, as when a

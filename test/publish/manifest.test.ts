@@ -117,8 +117,8 @@ describe.each(dirs)('packages/%s/package.json', (dir) => {
   });
 });
 
-describe('engine and cli', () => {
-  it.each(['engine', 'cli'])('%s offers the native TensorFlow backends as optional peers', (dir) => {
+describe('backends and cli', () => {
+  it.each(['backends', 'cli'])('%s offers the native TensorFlow backends as optional peers', (dir) => {
     const m = manifest(dir);
     for (const b of NATIVE_BACKENDS) {
       expect(m.peerDependencies?.[b], b).toBeDefined();

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { createDefaultRegistry } from '@solo-ts/engine';
+import { createDefaultRegistry } from '@solo-ts/apis';
 import { describeRegistryContracts, makeSample, oneInstanceSample, featurePyramid, emptySample } from '@solo-ts/testing';
 import { acmeComponents, boundaryBand, SOLOV2BoundaryHead } from '../src/index.js';
 

@@ -1,41 +1,73 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * @solo-ts/engine: training runner, SGD, parameter schedulers, hooks, logs (JSONL + TensorBoard + PNG plots),
- * backends, the default registry, building a run from a config (`buildRunnerFromConfig`), evaluation, and the
- * inference API (`buildDetector`, `inferImage`). See docs/training.md.
+ * @solo-ts/engine: the training engine (mmengine's runner side). Optimizers (SGD, Adam, AdamW) and parameter
+ * schedulers, the optim wrapper, the runner with its hooks and loops, logs (JSONL + TensorBoard + PNG plots),
+ * building a run from a config (`buildRunnerFromConfig`, the registry handed in by the caller), evaluation during
+ * training, and data-parallel training. See docs/training.md.
+ *
+ * Knows no component package: the registry (or a factory of it, e.g. `defaultRegistryFactory` of @solo-ts/apis)
+ * comes from the caller. Backends come from @solo-ts/backends.
  */
 export const PACKAGE_NAME = '@solo-ts/engine';
-export * from './optim/optimizer.js';
-export * from './optim/sgd.js';
-export * from './optim/adam.js';
-export * from './optim/schedulers.js';
-export * from './logging/tensorboard.js';
-export * from './logging/scalar-log.js';
-export * from './logging/plot.js';
-export * from './runner/types.js';
-export * from './runner/format.js';
-export * from './runner/train-step.js';
-export * from './runner/checkpointing.js';
-export * from './runner/checkpoint-keeper.js';
-export * from './runner/hooks.js';
-export * from './runner/evaluate.js';
-export * from './runner/runner.js';
-export * from './components/index.js';
-export * from './backend/index.js';
-export * from './build/registry.js';
-export * from './build/seed.js';
-export * from './build/loader.js';
-export * from './build/evaluator.js';
-export * from './build/model.js';
-export * from './build/optim.js';
-export * from './build/build-runner.js';
-export * from './api/coco-classes.js';
-export * from './api/detector.js';
-export * from './api/draw.js';
-export * from './bench/index.js';
-export * from './api/process.js';
-export * from './api/test.js';
-export * from './logging/log-series.js';
-export * from './api/shapes-run.js';
-export * from './build/pretrained.js';
-export * from './parallel/index.js';
+
+// optimizers and parameter schedulers
+export { isOptimizer, type Optimizer, type OptimizerStateRecord, type ParamGroupMult } from './optim/optimizer.js';
+export { SGD, clipGradNorm, type SGDOptions } from './optim/sgd.js';
+export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
+export {
+  ConstantLR, CosineAnnealingLR, LinearLR, MultiStepLR, StepLR, lrAt, type LrScheduler, type SchedulerPosition,
+} from './optim/schedulers.js';
+
+// logs
+export { TensorBoardWriter, readScalarEvents } from './logging/tensorboard.js';
+export { ScalarLog, readScalarLog } from './logging/scalar-log.js';
+export { readLogSeries, resolveLogFile, type SeriesMap } from './logging/log-series.js';
+export { lineChartSvg, smooth, writeLineChartPng, type Series } from './logging/plot.js';
+
+// the runner
+export type { DataBatch, EpochLoader, LogRecord, ParallelStepper, RunnerState, TrainableDetector } from './runner/types.js';
+export {
+  NonFiniteLossError, applyGradients, computeGradients, trainStep, type GradientResult, type StepOptions, type StepResult,
+} from './runner/train-step.js';
+export { loadRunCheckpoint, saveRunCheckpoint, type LoadedRun, type RunMeta } from './runner/checkpointing.js';
+export {
+  HOOK_POINTS, PRIORITY, isHook, priorityOf, sortHooks,
+  type CheckpointInfo, type Hook, type HookPoint, type HookPriority, type PriorityName, type TrainIterOutputs,
+} from './runner/hooks.js';
+export { DEFAULT_NUM_DIGITS } from './runner/format.js';
+export { evaluateModel, type EvaluateOptions, type EvaluateResult } from './runner/evaluate.js';
+export { Runner, type RunnerOptions, type RunnerSettings, type SaveOptions, type TrainSummary } from './runner/runner.js';
+export type { StopReason } from './runner/train-loop.js';
+
+// the engine's components (registry scopes optimizers, optim_wrappers, schedulers, hooks, loops, visualizers)
+export {
+  CheckInvalidLossHook, CheckpointHook, DEFAULT_HOOK_TYPES, DetVisualizationHook, DistSamplerSeedHook, ENGINE_PACKAGE,
+  EpochBasedTrainLoop, HOOK_COMPONENTS, IterBasedTrainLoop, IterTimerHook, LoggerHook, LogProcessor, LocalVisBackend,
+  NanGuardHook, OptimWrapper, ParamSchedulerHook, ProgressBarHook, RuntimeInfoHook, TensorboardVisBackend, TestLoop,
+  ValLoop, ValidationHook, DetLocalVisualizer, engineComponents, paramMultipliers,
+  type CheckpointHookOptions, type LogProcessorOptions, type LoggerHookOptions, type NanAction, type ParamwiseCfg,
+  type TrainLoopSettings, type ValidationSchedule,
+} from './components/index.js';
+
+// building a run from a config
+export {
+  componentModulesIn, isRegistryFactory, type RegistryFactory, type RegistryFactoryRef,
+} from './build/registry-factory.js';
+export {
+  buildRunnerFromConfig, loadConfigPluginsInto, loadPluginImportsInto, resolveWorkDir, validateTrainingConfig,
+  type BuildRunnerOptions, type BuiltRun,
+} from './build/build-runner.js';
+export { withSeededRandom } from './build/seed.js';
+export { LoaderAdapter } from './build/loader.js';
+export { CocoEvaluator, buildEvaluator, type BuildEvaluatorOptions, type Evaluator } from './build/evaluator.js';
+export {
+  buildModel, checkClasses, configSeed, isTrainableDetector, loadWeights, modelNumClasses,
+  type BuildModelOptions, type LoadWeightsResult,
+} from './build/model.js';
+export { buildOptimizer, buildSchedulers, type BuiltOptimizer } from './build/optim.js';
+export { loadPretrainedWeights, resolvePretrained } from './build/pretrained.js';
+
+// data-parallel training
+export {
+  DATA_PARALLEL_BACKENDS, DataParallelTrainer, autoWorkers, parseWorkers, threadsPerWorker, type DataParallelOptions,
+} from './parallel/data-parallel.js';

@@ -10,7 +10,7 @@
  * says `reached: false`).
  */
 import type { Command } from 'commander';
-import { releaseBackendThreads, type BackendChoice } from '@solo-ts/engine';
+import { releaseBackendThreads, type BackendChoice } from '@solo-ts/backends';
 import { action } from '../util/errors.js';
 import { globalOptions } from '../util/global.js';
 import { addShapesOptions, shapesCommand, type ShapesCommandOptions } from './demo.js';

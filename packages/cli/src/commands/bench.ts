@@ -11,7 +11,8 @@
  */
 import type { Command } from 'commander';
 import { SoloError } from '@solo-ts/core';
-import { formatBenchReport, runBench, type BenchResult } from '@solo-ts/engine';
+import { runBench, type BenchResult } from '../bench/bench.js';
+import { formatBenchReport } from '../bench/format.js';
 import { cfgOptionsOption } from '../util/cfg-options.js';
 import { action } from '../util/errors.js';
 import { globalOptions } from '../util/global.js';

@@ -11,7 +11,9 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { parseWorkers, releaseBackendThreads, runShapes, type BackendChoice, type ShapesRunResult } from '@solo-ts/engine';
+import { releaseBackendThreads, type BackendChoice } from '@solo-ts/backends';
+import { parseWorkers } from '@solo-ts/engine';
+import { runShapes, type ShapesRunResult } from '../demo/shapes-run.js';
 import { cfgOptionsOption } from '../util/cfg-options.js';
 import { action } from '../util/errors.js';
 import { globalOptions } from '../util/global.js';

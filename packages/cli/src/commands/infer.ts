@@ -12,7 +12,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { buildDetector, drawInstances, filterInstances, inferImage, releaseBackendThreads, type BackendChoice, type InferResult } from '@solo-ts/engine';
+import { buildDetector, drawInstances, filterInstances, inferImage, type InferResult } from '@solo-ts/apis';
+import { releaseBackendThreads, type BackendChoice } from '@solo-ts/backends';
 import { cfgOptionsOption } from '../util/cfg-options.js';
 import { action } from '../util/errors.js';
 import { globalOptions } from '../util/global.js';

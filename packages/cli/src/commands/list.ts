@@ -6,7 +6,8 @@
  */
 import type { Command } from 'commander';
 import { SCOPES, SoloError, closestNames, type OptionSpec, type Scope } from '@solo-ts/core';
-import { componentModulesIn, createDefaultRegistry } from '@solo-ts/engine';
+import { createDefaultRegistry } from '@solo-ts/apis';
+import { componentModulesIn } from '@solo-ts/engine';
 import { action } from '../util/errors.js';
 
 interface ListOptions {

@@ -10,7 +10,8 @@
  * results_file}`.
  */
 import type { Command } from 'commander';
-import { releaseBackendThreads, testModel, type BackendChoice, type TestResult } from '@solo-ts/engine';
+import { testModel, type TestResult } from '@solo-ts/apis';
+import { releaseBackendThreads, type BackendChoice } from '@solo-ts/backends';
 import { cfgOptionsOption } from '../util/cfg-options.js';
 import { action } from '../util/errors.js';
 import { globalOptions } from '../util/global.js';

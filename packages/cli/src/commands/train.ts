@@ -13,7 +13,9 @@
  */
 import type { Command } from 'commander';
 import { SoloError } from '@solo-ts/core';
-import { buildRunnerFromConfig, parseWorkers, releaseBackendThreads, type BackendChoice, type TrainSummary } from '@solo-ts/engine';
+import { defaultRegistryFactory } from '@solo-ts/apis';
+import { releaseBackendThreads, type BackendChoice } from '@solo-ts/backends';
+import { buildRunnerFromConfig, parseWorkers, type TrainSummary } from '@solo-ts/engine';
 import { cfgOptionsOption } from '../util/cfg-options.js';
 import { action } from '../util/errors.js';
 import { globalOptions } from '../util/global.js';
@@ -46,6 +48,7 @@ export function numberOption(value: string | undefined, option: string, opts: { 
 /** Run `solo train`; returns the summary (the CLI prints it). */
 export async function trainCommand(config: string, opts: TrainCommandOptions, backend: BackendChoice): Promise<TrainSummary> {
   const run = await buildRunnerFromConfig(config, {
+    registry: defaultRegistryFactory,
     workDir: opts.workDir,
     resume: opts.resume,
     loadFrom: opts.loadFrom,

@@ -8,23 +8,14 @@
  */
 import { SoloError, type ComponentModule } from '@solo-ts/core';
 import { loadPlugins, pluginImports, type Config } from '@solo-ts/config';
+import { componentModulesIn } from '@solo-ts/engine';
 
-/** A `ComponentModule` by shape (a plugin may bring its own copy of @solo-ts/core, so no `instanceof`). */
-function isComponentModule(v: unknown): v is ComponentModule {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof (v as ComponentModule).packageName === 'string' &&
-    Array.isArray((v as ComponentModule).registrations)
-  );
-}
-
-/** The component modules a plugin module exports (its `default` export included). */
+/**
+ * The component modules a plugin module exports (its `default` export included), found by shape (a plugin may
+ * bring its own copy of @solo-ts/core, so no `instanceof`): the engine's `componentModulesIn`.
+ */
 export function componentModulesOf(mod: unknown): ComponentModule[] {
-  if (typeof mod !== 'object' || mod === null) return [];
-  const found = new Set<ComponentModule>();
-  for (const v of Object.values(mod as Record<string, unknown>)) if (isComponentModule(v)) found.add(v);
-  return [...found];
+  return componentModulesIn(mod);
 }
 
 /**

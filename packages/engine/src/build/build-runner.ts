@@ -32,7 +32,7 @@ import { ConfigError, SoloError, type ComponentModule, type Registry } from '@so
 import { loadConfig, loadPlugins, pluginImports, type Config, type PluginImport } from '@solo-ts/config';
 import { loadAnyCheckpoint, readLastCheckpoint } from '@solo-ts/checkpoint';
 import { buildDataLoader, type DataLoaderCfg } from '@solo-ts/datasets';
-import { selectBackend, type BackendChoice, type SelectedBackend } from '../backend/index.js';
+import { selectBackend, type BackendChoice, type SelectedBackend } from '@solo-ts/backends';
 import { DEFAULT_HOOK_TYPES, NanGuardHook, ProgressBarHook, ValidationHook, type ValidationSchedule } from '../components/hooks/index.js';
 import { EpochBasedTrainLoop } from '../components/loops.js';
 import { LogProcessor } from '../components/visualizers.js';
@@ -45,7 +45,7 @@ import { LoaderAdapter } from './loader.js';
 import { buildModel, checkClasses, configSeed } from './model.js';
 import { buildOptimizer, buildSchedulers } from './optim.js';
 import { loadPretrainedWeights } from './pretrained.js';
-import { componentModulesIn, createDefaultRegistry } from './registry.js';
+import { componentModulesIn, isRegistryFactory, type RegistryFactory } from './registry-factory.js';
 
 export interface BuildRunnerOptions {
   /** Work directory (default: `work_dir` of the config, else `work_dirs/<config name>`). */
@@ -67,8 +67,13 @@ export interface BuildRunnerOptions {
   workers?: number | 'auto';
   /** `key=value` overrides (used when `cfg` is a path). */
   cfgOptions?: string[] | Record<string, unknown>;
-  /** Registry to build from (default `createDefaultRegistry(extraModules)` + the config's plugins). */
-  registry?: Registry;
+  /**
+   * What to build from, the config's plugins loaded on top: a registry factory (e.g. `defaultRegistryFactory` of
+   * @solo-ts/apis; called with `extraModules`; data-parallel workers import the same factory), or a `Registry`
+   * (single-thread runs only).
+   */
+  registry: Registry | RegistryFactory;
+  /** Component modules added to a factory's registry (single-thread runs only). */
   extraModules?: ComponentModule[];
   /** Stop after this many iterations / minutes of training. */
   maxIters?: number;
@@ -204,7 +209,7 @@ async function checkpointSeed(file: string | undefined): Promise<number | undefi
   return typeof meta?.seed === 'number' ? meta.seed : undefined;
 }
 
-export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: BuildRunnerOptions = {}): Promise<BuiltRun> {
+export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: BuildRunnerOptions): Promise<BuiltRun> {
   const cfg = typeof cfgOrPath === 'string' ? loadConfig(cfgOrPath, { cfgOptions: o.cfgOptions }) : cfgOrPath;
   const cores = os.availableParallelism?.() ?? os.cpus().length;
   let workers = o.workers === 'auto' ? autoWorkers(cores) : (o.workers ?? 1);
@@ -216,10 +221,12 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
   if (workers > 1 && !DATA_PARALLEL_BACKENDS.includes(backendName)) {
     throw new SoloError(`--workers ${workers} needs the wasm or cpu backend; the current one is ${backendName}`, { code: 'BACKEND', hint: 'use --backend wasm, or --workers 1' });
   }
-  if (workers > 1 && (o.registry || o.extraModules?.length)) {
-    throw new SoloError('data-parallel workers build their model from the default registry and the config\'s plugins; a custom registry or extraModules cannot reach them', { code: 'ARGUMENT', hint: 'list the plugin packages in the config (custom_imports), or use workers: 1' });
+  if (!o?.registry) throw new SoloError('buildRunnerFromConfig needs a registry (or a registry factory) to build from', { code: 'ARGUMENT', hint: 'pass `registry: defaultRegistryFactory` from @solo-ts/apis' });
+  const factory = isRegistryFactory(o.registry) ? o.registry : undefined;
+  if (workers > 1 && (!factory || o.extraModules?.length)) {
+    throw new SoloError('data-parallel workers build their model from a registry factory and the config\'s plugins; a registry instance or extraModules cannot reach them', { code: 'ARGUMENT', hint: 'list the plugin packages in the config (custom_imports), or use workers: 1' });
   }
-  const registry = o.registry ?? createDefaultRegistry(o.extraModules);
+  const registry = factory ? factory.create(o.extraModules) : (o.registry as Registry);
   await loadConfigPluginsInto(cfg, registry);
   const workDir = resolveWorkDir(cfg, o.workDir);
   const cfgResume = cfg.get<unknown>('resume');
@@ -264,7 +271,7 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
     const batchSize = perWorkerBatch * workers;
     const opt = buildOptimizer(cfg, model, { registry, batchSize, autoScaleLr: o.autoScaleLr });
     const schedulers = buildSchedulers(cfg, registry);
-    const parallel = workers > 1 ? new DataParallelTrainer({ worldSize: workers, model, config: cfg, seed, backend: { name: backendName, threads: threads ?? 1 }, batchSize: perWorkerBatch }) : undefined;
+    const parallel = workers > 1 ? new DataParallelTrainer({ worldSize: workers, model, config: cfg, seed, backend: { name: backendName, threads: threads ?? 1 }, batchSize: perWorkerBatch, registry: { module: factory!.module, exportName: factory!.exportName } }) : undefined;
     if (parallel) closers.push(() => parallel.close());
     const runner = new Runner({
       model,

@@ -28,7 +28,11 @@ const registrations: ComponentRegistration[] = [
 /** Optimizer, schedulers, hooks, loops, visualizers (load into a Registry). */
 export const engineComponents = new ComponentModule(ENGINE_PACKAGE, registrations);
 
-export * from './hooks/index.js';
-export * from './loops.js';
-export * from './optim-wrapper.js';
-export * from './visualizers.js';
+export {
+  CheckInvalidLossHook, CheckpointHook, DEFAULT_HOOK_TYPES, DetVisualizationHook, DistSamplerSeedHook, HOOK_COMPONENTS, IterTimerHook,
+  LoggerHook, NanGuardHook, ParamSchedulerHook, ProgressBarHook, RuntimeInfoHook, ValidationHook,
+  type CheckpointHookOptions, type LoggerHookOptions, type NanAction, type ValidationSchedule,
+} from './hooks/index.js';
+export { EpochBasedTrainLoop, IterBasedTrainLoop, TestLoop, ValLoop, type TrainLoopSettings } from './loops.js';
+export { OptimWrapper, paramMultipliers, type ParamwiseCfg } from './optim-wrapper.js';
+export { DetLocalVisualizer, LocalVisBackend, LogProcessor, TensorboardVisBackend, type LogProcessorOptions } from './visualizers.js';

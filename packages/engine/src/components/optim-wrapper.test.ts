@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { Module } from '@solo-ts/core';
+import { Module, Registry } from '@solo-ts/core';
 import { setupTestBackend } from '@solo-ts/testing';
 import { GroupNorm, Conv2d } from '@solo-ts/ops';
-import { createDefaultRegistry } from '../build/registry.js';
+import { engineComponents } from './index.js';
 import { OptimWrapper, paramMultipliers } from './optim-wrapper.js';
 
 beforeAll(async () => {
@@ -22,7 +22,7 @@ class Net extends Module {
 
 describe('OptimWrapper', () => {
   it('validates clip_grad and paramwise_cfg keys', () => {
-    const r = createDefaultRegistry();
+    const r = new Registry().load(engineComponents);
     const ow = r.build<OptimWrapper>('optim_wrappers', { type: 'OptimWrapper', optimizer: { type: 'SGD', lr: 0.01 }, clip_grad: { max_norm: 35, norm_type: 2 } });
     expect(ow.clipGrad).toEqual({ maxNorm: 35, normType: 2 });
     expect(() => r.build('optim_wrappers', { type: 'OptimWrapper', optimizer: { type: 'SGD', lr: 0.01 }, clip_grad: { max_norm: 35, norm_type: 1 } })).toThrow(/norm_type 1 is not supported/);

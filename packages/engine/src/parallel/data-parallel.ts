@@ -33,6 +33,7 @@ import { pluginImports, type Config } from '@solo-ts/config';
 import { resolveWorkerEntry, type WorkerEntry } from '@solo-ts/datasets';
 import { applyGradients, computeGradients, NonFiniteLossError, type StepOptions, type StepResult } from '../runner/train-step.js';
 import type { DataBatch, ParallelStepper, TrainableDetector } from '../runner/types.js';
+import type { RegistryFactoryRef } from '../build/registry-factory.js';
 import { encodeBatch, splitBatch } from './batch-codec.js';
 import { makeParamLayout, serializeError, workerError, type FromWorker, type ParamLayout, type StateRecord, type StepReply, type ToWorker, type WorkerInit } from './protocol.js';
 
@@ -49,6 +50,8 @@ export interface DataParallelOptions {
   backend: { name: string; threads: number };
   /** per-worker batch size (for the description line only) */
   batchSize?: number;
+  /** the registry factory the workers import and call (the main thread's), before loading the config's plugins */
+  registry: RegistryFactoryRef;
 }
 
 interface Pending {
@@ -122,6 +125,7 @@ export class DataParallelTrainer implements ParallelStepper {
       worldSize: this.worldSize,
       backend: this.o.backend,
       config: { data, filename: this.o.config.filename },
+      registry: { module: this.o.registry.module, exportName: this.o.registry.exportName },
       plugins: structuredClone(pluginImports(this.o.config)),
       seed: this.o.seed,
       layout: this.layout,

@@ -13,6 +13,7 @@
 import { SoloError, type SoloErrorCode } from '@solo-ts/core';
 import type { PluginImport } from '@solo-ts/config';
 import type { EncodedBatch } from './batch-codec.js';
+import type { RegistryFactoryRef } from '../build/registry-factory.js';
 
 /** Where each trainable parameter lives in the flat shared buffers. */
 export interface ParamLayout {
@@ -50,6 +51,8 @@ export interface WorkerInit {
   backend: { name: string; threads: number };
   /** the merged config's data (plain; source locations are dropped by the structured clone) and file name */
   config: { data: Record<string, unknown>; filename: string };
+  /** where the worker imports the function that makes its registry from (the main thread's factory) */
+  registry: RegistryFactoryRef;
   /** the config's plugins, resolved by the main thread (`pluginImports(cfg)`) */
   plugins: PluginImport[];
   seed: number;

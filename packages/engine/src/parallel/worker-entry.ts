@@ -3,8 +3,9 @@
  * Worker-thread entry of data-parallel training (ranks 1..N-1; `data-parallel.ts` starts it).
  *
  * Start-up: selects the main thread's backend (`selectBackend`, which loads `@tensorflow/tfjs` and its gradients,
- * and solo-ts's kernels) with `threads` WebAssembly threads, loads the config's plugins into the default registry
- * like `buildRunnerFromConfig`, builds the model from the config (same seed) in training mode, checks that its
+ * and solo-ts's kernels) with `threads` WebAssembly threads, makes its registry with the main thread's factory
+ * (`WorkerInit.registry`: a module to import and the name of the function it exports), loads the config's plugins
+ * into it like `buildRunnerFromConfig`, builds the model from the config (same seed) in training mode, checks that its
  * trainable parameters are the main thread's (names and shapes, in order), then answers `ready`.
  *
  * Messages: `state` loads a full state dict (parameters and buffers, our layout) into the model; `step` copies the
@@ -17,10 +18,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { SoloError } from '@solo-ts/core';
 import { Config } from '@solo-ts/config';
-import { selectBackend, type BackendChoice } from '../backend/select.js';
+import { selectBackend, type BackendChoice } from '@solo-ts/backends';
 import { loadPluginImportsInto } from '../build/build-runner.js';
 import { buildModel } from '../build/model.js';
-import { createDefaultRegistry } from '../build/registry.js';
+import { importRegistryFactory } from '../build/registry-factory.js';
 import { computeGradients } from '../runner/train-step.js';
 import type { TrainableDetector } from '../runner/types.js';
 import { decodeBatch } from './batch-codec.js';
@@ -28,7 +29,7 @@ import { serializeError, type FromWorker, type StateRecord, type StepReply, type
 
 async function init(w: WorkerInit): Promise<{ model: TrainableDetector; params: Map<string, tf.Variable>; backend: string }> {
   const backend = await selectBackend(w.backend.name as BackendChoice, { threads: w.backend.threads, quiet: true });
-  const registry = createDefaultRegistry();
+  const registry = (await importRegistryFactory(w.registry))();
   await loadPluginImportsInto(w.plugins, registry);
   const model = buildModel(new Config(w.config.data, w.config.filename), { registry, seed: w.seed });
   model.train();

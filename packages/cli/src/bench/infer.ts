@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DetDataSample, InstanceData } from '@solo-ts/core';
 import type { Compose, ImageU8 } from '@solo-ts/datasets';
-import type { TrainableDetector } from '../runner/types.js';
+import type { TrainableDetector } from '@solo-ts/engine';
 import { packImage } from './inputs.js';
 import { PhaseRecorder, since, stamp, summarize, type PhaseSummary, type Stamp, type Summary } from './stats.js';
 

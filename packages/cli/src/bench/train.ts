@@ -13,9 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Registry } from '@solo-ts/core';
 import type { Config } from '@solo-ts/config';
-import { buildOptimizer } from '../build/optim.js';
-import { trainStep } from '../runner/train-step.js';
-import type { DataBatch, TrainableDetector } from '../runner/types.js';
+import { buildOptimizer, trainStep, type DataBatch, type TrainableDetector } from '@solo-ts/engine';
 import { settle } from './infer.js';
 import { PhaseRecorder, since, stamp, type PhaseSummary } from './stats.js';
 

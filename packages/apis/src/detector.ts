@@ -17,11 +17,9 @@ import { SoloError, type InstanceData, type Registry } from '@solo-ts/core';
 import { loadConfig, type Config } from '@solo-ts/config';
 import { encodeMasks, toBbox, type RLE } from '@solo-ts/cocoapi';
 import { Compose, decodeImage, type PackedSample } from '@solo-ts/datasets';
-import { selectBackend, type BackendChoice } from '../backend/index.js';
-import { loadConfigPluginsInto } from '../build/build-runner.js';
-import { buildModel, loadWeights, modelNumClasses } from '../build/model.js';
-import { createDefaultRegistry } from '../build/registry.js';
-import type { TrainableDetector } from '../runner/types.js';
+import { selectBackend, type BackendChoice } from '@solo-ts/backends';
+import { buildModel, loadConfigPluginsInto, loadWeights, modelNumClasses, type TrainableDetector } from '@solo-ts/engine';
+import { createDefaultRegistry } from './registry.js';
 import { COCO_CATEGORY_IDS, COCO_CLASSES } from './coco-classes.js';
 
 export interface Detector {

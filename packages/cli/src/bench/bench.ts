@@ -10,8 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SoloError } from '@solo-ts/core';
 import { countFlops, fuseForInference, type FlopReport, type LayerFlops } from '@solo-ts/ops';
-import { selectBackend, type BackendChoice } from '../backend/index.js';
-import { buildDetector } from '../api/detector.js';
+import { selectBackend, type BackendChoice } from '@solo-ts/backends';
+import { buildDetector } from '@solo-ts/apis';
 import { benchInference, settle, type CandidateInfo } from './infer.js';
 import { buildTestPipeline, DEFAULT_IMAGE_SHAPE, loadImageFile, packImage, syntheticImage, syntheticTrainBatch } from './inputs.js';
 import { machineInfo, type MachineInfo } from './machine.js';

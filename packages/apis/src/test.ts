@@ -9,10 +9,8 @@ import path from 'node:path';
 import { SoloError } from '@solo-ts/core';
 import { loadConfig, type Config } from '@solo-ts/config';
 import { buildDataLoader, decodeImage, type DataLoaderCfg } from '@solo-ts/datasets';
-import type { BackendChoice } from '../backend/index.js';
-import { buildEvaluator, type Evaluator } from '../build/evaluator.js';
-import { LoaderAdapter } from '../build/loader.js';
-import { evaluateModel, type EvaluateResult } from '../runner/evaluate.js';
+import type { BackendChoice } from '@solo-ts/backends';
+import { buildEvaluator, evaluateModel, LoaderAdapter, type EvaluateResult, type Evaluator } from '@solo-ts/engine';
 import { buildDetector, toCocoResults, filterInstances, type CocoResult, type Detector } from './detector.js';
 import { drawInstances } from './draw.js';
 

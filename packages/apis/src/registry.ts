@@ -6,6 +6,9 @@
  *
  * Each package exports its `ComponentModule`; the modules are found by shape on the package namespaces, so a
  * package that adds one is picked up without touching this file.
+ *
+ * `defaultRegistryFactory` hands the same function to the training engine (`buildRunnerFromConfig`), whose
+ * data-parallel worker threads import it from this package by name.
  */
 import * as assigners from '@solo-ts/assigners';
 import * as backbones from '@solo-ts/backbones';
@@ -17,17 +20,7 @@ import * as losses from '@solo-ts/losses';
 import * as necks from '@solo-ts/necks';
 import * as postprocess from '@solo-ts/postprocess';
 import { ComponentModule, Registry } from '@solo-ts/core';
-import { engineComponents } from '../components/index.js';
-
-/** The ComponentModules a module namespace exports (by shape: a plugin may bring its own @solo-ts/core copy). */
-export function componentModulesIn(ns: unknown): ComponentModule[] {
-  if (typeof ns !== 'object' || ns === null) return [];
-  const found = new Set<ComponentModule>();
-  for (const v of Object.values(ns as Record<string, unknown>)) {
-    if (typeof v === 'object' && v !== null && typeof (v as ComponentModule).packageName === 'string' && Array.isArray((v as ComponentModule).registrations)) found.add(v as ComponentModule);
-  }
-  return [...found];
-}
+import { componentModulesIn, engineComponents, type RegistryFactory } from '@solo-ts/engine';
 
 /** `CocoMetric` under scope `metrics`, for as long as @solo-ts/evaluation exports no module of its own. */
 const metricsFallback = new ComponentModule('@solo-ts/evaluation', [{ scope: 'metrics', component: evaluation.CocoMetric }]);
@@ -45,3 +38,6 @@ export function createDefaultRegistry(extraModules: readonly ComponentModule[] =
   registry.load(...extraModules);
   return registry;
 }
+
+/** `createDefaultRegistry` for the training engine: its data-parallel workers import it from @solo-ts/apis. */
+export const defaultRegistryFactory: RegistryFactory = { module: '@solo-ts/apis', exportName: 'createDefaultRegistry', create: createDefaultRegistry };

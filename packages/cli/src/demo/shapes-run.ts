@@ -11,13 +11,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { makeShapesDataset, SHAPES_CONTENT_DEFAULTS as D } from '@solo-ts/datasets';
 import { loadConfig } from '@solo-ts/config';
-import type { BackendChoice } from '../backend/index.js';
-import { buildRunnerFromConfig } from '../build/build-runner.js';
-import { readLogSeries } from '../logging/log-series.js';
-import { smooth, writeLineChartPng } from '../logging/plot.js';
-import type { TrainSummary } from '../runner/runner.js';
-import { resolveClasses } from './detector.js';
-import { testModel } from './test.js';
+import { defaultRegistryFactory, resolveClasses, testModel } from '@solo-ts/apis';
+import type { BackendChoice } from '@solo-ts/backends';
+import { buildRunnerFromConfig, readLogSeries, smooth, writeLineChartPng, type TrainSummary } from '@solo-ts/engine';
 
 export interface ShapesRunOptions {
   config: string;
@@ -102,7 +98,7 @@ export async function runShapes(o: ShapesRunOptions): Promise<ShapesRunResult> {
     const ds = cfg.get<Record<string, unknown>>(`${k}.dataset`);
     if (ds) ds.data_root = o.dataDir.endsWith('/') ? o.dataDir : `${o.dataDir}/`;
   }
-  const run = await buildRunnerFromConfig(cfg, { workDir: o.workDir, backend: o.backend, threads: o.threads, workers: o.workers, maxMinutes: o.minutes, print: o.print, resume: o.resume ? true : undefined });
+  const run = await buildRunnerFromConfig(cfg, { registry: defaultRegistryFactory, workDir: o.workDir, backend: o.backend, threads: o.threads, workers: o.workers, maxMinutes: o.minutes, print: o.print, resume: o.resume ? true : undefined });
   const summary = await run.train();
   const checkpoint = summary.lastCheckpoint;
   // final metrics on the whole val split: those of the last validation when it ran on the final weights

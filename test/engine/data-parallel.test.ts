@@ -13,12 +13,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSoloError } from '@solo-ts/core';
 import { makeShapesDataset } from '@solo-ts/datasets';
-import { buildRunnerFromConfig, type BuildRunnerOptions, type BuiltRun } from '../build/build-runner.js';
-import type { Optimizer } from '../optim/optimizer.js';
-import { computeGradients } from '../runner/train-step.js';
-import type { DataBatch } from '../runner/types.js';
-import { decodeBatch, encodeBatch, shardSizes, splitBatch } from './batch-codec.js';
-import { autoWorkers, parseWorkers, threadsPerWorker } from './data-parallel.js';
+import { defaultRegistryFactory } from '@solo-ts/apis';
+import { buildRunnerFromConfig, computeGradients, type BuildRunnerOptions, type BuiltRun, type DataBatch, type Optimizer } from '@solo-ts/engine';
 
 const TINY = `
 data_root: &data_root /nonexistent/
@@ -78,10 +74,10 @@ afterAll(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-async function build(name: string, o: BuildRunnerOptions, extra: string[] = []): Promise<{ run: BuiltRun; log: string[] }> {
+async function build(name: string, o: Partial<BuildRunnerOptions>, extra: string[] = []): Promise<{ run: BuiltRun; log: string[] }> {
   const log: string[] = [];
   const run = await buildRunnerFromConfig(configFile, {
-    backend: 'wasm', threads: 1, workDir: path.join(root, name), noValidate: true, progress: false, print: (l) => log.push(l), ...o,
+    registry: defaultRegistryFactory, backend: 'wasm', threads: 1, workDir: path.join(root, name), noValidate: true, progress: false, print: (l) => log.push(l), ...o,
     cfgOptions: [`train_dataloader.dataset.data_root=${path.join(root, 'data')}/`, ...extra],
   });
   return { run, log };
@@ -106,37 +102,6 @@ function capturingOptimizer(into: Map<string, Float32Array>): Optimizer {
   };
 }
 
-describe('shards and options', () => {
-  it('splits batches into contiguous, as-even-as-possible shards', () => {
-    expect(shardSizes(16, 2)).toEqual([8, 8]);
-    expect(shardSizes(5, 2)).toEqual([3, 2]);
-    expect(shardSizes(1, 3)).toEqual([1, 0, 0]);
-    const b = { inputs: [0, 1, 2, 3, 4], dataSamples: [0, 1, 2, 3, 4].map((i) => ({ metainfo: { imgId: i } })) } as unknown as DataBatch;
-    expect(splitBatch(b, 2).map((s) => s.inputs)).toEqual([[0, 1, 2], [3, 4]]);
-    // plain data goes through (copied, buffers listed for transfer); a class instance is refused by name
-    const plain = { inputs: [{ data: new Uint8Array([1, 2, 3]), height: 1, width: 1, channels: 3, channelOrder: 'bgr' }], dataSamples: [{ metainfo: { imgId: 1, oriShape: [1, 1] }, gtInstances: { labels: new Int32Array([2]), masks: { count: 1, height: 1, width: 1, data: new Uint8Array([1]) } } }] } as unknown as DataBatch;
-    const enc = encodeBatch(plain);
-    expect(enc.transfer).toHaveLength(3);
-    expect(decodeBatch(structuredClone(enc.batch, { transfer: enc.transfer }))).toEqual(plain);
-    class Masks {
-      data = new Uint8Array(1);
-    }
-    const withClass = { inputs: [{}], dataSamples: [{ metainfo: {}, gtInstances: { masks: new Masks() } }] } as unknown as DataBatch;
-    expect(() => encodeBatch(withClass)).toThrow(/dataSamples\[0\]\.gtInstances\.masks \(an instance of Masks\)/);
-    expect(() => decodeBatch({ inputs: [{}], dataSamples: [] })).toThrow(/malformed/);
-    expect(autoWorkers(16)).toBe(2);
-    expect(autoWorkers(1)).toBe(1);
-    expect(parseWorkers('auto')).toBe('auto');
-    expect(parseWorkers('3')).toBe(3);
-    expect(parseWorkers(undefined)).toBeUndefined();
-    expect(() => parseWorkers('0')).toThrow(/--workers/);
-    expect(() => parseWorkers('1.5')).toThrow(/--workers/);
-    expect(threadsPerWorker(undefined, 2, 2)).toBe(1);
-    expect(threadsPerWorker(undefined, 2, 8)).toBe(4);
-    expect(threadsPerWorker(3, 2, 8)).toBe(3);
-  });
-});
-
 describe('data-parallel training, 2 ranks (wasm, 1 thread each)', () => {
   it('averaged gradients = mean of the per-shard gradients; a worker error names its rank; workers stop', async () => {
     const { run } = await build('grads', { workers: 2 }, ['train_dataloader.sampler.shuffle=false', 'train_dataloader.dataset.pipeline.3.prob=0']);
@@ -158,7 +123,7 @@ describe('data-parallel training, 2 ranks (wasm, 1 thread each)', () => {
       expect(res.timings.sync).toBeGreaterThanOrEqual(0);
 
       // the expected values: each shard through the single-process forward/backward on the main thread
-      const shards = splitBatch(ref, 2).map((s) => {
+      const shards = [ref.inputs.slice(0, 2), ref.inputs.slice(2)].map((inputs, k) => ({ inputs, dataSamples: ref.dataSamples.slice(2 * k, 2 * k + 2) })).map((s) => {
         const r = computeGradients(s, run.model, params);
         const g = new Map([...r.grads].map(([k, t]) => [k, t.dataSync() as Float32Array]));
         const terms = Object.fromEntries(Object.entries(r.terms).map(([k, t]) => [k, t.dataSync()[0]]));
@@ -233,14 +198,15 @@ describe('data-parallel training, 2 ranks (wasm, 1 thread each)', () => {
   it('SIGTERM: the run saves a checkpoint, the workers stop and the process exits on its own (child process)', async () => {
     const workDir = path.join(root, 'sigterm');
     const script = [
+      "import { defaultRegistryFactory } from '@solo-ts/apis';",
       "import { buildRunnerFromConfig } from '@solo-ts/engine';",
-      `const run = await buildRunnerFromConfig(${JSON.stringify(configFile)}, { backend: 'wasm', threads: 1, workers: 2, workDir: ${JSON.stringify(workDir)}, noValidate: true, progress: false,`,
+      `const run = await buildRunnerFromConfig(${JSON.stringify(configFile)}, { registry: defaultRegistryFactory, backend: 'wasm', threads: 1, workers: 2, workDir: ${JSON.stringify(workDir)}, noValidate: true, progress: false,`,
       `  cfgOptions: [${JSON.stringify(`train_dataloader.dataset.data_root=${path.join(root, 'data')}/`)}, 'default_hooks.checkpoint.interval=1000'] });`,
       'const s = await run.train();',
       "console.log('STOPPED', s.stoppedBy, s.iters);",
       "if (s.stoppedBy === 'signal') process.exitCode = 143;",
     ].join('\n');
-    const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+    const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += String(d)));

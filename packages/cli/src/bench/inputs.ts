@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import { SoloError, type DetDataSample, type Registry } from '@solo-ts/core';
 import type { Config } from '@solo-ts/config';
 import { Compose, decodeImage, renderShapesImage, segmentationsToMasks, type ImageU8, type PackedSample } from '@solo-ts/datasets';
-import type { DataBatch } from '../runner/types.js';
+import type { DataBatch } from '@solo-ts/engine';
 
 /** Default synthetic image size without `--shape` ([h, w]). */
 export const DEFAULT_IMAGE_SHAPE: [number, number] = [480, 640];
