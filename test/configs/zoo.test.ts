@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The model zoo configs (configs/solo, configs/solov2):
- * 1. every config loads with `loadConfig` and its merged values are mmdetection's (solo-spec §1.2-1.4, checked
- *    per config against a table written from the spec, not from the YAML);
+ * 1. every config loads with `loadConfig` and its merged values are mmdetection's (its configs/solo and
+ *    configs/solov2 files with their `_base_` chains, checked per config against a table written from those
+ *    Python configs, not from the YAML);
  * 2. for the five configs with mmdetection goldens, the merged `model` dict and test pipeline, with the golden's
  *    overrides applied as --cfg-options, equal the fully resolved mmdetection config (../shared/parity/<v>/config.json);
  * 3. every config's model (all components through one Registry) and data pipelines build, and the model runs
@@ -27,7 +28,7 @@ import { PARITY_ROOT, REPO_ROOT } from '../helpers/npy.js';
 
 const CONFIGS = resolve(REPO_ROOT, 'configs');
 
-/** Expected merged values per config (solo-spec §1.3 / §1.4). */
+/** Expected merged values per config (mmdetection's configs: model differences, resizes, schedule, grad clip). */
 interface Expect {
   detector: 'SOLO' | 'SOLOv2';
   head: string;

@@ -157,7 +157,7 @@ export function maskIoU(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /**
- * mmdetection's Matrix-NMS inputs computed from recorded candidates (solo-spec §6.1 steps 4-5, plain JS):
+ * mmdetection's Matrix-NMS inputs computed from recorded candidates (the area filter and maskness of `_predict_by_feat_single`, plain JS):
  * area = #(prob > mask_thr), keep area > stride, score = cls_score * (sum(prob * mask) / area).
  */
 export function nmsInputsFromCandidates(c: { probs: Float32Array; n: number; hw: number; scores: Float32Array; labels: Int32Array; strides: Float32Array }, maskThr: number): { scores: number[]; labels: number[]; areas: number[] } {

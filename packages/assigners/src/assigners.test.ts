@@ -46,7 +46,7 @@ describe('OpenCV INTER_LINEAR uint8 emulation', () => {
   });
 });
 
-describe('centerOfMass (spec 7.5)', () => {
+describe('centerOfMass (mmdet 2.x test_misc.py test_center_of_mass, gone from 3.x)', () => {
   it('ones, zeros, random and the 4x4 central block', () => {
     const ones = new Uint8Array(28 * 28).fill(1);
     expect(centerOfMass(ones, 28, 28)).toEqual([13.5, 13.5]);
@@ -102,7 +102,7 @@ function posCells(t: { posMask: Uint8Array }): number[] {
   return out;
 }
 
-describe('SOLOGridAssigner: spec 11.1 golden table (mmdet unit-test GT)', () => {
+describe('SOLOGridAssigner: the README worked example (mmdet test_solo_head.py GT)', () => {
   const { mask, bbox } = randMask();
   const input = (sizes: Array<[number, number]>) => ({ gtBboxes: bbox, gtLabels: Int32Array.from([2]), gtMasks: mask, featmapSizes: sizes });
 

@@ -5,7 +5,8 @@
 Run from the repository root:  /usr/bin/python3 packages/checkpoint/__fixtures__/make_fixtures.py
 
 Writes, next to this script:
-  parity/<variant>.json   per-tensor facts of /work/shared/parity/<variant>/checkpoint.pth as PyTorch loads it
+  parity/<variant>.json   per-tensor facts of the golden data's parity/<variant>/checkpoint.pth (SOLO_PARITY_DIR, by
+                          default ../shared/parity beside the checkout) as PyTorch loads it
                           (name, dtype, shape, float64 sum / sum of squares, first and last 8 values, and the
                           sha256 of the contiguous little-endian bytes) plus the checkpoint's `meta`
   small/*.pth             small checkpoints written by torch.save covering dtypes, views, shared storages,

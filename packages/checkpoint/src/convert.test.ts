@@ -12,7 +12,8 @@ import { dataSha256, fixture, FIXTURES, fixtureJson, PARITY_DIR } from '../__fix
 const dir = mkdtempSync(join(tmpdir(), 'solo-convert-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// parameter counts (model.parameters(), i.e. without BN running statistics) from /work/shared/parity/README.md
+// parameter counts of the golden models as PyTorch reports them (numel summed over model.parameters(), so
+// without BN running statistics)
 const PARAMS: Record<string, number> = {
   solo_r50_fpn_1x_coco: 400876,
   'decoupled-solo_r50_fpn_1x_coco': 412044,

@@ -74,7 +74,7 @@ export interface RandomSource {
 // ---------------------------------------------------------------------------------------------------------
 // SOLO-family collaborators (implemented in @solo-ts/assigners and @solo-ts/postprocess, used by heads).
 
-/** Ground truth of one image, in padded-input pixel space (see solo-spec §4.1). */
+/** Ground truth of one image, in padded-input pixel space (mmdet's `BaseMaskHead.loss` pads masks to it). */
 export interface GridAssignInput {
   /** (n*4) xyxy annotation boxes (scaled, clipped). */
   gtBboxes: Float32Array;
@@ -121,7 +121,7 @@ export interface SoloTestCfg {
   maxPerImg: number;
 }
 
-/** Candidates of one image after the score threshold (solo-spec §6.1 steps 1-3, done by the head). */
+/** Candidates of one image after the score threshold (head's part of mmdet `_predict_by_feat_single`). */
 export interface MaskCandidates {
   /** (n, h4, w4) mask probabilities at the H/4 padded resolution. Consumed (disposed) by the post-processor. */
   maskProbs: import('@tensorflow/tfjs-core').Tensor3D;
@@ -134,8 +134,9 @@ export interface MaskCandidates {
 }
 
 /**
- * SOLO post-processing (solo-spec §6.1 steps 4-8): binarise, area > stride filter, maskness, Matrix NMS, resize
- * probabilities to the padded size, crop to img_shape, resize to ori_shape, threshold; plus boxes from masks.
+ * SOLO post-processing (the rest of mmdet's `_predict_by_feat_single`): binarise, area > stride filter, maskness,
+ * Matrix NMS, resize probabilities to the padded size, crop to img_shape, resize to ori_shape, threshold; plus
+ * boxes from masks.
  */
 export interface MaskPostProcessor {
   process(candidates: MaskCandidates, meta: DetMeta, cfg: SoloTestCfg): Promise<InstanceData>;

@@ -152,7 +152,7 @@ describe('SingleStageInstanceSegmentor (SOLO)', () => {
     model.dispose();
   });
 
-  // mmdetection tests/test_models/test_detectors/test_single_stage_instance_seg.py (solo-spec §7.3): a batch of two
+  // mmdetection tests/test_models/test_detectors/test_single_stage_instance_seg.py (`test_single_stage_forward_*_mode`): a batch of two
   // images of different sizes ([3,128,128], [3,125,130]) in loss mode (SOLO, light SOLOv2) and predict mode
   // (decoupled light SOLO), narrowed to a ResNet-18 with 8 base channels.
   const HEADS: Record<string, Record<string, unknown>> = {

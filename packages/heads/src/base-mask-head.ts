@@ -11,7 +11,7 @@
  *   (`predictFeatures`, supplied by the head), then the per-image post-processing below;
  * - `predictByFeat(outputs, metas)`: mmdet `predict_by_feat` on the raw test-mode forward outputs given as plain
  *   NCHW arrays (`rawFeatures`, supplied by the head), whoever computed them; then the same per-image steps:
- *   `score_thr` candidates (solo-spec §6.1 step 2), their mask probabilities (the head's decoding: channel
+ *   `score_thr` candidates (mmdetection's `SOLOHead._predict_by_feat_single`: `cls_scores > score_thr`), their mask probabilities (the head's decoding: channel
  *   gather, x/y product or dynamic conv), per-candidate strides, and the post-processor (area filter, maskness,
  *   Matrix NMS, resizes to the image and original shape, boxes).
  *

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Unit tests of the SOLO-family heads, mirroring mmdetection 3.x
- * tests/test_models/test_dense_heads/test_solo_head.py and test_solov2_head.py (solo-spec §7.1-7.2):
+ * tests/test_models/test_dense_heads/test_solo_head.py and test_solov2_head.py (`test_mask_head_loss`, `test_solov2_head_loss`, `*_empty_result`):
  * empty gt -> loss_cls > 0 and loss_mask == 0; one gt -> both > 0; empty results. Plus state-dict names,
  * init values, output shapes, gradients, predict and tensor-leak checks. The towers are narrowed
  * (feat_channels 32, GN 8 groups) to keep the cpu backend fast; everything else is mmdetection's default.

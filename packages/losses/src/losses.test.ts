@@ -44,7 +44,7 @@ describe('losses (cpu)', () => {
     expect(() => reg.build('models', { type: 'DiceLoss', reduction: 'avg' })).toThrow(/reduction/);
   });
 
-  it('dice sanity value (spec 11.3): p = 0.5 over 4 pixels, t = 1 -> 0.600960 with loss_weight 3', () => {
+  it('dice sanity value (worked out in the README): p = 0.5 over 4 pixels, t = 1 -> 0.600960 with loss_weight 3', () => {
     const loss = new DiceLoss({ lossWeight: 3 });
     const before = tf.memory().numTensors;
     const pred = tf.zeros([1, 2, 2]); // sigmoid(0) = 0.5
@@ -110,7 +110,7 @@ describe('losses (cpu)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('dice error cases (spec 7.4)', () => {
+  it('dice error cases (mmdet test_loss.py test_dice_loss)', () => {
     const pred = tf.randomUniform([10, 4, 4]);
     const target = tf.randomUniform([10, 4, 4]);
     const before = tf.memory().numTensors;
@@ -133,7 +133,7 @@ describe('losses (cpu)', () => {
     tf.dispose([ok, pred, target]);
   });
 
-  it('focal sanity values (spec 11.3): logit 0 -> 0.129965 negative, 0.043322 positive', () => {
+  it('focal sanity values (worked out in the README): logit 0 -> 0.129965 negative, 0.043322 positive', () => {
     const loss = new FocalLoss();
     const before = tf.memory().numTensors;
     const pred = tf.zeros([2, 3]);
@@ -160,7 +160,7 @@ describe('losses (cpu)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('focal shapes (10,5) and (3,5,40,40), weights, error cases (spec 7.4)', () => {
+  it('focal shapes (10,5) and (3,5,40,40), weights, error cases (mmdet test_loss.py test_FocalLoss_loss)', () => {
     const before = tf.memory().numTensors;
     const loss = new FocalLoss();
     const pred = tf.randomUniform([10, 5]);

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setupTestBackend } from '@solo-ts/testing';
 import { DiceLoss, FocalLoss } from './index.js';
 
-// The spec §11.3 values on the wasm backend (the mmdet goldens run on wasm too, in test/parity/ops.test.ts).
+// The README's hand-computed sanity values on the wasm backend (the mmdet goldens run on wasm too, in test/parity/ops.test.ts).
 
 describe('losses (wasm)', () => {
   beforeAll(async () => {

@@ -62,7 +62,7 @@ describe('matrixNms (cpu)', () => {
     await setupTestBackend('cpu');
   });
 
-  it('spec 11.2 example: gaussian and linear decayed scores, order M0, M2, M3, M1', async () => {
+  it('worked example of the README (4x4 masks): gaussian and linear decayed scores, order M0, M2, M3, M1', async () => {
     const data = [...rows(4, 4, 0, 1), ...rows(4, 4, 0, 2), ...rows(4, 4, 2, 3), ...rows(4, 4, 0, 1)];
     const masks: BitmapMasks = { count: 4, height: 4, width: 4, data: Uint8Array.from(data) };
     const labels = Int32Array.from([0, 0, 0, 1]);

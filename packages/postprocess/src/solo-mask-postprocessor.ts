@@ -4,7 +4,7 @@
  * threshold), registry key `SOLOMaskPostProcessor` (scope `task_utils`).
  *
  * Input: candidates (n, h4, w4) mask probabilities at the H/4 padded resolution with class scores, labels and
- * level strides. Steps (solo-spec §6.1 4–8):
+ * level strides. Steps (those of `_predict_by_feat_single` after the candidates):
  * 1. masks = prob > mask_thr; area = Σ masks; keep area > stride (strict);
  * 2. maskness = Σ(prob·mask) / area; score = cls_score · maskness;
  * 3. Matrix NMS (mask_area = area, nms_pre, max_per_img, kernel, sigma, filter_thr);
