@@ -9,10 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, isSoloError, type DetDataSample } from '@solo-ts/core';
+import { Module, Registry, isSoloError, type DetDataSample } from '@solo-ts/core';
 import { readLastCheckpoint } from '@solo-ts/checkpoint';
 import { setupTestBackend } from '@solo-ts/testing';
-import { createDefaultRegistry } from '../build/registry.js';
+import { engineComponents } from '../components/index.js';
 import { CheckpointHook, IterTimerHook, LoggerHook, NanGuardHook, ParamSchedulerHook, ValidationHook } from '../components/hooks/index.js';
 import { SGD } from '../optim/sgd.js';
 import { PRIORITY, sortHooks, type Hook, type HookPoint } from './hooks.js';
@@ -259,7 +259,7 @@ describe('runner hooks', () => {
 });
 
 describe('hook and visualizer options through the registry', () => {
-  const r = createDefaultRegistry();
+  const r = new Registry().load(engineComponents);
   const build = (scope: 'hooks' | 'visualizers', cfg: Record<string, unknown>) => () => r.build(scope, cfg, 'x');
 
   it('defaults are the declared ones (mmengine): LoggerHook interval 10, CheckpointHook interval -1, LogProcessor num_digits 4', () => {
