@@ -73,7 +73,7 @@ export class CheckpointHook implements Hook {
     requireValue(t, 'filename_tmpl', o.filenameTmpl, null, 'checkpoints are named epoch_N.safetensors / iter_N.safetensors');
     requireValue(t, 'published_keys', o.publishedKeys, null, 'no published checkpoint is written; the last checkpoint holds weights, optimizer and metadata');
     this.o = { ...o, saveBest: Array.isArray(sb) ? sb[0] : (sb ?? undefined), greaterKeys: metricNames('greater_keys', o.greaterKeys), lessKeys: metricNames('less_keys', o.lessKeys) };
-    this.priority = resolvePriority(t, o.priority, checkpointHookOptions.priority);
+    this.priority = resolvePriority(CheckpointHook, o.priority);
   }
 
   /** Where the checkpoints go: `<out_dir>/<basename of work_dir>`, or the work dir. */

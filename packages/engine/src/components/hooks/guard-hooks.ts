@@ -60,7 +60,7 @@ export class NanGuardHook extends NonFiniteLossGuard {
   static readonly options = nanGuardHookOptions;
   constructor(options: OptionsInput<typeof nanGuardHookOptions> = {}) {
     const o = resolveOptions(nanGuardHookOptions, options, NanGuardHook.type);
-    super(o.action, o.maxRollbacks, resolvePriority(NanGuardHook.type, o.priority, nanGuardHookOptions.priority));
+    super(o.action, o.maxRollbacks, resolvePriority(NanGuardHook, o.priority));
   }
 }
 
@@ -77,6 +77,6 @@ export class CheckInvalidLossHook extends NonFiniteLossGuard {
   static readonly options = checkInvalidLossHookOptions;
   constructor(options: OptionsInput<typeof checkInvalidLossHookOptions> = {}) {
     const o = resolveOptions(checkInvalidLossHookOptions, options, CheckInvalidLossHook.type);
-    super('stop', 0, resolvePriority(CheckInvalidLossHook.type, o.priority, checkInvalidLossHookOptions.priority));
+    super('stop', 0, resolvePriority(CheckInvalidLossHook, o.priority)); // stops: no rollbacks
   }
 }

@@ -72,7 +72,7 @@ export class LoggerHook implements Hook {
     this.keepLocal = o.keepLocal;
     requireValue(t, 'file_client_args', o.fileClientArgs, null, 'local files only');
     requireValue(t, 'backend_args', o.backendArgs, null, 'local files only');
-    this.priority = resolvePriority(t, o.priority, loggerHookOptions.priority);
+    this.priority = resolvePriority(LoggerHook, o.priority);
   }
 
   beforeRun(runner: Runner): void {

@@ -20,9 +20,16 @@ export function priorityOption<const P extends PriorityName>(own: P) {
   });
 }
 
-/** The configured priority of hook `type` (`null`: the declared default of its `priority` option, `spec`). */
-export function resolvePriority(type: string, value: number | string | null | undefined, spec: { readonly default?: unknown }): HookPriority {
-  const v: unknown = value ?? spec.default;
+/** A hook class as {@link resolvePriority} reads it: its registry key and its declared `priority` option. */
+export interface HookClass {
+  readonly type: string;
+  readonly options: { readonly priority: { readonly default?: unknown } };
+}
+
+/** The configured priority of a hook of class `hook` (`null`/absent: the declared default of its `priority` option). */
+export function resolvePriority(hook: HookClass, value: number | string | null | undefined): HookPriority {
+  const type = hook.type;
+  const v: unknown = value ?? hook.options.priority.default;
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (typeof v === 'string' && v.toUpperCase() in PRIORITY) return v.toUpperCase() as PriorityName;
   throw new ConfigError(`${type}: priority must be a number or one of ${Object.keys(PRIORITY).join(', ')}, got ${JSON.stringify(v)}`);

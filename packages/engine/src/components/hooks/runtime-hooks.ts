@@ -26,7 +26,7 @@ export class RuntimeInfoHook implements Hook {
   readonly priority: HookPriority;
   constructor(options: OptionsInput<typeof runtimeInfoHookOptions> = {}) {
     const o = resolveOptions(runtimeInfoHookOptions, options, RuntimeInfoHook.type);
-    this.priority = resolvePriority(RuntimeInfoHook.type, o.priority, runtimeInfoHookOptions.priority);
+    this.priority = resolvePriority(RuntimeInfoHook, o.priority);
   }
   beforeTrainIter(runner: Runner): void {
     runner.messageHub.set('epoch', runner.epoch);
@@ -52,7 +52,7 @@ export class IterTimerHook implements Hook {
   private dataTime = 0;
   constructor(options: OptionsInput<typeof iterTimerHookOptions> = {}) {
     const o = resolveOptions(iterTimerHookOptions, options, IterTimerHook.type);
-    this.priority = resolvePriority(IterTimerHook.type, o.priority, iterTimerHookOptions.priority);
+    this.priority = resolvePriority(IterTimerHook, o.priority);
   }
   beforeTrainEpoch(): void {
     this.tData = performance.now();
@@ -76,7 +76,7 @@ export class DistSamplerSeedHook implements Hook {
   readonly priority: HookPriority;
   constructor(options: OptionsInput<typeof distSamplerSeedHookOptions> = {}) {
     const o = resolveOptions(distSamplerSeedHookOptions, options, DistSamplerSeedHook.type);
-    this.priority = resolvePriority(DistSamplerSeedHook.type, o.priority, distSamplerSeedHookOptions.priority);
+    this.priority = resolvePriority(DistSamplerSeedHook, o.priority);
   }
 }
 
@@ -91,7 +91,7 @@ export class ParamSchedulerHook implements Hook {
   readonly priority: HookPriority;
   constructor(options: OptionsInput<typeof paramSchedulerHookOptions> = {}) {
     const o = resolveOptions(paramSchedulerHookOptions, options, ParamSchedulerHook.type);
-    this.priority = resolvePriority(ParamSchedulerHook.type, o.priority, paramSchedulerHookOptions.priority);
+    this.priority = resolvePriority(ParamSchedulerHook, o.priority);
   }
   beforeTrainIter(runner: Runner): void {
     const opt = runner.optimizer;
@@ -126,6 +126,6 @@ export class DetVisualizationHook implements Hook {
     requireValue(t, 'draw', o.draw, false, 'drawing during training is not implemented; `solo test --show-dir DIR` draws the predictions of a checkpoint');
     requireValue(t, 'show', o.show, false, 'there are no windows; `solo infer --show FILE` writes a picture');
     requireValue(t, 'backend_args', o.backendArgs, null, 'local files only');
-    this.priority = resolvePriority(t, o.priority, detVisualizationHookOptions.priority);
+    this.priority = resolvePriority(DetVisualizationHook, o.priority);
   }
 }
