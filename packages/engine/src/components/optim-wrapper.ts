@@ -29,7 +29,8 @@ export const optimWrapperOptions = defineOptions({
   clip_grad: typed<{ max_norm?: unknown; norm_type?: unknown }>()({ type: 'object', nullable: true, doc: '{max_norm, norm_type: 2}: clip the global gradient norm (torch clip_grad_norm_)' }),
   paramwise_cfg: { type: 'object', nullable: true, doc: 'norm_decay_mult, bias_decay_mult, bias_lr_mult, custom_keys {name: {lr_mult, decay_mult}}' },
   accumulative_counts: { type: 'integer', default: 1, doc: 'gradient accumulation (only 1 is supported)' },
-  constructor: { type: 'string', nullable: true, doc: "optimizer constructor (only the default, 'DefaultOptimWrapperConstructor')" },
+  // TypeScript sees every object's inherited `constructor` (a function), hence `object` beside the string
+  constructor: typed<string | object>()({ type: 'string', nullable: true, doc: "optimizer constructor (only the default, 'DefaultOptimWrapperConstructor')" }),
 });
 
 export class OptimWrapper {
