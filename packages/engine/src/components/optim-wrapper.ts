@@ -23,13 +23,15 @@ export interface ParamwiseCfg {
 
 const PARAMWISE_KEYS = new Set(['norm_decay_mult', 'bias_decay_mult', 'bias_lr_mult', 'custom_keys', 'dwconv_decay_mult', 'flat_decay_mult', 'bypass_duplicate']);
 
-/** The options of {@link OptimWrapper} (`optim_wrapper`, mmengine `OptimWrapper` + its constructor), declared once. */
+/**
+ * The options of {@link OptimWrapper} (`optim_wrapper`, mmengine `OptimWrapper` + its constructor), declared once.
+ * `constructor` is typed `string | object`: TypeScript sees the function every object inherits under that name.
+ */
 export const optimWrapperOptions = defineOptions({
   optimizer: { type: 'config', required: true, doc: 'optimizer config (scope optimizers), e.g. {type: SGD, lr: 0.01, momentum: 0.9, weight_decay: 0.0001}' },
   clip_grad: typed<{ max_norm?: unknown; norm_type?: unknown }>()({ type: 'object', nullable: true, doc: '{max_norm, norm_type: 2}: clip the global gradient norm (torch clip_grad_norm_)' }),
   paramwise_cfg: { type: 'object', nullable: true, doc: 'norm_decay_mult, bias_decay_mult, bias_lr_mult, custom_keys {name: {lr_mult, decay_mult}}' },
   accumulative_counts: { type: 'integer', default: 1, doc: 'gradient accumulation (only 1 is supported)' },
-  // TypeScript sees every object's inherited `constructor` (a function), hence `object` beside the string
   constructor: typed<string | object>()({ type: 'string', nullable: true, doc: "optimizer constructor (only the default, 'DefaultOptimWrapperConstructor')" }),
 });
 
