@@ -75,6 +75,12 @@ export function declarations(text: string): Declaration[] {
     const keys: Declaration['keys'] = [];
     for (; i < text.length; i++) {
       const c = text[i];
+      if (c === '/' && (text[i + 1] === '/' || text[i + 1] === '*')) {
+        // a comment (its words may hold quotes): skip to its end
+        const close = text[i + 1] === '/' ? text.indexOf('\n', i) : text.indexOf('*/', i + 2) + 1;
+        i = close > 0 ? close : text.length;
+        continue;
+      }
       if (c === "'" || c === '"' || c === '`') {
         const q = c;
         for (i++; i < text.length && text[i] !== q; i++) if (text[i] === '\\') i++;
@@ -116,7 +122,7 @@ const files = ['packages', 'examples']
 describe('declared options are used', () => {
   it('finds the declarations', () => {
     expect(files.length).toBeGreaterThan(10);
-    expect(declarations("const o = defineOptions({ a_b: { type: 'string', enum: ['x'], doc: 'a {b}' }, c: { doc: 'c' } });")[0].keys).toEqual([
+    expect(declarations("const o = defineOptions({\n  // it's a comment\n  a_b: { type: 'string', enum: ['x'], doc: 'a {b}' }, /* d: x's */ c: { doc: 'c' } });")[0].keys).toEqual([
       { key: 'a_b', oneValue: true },
       { key: 'c', oneValue: false },
     ]);
