@@ -13,6 +13,36 @@ import { SOLOMaskPostProcessor } from '@solo-ts/postprocess';
 import { DetDataPreprocessor, SOLO, SOLOv2, type SingleStageInstanceSegmentorOptions } from '@solo-ts/detectors';
 import { AspectRatioBatchSampler, CocoDataset, DefaultSampler, LoadAnnotations, LoadImageFromFile, PackDetInputs, RandomChoiceResize, RandomFlip, Resize } from '@solo-ts/datasets';
 import { CocoMetric } from '@solo-ts/evaluation';
+import {
+  Adam,
+  AdamW,
+  CheckInvalidLossHook,
+  CheckpointHook,
+  ConstantLR,
+  CosineAnnealingLR,
+  DetLocalVisualizer,
+  DetVisualizationHook,
+  DistSamplerSeedHook,
+  EpochBasedTrainLoop,
+  IterBasedTrainLoop,
+  IterTimerHook,
+  LinearLR,
+  LocalVisBackend,
+  LoggerHook,
+  LogProcessor,
+  MultiStepLR,
+  NanGuardHook,
+  OptimWrapper,
+  ParamSchedulerHook,
+  RuntimeInfoHook,
+  SGD,
+  StepLR,
+  TensorboardVisBackend,
+  TestLoop,
+  ValLoop,
+  type LoggerHookOptions,
+  type SGDOptions,
+} from '@solo-ts/engine';
 
 describe('option types come from the declarations', () => {
   it('each converted component takes its declared options', () => {
@@ -36,6 +66,40 @@ describe('option types come from the declarations', () => {
     expectTypeOf(DefaultSampler).toMatchTypeOf<ComponentClass<DefaultSampler, typeof DefaultSampler.options>>();
     expectTypeOf(AspectRatioBatchSampler).toMatchTypeOf<ComponentClass<AspectRatioBatchSampler, typeof AspectRatioBatchSampler.options>>();
     expectTypeOf(CocoMetric).toMatchTypeOf<ComponentClass<CocoMetric, typeof CocoMetric.options>>();
+  });
+
+  it('each engine component takes its declared options', () => {
+    expectTypeOf(SGD).toMatchTypeOf<ComponentClass<SGD, typeof SGD.options>>();
+    expectTypeOf(Adam).toMatchTypeOf<ComponentClass<Adam, typeof Adam.options>>();
+    expectTypeOf(AdamW).toMatchTypeOf<ComponentClass<AdamW, typeof AdamW.options>>();
+    expectTypeOf(OptimWrapper).toMatchTypeOf<ComponentClass<OptimWrapper, typeof OptimWrapper.options>>();
+    expectTypeOf(LinearLR).toMatchTypeOf<ComponentClass<LinearLR, typeof LinearLR.options>>();
+    expectTypeOf(MultiStepLR).toMatchTypeOf<ComponentClass<MultiStepLR, typeof MultiStepLR.options>>();
+    expectTypeOf(StepLR).toMatchTypeOf<ComponentClass<StepLR, typeof StepLR.options>>();
+    expectTypeOf(ConstantLR).toMatchTypeOf<ComponentClass<ConstantLR, typeof ConstantLR.options>>();
+    expectTypeOf(CosineAnnealingLR).toMatchTypeOf<ComponentClass<CosineAnnealingLR, typeof CosineAnnealingLR.options>>();
+    expectTypeOf(IterTimerHook).toMatchTypeOf<ComponentClass<IterTimerHook, typeof IterTimerHook.options>>();
+    expectTypeOf(LoggerHook).toMatchTypeOf<ComponentClass<LoggerHook, typeof LoggerHook.options>>();
+    expectTypeOf(ParamSchedulerHook).toMatchTypeOf<ComponentClass<ParamSchedulerHook, typeof ParamSchedulerHook.options>>();
+    expectTypeOf(CheckpointHook).toMatchTypeOf<ComponentClass<CheckpointHook, typeof CheckpointHook.options>>();
+    expectTypeOf(DistSamplerSeedHook).toMatchTypeOf<ComponentClass<DistSamplerSeedHook, typeof DistSamplerSeedHook.options>>();
+    expectTypeOf(RuntimeInfoHook).toMatchTypeOf<ComponentClass<RuntimeInfoHook, typeof RuntimeInfoHook.options>>();
+    expectTypeOf(DetVisualizationHook).toMatchTypeOf<ComponentClass<DetVisualizationHook, typeof DetVisualizationHook.options>>();
+    expectTypeOf(NanGuardHook).toMatchTypeOf<ComponentClass<NanGuardHook, typeof NanGuardHook.options>>();
+    expectTypeOf(CheckInvalidLossHook).toMatchTypeOf<ComponentClass<CheckInvalidLossHook, typeof CheckInvalidLossHook.options>>();
+    expectTypeOf(EpochBasedTrainLoop).toMatchTypeOf<ComponentClass<EpochBasedTrainLoop, typeof EpochBasedTrainLoop.options>>();
+    expectTypeOf(IterBasedTrainLoop).toMatchTypeOf<ComponentClass<IterBasedTrainLoop, typeof IterBasedTrainLoop.options>>();
+    expectTypeOf(ValLoop).toMatchTypeOf<ComponentClass<ValLoop, typeof ValLoop.options>>();
+    expectTypeOf(TestLoop).toMatchTypeOf<ComponentClass<TestLoop, typeof TestLoop.options>>();
+    expectTypeOf(DetLocalVisualizer).toMatchTypeOf<ComponentClass<DetLocalVisualizer, typeof DetLocalVisualizer.options>>();
+    expectTypeOf(LocalVisBackend).toMatchTypeOf<ComponentClass<LocalVisBackend, typeof LocalVisBackend.options>>();
+    expectTypeOf(TensorboardVisBackend).toMatchTypeOf<ComponentClass<TensorboardVisBackend, typeof TensorboardVisBackend.options>>();
+    expectTypeOf(LogProcessor).toMatchTypeOf<ComponentClass<LogProcessor, typeof LogProcessor.options>>();
+    expectTypeOf<SGDOptions>().toEqualTypeOf<{ lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean }>();
+    expectTypeOf<LoggerHookOptions['outSuffix']>().toEqualTypeOf<string | string[] | null>();
+    expectTypeOf<LoggerHookOptions['priority']>().toEqualTypeOf<number | string | null>();
+    expectTypeOf<ResolvedOptions<typeof CosineAnnealingLR.options>['TMax']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<ResolvedOptions<typeof CosineAnnealingLR.options>['etaMin']>().toEqualTypeOf<number>();
   });
 
   it('derives camelCase keys, enums, nullable and defaulted keys', () => {

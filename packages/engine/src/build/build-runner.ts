@@ -33,7 +33,7 @@ import { loadConfig, loadPlugins, pluginImports, type Config, type PluginImport 
 import { loadAnyCheckpoint, readLastCheckpoint } from '@solo-ts/checkpoint';
 import { buildDataLoader, type DataLoaderCfg } from '@solo-ts/datasets';
 import { selectBackend, type BackendChoice, type SelectedBackend } from '@solo-ts/backends';
-import { DEFAULT_HOOK_TYPES, NanGuardHook, ProgressBarHook, ValidationHook, type ValidationSchedule } from '../components/hooks/index.js';
+import { DEFAULT_HOOK_TYPES, NonFiniteLossGuard, ProgressBarHook, ValidationHook, type ValidationSchedule } from '../components/hooks/index.js';
 import { EpochBasedTrainLoop } from '../components/loops.js';
 import { LogProcessor } from '../components/visualizers.js';
 import { HOOK_POINTS, isHook, type Hook } from '../runner/hooks.js';
@@ -150,7 +150,7 @@ export function buildHooks(cfg: Config, registry: Registry, o: { validation: Val
     let hc = given[name];
     if (!(name in given)) {
       // a guard among the custom hooks replaces the default one
-      if (name === 'nan_guard' && customHooks.some((h) => h instanceof NanGuardHook)) continue;
+      if (name === 'nan_guard' && customHooks.some((h) => h instanceof NonFiniteLossGuard)) continue;
       hc = { type: DEFAULT_HOOK_TYPES[name] };
     }
     if (hc === null || hc === undefined) continue;

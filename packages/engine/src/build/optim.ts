@@ -30,7 +30,7 @@ export function buildOptimizer(cfg: Config, model: TrainableDetector, o: { regis
   const owCfg = { type: 'OptimWrapper', ...(ow as object) };
   const wrapper = o.registry.build<OptimWrapper>('optim_wrappers', owCfg, 'optim_wrapper');
   if (!(wrapper instanceof OptimWrapper)) throw new ConfigError('optim_wrapper must be an OptimWrapper');
-  const opt = wrapper.optimizer as Record<string, unknown>;
+  const opt = wrapper.optimizer;
   const baseLr = opt.lr;
   if (typeof baseLr !== 'number') throw new ConfigError('optim_wrapper.optimizer.lr must be a number', { location: cfg.sourceOf('optim_wrapper.optimizer') });
   let lrScale = 1;

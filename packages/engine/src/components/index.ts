@@ -3,26 +3,38 @@
  * The engine's component module: optimizer, optim wrapper, parameter schedulers, hooks, loops, visualizers
  * (`engineComponents`), so that mmdetection configs validate key by key through the registry.
  */
-import { ComponentModule, type ComponentRegistration } from '@solo-ts/core';
+import { ComponentModule, component } from '@solo-ts/core';
 import { SGD } from '../optim/sgd.js';
 import { Adam, AdamW } from '../optim/adam.js';
 import { ConstantLR, CosineAnnealingLR, LinearLR, MultiStepLR, StepLR } from '../optim/schedulers.js';
-import { HOOK_COMPONENTS } from './hooks/index.js';
+import { HOOK_REGISTRATIONS } from './hooks/index.js';
 import { EpochBasedTrainLoop, IterBasedTrainLoop, TestLoop, ValLoop } from './loops.js';
 import { OptimWrapper } from './optim-wrapper.js';
 import { DetLocalVisualizer, LocalVisBackend, LogProcessor, TensorboardVisBackend } from './visualizers.js';
 
 export const ENGINE_PACKAGE = '@solo-ts/engine';
 
-const registrations: ComponentRegistration[] = [
-  { scope: 'optimizers', component: SGD },
-  { scope: 'optimizers', component: Adam },
-  { scope: 'optimizers', component: AdamW },
-  { scope: 'optim_wrappers', component: OptimWrapper },
-  ...[LinearLR, MultiStepLR, StepLR, ConstantLR, CosineAnnealingLR].map((c) => ({ scope: 'schedulers' as const, component: c })),
-  ...HOOK_COMPONENTS.map((c) => ({ scope: 'hooks' as const, component: c })),
-  ...[EpochBasedTrainLoop, IterBasedTrainLoop, ValLoop, TestLoop].map((c) => ({ scope: 'loops' as const, component: c })),
-  ...[DetLocalVisualizer, LocalVisBackend, TensorboardVisBackend, LogProcessor].map((c) => ({ scope: 'visualizers' as const, component: c })),
+// One `component(scope, C)` per class: each checks at compile time that C's constructor takes the options its
+// own declaration resolves to.
+const registrations = [
+  component('optimizers', SGD),
+  component('optimizers', Adam),
+  component('optimizers', AdamW),
+  component('optim_wrappers', OptimWrapper),
+  component('schedulers', LinearLR),
+  component('schedulers', MultiStepLR),
+  component('schedulers', StepLR),
+  component('schedulers', ConstantLR),
+  component('schedulers', CosineAnnealingLR),
+  ...HOOK_REGISTRATIONS,
+  component('loops', EpochBasedTrainLoop),
+  component('loops', IterBasedTrainLoop),
+  component('loops', ValLoop),
+  component('loops', TestLoop),
+  component('visualizers', DetLocalVisualizer),
+  component('visualizers', LocalVisBackend),
+  component('visualizers', TensorboardVisBackend),
+  component('visualizers', LogProcessor),
 ];
 
 /** Optimizer, schedulers, hooks, loops, visualizers (load into a Registry). */

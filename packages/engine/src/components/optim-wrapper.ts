@@ -10,7 +10,7 @@
  * - `custom_keys: {substring: {lr_mult, decay_mult}}`: the longest matching key (alphabetical tie-break) wins and
  *   replaces the multipliers above for that parameter, as in mmengine.
  */
-import { ConfigError, type Module, type OptionSpecs } from '@solo-ts/core';
+import { ConfigError, defineOptions, resolveOptions, typed, type ComponentConfig, type Module, type OptionsInput } from '@solo-ts/core';
 import { BatchNorm2d, GroupNorm } from '@solo-ts/ops';
 import type { ParamGroupMult } from '../optim/sgd.js';
 
@@ -23,54 +23,62 @@ export interface ParamwiseCfg {
 
 const PARAMWISE_KEYS = new Set(['norm_decay_mult', 'bias_decay_mult', 'bias_lr_mult', 'custom_keys', 'dwconv_decay_mult', 'flat_decay_mult', 'bypass_duplicate']);
 
+/**
+ * The options of {@link OptimWrapper} (`optim_wrapper`, mmengine `OptimWrapper` + its constructor), declared once.
+ * `constructor` is typed `string | object`: TypeScript sees the function every object inherits under that name.
+ */
+export const optimWrapperOptions = defineOptions({
+  optimizer: { type: 'config', required: true, doc: 'optimizer config (scope optimizers), e.g. {type: SGD, lr: 0.01, momentum: 0.9, weight_decay: 0.0001}' },
+  clip_grad: typed<{ max_norm?: unknown; norm_type?: unknown }>()({ type: 'object', nullable: true, doc: '{max_norm, norm_type: 2}: clip the global gradient norm (torch clip_grad_norm_)' }),
+  paramwise_cfg: { type: 'object', nullable: true, doc: 'norm_decay_mult, bias_decay_mult, bias_lr_mult, custom_keys {name: {lr_mult, decay_mult}}' },
+  accumulative_counts: { type: 'integer', default: 1, doc: 'gradient accumulation (only 1 is supported)' },
+  constructor: typed<string | object>()({ type: 'string', nullable: true, doc: "optimizer constructor (only the default, 'DefaultOptimWrapperConstructor')" }),
+});
+
 export class OptimWrapper {
   static readonly type = 'OptimWrapper';
   static readonly description = 'optimizer + gradient clipping + per-parameter lr/decay multipliers (paramwise_cfg)';
-  static readonly options: OptionSpecs = {
-    optimizer: { type: 'config', required: true, doc: 'optimizer config (scope optimizers), e.g. {type: SGD, lr: 0.01, momentum: 0.9, weight_decay: 0.0001}' },
-    clip_grad: { type: 'object', nullable: true, doc: '{max_norm, norm_type: 2}: clip the global gradient norm (torch clip_grad_norm_)' },
-    paramwise_cfg: { type: 'object', nullable: true, doc: 'norm_decay_mult, bias_decay_mult, bias_lr_mult, custom_keys {name: {lr_mult, decay_mult}}' },
-    accumulative_counts: { type: 'integer', default: 1, doc: 'gradient accumulation (only 1 is supported)' },
-    ['constructor']: { type: 'string' as const, nullable: true, doc: "optimizer constructor (only the default, 'DefaultOptimWrapperConstructor')" },
-  };
+  static readonly options = optimWrapperOptions;
 
-  readonly optimizer: Record<string, unknown>;
+  readonly optimizer: ComponentConfig;
   readonly clipGrad?: { maxNorm: number; normType: number };
   readonly paramwise: ParamwiseCfg | null;
 
-  constructor(o: { optimizer: Record<string, unknown>; clipGrad?: Record<string, unknown> | null; paramwiseCfg?: Record<string, unknown> | null; accumulativeCounts: number; constructor?: string | null }) {
+  constructor(options: OptionsInput<typeof optimWrapperOptions>) {
+    const o = resolveOptions(optimWrapperOptions, options, 'optim_wrapper');
     this.optimizer = o.optimizer;
     if (o.accumulativeCounts !== 1) throw new ConfigError(`optim_wrapper.accumulative_counts ${o.accumulativeCounts} is not supported (only 1)`);
-    const ctor = (o as { constructor?: unknown }).constructor;
+    // an own `constructor` key only: an absent one reads Object.prototype.constructor
+    const ctor: unknown = Object.prototype.hasOwnProperty.call(o, 'constructor') ? o.constructor : undefined;
     if (typeof ctor === 'string' && ctor !== 'DefaultOptimWrapperConstructor') throw new ConfigError(`optim_wrapper.constructor ${ctor} is not supported`);
     if (o.clipGrad) {
-      const { max_norm, norm_type, ...rest } = o.clipGrad as { max_norm?: unknown; norm_type?: unknown };
+      const { max_norm, norm_type, ...rest } = o.clipGrad;
       if (typeof max_norm !== 'number' || !(max_norm > 0)) throw new ConfigError(`optim_wrapper.clip_grad.max_norm must be a positive number, got ${JSON.stringify(max_norm)}`);
       if (norm_type !== undefined && norm_type !== 2) throw new ConfigError(`optim_wrapper.clip_grad.norm_type ${JSON.stringify(norm_type)} is not supported (only 2)`);
       const extra = Object.keys(rest).filter((k) => !k.startsWith('_'));
       if (extra.length) throw new ConfigError(`optim_wrapper.clip_grad: unknown key \`${extra[0]}\` (known: max_norm, norm_type)`);
       this.clipGrad = { maxNorm: max_norm, normType: 2 };
     }
-    if (o.paramwiseCfg) {
-      const p = o.paramwiseCfg;
-      for (const k of Object.keys(p)) {
-        if (k.startsWith('_')) continue;
-        if (!PARAMWISE_KEYS.has(k)) throw new ConfigError(`optim_wrapper.paramwise_cfg: unknown key \`${k}\``, { expected: [...PARAMWISE_KEYS].join(', ') });
-        if (['dwconv_decay_mult', 'flat_decay_mult'].includes(k)) throw new ConfigError(`optim_wrapper.paramwise_cfg.${k} is not supported`);
-      }
-      const num = (k: string): number | undefined => {
-        const v = p[k];
-        if (v === undefined || v === null) return undefined;
-        if (typeof v !== 'number') throw new ConfigError(`optim_wrapper.paramwise_cfg.${k} must be a number, got ${JSON.stringify(v)}`);
-        return v;
-      };
-      const ck = p.custom_keys as Record<string, { lr_mult?: number; decay_mult?: number }> | undefined;
-      if (ck !== undefined && (typeof ck !== 'object' || ck === null || Array.isArray(ck))) throw new ConfigError('optim_wrapper.paramwise_cfg.custom_keys must be a map {name: {lr_mult, decay_mult}}');
-      this.paramwise = { normDecayMult: num('norm_decay_mult'), biasDecayMult: num('bias_decay_mult'), biasLrMult: num('bias_lr_mult'), customKeys: ck };
-    } else {
-      this.paramwise = null;
-    }
+    this.paramwise = o.paramwiseCfg ? paramwise(o.paramwiseCfg) : null;
   }
+}
+
+/** `paramwise_cfg` checked and resolved (the keys mmengine's default constructor reads; the unsupported ones refused). */
+function paramwise(p: Record<string, unknown>): ParamwiseCfg {
+  for (const k of Object.keys(p)) {
+    if (k.startsWith('_')) continue;
+    if (!PARAMWISE_KEYS.has(k)) throw new ConfigError(`optim_wrapper.paramwise_cfg: unknown key \`${k}\``, { expected: [...PARAMWISE_KEYS].join(', ') });
+    if (['dwconv_decay_mult', 'flat_decay_mult'].includes(k)) throw new ConfigError(`optim_wrapper.paramwise_cfg.${k} is not supported`);
+  }
+  const num = (k: string): number | undefined => {
+    const v = p[k];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'number') throw new ConfigError(`optim_wrapper.paramwise_cfg.${k} must be a number, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const ck = p.custom_keys as Record<string, { lr_mult?: number; decay_mult?: number }> | undefined;
+  if (ck !== undefined && (typeof ck !== 'object' || ck === null || Array.isArray(ck))) throw new ConfigError('optim_wrapper.paramwise_cfg.custom_keys must be a map {name: {lr_mult, decay_mult}}');
+  return { normDecayMult: num('norm_decay_mult'), biasDecayMult: num('bias_decay_mult'), biasLrMult: num('bias_lr_mult'), customKeys: ck };
 }
 
 /**

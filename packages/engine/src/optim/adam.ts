@@ -13,24 +13,24 @@
  * and `v` (`exp_avg_sq`) and the step counts are the optimizer state saved in checkpoints.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SoloError, type OptionSpecs } from '@solo-ts/core';
+import { SoloError, defineOptions, resolveOptions, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import type { Optimizer, OptimizerStateRecord, ParamGroupMult } from './optimizer.js';
 
-export interface AdamOptions {
-  lr: number;
-  betas: [number, number];
-  eps: number;
-  weightDecay: number;
-  amsgrad: boolean;
-}
-
-const OPTIONS = (defaultDecay: number): OptionSpecs => ({
+/** The options of {@link Adam} (torch.optim.Adam), declared once. */
+export const adamOptions = defineOptions({
   lr: { type: 'number', default: 0.001, doc: 'base learning rate' },
-  betas: { type: 'array', default: [0.9, 0.999], doc: 'coefficients of the running averages of the gradient and its square' },
+  betas: { type: 'array', items: 'number', default: [0.9, 0.999], doc: 'coefficients of the running averages of the gradient and its square' },
   eps: { type: 'number', default: 1e-8, doc: 'added to the denominator' },
-  weight_decay: { type: 'number', default: defaultDecay, doc: 'weight decay (L2 in the gradient for Adam, decoupled for AdamW)' },
+  weight_decay: { type: 'number', default: 0, doc: 'weight decay (L2 in the gradient for Adam, decoupled for AdamW)' },
   amsgrad: { type: 'boolean', default: false, doc: 'AMSGrad variant (not supported: must be false)' },
 });
+/** The options of {@link AdamW} (torch.optim.AdamW): Adam's, with its own default weight decay. */
+export const adamWOptions = defineOptions({
+  ...adamOptions,
+  weight_decay: { type: 'number', default: 0.01, doc: 'weight decay (L2 in the gradient for Adam, decoupled for AdamW)' },
+});
+/** Resolved options of {@link Adam} and {@link AdamW}. */
+export type AdamOptions = ResolvedOptions<typeof adamOptions>;
 
 class AdamBase implements Optimizer {
   readonly baseLr: number;
@@ -44,9 +44,9 @@ class AdamBase implements Optimizer {
   constructor(
     readonly typeName: 'Adam' | 'AdamW',
     private readonly decoupled: boolean,
-    options: Partial<AdamOptions>,
+    options: AdamOptions,
   ) {
-    this.opts = { lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weightDecay: decoupled ? 0.01 : 0, amsgrad: false, ...options };
+    this.opts = options;
     const { lr, betas, eps, amsgrad } = this.opts;
     if (!(lr >= 0)) throw new SoloError(`${typeName}: lr must be a non-negative number, got ${lr}`, { code: 'CONFIG' });
     if (!Array.isArray(betas) || betas.length !== 2 || !betas.every((b) => b >= 0 && b < 1)) throw new SoloError(`${typeName}: betas must be two numbers in [0, 1), got ${JSON.stringify(betas)}`, { code: 'CONFIG' });
@@ -126,17 +126,17 @@ class AdamBase implements Optimizer {
 export class Adam extends AdamBase {
   static readonly type = 'Adam';
   static readonly description = 'Adam with L2 weight decay in the gradient (PyTorch semantics).';
-  static readonly options: OptionSpecs = OPTIONS(0);
-  constructor(options: Partial<AdamOptions> = {}) {
-    super('Adam', false, options);
+  static readonly options = adamOptions;
+  constructor(options: OptionsInput<typeof adamOptions> = {}) {
+    super('Adam', false, resolveOptions(adamOptions, options, 'Adam'));
   }
 }
 
 export class AdamW extends AdamBase {
   static readonly type = 'AdamW';
   static readonly description = 'Adam with decoupled weight decay (PyTorch semantics).';
-  static readonly options: OptionSpecs = OPTIONS(0.01);
-  constructor(options: Partial<AdamOptions> = {}) {
-    super('AdamW', true, options);
+  static readonly options = adamWOptions;
+  constructor(options: OptionsInput<typeof adamWOptions> = {}) {
+    super('AdamW', true, resolveOptions(adamWOptions, options, 'AdamW'));
   }
 }

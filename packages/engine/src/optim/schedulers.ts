@@ -18,7 +18,7 @@
  * begin, end, milestones, step_size and T_max multiplied by the iterations per epoch, as mmengine does.
  * Checked against torch.optim.lr_scheduler in schedulers.test.ts (`__fixtures__/make_schedulers.py`).
  */
-import { ConfigError, SoloError, type OptionSpecs } from '@solo-ts/core';
+import { ConfigError, SoloError, defineOptions, resolveOptions, type DeclaredOption, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 
 export interface SchedulerPosition {
   /** 0-based epoch being trained */
@@ -62,27 +62,21 @@ function localStep(pos: SchedulerPosition, s: Span): { k: number; total: number 
   return { k: Math.min(t, end - 1) - begin, total: end - begin };
 }
 
-function checkSpan(type: string, o: SpanOptions): Span {
-  if (o.verbose) throw new ConfigError(`${type}.verbose: true is not supported by solo-ts (the learning rate of every iteration is in the log and vis_data/scalars.json)`);
-  const span = { begin: o.begin ?? 0, end: o.end ?? INF, byEpoch: o.byEpoch ?? true, convert: !!o.convertToIterBased && (o.byEpoch ?? true) };
-  if (!(span.end > span.begin)) throw new SoloError(`${type}: \`end\` (${span.end}) must be greater than \`begin\` (${span.begin})`);
-  return span;
-}
-
-const COMMON: OptionSpecs = {
+/** The options every scheduler has (mmengine `_ParamScheduler.__init__`), declared once. */
+export const schedulerSpanOptions = defineOptions({
   begin: { type: 'integer', default: 0, doc: 'first step (iteration or epoch) the scheduler acts on' },
   end: { type: 'integer', default: INF, doc: 'step at which it stops (exclusive; the last value is kept)' },
   by_epoch: { type: 'boolean', default: true, doc: 'steps are epochs (true) or iterations (false)' },
   convert_to_iter_based: { type: 'boolean', default: false, doc: 'evaluate an epoch-based schedule per iteration (smooth)' },
   verbose: { type: 'boolean', default: false, doc: 'must be false (the lr of every iteration is in the log and scalars.json)' },
-};
+});
+type SpanOptions = ResolvedOptions<typeof schedulerSpanOptions>;
 
-interface SpanOptions {
-  begin?: number;
-  end?: number;
-  byEpoch?: boolean;
-  convertToIterBased?: boolean;
-  verbose?: boolean;
+function checkSpan(type: string, o: SpanOptions): Span {
+  if (o.verbose) throw new ConfigError(`${type}.verbose: true is not supported by solo-ts (the learning rate of every iteration is in the log and vis_data/scalars.json)`);
+  const span = { begin: o.begin, end: o.end, byEpoch: o.byEpoch, convert: o.convertToIterBased && o.byEpoch };
+  if (!(span.end > span.begin)) throw new SoloError(`${type}: \`end\` (${span.end}) must be greater than \`begin\` (${span.begin})`);
+  return span;
 }
 
 abstract class BaseScheduler implements LrScheduler {
@@ -100,16 +94,22 @@ abstract class BaseScheduler implements LrScheduler {
   protected abstract local(k: number, total: number, unit: number, baseLr: number): number;
 }
 
+/** The options of {@link LinearLR}, declared once. */
+export const linearLROptions = defineOptions({
+  start_factor: { type: 'number', default: 1 / 3, doc: 'factor at `begin`' },
+  end_factor: { type: 'number', default: 1, doc: 'factor at `end - 1` and after' },
+  ...schedulerSpanOptions,
+});
+
 export class LinearLR extends BaseScheduler {
   static readonly type = 'LinearLR';
   static readonly description = 'Linear warm-up of the learning rate factor from start_factor to end_factor (reached at step end - 1).';
-  static readonly options: OptionSpecs = {
-    start_factor: { type: 'number', default: 1 / 3, doc: 'factor at `begin`' },
-    end_factor: { type: 'number', default: 1, doc: 'factor at `end - 1` and after' },
-    ...COMMON,
-  };
-  constructor(private readonly o: { startFactor: number; endFactor: number } & SpanOptions) {
+  static readonly options = linearLROptions;
+  private readonly o: ResolvedOptions<typeof linearLROptions>;
+  constructor(options: OptionsInput<typeof linearLROptions> = {}) {
+    const o = resolveOptions(linearLROptions, options, 'LinearLR');
     super('LinearLR', o);
+    this.o = o;
     if (!(o.startFactor > 0 && o.startFactor <= 1)) throw new SoloError(`LinearLR: start_factor must be in (0, 1], got ${o.startFactor}`);
     if (!(o.endFactor >= 0 && o.endFactor <= 1)) throw new SoloError(`LinearLR: end_factor must be in [0, 1], got ${o.endFactor}`);
   }
@@ -120,33 +120,44 @@ export class LinearLR extends BaseScheduler {
   }
 }
 
+/** The options of {@link MultiStepLR}, declared once. */
+export const multiStepLROptions = defineOptions({
+  milestones: { type: 'array', items: 'number', required: true, doc: 'steps after `begin` (epochs when by_epoch) at which the lr is multiplied by gamma' },
+  gamma: { type: 'number', default: 0.1, doc: 'decay factor' },
+  ...schedulerSpanOptions,
+});
+
 export class MultiStepLR extends BaseScheduler {
   static readonly type = 'MultiStepLR';
   static readonly description = 'Decays the learning rate by gamma at each milestone.';
-  static readonly options: OptionSpecs = {
-    milestones: { type: 'array', required: true, doc: 'steps after `begin` (epochs when by_epoch) at which the lr is multiplied by gamma' },
-    gamma: { type: 'number', default: 0.1, doc: 'decay factor' },
-    ...COMMON,
-  };
-  constructor(private readonly o: { milestones: number[]; gamma: number } & SpanOptions) {
+  static readonly options = multiStepLROptions;
+  private readonly o: ResolvedOptions<typeof multiStepLROptions>;
+  constructor(options: OptionsInput<typeof multiStepLROptions>) {
+    const o = resolveOptions(multiStepLROptions, options, 'MultiStepLR');
     super('MultiStepLR', o);
-    if (!Array.isArray(o.milestones) || !o.milestones.every((m) => typeof m === 'number')) throw new SoloError('MultiStepLR: milestones must be a list of numbers');
+    this.o = o;
   }
   protected local(k: number, _total: number, u: number): number {
     return this.o.gamma ** this.o.milestones.filter((m) => m * u <= k).length;
   }
 }
 
+/** The options of {@link StepLR}, declared once. */
+export const stepLROptions = defineOptions({
+  step_size: { type: 'integer', required: true, doc: 'period of decay' },
+  gamma: { type: 'number', default: 0.1, doc: 'decay factor' },
+  ...schedulerSpanOptions,
+});
+
 export class StepLR extends BaseScheduler {
   static readonly type = 'StepLR';
   static readonly description = 'Decays the learning rate by gamma every step_size steps.';
-  static readonly options: OptionSpecs = {
-    step_size: { type: 'integer', required: true, doc: 'period of decay' },
-    gamma: { type: 'number', default: 0.1, doc: 'decay factor' },
-    ...COMMON,
-  };
-  constructor(private readonly o: { stepSize: number; gamma: number } & SpanOptions) {
+  static readonly options = stepLROptions;
+  private readonly o: ResolvedOptions<typeof stepLROptions>;
+  constructor(options: OptionsInput<typeof stepLROptions>) {
+    const o = resolveOptions(stepLROptions, options, 'StepLR');
     super('StepLR', o);
+    this.o = o;
     if (!(o.stepSize >= 1)) throw new SoloError(`StepLR: step_size must be >= 1, got ${o.stepSize}`);
   }
   protected local(k: number, _total: number, u: number): number {
@@ -154,16 +165,22 @@ export class StepLR extends BaseScheduler {
   }
 }
 
+/** The options of {@link ConstantLR}, declared once (its own default `end`). */
+export const constantLROptions = defineOptions({
+  factor: { type: 'number', default: 1 / 3, doc: 'constant factor' },
+  ...schedulerSpanOptions,
+  end: { type: 'integer', default: 5, doc: 'step at which it stops (the factor applies to steps begin .. end - 2)' },
+});
+
 export class ConstantLR extends BaseScheduler {
   static readonly type = 'ConstantLR';
   static readonly description = 'Multiplies the learning rate by a constant factor until step end - 1.';
-  static readonly options: OptionSpecs = {
-    factor: { type: 'number', default: 1 / 3, doc: 'constant factor' },
-    ...COMMON,
-    end: { type: 'integer', default: 5, doc: 'step at which it stops (the factor applies to steps begin .. end - 2)' },
-  };
-  constructor(private readonly o: { factor: number } & SpanOptions) {
+  static readonly options = constantLROptions;
+  private readonly o: ResolvedOptions<typeof constantLROptions>;
+  constructor(options: OptionsInput<typeof constantLROptions> = {}) {
+    const o = resolveOptions(constantLROptions, options, 'ConstantLR');
     super('ConstantLR', o);
+    this.o = o;
     if (!(o.factor >= 0 && o.factor <= 1)) throw new SoloError(`ConstantLR: factor must be in [0, 1], got ${o.factor}`);
   }
   protected local(k: number, total: number): number {
@@ -171,16 +188,27 @@ export class ConstantLR extends BaseScheduler {
   }
 }
 
+/**
+ * The options of {@link CosineAnnealingLR}, declared once. `T_max` keeps mmengine's spelling, which
+ * `defineOptions` (snake_case names only) does not accept, so it is added to the declaration beside it.
+ */
+export const cosineAnnealingLROptions = Object.freeze({
+  T_max: { type: 'integer', doc: 'steps of a half cosine period (default end - begin)' } as DeclaredOption<number, 'optional'>,
+  ...defineOptions({
+    eta_min: { type: 'number', default: 0, doc: 'minimum learning rate' },
+    ...schedulerSpanOptions,
+  }),
+});
+
 export class CosineAnnealingLR extends BaseScheduler {
   static readonly type = 'CosineAnnealingLR';
   static readonly description = 'Cosine annealing of the learning rate from its value at `begin` to eta_min over T_max steps.';
-  static readonly options: OptionSpecs = {
-    T_max: { type: 'integer', required: false, doc: 'steps of a half cosine period (default end - begin)' },
-    eta_min: { type: 'number', default: 0, doc: 'minimum learning rate' },
-    ...COMMON,
-  };
-  constructor(private readonly o: { TMax?: number; etaMin: number } & SpanOptions) {
+  static readonly options = cosineAnnealingLROptions;
+  private readonly o: ResolvedOptions<typeof cosineAnnealingLROptions>;
+  constructor(options: OptionsInput<typeof cosineAnnealingLROptions> = {}) {
+    const o = resolveOptions(cosineAnnealingLROptions, options, 'CosineAnnealingLR');
     super('CosineAnnealingLR', o);
+    this.o = o;
   }
   protected local(k: number, total: number, u: number, baseLr: number): number {
     const T = this.o.TMax !== undefined ? this.o.TMax * u : total;

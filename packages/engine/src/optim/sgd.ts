@@ -11,29 +11,26 @@
  * optimizer state saved in checkpoints, so a resumed run continues exactly.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SoloError, type OptionSpecs } from '@solo-ts/core';
+import { SoloError, defineOptions, resolveOptions, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import type { Optimizer, OptimizerStateRecord, ParamGroupMult } from './optimizer.js';
 
-export interface SGDOptions {
-  lr: number;
-  momentum: number;
-  dampening: number;
-  weightDecay: number;
-  nesterov: boolean;
-}
+/** The options of {@link SGD} (torch.optim.SGD), declared once. */
+export const sgdOptions = defineOptions({
+  lr: { type: 'number', required: true, doc: 'base learning rate' },
+  momentum: { type: 'number', default: 0, doc: 'momentum factor' },
+  dampening: { type: 'number', default: 0, doc: 'dampening for momentum' },
+  weight_decay: { type: 'number', default: 0, doc: 'L2 penalty added to the gradient' },
+  nesterov: { type: 'boolean', default: false, doc: 'Nesterov momentum' },
+});
+/** Resolved options of {@link SGD}. */
+export type SGDOptions = ResolvedOptions<typeof sgdOptions>;
 
 export type { OptimizerStateRecord, ParamGroupMult } from './optimizer.js';
 
 export class SGD implements Optimizer {
   static readonly type = 'SGD';
   static readonly description = 'Stochastic gradient descent with momentum and L2 weight decay (PyTorch semantics).';
-  static readonly options: OptionSpecs = {
-    lr: { type: 'number', required: true, doc: 'base learning rate' },
-    momentum: { type: 'number', default: 0, doc: 'momentum factor' },
-    dampening: { type: 'number', default: 0, doc: 'dampening for momentum' },
-    weight_decay: { type: 'number', default: 0, doc: 'L2 penalty added to the gradient' },
-    nesterov: { type: 'boolean', default: false, doc: 'Nesterov momentum' },
-  };
+  static readonly options = sgdOptions;
 
   readonly typeName = 'SGD';
   readonly baseLr: number;
@@ -42,8 +39,8 @@ export class SGD implements Optimizer {
   private readonly buffers = new Map<string, tf.Variable>();
   readonly opts: SGDOptions;
 
-  constructor(options: Partial<SGDOptions> & { lr: number }) {
-    this.opts = { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...options };
+  constructor(options: OptionsInput<typeof sgdOptions>) {
+    this.opts = resolveOptions(sgdOptions, options, 'SGD');
     if (!(this.opts.lr >= 0)) throw new SoloError(`SGD: lr must be a non-negative number, got ${this.opts.lr}`);
     if (this.opts.momentum < 0) throw new SoloError(`SGD: momentum must be >= 0, got ${this.opts.momentum}`);
     if (this.opts.nesterov && (this.opts.momentum <= 0 || this.opts.dampening !== 0)) {

@@ -8,60 +8,62 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError, type OptionSpecs } from '@solo-ts/core';
+import { ConfigError, defineOptions, resolveOptions, typed, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import { CheckpointKeeper } from '../../runner/checkpoint-keeper.js';
 import type { CheckpointInfo, Hook, HookPriority, TrainIterOutputs } from '../../runner/hooks.js';
 import type { Runner } from '../../runner/runner.js';
-import { PRIORITY_OPTION, requireValue, resolvePriority } from './options.js';
+import { priorityOption, requireValue, resolvePriority } from './options.js';
 
-export interface CheckpointHookOptions {
-  interval: number;
-  byEpoch: boolean;
-  saveOptimizer: boolean;
-  saveParamScheduler: boolean;
-  outDir?: string | null;
-  maxKeepCkpts: number;
-  saveLast: boolean;
-  saveBest?: string | string[] | null;
-  rule?: 'greater' | 'less' | null;
-  greaterKeys?: string[] | null;
-  lessKeys?: string[] | null;
-  saveBegin: number;
-  fileClientArgs?: unknown;
-  filenameTmpl?: unknown;
-  backendArgs?: unknown;
-  publishedKeys?: unknown;
-  priority?: unknown;
+/** The options of {@link CheckpointHook} (mmengine `CheckpointHook.__init__`), declared once. */
+export const checkpointHookOptions = defineOptions({
+  interval: { type: 'integer', default: -1, doc: 'save every this many epochs (by_epoch) or iterations; <= 0 = only the last (mmengine default -1; default_runtime sets 1)' },
+  by_epoch: { type: 'boolean', default: true, doc: 'interval counts epochs (true) or iterations (false)' },
+  save_optimizer: { type: 'boolean', default: true, doc: 'store the momentum buffers (needed for an exact resume)' },
+  save_param_scheduler: { type: 'boolean', default: true, doc: 'the schedulers have no state besides the run position, which every checkpoint stores; either value saves the same' },
+  out_dir: { type: 'string', nullable: true, doc: 'checkpoints go to <out_dir>/<basename of work_dir> (default: the work dir); last_checkpoint in the work dir points there' },
+  max_keep_ckpts: { type: 'integer', default: -1, doc: 'keep only the newest N interval checkpoints (-1 = all)' },
+  save_last: { type: 'boolean', default: true, doc: 'save at the end of training' },
+  save_best: typed<string | string[]>()({ type: 'any', nullable: true, doc: "metric key to keep the best checkpoint for (e.g. coco/segm_mAP), or 'auto' (the first metric); a list of one key" }),
+  rule: { type: 'string', nullable: true, enum: ['greater', 'less', null], doc: "'greater' or 'less' is better (default: inferred from greater_keys / less_keys, else less for losses, greater otherwise)" },
+  greater_keys: { type: 'array', nullable: true, doc: 'metric keys (substrings) for which greater is better' },
+  less_keys: { type: 'array', nullable: true, doc: 'metric keys (substrings) for which less is better' },
+  file_client_args: { type: 'any', nullable: true, doc: 'must be null (local files only)' },
+  filename_tmpl: { type: 'string', nullable: true, doc: 'must be unset: files are epoch_N / iter_N .safetensors' },
+  backend_args: { type: 'any', nullable: true, doc: 'must be null (local files only)' },
+  published_keys: { type: 'any', nullable: true, doc: 'must be unset: no published checkpoint is written' },
+  save_begin: { type: 'integer', default: 0, doc: 'first epoch/iteration at which interval checkpoints are saved' },
+  priority: priorityOption('VERY_LOW'),
+});
+
+/** The settings a {@link CheckpointHook} runs with (its resolved options; `save_best` as one key). */
+export type CheckpointHookOptions = Omit<ResolvedOptions<typeof checkpointHookOptions>, 'saveBest' | 'greaterKeys' | 'lessKeys'> & {
+  saveBest?: string;
+  greaterKeys?: string[];
+  lessKeys?: string[];
+};
+
+/** A list of metric names (`greater_keys`, `less_keys`), or undefined when unset. */
+function metricNames(key: string, v: unknown[] | null | undefined): string[] | undefined {
+  if (v === null || v === undefined) return undefined;
+  const names: string[] = [];
+  for (const x of v) {
+    if (typeof x !== 'string') throw new ConfigError(`CheckpointHook: ${key} must be a list of metric names, got ${JSON.stringify(v)}`);
+    names.push(x);
+  }
+  return names;
 }
 
 export class CheckpointHook implements Hook {
   static readonly type = 'CheckpointHook';
   static readonly description = 'saves checkpoints every `interval` epochs (or iterations with by_epoch: false), keeps max_keep_ckpts, the best by save_best, the last at the end';
-  static readonly options: OptionSpecs = {
-    interval: { type: 'integer', default: -1, doc: 'save every this many epochs (by_epoch) or iterations; <= 0 = only the last (mmengine default -1; default_runtime sets 1)' },
-    by_epoch: { type: 'boolean', default: true, doc: 'interval counts epochs (true) or iterations (false)' },
-    save_optimizer: { type: 'boolean', default: true, doc: 'store the momentum buffers (needed for an exact resume)' },
-    save_param_scheduler: { type: 'boolean', default: true, doc: 'the schedulers have no state besides the run position, which every checkpoint stores; either value saves the same' },
-    out_dir: { type: 'string', nullable: true, doc: 'checkpoints go to <out_dir>/<basename of work_dir> (default: the work dir); last_checkpoint in the work dir points there' },
-    max_keep_ckpts: { type: 'integer', default: -1, doc: 'keep only the newest N interval checkpoints (-1 = all)' },
-    save_last: { type: 'boolean', default: true, doc: 'save at the end of training' },
-    save_best: { type: 'any', nullable: true, doc: "metric key to keep the best checkpoint for (e.g. coco/segm_mAP), or 'auto' (the first metric); a list of one key" },
-    rule: { type: 'string', nullable: true, enum: ['greater', 'less', null], doc: "'greater' or 'less' is better (default: inferred from greater_keys / less_keys, else less for losses, greater otherwise)" },
-    greater_keys: { type: 'array', nullable: true, doc: 'metric keys (substrings) for which greater is better' },
-    less_keys: { type: 'array', nullable: true, doc: 'metric keys (substrings) for which less is better' },
-    file_client_args: { type: 'any', nullable: true, doc: 'must be null (local files only)' },
-    filename_tmpl: { type: 'string', nullable: true, doc: 'must be unset: files are epoch_N / iter_N .safetensors' },
-    backend_args: { type: 'any', nullable: true, doc: 'must be null (local files only)' },
-    published_keys: { type: 'any', nullable: true, doc: 'must be unset: no published checkpoint is written' },
-    save_begin: { type: 'integer', default: 0, doc: 'first epoch/iteration at which interval checkpoints are saved' },
-    ...PRIORITY_OPTION,
-  };
+  static readonly options = checkpointHookOptions;
   readonly priority: HookPriority;
-  readonly o: Omit<CheckpointHookOptions, 'saveBest'> & { saveBest?: string };
+  readonly o: CheckpointHookOptions;
   private keeper: CheckpointKeeper | null = null;
 
-  constructor(o: Partial<CheckpointHookOptions> = {}) {
+  constructor(options: OptionsInput<typeof checkpointHookOptions> = {}) {
     const t = CheckpointHook.type;
+    const o = resolveOptions(checkpointHookOptions, options, t);
     const sb = o.saveBest;
     if (sb !== null && sb !== undefined && typeof sb !== 'string' && !(Array.isArray(sb) && sb.length === 1 && typeof sb[0] === 'string')) {
       throw new ConfigError(`CheckpointHook: save_best must be a metric name, 'auto' or a list of one name, got ${JSON.stringify(sb)}`, { hint: 'solo-ts keeps one best checkpoint' });
@@ -70,26 +72,8 @@ export class CheckpointHook implements Hook {
     requireValue(t, 'backend_args', o.backendArgs, null, 'local files only');
     requireValue(t, 'filename_tmpl', o.filenameTmpl, null, 'checkpoints are named epoch_N.safetensors / iter_N.safetensors');
     requireValue(t, 'published_keys', o.publishedKeys, null, 'no published checkpoint is written; the last checkpoint holds weights, optimizer and metadata');
-    const listOf = (k: string, v: unknown) => {
-      if (v === null || v === undefined) return undefined;
-      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new ConfigError(`CheckpointHook: ${k} must be a list of metric names, got ${JSON.stringify(v)}`);
-      return v as string[];
-    };
-    this.o = {
-      interval: o.interval ?? -1,
-      byEpoch: o.byEpoch ?? true,
-      saveOptimizer: o.saveOptimizer ?? true,
-      saveParamScheduler: o.saveParamScheduler ?? true,
-      outDir: o.outDir ?? null,
-      maxKeepCkpts: o.maxKeepCkpts ?? -1,
-      saveLast: o.saveLast ?? true,
-      saveBest: Array.isArray(sb) ? sb[0] : (sb ?? undefined),
-      rule: o.rule ?? undefined,
-      greaterKeys: listOf('greater_keys', o.greaterKeys),
-      lessKeys: listOf('less_keys', o.lessKeys),
-      saveBegin: o.saveBegin ?? 0,
-    };
-    this.priority = resolvePriority(t, o.priority, 'VERY_LOW');
+    this.o = { ...o, saveBest: Array.isArray(sb) ? sb[0] : (sb ?? undefined), greaterKeys: metricNames('greater_keys', o.greaterKeys), lessKeys: metricNames('less_keys', o.lessKeys) };
+    this.priority = resolvePriority(CheckpointHook, o.priority);
   }
 
   /** Where the checkpoints go: `<out_dir>/<basename of work_dir>`, or the work dir. */
@@ -98,7 +82,7 @@ export class CheckpointHook implements Hook {
   }
 
   private keeperOf(runner: Runner): CheckpointKeeper {
-    this.keeper ??= new CheckpointKeeper(this.dirOf(runner), { maxKeep: this.o.maxKeepCkpts, saveBest: this.o.saveBest, rule: this.o.rule ?? undefined, greaterKeys: this.o.greaterKeys ?? undefined, lessKeys: this.o.lessKeys ?? undefined }, (l) => runner.log(l));
+    this.keeper ??= new CheckpointKeeper(this.dirOf(runner), { maxKeep: this.o.maxKeepCkpts, saveBest: this.o.saveBest, rule: this.o.rule ?? undefined, greaterKeys: this.o.greaterKeys, lessKeys: this.o.lessKeys }, (l) => runner.log(l));
     return this.keeper;
   }
 

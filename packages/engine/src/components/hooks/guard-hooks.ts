@@ -6,32 +6,25 @@
  * checkpoint and skip the batch. Without a guard hook the loop stops with the error as well.
  * `CheckInvalidLossHook` is mmdetection's name for the stopping guard.
  */
-import type { OptionSpecs } from '@solo-ts/core';
+import { defineOptions, resolveOptions, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import type { Hook, HookPriority, TrainIterOutputs } from '../../runner/hooks.js';
 import type { Runner } from '../../runner/runner.js';
-import { PRIORITY_OPTION, resolvePriority } from './options.js';
+import { priorityOption, resolvePriority } from './options.js';
 
 /** What to do when a loss is NaN or infinite. */
 export type NanAction = 'stop' | 'rollback';
 
-export class NanGuardHook implements Hook {
-  static readonly type: string = 'NanGuardHook';
-  static readonly description: string = 'refuses updates from a non-finite loss: stop with a report naming the iteration and the loss term, or roll back to the last checkpoint and skip the batch';
-  static readonly options: OptionSpecs = {
-    action: { type: 'string', default: 'stop', enum: ['stop', 'rollback'], doc: "'stop' (report and exit) or 'rollback' (reload the last checkpoint, skip the batch)" },
-    max_rollbacks: { type: 'integer', default: 3, doc: 'rollback: give up (stop) after this many rollbacks in a row' },
-    ...PRIORITY_OPTION,
-  };
-  readonly priority: HookPriority;
-  readonly action: NanAction;
-  readonly maxRollbacks: number;
+/**
+ * The guard itself (not registered): both registered guard hooks are instances of it, and a custom one replaces
+ * the default `nan_guard` (see `buildHooks`).
+ */
+export class NonFiniteLossGuard implements Hook {
   private rollbacks = 0;
-
-  constructor(o: { action?: NanAction; maxRollbacks?: number; priority?: unknown } = {}) {
-    this.action = o.action ?? 'stop';
-    this.maxRollbacks = o.maxRollbacks ?? 3;
-    this.priority = resolvePriority(NanGuardHook.type, o.priority, 'VERY_HIGH');
-  }
+  constructor(
+    readonly action: NanAction,
+    readonly maxRollbacks: number,
+    readonly priority: HookPriority,
+  ) {}
 
   async afterTrainIter(runner: Runner, _batchIdx: number, _batch: unknown, outputs: TrainIterOutputs): Promise<void> {
     const e = outputs.nonFinite;
@@ -52,15 +45,38 @@ export class NanGuardHook implements Hook {
   }
 }
 
+/** The options of {@link NanGuardHook}, declared once. */
+export const nanGuardHookOptions = defineOptions({
+  action: { type: 'string', default: 'stop', enum: ['stop', 'rollback'], doc: "'stop' (report and exit) or 'rollback' (reload the last checkpoint, skip the batch)" },
+  max_rollbacks: { type: 'integer', default: 3, doc: 'rollback: give up (stop) after this many rollbacks in a row' },
+  priority: priorityOption('VERY_HIGH'),
+});
+export type NanGuardHookOptions = ResolvedOptions<typeof nanGuardHookOptions>;
+
+/** solo-ts's guard (the default `nan_guard`): stop, or roll back to the last checkpoint and skip the batch. */
+export class NanGuardHook extends NonFiniteLossGuard {
+  static readonly type = 'NanGuardHook';
+  static readonly description = 'refuses updates from a non-finite loss: stop with a report naming the iteration and the loss term, or roll back to the last checkpoint and skip the batch';
+  static readonly options = nanGuardHookOptions;
+  constructor(options: OptionsInput<typeof nanGuardHookOptions> = {}) {
+    const o = resolveOptions(nanGuardHookOptions, options, NanGuardHook.type);
+    super(o.action, o.maxRollbacks, resolvePriority(NanGuardHook, o.priority));
+  }
+}
+
+/** The options of {@link CheckInvalidLossHook} (mmdet `CheckInvalidLossHook.__init__`), declared once. */
+export const checkInvalidLossHookOptions = defineOptions({
+  interval: { type: 'integer', default: 50, doc: 'mmdetection checks every `interval` iterations; solo-ts checks every iteration (before the update), which covers any interval' },
+  priority: priorityOption('VERY_HIGH'),
+});
+
 /** mmdetection's `CheckInvalidLossHook`: the stopping guard (every iteration is checked, before the update). */
-export class CheckInvalidLossHook extends NanGuardHook {
-  static override readonly type: string = 'CheckInvalidLossHook';
-  static override readonly description: string = "mmdetection's non-finite loss check: solo-ts checks every iteration before the update and stops";
-  static override readonly options: OptionSpecs = {
-    interval: { type: 'integer', default: 50, doc: 'mmdetection checks every `interval` iterations; solo-ts checks every iteration (before the update), which covers any interval' },
-    ...PRIORITY_OPTION,
-  };
-  constructor(o: { priority?: unknown } = {}) {
-    super({ action: 'stop', priority: resolvePriority(CheckInvalidLossHook.type, o.priority, 'VERY_HIGH') });
+export class CheckInvalidLossHook extends NonFiniteLossGuard {
+  static readonly type = 'CheckInvalidLossHook';
+  static readonly description = "mmdetection's non-finite loss check: solo-ts checks every iteration before the update and stops";
+  static readonly options = checkInvalidLossHookOptions;
+  constructor(options: OptionsInput<typeof checkInvalidLossHookOptions> = {}) {
+    const o = resolveOptions(checkInvalidLossHookOptions, options, CheckInvalidLossHook.type);
+    super('stop', 0, resolvePriority(CheckInvalidLossHook, o.priority)); // stops: no rollbacks
   }
 }

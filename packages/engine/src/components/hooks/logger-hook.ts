@@ -10,44 +10,44 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError, type OptionSpecs } from '@solo-ts/core';
+import { ConfigError, defineOptions, resolveOptions, typed, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import { ScalarLog } from '../../logging/scalar-log.js';
 import { TensorBoardWriter } from '../../logging/tensorboard.js';
 import { fmtNum, formatTrainLine } from '../../runner/format.js';
 import type { Hook, HookPriority, TrainIterOutputs } from '../../runner/hooks.js';
 import type { Runner } from '../../runner/runner.js';
-import { PRIORITY_OPTION, requireValue, resolvePriority } from './options.js';
+import { priorityOption, requireValue, resolvePriority } from './options.js';
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
-export interface LoggerHookOptions {
-  interval: number;
-  ignoreLast: boolean;
-  logMetricByEpoch: boolean;
-  intervalExpName?: unknown;
-  outDir?: string | null;
-  outSuffix?: string | string[] | null;
-  keepLocal?: boolean;
-  fileClientArgs?: unknown;
-  backendArgs?: unknown;
-  priority?: unknown;
+/** The options of {@link LoggerHook} (mmengine `LoggerHook.__init__`), declared once. */
+export const loggerHookOptions = defineOptions({
+  interval: { type: 'integer', default: 10, doc: 'a log line every this many iterations (mmengine default 10; default_runtime sets 50)' },
+  ignore_last: { type: 'boolean', default: false, doc: 'true: no line at the end of an epoch when fewer than `interval` iterations are left over (mmengine defaults to true; solo-ts to false, its log format)' },
+  log_metric_by_epoch: { type: 'boolean', default: false, doc: 'true: validation metrics are recorded with the epoch as step (JSON lines and TensorBoard); false: with the iteration (solo-ts default; mmengine defaults to true)' },
+  interval_exp_name: { type: 'integer', nullable: true, doc: 'must be unset: the experiment name is not repeated in the log' },
+  out_dir: { type: 'string', nullable: true, doc: 'at the end, copy the logs to <out_dir>/<basename of work_dir>/<timestamp>' },
+  out_suffix: typed<string | string[]>()({ type: 'any', nullable: true, default: ['.json', '.log', '.py', 'yaml'], doc: 'with out_dir: the file endings to copy (one or a list; null = the default)' }),
+  keep_local: { type: 'boolean', default: true, doc: 'with out_dir: false removes the local copies of the copied files' },
+  file_client_args: { type: 'any', nullable: true, doc: 'must be null (local files only)' },
+  backend_args: { type: 'any', nullable: true, doc: 'must be null (local files only)' },
+  priority: priorityOption('BELOW_NORMAL'),
+});
+/** Resolved options of {@link LoggerHook}. */
+export type LoggerHookOptions = ResolvedOptions<typeof loggerHookOptions>;
+
+/** File endings from `out_suffix` (`null`: the declared default). */
+function suffixes(value: string | string[] | null): string[] {
+  const v: unknown = value ?? loggerHookOptions.out_suffix.default;
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || !list.every((x): x is string => typeof x === 'string')) throw new ConfigError(`LoggerHook: out_suffix must be a file ending or a list of them, got ${JSON.stringify(value)}`);
+  return list;
 }
 
 export class LoggerHook implements Hook {
   static readonly type = 'LoggerHook';
   static readonly description = 'log line every `interval` iterations: epoch, iteration, lr, eta, time, data_time, memory, each loss; JSON lines and TensorBoard';
-  static readonly options: OptionSpecs = {
-    interval: { type: 'integer', default: 10, doc: 'a log line every this many iterations (mmengine default 10; default_runtime sets 50)' },
-    ignore_last: { type: 'boolean', default: false, doc: 'true: no line at the end of an epoch when fewer than `interval` iterations are left over (mmengine defaults to true; solo-ts to false, its log format)' },
-    log_metric_by_epoch: { type: 'boolean', default: false, doc: 'true: validation metrics are recorded with the epoch as step (JSON lines and TensorBoard); false: with the iteration (solo-ts default; mmengine defaults to true)' },
-    interval_exp_name: { type: 'integer', nullable: true, doc: 'must be unset: the experiment name is not repeated in the log' },
-    out_dir: { type: 'string', nullable: true, doc: 'at the end, copy the logs to <out_dir>/<basename of work_dir>/<timestamp>' },
-    out_suffix: { type: 'any', nullable: true, doc: "with out_dir: the file endings to copy (default ['.json', '.log', '.py', 'yaml'])" },
-    keep_local: { type: 'boolean', default: true, doc: 'with out_dir: false removes the local copies of the copied files' },
-    file_client_args: { type: 'any', nullable: true, doc: 'must be null (local files only)' },
-    backend_args: { type: 'any', nullable: true, doc: 'must be null (local files only)' },
-    ...PRIORITY_OPTION,
-  };
+  static readonly options = loggerHookOptions;
   readonly priority: HookPriority;
   readonly interval: number;
   readonly ignoreLast: boolean;
@@ -59,21 +59,20 @@ export class LoggerHook implements Hook {
   private tb: TensorBoardWriter | null = null;
   private win = { time: [] as number[], data: [] as number[], losses: {} as Record<string, number[]>, gradNorm: [] as number[] };
 
-  constructor(o: Partial<LoggerHookOptions> = {}) {
+  constructor(options: OptionsInput<typeof loggerHookOptions> = {}) {
     const t = LoggerHook.type;
-    this.interval = o.interval ?? 10;
-    if (!(this.interval >= 1)) throw new ConfigError(`LoggerHook: interval must be >= 1, got ${String(o.interval)}`);
-    this.ignoreLast = o.ignoreLast ?? false;
-    this.logMetricByEpoch = o.logMetricByEpoch ?? false;
+    const o = resolveOptions(loggerHookOptions, options, t);
+    if (!(o.interval >= 1)) throw new ConfigError(`LoggerHook: interval must be >= 1, got ${String(o.interval)}`);
+    this.interval = o.interval;
+    this.ignoreLast = o.ignoreLast;
+    this.logMetricByEpoch = o.logMetricByEpoch;
     requireValue(t, 'interval_exp_name', o.intervalExpName, null, 'the experiment name is not repeated in the log');
     this.outDir = o.outDir ?? null;
-    const suffix = o.outSuffix ?? ['.json', '.log', '.py', 'yaml'];
-    this.outSuffix = typeof suffix === 'string' ? [suffix] : suffix;
-    if (!Array.isArray(this.outSuffix) || !this.outSuffix.every((x) => typeof x === 'string')) throw new ConfigError(`LoggerHook: out_suffix must be a file ending or a list of them, got ${JSON.stringify(o.outSuffix)}`);
-    this.keepLocal = o.keepLocal ?? true;
+    this.outSuffix = suffixes(o.outSuffix);
+    this.keepLocal = o.keepLocal;
     requireValue(t, 'file_client_args', o.fileClientArgs, null, 'local files only');
     requireValue(t, 'backend_args', o.backendArgs, null, 'local files only');
-    this.priority = resolvePriority(t, o.priority, 'BELOW_NORMAL');
+    this.priority = resolvePriority(LoggerHook, o.priority);
   }
 
   beforeRun(runner: Runner): void {

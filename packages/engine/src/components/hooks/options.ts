@@ -1,25 +1,38 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Shared pieces of the hook components: the `priority` option (mmengine's `Priority` names or a number) and the
- * refusal of options solo-ts does not implement (a typed `ConfigError` instead of silently ignoring them).
+ * Shared pieces of the engine's component declarations: the hooks' `priority` option (mmengine's `Priority` names
+ * or a number; each hook declares its own default with {@link priorityOption}) and the refusal of options solo-ts
+ * does not implement (a typed `ConfigError` instead of silently ignoring them).
  */
-import { ConfigError, type OptionSpecs } from '@solo-ts/core';
+import { ConfigError, typed } from '@solo-ts/core';
 import { PRIORITY, type HookPriority, type PriorityName } from '../../runner/hooks.js';
 
-export const PRIORITY_OPTION: OptionSpecs = {
-  priority: {
+/**
+ * The `priority` option of a hook, with the hook's own default (`own`). `null` also means the default. The value
+ * is a number or a name of mmengine's `Priority` in any case, checked by {@link resolvePriority}.
+ */
+export function priorityOption<const P extends PriorityName>(own: P) {
+  return typed<number | string>()({
     type: 'any',
     nullable: true,
-    doc: "calling order among hooks: 0..100 or a name of mmengine's Priority (HIGHEST, VERY_HIGH, HIGH, ABOVE_NORMAL, NORMAL, BELOW_NORMAL, LOW, VERY_LOW, LOWEST); default: the hook's own",
-  },
-};
+    default: own,
+    doc: `calling order among hooks: 0..100 or a name of mmengine's Priority (HIGHEST, VERY_HIGH, HIGH, ABOVE_NORMAL, NORMAL, BELOW_NORMAL, LOW, VERY_LOW, LOWEST); null = the default`,
+  });
+}
 
-/** The configured priority of hook `type`, or its own default. */
-export function resolvePriority(type: string, value: unknown, fallback: PriorityName): HookPriority {
-  if (value === null || value === undefined) return fallback;
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && value.toUpperCase() in PRIORITY) return value.toUpperCase() as PriorityName;
-  throw new ConfigError(`${type}: priority must be a number or one of ${Object.keys(PRIORITY).join(', ')}, got ${JSON.stringify(value)}`);
+/** A hook class as {@link resolvePriority} reads it: its registry key and its declared `priority` option. */
+export interface HookClass {
+  readonly type: string;
+  readonly options: { readonly priority: { readonly default?: unknown } };
+}
+
+/** The configured priority of a hook of class `hook` (`null`/absent: the declared default of its `priority` option). */
+export function resolvePriority(hook: HookClass, value: number | string | null | undefined): HookPriority {
+  const type = hook.type;
+  const v: unknown = value ?? hook.options.priority.default;
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && v.toUpperCase() in PRIORITY) return v.toUpperCase() as PriorityName;
+  throw new ConfigError(`${type}: priority must be a number or one of ${Object.keys(PRIORITY).join(', ')}, got ${JSON.stringify(v)}`);
 }
 
 /**

@@ -3,24 +3,30 @@
  * Small default hooks (registry scope `hooks`): mmengine's `RuntimeInfoHook`, `IterTimerHook`,
  * `DistSamplerSeedHook`, `ParamSchedulerHook`, and mmdetection's `DetVisualizationHook`.
  */
-import type { OptionSpecs } from '@solo-ts/core';
+import { defineOptions, resolveOptions, type OptionsInput } from '@solo-ts/core';
 import { lrAt } from '../../optim/schedulers.js';
 import type { Hook, HookPriority } from '../../runner/hooks.js';
 import type { Runner } from '../../runner/runner.js';
-import { PRIORITY_OPTION, requireValue, resolvePriority } from './options.js';
+import { priorityOption, requireValue, resolvePriority } from './options.js';
 
-interface PriorityOnly {
-  priority?: unknown;
-}
+/** The options of {@link RuntimeInfoHook}, declared once. */
+export const runtimeInfoHookOptions = defineOptions({ priority: priorityOption('VERY_HIGH') });
+/** The options of {@link IterTimerHook}, declared once. */
+export const iterTimerHookOptions = defineOptions({ priority: priorityOption('NORMAL') });
+/** The options of {@link DistSamplerSeedHook}, declared once. */
+export const distSamplerSeedHookOptions = defineOptions({ priority: priorityOption('NORMAL') });
+/** The options of {@link ParamSchedulerHook}, declared once. */
+export const paramSchedulerHookOptions = defineOptions({ priority: priorityOption('LOW') });
 
 /** Publishes the run's position and learning rate in the message hub (`epoch`, `iter`, `lr`) before each iteration. */
 export class RuntimeInfoHook implements Hook {
   static readonly type = 'RuntimeInfoHook';
   static readonly description = 'publishes epoch, iteration and learning rate to the other hooks (message hub)';
-  static readonly options: OptionSpecs = { ...PRIORITY_OPTION };
+  static readonly options = runtimeInfoHookOptions;
   readonly priority: HookPriority;
-  constructor(o: PriorityOnly = {}) {
-    this.priority = resolvePriority(RuntimeInfoHook.type, o.priority, 'VERY_HIGH');
+  constructor(options: OptionsInput<typeof runtimeInfoHookOptions> = {}) {
+    const o = resolveOptions(runtimeInfoHookOptions, options, RuntimeInfoHook.type);
+    this.priority = resolvePriority(RuntimeInfoHook, o.priority);
   }
   beforeTrainIter(runner: Runner): void {
     runner.messageHub.set('epoch', runner.epoch);
@@ -39,13 +45,14 @@ export class RuntimeInfoHook implements Hook {
 export class IterTimerHook implements Hook {
   static readonly type = 'IterTimerHook';
   static readonly description = 'times each iteration and its data loading (time, data_time in the log)';
-  static readonly options: OptionSpecs = { ...PRIORITY_OPTION };
+  static readonly options = iterTimerHookOptions;
   readonly priority: HookPriority;
   private tData = 0;
   private tStep = 0;
   private dataTime = 0;
-  constructor(o: PriorityOnly = {}) {
-    this.priority = resolvePriority(IterTimerHook.type, o.priority, 'NORMAL');
+  constructor(options: OptionsInput<typeof iterTimerHookOptions> = {}) {
+    const o = resolveOptions(iterTimerHookOptions, options, IterTimerHook.type);
+    this.priority = resolvePriority(IterTimerHook, o.priority);
   }
   beforeTrainEpoch(): void {
     this.tData = performance.now();
@@ -65,10 +72,11 @@ export class IterTimerHook implements Hook {
 export class DistSamplerSeedHook implements Hook {
   static readonly type = 'DistSamplerSeedHook';
   static readonly description = 'sets the sampler epoch (the loader derives its order from (seed, epoch) itself, so there is nothing to set)';
-  static readonly options: OptionSpecs = { ...PRIORITY_OPTION };
+  static readonly options = distSamplerSeedHookOptions;
   readonly priority: HookPriority;
-  constructor(o: PriorityOnly = {}) {
-    this.priority = resolvePriority(DistSamplerSeedHook.type, o.priority, 'NORMAL');
+  constructor(options: OptionsInput<typeof distSamplerSeedHookOptions> = {}) {
+    const o = resolveOptions(distSamplerSeedHookOptions, options, DistSamplerSeedHook.type);
+    this.priority = resolvePriority(DistSamplerSeedHook, o.priority);
   }
 }
 
@@ -79,16 +87,29 @@ export class DistSamplerSeedHook implements Hook {
 export class ParamSchedulerHook implements Hook {
   static readonly type = 'ParamSchedulerHook';
   static readonly description = 'sets the learning rate of each iteration from param_scheduler (closed form of the position)';
-  static readonly options: OptionSpecs = { ...PRIORITY_OPTION };
+  static readonly options = paramSchedulerHookOptions;
   readonly priority: HookPriority;
-  constructor(o: PriorityOnly = {}) {
-    this.priority = resolvePriority(ParamSchedulerHook.type, o.priority, 'LOW');
+  constructor(options: OptionsInput<typeof paramSchedulerHookOptions> = {}) {
+    const o = resolveOptions(paramSchedulerHookOptions, options, ParamSchedulerHook.type);
+    this.priority = resolvePriority(ParamSchedulerHook, o.priority);
   }
   beforeTrainIter(runner: Runner): void {
     const opt = runner.optimizer;
     opt.setLr(lrAt([...runner.schedulers], opt.baseLr, { epoch: runner.epoch, iter: runner.iter, itersPerEpoch: runner.itersPerEpoch }));
   }
 }
+
+/** The options of {@link DetVisualizationHook} (mmdet `DetVisualizationHook.__init__`), declared once. */
+export const detVisualizationHookOptions = defineOptions({
+  draw: { type: 'boolean', default: false, doc: 'must be false: drawing during training is not implemented (solo test --show-dir draws)' },
+  interval: { type: 'integer', default: 50, doc: 'draw every this many images (only with draw: true)' },
+  score_thr: { type: 'number', default: 0.3, doc: 'draw predictions above this score (only with draw: true)' },
+  show: { type: 'boolean', default: false, doc: 'must be false (no windows)' },
+  wait_time: { type: 'number', default: 0, doc: 'seconds a shown window waits (only with show: true)' },
+  test_out_dir: { type: 'string', nullable: true, doc: 'directory for test pictures (only with draw: true)' },
+  backend_args: { type: 'any', nullable: true, doc: 'must be null (local files only)' },
+  priority: priorityOption('NORMAL'),
+});
 
 /**
  * mmdetection's `DetVisualizationHook`. Drawing during training is not implemented (`solo test --show-dir` draws
@@ -97,22 +118,14 @@ export class ParamSchedulerHook implements Hook {
 export class DetVisualizationHook implements Hook {
   static readonly type = 'DetVisualizationHook';
   static readonly description = 'draws predictions during validation/testing: not during training (use solo test --show-dir); draw/show must stay false';
-  static readonly options: OptionSpecs = {
-    draw: { type: 'boolean', default: false, doc: 'must be false: drawing during training is not implemented (solo test --show-dir draws)' },
-    interval: { type: 'integer', default: 50, doc: 'draw every this many images (only with draw: true)' },
-    score_thr: { type: 'number', default: 0.3, doc: 'draw predictions above this score (only with draw: true)' },
-    show: { type: 'boolean', default: false, doc: 'must be false (no windows)' },
-    wait_time: { type: 'number', default: 0, doc: 'seconds a shown window waits (only with show: true)' },
-    test_out_dir: { type: 'string', nullable: true, doc: 'directory for test pictures (only with draw: true)' },
-    backend_args: { type: 'any', nullable: true, doc: 'must be null (local files only)' },
-    ...PRIORITY_OPTION,
-  };
+  static readonly options = detVisualizationHookOptions;
   readonly priority: HookPriority;
-  constructor(o: { draw: boolean; show: boolean; backendArgs?: unknown; priority?: unknown }) {
+  constructor(options: OptionsInput<typeof detVisualizationHookOptions> = {}) {
     const t = DetVisualizationHook.type;
+    const o = resolveOptions(detVisualizationHookOptions, options, t);
     requireValue(t, 'draw', o.draw, false, 'drawing during training is not implemented; `solo test --show-dir DIR` draws the predictions of a checkpoint');
     requireValue(t, 'show', o.show, false, 'there are no windows; `solo infer --show FILE` writes a picture');
     requireValue(t, 'backend_args', o.backendArgs, null, 'local files only');
-    this.priority = resolvePriority(t, o.priority, 'NORMAL');
+    this.priority = resolvePriority(DetVisualizationHook, o.priority);
   }
 }
