@@ -43,6 +43,18 @@ import {
   type LoggerHookOptions,
   type SGDOptions,
 } from '@solo-ts/engine';
+import {
+  DecoupledSOLOHead,
+  DecoupledSOLOLightHead,
+  SOLOHead,
+  SOLOV2Head,
+  soloHeadOptions,
+  type DecoupledSOLOLightHeadOptions,
+  type MaskFeatModuleOptions,
+  type SOLOHeadOptions,
+  type SOLOV2HeadInput,
+  type SOLOV2HeadOptions,
+} from '@solo-ts/heads';
 
 describe('option types come from the declarations', () => {
   it('each converted component takes its declared options', () => {
@@ -66,6 +78,26 @@ describe('option types come from the declarations', () => {
     expectTypeOf(DefaultSampler).toMatchTypeOf<ComponentClass<DefaultSampler, typeof DefaultSampler.options>>();
     expectTypeOf(AspectRatioBatchSampler).toMatchTypeOf<ComponentClass<AspectRatioBatchSampler, typeof AspectRatioBatchSampler.options>>();
     expectTypeOf(CocoMetric).toMatchTypeOf<ComponentClass<CocoMetric, typeof CocoMetric.options>>();
+    expectTypeOf(SOLOHead).toMatchTypeOf<ComponentClass<SOLOHead, typeof SOLOHead.options>>();
+    expectTypeOf(DecoupledSOLOHead).toMatchTypeOf<ComponentClass<DecoupledSOLOHead, typeof DecoupledSOLOHead.options>>();
+    expectTypeOf(DecoupledSOLOLightHead).toMatchTypeOf<ComponentClass<DecoupledSOLOLightHead, typeof DecoupledSOLOLightHead.options>>();
+    expectTypeOf(SOLOV2Head).toMatchTypeOf<ComponentClass<SOLOV2Head, typeof SOLOV2Head.options>>();
+  });
+
+  it('the heads spread one declaration and add their own options', () => {
+    expectTypeOf<SOLOHeadOptions['numClasses']>().toEqualTypeOf<number>();
+    expectTypeOf<SOLOHeadOptions['scaleRanges']>().toEqualTypeOf<Array<[number, number]>>();
+    expectTypeOf<SOLOHeadOptions['numGrids']>().toEqualTypeOf<number[]>();
+    expectTypeOf<SOLOHeadOptions['testCfg']>().toEqualTypeOf<Record<string, unknown> | null | undefined>();
+    expectTypeOf<SOLOHeadOptions['trainCfg']>().toEqualTypeOf<Record<string, unknown> | null | undefined>();
+    expectTypeOf<SOLOV2HeadOptions['maskFeatureHead']>().toEqualTypeOf<Record<string, unknown>>();
+    expectTypeOf<SOLOV2HeadOptions['lossMask']>().toEqualTypeOf<ComponentConfig>();
+    expectTypeOf<SOLOV2HeadInput['inChannels']>().toEqualTypeOf<number>();
+    expectTypeOf<DecoupledSOLOLightHeadOptions['dcnCfg']>().toMatchTypeOf<object | null | undefined>();
+    expectTypeOf<MaskFeatModuleOptions['maskStride']>().toEqualTypeOf<number>();
+    expect(Object.keys(SOLOV2Head.options).slice(0, Object.keys(soloHeadOptions).length)).toEqual(Object.keys(soloHeadOptions));
+    expect(DecoupledSOLOHead.options.loss_mask.default).toEqual({ type: 'DiceLoss', use_sigmoid: true, activate: false, loss_weight: 3.0 });
+    expect(SOLOHead.options).toBe(soloHeadOptions);
   });
 
   it('each engine component takes its declared options', () => {

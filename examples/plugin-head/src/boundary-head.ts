@@ -13,16 +13,23 @@
  * positive cells like the Dice term. With no ground truth the mask loss is 0, as for SOLOv2.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { defineOptions, resolveOptions, type BitmapMasks, type BuildContext, type OptionSpecs, type OptionsInput } from '@solo-ts/core';
-import { SOLOV2Head, type SOLOV2HeadOptions } from '@solo-ts/heads';
+import { defineOptions, resolveOptions, type BitmapMasks, type BuildContext, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
+import { SOLOV2Head } from '@solo-ts/heads';
 
-/** The options this head adds to SOLOV2Head's, declared once (types, defaults, checks and docs come from here). */
+/**
+ * The options of this head, declared once (types, defaults, checks and docs come from here): every option of
+ * SOLOV2Head, spread in, and the three this head adds.
+ */
 export const boundaryHeadOptions = defineOptions({
+  ...SOLOV2Head.options,
   boundary_weight: { type: 'number', default: 4.0, doc: 'extra BCE weight of pixels near a mask edge (0 = plain BCE)' },
   boundary_width: { type: 'integer', default: 1, doc: 'half-width of the boundary band, in mask-feature pixels' },
   loss_boundary_weight: { type: 'number', default: 1.0, doc: 'weight of the boundary BCE term added to the Dice mask loss' },
 });
-export type SOLOV2BoundaryHeadOptions = SOLOV2HeadOptions & OptionsInput<typeof boundaryHeadOptions>;
+/** Resolved options of {@link SOLOV2BoundaryHead} (camelCase, defaults filled in). */
+export type SOLOV2BoundaryHeadOptions = ResolvedOptions<typeof boundaryHeadOptions>;
+/** What code passes to `new SOLOV2BoundaryHead(...)`. */
+export type SOLOV2BoundaryHeadInput = OptionsInput<typeof boundaryHeadOptions>;
 
 /** 1 where a pixel lies within `width` pixels (Chebyshev distance) of a pixel with the other value. */
 export function boundaryBand(mask: Uint8Array, h: number, w: number, width: number): Uint8Array {
@@ -51,9 +58,7 @@ export function boundaryBand(mask: Uint8Array, h: number, w: number, width: numb
 export class SOLOV2BoundaryHead extends SOLOV2Head {
   static override readonly type: string = 'acme.SOLOV2BoundaryHead';
   static override readonly description: string = 'SOLOv2 head with Dice + boundary-weighted BCE mask loss (example plugin)';
-  // SOLOV2Head still declares its options in the hand-written form, so the union is an OptionSpecs map; the
-  // registry checks all of them, and this head resolves its own three with resolveOptions.
-  static override readonly options: OptionSpecs = { ...SOLOV2Head.options, ...boundaryHeadOptions };
+  static override readonly options = boundaryHeadOptions;
 
   /**
    * What the registry sweep of @solo-ts/testing builds and exercises (see docs/plugins.md): a tiny instance and
@@ -78,10 +83,10 @@ export class SOLOV2BoundaryHead extends SOLOV2Head {
   readonly boundaryWidth: number;
   readonly lossBoundaryWeight: number;
 
-  constructor(options: SOLOV2BoundaryHeadOptions, ctx: BuildContext) {
-    super(options, ctx);
-    const { boundaryWeight, boundaryWidth, lossBoundaryWeight } = options;
-    const own = resolveOptions(boundaryHeadOptions, { boundaryWeight, boundaryWidth, lossBoundaryWeight }, SOLOV2BoundaryHead.type);
+  constructor(options: SOLOV2BoundaryHeadInput, ctx: BuildContext) {
+    super(options, ctx); // checks every option against this class's declaration and builds the SOLOv2 layers
+    // the same resolution, typed by this head's declaration (options the registry resolved come back unchanged)
+    const own = resolveOptions(boundaryHeadOptions, options, SOLOV2BoundaryHead.type);
     this.boundaryWeight = own.boundaryWeight;
     this.boundaryWidth = own.boundaryWidth;
     this.lossBoundaryWeight = own.lossBoundaryWeight;

@@ -36,11 +36,11 @@ import {
   type MaskHead,
   type MaskHeadRawOutputs,
   type MaskPostProcessor,
-  type OptionSpecs,
+  resolveOptions,
   type SoloTestCfg,
 } from '@solo-ts/core';
 import { applyInitCfg, Conv2d, ConvModule, interpolate, ModuleList, pointNms, resizeBilinear, type ConvCfg, type NormCfg } from '@solo-ts/ops';
-import { checkLevelOptions, toSoloTestCfg, withDefaults, type SOLOHeadOptions } from './head-options.js';
+import { checkLevelOptions, checkTestCfgKeys, soloHeadOptions, toSoloTestCfg, type SOLOHeadDeclaration, type SOLOHeadInput, type SOLOHeadOptions } from './head-options.js';
 import { levelOfCell, levelStarts } from './raw-outputs.js';
 
 /** What the loss loop needs from a head's training-mode forward of one batch (tensors live in the loss's tidy). */
@@ -110,7 +110,11 @@ export abstract class BaseMaskHead extends Module implements MaskHead {
   /** Registry key and description of the concrete class (each head sets its own). */
   static readonly type: string = 'BaseMaskHead';
   static readonly description: string = 'SOLO-family mask head template';
-  static readonly options: OptionSpecs = {};
+  /**
+   * Declared options of the concrete class (each head spreads `soloHeadOptions` and sets its own defaults); the
+   * type makes every subclass's declaration keep the common options and their value types.
+   */
+  static readonly options: SOLOHeadDeclaration = soloHeadOptions;
 
   readonly numClasses: number;
   readonly inChannels: number;
@@ -123,7 +127,7 @@ export abstract class BaseMaskHead extends Module implements MaskHead {
   readonly numLevels: number;
   readonly clsDownIndex: number;
   readonly normCfg: NormCfg | null;
-  readonly trainCfg: unknown;
+  readonly trainCfg: Record<string, unknown> | null;
   testCfg: Record<string, unknown> | null;
   readonly lossMask: Loss;
   readonly lossCls: Loss;
@@ -135,13 +139,17 @@ export abstract class BaseMaskHead extends Module implements MaskHead {
   declare clsConvs: ModuleList<ConvModule>;
   declare convCls: Conv2d;
 
-  constructor(options: SOLOHeadOptions, ctx: BuildContext) {
+  /**
+   * `options`: as the registry resolved them, or as code passes them (checked and completed here against the
+   * concrete class's declaration, so a subclass's own options are resolved too and reach `initLayers`).
+   */
+  constructor(options: SOLOHeadInput, ctx: BuildContext) {
     super();
-    const ctor = this.constructor as typeof BaseMaskHead;
+    const ctor = new.target;
     this.typeName = ctor.type;
-    const o = withDefaults(ctor.options, options) as Required<SOLOHeadOptions>;
-    if (!Number.isInteger(o.numClasses) || o.numClasses < 1) throw new SoloError(`${ctor.type}: num_classes must be a positive integer, got ${o.numClasses}`, { code: 'CONFIG' });
-    if (!Number.isInteger(o.inChannels) || o.inChannels < 1) throw new SoloError(`${ctor.type}: in_channels must be a positive integer, got ${o.inChannels}`, { code: 'CONFIG' });
+    const o = resolveOptions(ctor.options, options, ctor.type, ctx.locate());
+    if (o.numClasses < 1) throw new SoloError(`${ctor.type}: num_classes must be a positive integer, got ${o.numClasses}`, { code: 'CONFIG' });
+    if (o.inChannels < 1) throw new SoloError(`${ctor.type}: in_channels must be a positive integer, got ${o.inChannels}`, { code: 'CONFIG' });
     this.numClasses = o.numClasses;
     this.inChannels = o.inChannels;
     this.featChannels = o.featChannels;
@@ -152,19 +160,24 @@ export abstract class BaseMaskHead extends Module implements MaskHead {
     this.numGrids = o.numGrids;
     this.numLevels = o.numGrids.length;
     this.clsDownIndex = o.clsDownIndex;
-    this.normCfg = (o.normCfg ?? null) as NormCfg | null;
+    this.normCfg = o.normCfg;
     this.trainCfg = o.trainCfg ?? null;
     this.testCfg = o.testCfg ?? null;
     checkLevelOptions(ctor.type, o);
+    checkTestCfgKeys(this.testCfg, ctor.type, ctx.locate('test_cfg'));
     this.lossCls = ctx.build<Loss>('models', o.lossCls, 'loss_cls');
     this.lossMask = ctx.build<Loss>('models', o.lossMask, 'loss_mask');
-    this.assigner = ctx.build<GridAssigner>('task_utils', { ...this.assignerSettings(options), ...o.assigner }, 'assigner');
+    this.assigner = ctx.build<GridAssigner>('task_utils', { ...this.assignerSettings(o), ...o.assigner }, 'assigner');
     this.postprocessor = ctx.build<MaskPostProcessor>('task_utils', o.postprocessor, 'postprocessor');
-    this.initLayers(options);
+    this.initLayers(o);
     applyInitCfg(this, o.initCfg, ctor.type);
   }
 
-  /** Build the layers (mmdet `_init_layers`), registered under mmdetection's state-dict names. */
+  /**
+   * Build the layers (mmdet `_init_layers`), registered under mmdetection's state-dict names. `options` are the
+   * resolved options of the concrete class's declaration (a head that declares more options may take its own
+   * resolved type here).
+   */
   protected abstract initLayers(options: SOLOHeadOptions): void;
 
   /** Raw outputs, training or eval form per `training` (mmdet `forward`); NHWC, caller owns them. */
@@ -179,7 +192,7 @@ export abstract class BaseMaskHead extends Module implements MaskHead {
   /** The runtime-neutral path: the same from raw test-mode forward outputs as NCHW arrays (shape-checked). */
   protected abstract rawFeatures(outputs: MaskHeadRawOutputs, batchSize: number): CandidateSource;
 
-  /** Settings every grid assigner receives (mmdetection's head attributes). */
+  /** Settings every grid assigner receives (mmdetection's head attributes); `options` as in `initLayers`. */
   protected assignerSettings(_options: SOLOHeadOptions): Record<string, unknown> {
     return {
       type: 'SOLOGridAssigner',

@@ -10,10 +10,10 @@
  * `activate: false` because the head forms the probabilities.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ArrayTensor, MaskHeadRawOutputs, OptionSpecs } from '@solo-ts/core';
+import { defineOptions, type ArrayTensor, type MaskHeadRawOutputs, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import { Conv2d, ConvModule, coordFeature, interpolate, ModuleList, resizeBilinear } from '@solo-ts/ops';
 import { BaseMaskHead, oneHotColumns, type CandidateSource, type LossFeatures } from './base-mask-head.js';
-import { soloHeadOptionSpecs, soloInitCfg, type SOLOHeadOptions } from './head-options.js';
+import { soloHeadOptions, soloInitCfg } from './head-options.js';
 import { channelView, flatScores, levelOfCell, levelStarts, rawLevels, sameMapSize } from './raw-outputs.js';
 
 /** Outputs of the decoupled heads' `forward` (NHWC tensors). */
@@ -35,20 +35,29 @@ export type DecoupledSOLOHeadRawOutputs = {
   mlvlClsPreds: ArrayTensor[];
 };
 
+/** The options of {@link DecoupledSOLOHead}: SOLOHead's, with the decoupled heads' mask loss and init defaults. */
+export const decoupledSOLOHeadOptions = defineOptions({
+  ...soloHeadOptions,
+  // the head forms the probabilities (sigmoid(y) * sigmoid(x)): the Dice loss must not apply the sigmoid again
+  loss_mask: { ...soloHeadOptions.loss_mask, default: { type: 'DiceLoss', use_sigmoid: true, activate: false, loss_weight: 3.0 } },
+  init_cfg: { ...soloHeadOptions.init_cfg, default: soloInitCfg(['conv_mask_list_x', 'conv_mask_list_y', 'conv_cls']) },
+});
+/** Resolved options of {@link DecoupledSOLOHead}. */
+export type DecoupledSOLOHeadOptions = ResolvedOptions<typeof decoupledSOLOHeadOptions>;
+/** What code passes to `new DecoupledSOLOHead(...)`. */
+export type DecoupledSOLOHeadInput = OptionsInput<typeof decoupledSOLOHeadOptions>;
+
 export class DecoupledSOLOHead extends BaseMaskHead {
   static override readonly type: string = 'DecoupledSOLOHead';
   static override readonly description: string = 'Decoupled SOLO mask head: G x-masks and G y-masks per level, mask(i, j) = y_i * x_j';
-  static override readonly options: OptionSpecs = soloHeadOptionSpecs({
-    lossMask: { type: 'DiceLoss', use_sigmoid: true, activate: false, loss_weight: 3.0 },
-    initCfg: soloInitCfg(['conv_mask_list_x', 'conv_mask_list_y', 'conv_cls']),
-  });
+  static override readonly options = decoupledSOLOHeadOptions;
 
   declare maskConvsX: ModuleList<ConvModule>;
   declare maskConvsY: ModuleList<ConvModule>;
   declare convMaskListX: ModuleList<Conv2d>;
   declare convMaskListY: ModuleList<Conv2d>;
 
-  protected initLayers(_options: SOLOHeadOptions): void {
+  protected initLayers(_options: DecoupledSOLOHeadOptions): void {
     this.maskConvsX = this.registerModule('mask_convs_x', new ModuleList<ConvModule>());
     this.maskConvsY = this.registerModule('mask_convs_y', new ModuleList<ConvModule>());
     this.clsConvs = this.registerModule('cls_convs', new ModuleList<ConvModule>());

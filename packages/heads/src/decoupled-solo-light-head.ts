@@ -8,31 +8,34 @@
  * last conv of both towers into that conv type. Outputs, loss and inference as DecoupledSOLOHead.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { OptionSpecs } from '@solo-ts/core';
+import { defineOptions, typed, type BuildContext, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import { ConvModule, coordFeature, interpolate, ModuleList, type ConvCfg } from '@solo-ts/ops';
-import { DecoupledSOLOHead } from './decoupled-solo-head.js';
-import { soloHeadOptionSpecs, soloInitCfg, type SOLOHeadOptions } from './head-options.js';
+import { DecoupledSOLOHead, decoupledSOLOHeadOptions } from './decoupled-solo-head.js';
 
-export interface DecoupledSOLOLightHeadOptions extends SOLOHeadOptions {
-  /** Conv type of the last conv of both towers (null = Conv2d). */
-  dcnCfg?: ConvCfg | null;
-}
+/** The options of {@link DecoupledSOLOLightHead}: DecoupledSOLOHead's and `dcn_cfg`. */
+export const decoupledSOLOLightHeadOptions = defineOptions({
+  ...decoupledSOLOHeadOptions,
+  dcn_cfg: typed<ConvCfg>()({ type: 'object', nullable: true, doc: 'conv_cfg of the last conv of the mask and cls towers (e.g. {type: DCNv2}); null = plain conv' }),
+});
+/** Resolved options of {@link DecoupledSOLOLightHead}. */
+export type DecoupledSOLOLightHeadOptions = ResolvedOptions<typeof decoupledSOLOLightHeadOptions>;
+/** What code passes to `new DecoupledSOLOLightHead(...)`. */
+export type DecoupledSOLOLightHeadInput = OptionsInput<typeof decoupledSOLOLightHeadOptions>;
 
 export class DecoupledSOLOLightHead extends DecoupledSOLOHead {
   static override readonly type: string = 'DecoupledSOLOLightHead';
   static override readonly description: string = 'Decoupled SOLO light mask head: one shared mask tower for the x and y masks';
-  static override readonly options: OptionSpecs = {
-    ...soloHeadOptionSpecs({
-      lossMask: { type: 'DiceLoss', use_sigmoid: true, activate: false, loss_weight: 3.0 },
-      initCfg: soloInitCfg(['conv_mask_list_x', 'conv_mask_list_y', 'conv_cls']),
-    }),
-    dcn_cfg: { type: 'object', nullable: true, doc: 'conv_cfg of the last conv of the mask and cls towers (e.g. {type: DCNv2}); null = plain conv' },
-  };
+  static override readonly options = decoupledSOLOLightHeadOptions;
 
   declare maskConvs: ModuleList<ConvModule>;
 
-  protected override initLayers(options: SOLOHeadOptions): void {
-    const dcnCfg = (options as DecoupledSOLOLightHeadOptions).dcnCfg ?? null;
+  constructor(options: DecoupledSOLOLightHeadInput, ctx: BuildContext) {
+    super(options, ctx);
+  }
+
+  /** `options`: this head's resolved options (the base resolves the concrete class's declaration). */
+  protected override initLayers(options: DecoupledSOLOLightHeadOptions): void {
+    const dcnCfg = options.dcnCfg ?? null;
     this.maskConvs = this.registerModule('mask_convs', new ModuleList<ConvModule>());
     this.clsConvs = this.registerModule('cls_convs', new ModuleList<ConvModule>());
     for (let i = 0; i < this.stackedConvs; i++) {

@@ -264,12 +264,36 @@ describe('SOLO-family heads (mmdetection unit tests)', () => {
     });
   }
 
+  it('a head constructed in code gets the declared defaults and checks (as from the registry)', () => {
+    const reg = registry();
+    const ctx = reg.context('h');
+    const built = reg.build<DecoupledSOLOHead>('models', headCfg('DecoupledSOLOHead'), 'h');
+    const direct = new DecoupledSOLOHead({ numClasses: 4, inChannels: 1, featChannels: 32, normCfg: { type: 'GN', num_groups: 8, requires_grad: true } }, ctx);
+    expect([...direct.stateDict().keys()]).toEqual([...built.stateDict().keys()]);
+    expect([direct.numGrids, direct.strides, direct.scaleRanges, direct.posScale]).toEqual([built.numGrids, built.strides, built.scaleRanges, built.posScale]);
+    expect((direct.lossMask as unknown as { activate: boolean }).activate).toBe(false);
+    expect(() => new SOLOHead({ numClasses: 4, inChannels: 1, stackedConv: 3 } as never, ctx)).toThrow(/unknown option `stackedConv` for SOLOHead/);
+    expect(() => new SOLOV2Head({ numClasses: 4, inChannels: 1 } as never, ctx)).toThrow(/SOLOV2Head needs option `mask_feature_head`/);
+    direct.dispose();
+    built.dispose();
+  });
+
   it('rejects inconsistent configs with messages naming the option', () => {
     const reg = registry();
     expect(() => reg.build('models', headCfg('SOLOHead', { num_grids: [40, 36] }), 'h')).toThrow(/num_grids/);
     expect(() => reg.build('models', headCfg('SOLOV2Head', { dynamic_conv_size: 2 }), 'h')).toThrow(/dynamic_conv_size/);
     expect(() => reg.build('models', { ...headCfg('SOLOV2Head'), mask_feature_head: { ...MASK_FEATURE_HEAD, feat_channel: 3 } }, 'h')).toThrow(/feat_channel/);
     expect(() => reg.build('models', headCfg('SOLOHead', { stacked_conv: 3 }), 'h')).toThrow(/stacked_conv/);
+    expect(() => reg.build('models', headCfg('SOLOHead', { num_grids: [40, 36, 24.5, 16, 12] }), 'h')).toThrow(/num_grids\[2\]/);
+    expect(() => reg.build('models', headCfg('SOLOHead', { test_cfg: { ...TEST_CFG, nms_post: 5 } }), 'h')).toThrow(/unknown test_cfg option `nms_post`/);
+    expect(() => reg.build('models', headCfg('SOLOHead', { train_cfg: 3 }), 'h')).toThrow(/train_cfg/);
+    // the detector passes in_channels / train_cfg / test_cfg as `extra`: checked like config values
+    expect(() => reg.build('models', { ...headCfg('SOLOHead'), in_channels: undefined }, 'h', { inChannels: 'x' })).toThrow(/in_channels/);
+    expect(() => reg.build('models', headCfg('SOLOHead', { dcn_cfg: null }), 'h')).toThrow(/unknown option `dcn_cfg`/);
+    expect(() => reg.build('models', { ...headCfg('SOLOV2Head'), mask_feature_head: { ...MASK_FEATURE_HEAD, in_channels: 2 } }, 'h')).toThrow(/mask_feature_head.in_channels \(2\) must equal the head's in_channels \(1\)/);
+    expect(() => reg.build('models', { ...headCfg('SOLOV2Head'), mask_feature_head: { ...MASK_FEATURE_HEAD, type: 'Other' } }, 'h')).toThrow(/mask_feature_head.type must be MaskFeatModule/);
+    expect(() => reg.build('models', { ...headCfg('SOLOV2Head'), mask_feature_head: { ...MASK_FEATURE_HEAD, out_channels: undefined } }, 'h')).toThrow(/needs option `out_channels`/);
+    expect(() => reg.build('models', { ...headCfg('SOLOV2Head'), mask_feature_head: { ...MASK_FEATURE_HEAD, norm_cfg: 'GN' } }, 'h')).toThrow(/norm_cfg/);
     const head = reg.build<SOLOHead>('models', headCfg('SOLOHead'), 'h');
     const x = feats().slice(0, 4);
     expect(() => head.forward(x)).toThrow(/5 feature levels/);

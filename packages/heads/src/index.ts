@@ -8,7 +8,7 @@
  * (or any other runtime computing the same graph) gives the raw outputs; `outputsToArrays` turns tfjs outputs into
  * plain NCHW arrays; `head.predictByFeat(arrays, metas)` post-processes them into one InstanceData per image.
  */
-import { ComponentModule } from '@solo-ts/core';
+import { component, ComponentModule } from '@solo-ts/core';
 import { DecoupledSOLOHead } from './decoupled-solo-head.js';
 import { DecoupledSOLOLightHead } from './decoupled-solo-light-head.js';
 import { SOLOHead } from './solo-head.js';
@@ -17,18 +17,25 @@ import { SOLOV2Head } from './solov2-head.js';
 export const PACKAGE_NAME = '@solo-ts/heads';
 
 export { BaseMaskHead, type CandidateSource, type LossFeatures } from './base-mask-head.js';
+export { soloHeadOptions, type HeadInitCfg, type SOLOHeadDeclaration, type SOLOHeadInput, type SOLOHeadOptions } from './head-options.js';
 export { SOLOHead, type SOLOHeadOutputs, type SOLOHeadRawOutputs } from './solo-head.js';
-export { DecoupledSOLOHead, type DecoupledSOLOHeadOutputs, type DecoupledSOLOHeadRawOutputs } from './decoupled-solo-head.js';
-export { DecoupledSOLOLightHead, type DecoupledSOLOLightHeadOptions } from './decoupled-solo-light-head.js';
-export { SOLOV2Head, type SOLOV2HeadOptions, type SOLOV2HeadOutputs, type SOLOV2HeadRawOutputs } from './solov2-head.js';
-export { MaskFeatModule, MASK_FEATURE_HEAD_KEYS, type MaskFeatModuleOptions } from './mask-feat-module.js';
-export { type SOLOHeadOptions } from './head-options.js';
+export {
+  DecoupledSOLOHead,
+  decoupledSOLOHeadOptions,
+  type DecoupledSOLOHeadInput,
+  type DecoupledSOLOHeadOptions,
+  type DecoupledSOLOHeadOutputs,
+  type DecoupledSOLOHeadRawOutputs,
+} from './decoupled-solo-head.js';
+export { DecoupledSOLOLightHead, decoupledSOLOLightHeadOptions, type DecoupledSOLOLightHeadInput, type DecoupledSOLOLightHeadOptions } from './decoupled-solo-light-head.js';
+export { SOLOV2Head, solov2HeadOptions, type SOLOV2HeadInput, type SOLOV2HeadOptions, type SOLOV2HeadOutputs, type SOLOV2HeadRawOutputs } from './solov2-head.js';
+export { MaskFeatModule, maskFeatModuleOptions, type MaskFeatModuleInput, type MaskFeatModuleOptions } from './mask-feat-module.js';
 export { outputsToArrays, tensorToArray } from './raw-outputs.js';
 
 /** The heads of this package, for `registry.load(headsComponents)`. */
 export const headsComponents = new ComponentModule(PACKAGE_NAME, [
-  { scope: 'models', component: SOLOHead },
-  { scope: 'models', component: DecoupledSOLOHead },
-  { scope: 'models', component: DecoupledSOLOLightHead },
-  { scope: 'models', component: SOLOV2Head },
+  component('models', SOLOHead),
+  component('models', DecoupledSOLOHead),
+  component('models', DecoupledSOLOLightHead),
+  component('models', SOLOV2Head),
 ]);

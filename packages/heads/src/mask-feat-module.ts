@@ -9,34 +9,57 @@
  * (the `upsample{j}` steps have no parameters). With `conv_cfg` every conv is of that type (DCNv2 configs).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, Module, SoloError } from '@solo-ts/core';
+import { ConfigError, defineOptions, Module, resolveOptions, snakeToCamel, SoloError, typed, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import { applyInitCfg, ConvModule, coordFeature, interpolate, ModuleList, type ConvCfg, type NormCfg } from '@solo-ts/ops';
 import { NamedSequential } from './named-sequential.js';
 
-/** Options of {@link MaskFeatModule} (mmdetection names in camelCase). */
-export interface MaskFeatModuleOptions {
-  /** Channels of the input levels (forced to the head's in_channels). */
-  inChannels: number;
-  /** Channels inside the branch. */
-  featChannels: number;
-  /** First input level used. */
-  startLevel: number;
-  /** Last input level used (gets the coordinates). */
-  endLevel: number;
-  /** Output channels E (= the dynamic kernel length). */
-  outChannels: number;
-  /** Stride of the output relative to the input image (4). */
-  maskStride?: number;
-  /** Conv type of every conv (null = Conv2d). */
-  convCfg?: ConvCfg | null;
-  /** Norm of every ConvModule (null = none, convs get a bias). */
-  normCfg?: NormCfg | null;
-  /** mmengine init_cfg (default Normal(0, 0.01) on every Conv2d). */
-  initCfg?: unknown;
-}
+/**
+ * The options of {@link MaskFeatModule} (mmdet `MaskFeatModule.__init__`), declared once: SOLOV2Head's
+ * `mask_feature_head` map is checked against them (see {@link maskFeatModuleInput}).
+ */
+export const maskFeatModuleOptions = defineOptions({
+  in_channels: { type: 'integer', doc: "channels of the input levels (the head's in_channels; a different value is an error)" },
+  feat_channels: { type: 'integer', required: true, doc: 'channels inside the branch' },
+  start_level: { type: 'integer', required: true, doc: 'first input level used' },
+  end_level: { type: 'integer', required: true, doc: 'last input level used (gets the coordinates)' },
+  out_channels: { type: 'integer', required: true, doc: 'output channels E (= the dynamic kernel length)' },
+  mask_stride: { type: 'integer', default: 4, doc: 'stride of the output relative to the input image' },
+  conv_cfg: typed<ConvCfg>()({ type: 'object', nullable: true, default: null, doc: 'conv type of every conv (null = Conv2d)' }),
+  norm_cfg: typed<NormCfg>()({ type: 'object', nullable: true, default: null, doc: 'norm of every ConvModule (null = none, convs get a bias)' }),
+  init_cfg: typed<Record<string, unknown> | Array<Record<string, unknown>>>()({
+    type: 'any',
+    nullable: true,
+    default: [{ type: 'Normal', layer: 'Conv2d', std: 0.01 }],
+    doc: 'mmengine init_cfg (Normal(0, 0.01) on every Conv2d)',
+  }),
+});
+/** Resolved options of {@link MaskFeatModule} (camelCase, defaults filled in). */
+export type MaskFeatModuleOptions = ResolvedOptions<typeof maskFeatModuleOptions>;
+/** What code passes to `new MaskFeatModule(...)`. */
+export type MaskFeatModuleInput = OptionsInput<typeof maskFeatModuleOptions>;
 
-/** The YAML keys `mask_feature_head` accepts. */
-export const MASK_FEATURE_HEAD_KEYS = ['in_channels', 'feat_channels', 'start_level', 'end_level', 'out_channels', 'mask_stride', 'conv_cfg', 'norm_cfg', 'init_cfg'];
+/**
+ * SOLOV2Head's `mask_feature_head` map (YAML spelling, mmdet builds `MaskFeatModule(**mask_feature_head)`) as the
+ * module's input, with the head's `in_channels`: unknown keys are errors (in the YAML spelling), `type` may only
+ * name MaskFeatModule, and an `in_channels` other than the head's is an error (mmdet overrides it with a warning).
+ */
+export function maskFeatModuleInput(map: Record<string, unknown>, inChannels: number, where: string): MaskFeatModuleOptions {
+  const names = Object.keys(maskFeatModuleOptions);
+  const camel: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(map)) {
+    if (k === 'type') {
+      if (v !== 'MaskFeatModule') throw new ConfigError(`${where}: mask_feature_head.type must be MaskFeatModule (or left out), got ${JSON.stringify(v)}`);
+      continue;
+    }
+    if (!names.includes(k)) throw new ConfigError(`${where}: unknown mask_feature_head option \`${k}\``, { expected: names.join(', ') });
+    camel[snakeToCamel(k)] = v;
+  }
+  if (camel.inChannels !== undefined && camel.inChannels !== inChannels) {
+    throw new ConfigError(`${where}: mask_feature_head.in_channels (${JSON.stringify(camel.inChannels)}) must equal the head's in_channels (${inChannels}); leave it out`);
+  }
+  // the keys are the declared ones (checked above); resolveOptions checks their values
+  return resolveOptions(maskFeatModuleOptions, { ...(camel as MaskFeatModuleInput), inChannels }, `${where} mask_feature_head`);
+}
 
 export class MaskFeatModule extends Module {
   readonly inChannels: number;
@@ -48,19 +71,21 @@ export class MaskFeatModule extends Module {
   readonly convsAllLevels: ModuleList<NamedSequential>;
   readonly convPred: ConvModule;
 
-  constructor(o: MaskFeatModuleOptions) {
+  constructor(options: MaskFeatModuleInput) {
     super();
+    const o = resolveOptions(maskFeatModuleOptions, options, 'MaskFeatModule');
+    if (o.inChannels === undefined) throw new ConfigError('MaskFeatModule needs in_channels (SOLOV2Head passes its own)');
     this.inChannels = o.inChannels;
     this.featChannels = o.featChannels;
     this.startLevel = o.startLevel;
     this.endLevel = o.endLevel;
     this.outChannels = o.outChannels;
-    this.maskStride = o.maskStride ?? 4;
+    this.maskStride = o.maskStride;
     if (!(o.startLevel >= 0 && o.endLevel >= o.startLevel)) {
       throw new ConfigError(`MaskFeatModule: need 0 <= start_level <= end_level, got start_level ${o.startLevel}, end_level ${o.endLevel}`);
     }
-    const convCfg = o.convCfg ?? null;
-    const normCfg = o.normCfg ?? null;
+    const convCfg = o.convCfg;
+    const normCfg = o.normCfg;
     const cm = (inC: number, outC: number, k: number): ConvModule =>
       new ConvModule({ inChannels: inC, outChannels: outC, kernelSize: k, padding: k === 3 ? 1 : 0, convCfg, normCfg });
     const up = (x: tf.Tensor4D): tf.Tensor4D => interpolate(x, { scaleFactor: 2, mode: 'bilinear' });
@@ -79,7 +104,7 @@ export class MaskFeatModule extends Module {
       this.convsAllLevels.push(seq);
     }
     this.convPred = this.registerModule('conv_pred', cm(this.featChannels, this.outChannels, 1));
-    applyInitCfg(this, o.initCfg === undefined ? [{ type: 'Normal', layer: 'Conv2d', std: 0.01 }] : o.initCfg, 'MaskFeatModule');
+    applyInitCfg(this, o.initCfg, 'MaskFeatModule');
   }
 
   /** `x`: all FPN levels (NHWC); uses `x[start_level..end_level]`. Returns `[B, H_s, W_s, E]`. */

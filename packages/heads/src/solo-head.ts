@@ -17,10 +17,10 @@
  * the eval-form outputs as plain arrays ({@link SOLOHeadRawOutputs}) and gathers the candidates' channels.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ArrayTensor, MaskHeadRawOutputs, OptionSpecs } from '@solo-ts/core';
+import type { ArrayTensor, MaskHeadRawOutputs } from '@solo-ts/core';
 import { Conv2d, ConvModule, coordFeature, interpolate, ModuleList, resizeBilinear } from '@solo-ts/ops';
 import { BaseMaskHead, oneHotColumns, type CandidateSource, type LossFeatures } from './base-mask-head.js';
-import { soloHeadOptionSpecs, soloInitCfg, type SOLOHeadOptions } from './head-options.js';
+import { soloHeadOptions } from './head-options.js';
 import { channelView, flatScores, levelOfCell, levelStarts, rawLevels, sameMapSize } from './raw-outputs.js';
 
 /** Outputs of `SOLOHead.forward` (NHWC tensors). */
@@ -45,15 +45,13 @@ export type SOLOHeadRawOutputs = {
 export class SOLOHead extends BaseMaskHead {
   static override readonly type: string = 'SOLOHead';
   static override readonly description: string = 'SOLO mask head: G x G location categories with one mask channel per grid cell';
-  static override readonly options: OptionSpecs = soloHeadOptionSpecs({
-    lossMask: { type: 'DiceLoss', use_sigmoid: true, loss_weight: 3.0 },
-    initCfg: soloInitCfg(['conv_mask_list', 'conv_cls']),
-  });
+  /** mmdet `SOLOHead.__init__`: the common declaration as it is (its defaults are SOLOHead's). */
+  static override readonly options = soloHeadOptions;
 
   declare maskConvs: ModuleList<ConvModule>;
   declare convMaskList: ModuleList<Conv2d>;
 
-  protected initLayers(_options: SOLOHeadOptions): void {
+  protected initLayers(): void {
     this.maskConvs = this.registerModule('mask_convs', new ModuleList<ConvModule>());
     this.clsConvs = this.registerModule('cls_convs', new ModuleList<ConvModule>());
     for (let i = 0; i < this.stackedConvs; i++) {

@@ -11,23 +11,30 @@
  * DCN: with `dcn_cfg`, every tower conv (`dcn_apply_to_all_conv`) or only the last of each tower is of that type.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, type ArrayTensor, type BuildContext, type MaskHeadRawOutputs, type OptionSpecs } from '@solo-ts/core';
+import { ConfigError, defineOptions, typed, type ArrayTensor, type BuildContext, type MaskHeadRawOutputs, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import { Conv2d, ConvModule, coordFeature, ModuleList, resizeBilinear, type ConvCfg } from '@solo-ts/ops';
 import { BaseMaskHead, oneHotColumns, type CandidateSource, type LossFeatures } from './base-mask-head.js';
-import { soloHeadOptionSpecs, soloInitCfg, type SOLOHeadOptions } from './head-options.js';
-import { MASK_FEATURE_HEAD_KEYS, MaskFeatModule } from './mask-feat-module.js';
+import { soloHeadOptions, soloInitCfg } from './head-options.js';
+import { MaskFeatModule, maskFeatModuleInput } from './mask-feat-module.js';
 import { arrayToNhwc, levelOfCell, levelStarts, rawLevels, rawMap } from './raw-outputs.js';
 
-export interface SOLOV2HeadOptions extends SOLOHeadOptions {
-  /** Mask feature branch settings (YAML keys of MaskFeatModule). */
-  maskFeatureHead: Record<string, unknown>;
-  /** Size of the dynamic kernel (1 in every mmdetection config; the only value supported). */
-  dynamicConvSize?: number;
-  /** Conv type of the tower convs (e.g. {type: DCNv2}); null = Conv2d. */
-  dcnCfg?: ConvCfg | null;
-  /** With dcn_cfg: every tower conv (true) or only the last conv of each tower (false). */
-  dcnApplyToAllConv?: boolean;
-}
+/** The options of {@link SOLOV2Head} (mmdet `SOLOV2Head.__init__`): SOLOHead's and the SOLOv2 ones. */
+export const solov2HeadOptions = defineOptions({
+  ...soloHeadOptions,
+  init_cfg: { ...soloHeadOptions.init_cfg, default: soloInitCfg(['conv_cls']) },
+  mask_feature_head: {
+    type: 'object',
+    required: true,
+    doc: 'MaskFeatModule settings: feat_channels, start_level, end_level, out_channels (E), mask_stride, conv_cfg, norm_cfg',
+  },
+  dynamic_conv_size: { type: 'integer', default: 1, doc: 'size of the dynamic kernels (only 1, as in every mmdetection config)' },
+  dcn_cfg: typed<ConvCfg>()({ type: 'object', nullable: true, doc: 'conv_cfg of the tower convs (e.g. {type: DCNv2}); null = plain conv' }),
+  dcn_apply_to_all_conv: { type: 'boolean', default: true, doc: 'with dcn_cfg: all tower convs (true) or only the last one of each tower (false, light head)' },
+});
+/** Resolved options of {@link SOLOV2Head} (camelCase, defaults filled in). */
+export type SOLOV2HeadOptions = ResolvedOptions<typeof solov2HeadOptions>;
+/** What code passes to `new SOLOV2Head(...)`. */
+export type SOLOV2HeadInput = OptionsInput<typeof solov2HeadOptions>;
 
 /**
  * Outputs of `SOLOV2Head.forward` as plain NCHW arrays (mmdet's `forward`, raw in training and test mode), the
@@ -55,17 +62,7 @@ export interface SOLOV2HeadOutputs {
 export class SOLOV2Head extends BaseMaskHead {
   static override readonly type: string = 'SOLOV2Head';
   static override readonly description: string = 'SOLOv2 mask head: dynamic 1x1 mask kernels per grid cell applied to unified mask features';
-  static override readonly options: OptionSpecs = {
-    ...soloHeadOptionSpecs({ lossMask: { type: 'DiceLoss', use_sigmoid: true, loss_weight: 3.0 }, initCfg: soloInitCfg(['conv_cls']) }),
-    mask_feature_head: {
-      type: 'object',
-      required: true,
-      doc: 'MaskFeatModule settings: feat_channels, start_level, end_level, out_channels (E), mask_stride, conv_cfg, norm_cfg',
-    },
-    dynamic_conv_size: { type: 'integer', default: 1, doc: 'size of the dynamic kernels (only 1, as in every mmdetection config)' },
-    dcn_cfg: { type: 'object', nullable: true, doc: 'conv_cfg of the tower convs (e.g. {type: DCNv2}); null = plain conv' },
-    dcn_apply_to_all_conv: { type: 'boolean', default: true, doc: 'with dcn_cfg: all tower convs (true) or only the last one of each tower (false, light head)' },
-  };
+  static override readonly options = solov2HeadOptions;
 
   declare kernelConvs: ModuleList<ConvModule>;
   declare convKernel: Conv2d;
@@ -73,48 +70,24 @@ export class SOLOV2Head extends BaseMaskHead {
   declare kernelOutChannels: number;
   declare maskStride: number;
 
-  constructor(options: SOLOV2HeadOptions, ctx: BuildContext) {
+  constructor(options: SOLOV2HeadInput, ctx: BuildContext) {
     super(options, ctx);
   }
 
-  protected override assignerSettings(options: SOLOHeadOptions): Record<string, unknown> {
-    const mfh = (options as SOLOV2HeadOptions).maskFeatureHead ?? {};
-    return { ...super.assignerSettings(options), mode: 'solov2', mask_stride: mfh.mask_stride ?? 4 };
+  /** `options`: this head's resolved options (the base resolves the concrete class's declaration). */
+  protected override assignerSettings(options: SOLOV2HeadOptions): Record<string, unknown> {
+    return { ...super.assignerSettings(options), mode: 'solov2', mask_stride: maskFeatModuleInput(options.maskFeatureHead, options.inChannels, this.typeName).maskStride };
   }
 
-  protected initLayers(options: SOLOHeadOptions): void {
-    const o = options as SOLOV2HeadOptions;
-    const dcs = o.dynamicConvSize ?? 1;
+  protected initLayers(options: SOLOV2HeadOptions): void {
+    const dcs = options.dynamicConvSize;
     if (dcs !== 1) throw new ConfigError(`SOLOV2Head: dynamic_conv_size ${dcs} is not supported (only 1, the value of every mmdetection config)`);
-    const mfh = o.maskFeatureHead;
-    if (!mfh || typeof mfh !== 'object') throw new ConfigError('SOLOV2Head needs `mask_feature_head` (feat_channels, start_level, end_level, out_channels, ...)');
-    for (const k of Object.keys(mfh)) {
-      if (k !== 'type' && !MASK_FEATURE_HEAD_KEYS.includes(k)) throw new ConfigError(`SOLOV2Head: unknown mask_feature_head option \`${k}\``, { expected: MASK_FEATURE_HEAD_KEYS.join(', '), location: undefined });
-    }
-    const need = (k: string): number => {
-      const v = mfh[k];
-      if (typeof v !== 'number') throw new ConfigError(`SOLOV2Head: mask_feature_head.${k} must be a number, got ${JSON.stringify(v)}`);
-      return v;
-    };
     // mmdet: the mask feature branch always takes the head's in_channels
-    this.maskFeatureHead = this.registerModule(
-      'mask_feature_head',
-      new MaskFeatModule({
-        inChannels: this.inChannels,
-        featChannels: need('feat_channels'),
-        startLevel: need('start_level'),
-        endLevel: need('end_level'),
-        outChannels: need('out_channels'),
-        maskStride: (mfh.mask_stride as number | undefined) ?? 4,
-        convCfg: (mfh.conv_cfg as ConvCfg | null | undefined) ?? null,
-        normCfg: (mfh.norm_cfg as never) ?? null,
-        initCfg: mfh.init_cfg,
-      }),
-    );
+    this.maskFeatureHead = this.registerModule('mask_feature_head', new MaskFeatModule(maskFeatModuleInput(options.maskFeatureHead, this.inChannels, this.typeName)));
     this.maskStride = this.maskFeatureHead.maskStride;
     this.kernelOutChannels = this.maskFeatureHead.outChannels * dcs * dcs;
-    const dcnCfg = o.dcnCfg ?? null;
-    const allConv = o.dcnApplyToAllConv ?? true;
+    const dcnCfg = options.dcnCfg ?? null;
+    const allConv = options.dcnApplyToAllConv;
     this.clsConvs = this.registerModule('cls_convs', new ModuleList<ConvModule>());
     this.kernelConvs = this.registerModule('kernel_convs', new ModuleList<ConvModule>());
     for (let i = 0; i < this.stackedConvs; i++) {
