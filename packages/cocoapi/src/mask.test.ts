@@ -2,7 +2,6 @@
 // Conformance with pycocotools: every case of shared/coco-conformance/mask/*.json, compared with `===`.
 import { COCO_CONFORMANCE_ROOT } from '../../../test/helpers/shared-dir.js';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   annToRLE,

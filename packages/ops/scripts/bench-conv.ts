@@ -2,7 +2,7 @@
 /**
  * Benchmarks the wasm conv kernels: XNNPACK forward `Conv2D`, solo-ts's `Conv2DBackpropInput` /
  * `Conv2DBackpropFilter` (built on the forward conv) and optionally the stock wasm `Conv2DBackpropInput`, for
- * several thread counts (threads > 1 use solo-ts's threaded Node loader from packages/engine/src/backend).
+ * several thread counts (threads > 1 use solo-ts's threaded Node loader, `registerThreadedWasmBackend`).
  *
  *   npx tsx --conditions source packages/ops/scripts/bench-conv.ts \
  *     [--shape 1,200,272,256] [--cout 256] [--k 3] [--stride 1] [--threads 1,2] [--reps 5] [--warmup 1]
@@ -14,8 +14,7 @@
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../../engine/src/backend/index.js';
-import { registerThreadedWasmBackend, type WasmPackage } from '../../engine/src/backend/wasm-node.js';
+import { registerThreadedWasmBackend, selectBackend } from '@solo-ts/engine';
 import { registerWasmTrainingKernels } from '../src/index.js';
 import { conv2dBackpropInputZeroInsert } from '../src/kernels/conv2d_backprop.js';
 import { type BackendLike, KernelScope, pair } from '../src/kernels/kernel_utils.js';
@@ -104,7 +103,7 @@ async function main(): Promise<void> {
     if (t === 'threaded-1') {
       // The threaded build restricted to one thread (isolates build differences from threading).
       await selectBackend('wasm', { threads: 1, quiet: true });
-      const pkg = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as WasmPackage;
+      const pkg = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as Parameters<typeof registerThreadedWasmBackend>[0];
       await registerThreadedWasmBackend(pkg, 1);
       registerWasmTrainingKernels();
       await tf.setBackend('wasm');
