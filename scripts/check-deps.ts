@@ -247,7 +247,7 @@ export function check(): string[] {
       const peer = m.peerDependencies?.[name] !== undefined && !m.dependencies?.[name];
       const justifiedPeer = peer && (m.peerDependenciesMeta?.[name]?.optional || passedOn.has(name));
       if (!lib.has(name) && !justifiedPeer) {
-        const onlyDev = devUses.has(name) ? ' (only its tests/scripts use it: move it to devDependencies)' : '';
+        const onlyDev = devUses.has(name) ? ' (only its tests use it: move it to devDependencies)' : '';
         out.push(`"${name}" is declared in ${m.dependencies?.[name] ? 'dependencies' : 'peerDependencies'} but its library code does not import it: remove it${onlyDev}`);
       }
     }
