@@ -50,6 +50,10 @@ function restrict(allowed, why, self) {
 
 const list = (xs) => (xs.length ? xs.map((x) => `@solo-ts/${x}`).join(', ') : 'no @solo-ts package');
 
+// Every package lists its public exports by name (no `export *`), except these, whose index.ts is not converted yet:
+// remove a package from the list once it is.
+const EXPORT_STAR_TODO = ['backbones', 'checkpoint', 'cli', 'cocoapi', 'core', 'datasets', 'engine', 'evaluation', 'necks'];
+
 const layering = NAMES.flatMap((name) => {
   const { imports } = LAYERS.packages[name];
   const up = above(name);
@@ -138,6 +142,16 @@ export default tseslint.config(
       'no-regex-spaces': 'off',
       // everything outside packages/: only the public entries of the packages
       'no-restricted-imports': ['error', { patterns: [DEEP] }],
+    },
+  },
+  {
+    files: ['packages/*/src/**/*.ts'],
+    ignores: [...TEST_FILES, ...EXPORT_STAR_TODO.map((n) => `packages/${n}/**`)],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportAllDeclaration', message: 'List the exports by name: `export { a, type B } from ...` (the public API stays explicit).' },
+      ],
     },
   },
   {
