@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
+import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
@@ -120,13 +121,11 @@ const noRelativeEscape = {
   },
 };
 
-export default tseslint.config(
-  {
-    ignores: ['**/dist/**', '**/node_modules/**', 'work_dirs/**', 'coverage/**', '**/*.d.ts'],
-  },
+export default defineConfig(
+  globalIgnores(['**/dist/**', '**/node_modules/**', 'work_dirs/**', 'coverage/**', '**/*.d.ts']),
   {
     files: ['**/*.ts'],
-    extends: [js.configs.recommended, ...tseslint.configs.recommended],
+    extends: [js.configs.recommended, tseslint.configs.recommended],
     plugins: { solo: { rules: { 'no-relative-escape': noRelativeEscape } } },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {

@@ -51,6 +51,13 @@ describe('eslint import rules (layers.json)', () => {
     expect(await lint('packages/heads/src/example.test.ts', code)).toEqual(['4:no-restricted-imports']);
   });
 
+  it('no `any` and no `export *` in a converted package', async () => {
+    expect(await lint('packages/heads/src/example.ts', "export * from './solo-head.js';\nexport const f = (a: any) => a;")).toEqual([
+      '1:no-restricted-syntax',
+      '2:@typescript-eslint/no-explicit-any',
+    ]);
+  });
+
   it('applies to a package of the table that has no directory yet', async () => {
     expect(await lint('packages/backends/src/example.ts', "export { Runner } from '@solo-ts/engine';\nexport { Conv2d } from '@solo-ts/ops';")).toEqual([
       '1:no-restricted-imports',
