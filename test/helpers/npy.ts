@@ -12,8 +12,7 @@
  *   const f = npyFloat32(a);                                    // asserts the dtype, returns the Float32Array
  */
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 
 export type NpyDtype = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
 

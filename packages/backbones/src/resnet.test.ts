@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { Registry, RegistryError, type Backbone } from '@solo-ts/core';
-import { BatchNorm2d, ModulatedDeformConv2dPack } from '@solo-ts/ops';
+import { BatchNorm2d, ModulatedDeformConv2dPack, type NormCfg } from '@solo-ts/ops';
 import { setupTestBackend } from '@solo-ts/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backbonesComponents, ResNet, ResNeXt } from './index.js';
@@ -34,7 +34,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
         net.eval();
         const before = tf.memory().numTensors;
         tf.tidy(() => {
-          const x = tf.transpose(tf.tensor(rec(c.input).data, c.input.shape), [0, 2, 3, 1]) as tf.Tensor4D;
+          const x = tf.transpose<tf.Tensor>(tf.tensor(rec(c.input).data, c.input.shape), [0, 2, 3, 1]) as tf.Tensor4D;
           const outs = net.forward(x);
           expect(outs.length).toBe(c.outputs.length);
           outs.forEach((o, i) => {
@@ -117,7 +117,7 @@ describe('ResNet structure and training behaviour', () => {
   });
 
   it('explicit init_cfg replaces the default init: [] = PyTorch layer init, Kaiming fan_in, Constant norms, DCN offsets stay zero', () => {
-    const gn = { type: 'GN', num_groups: 8, requires_grad: true };
+    const gn: NormCfg = { type: 'GN', num_groups: 8, requires_grad: true };
     const w = (net: ResNet, k: string) => net.stateDict().get(k)!.tensor;
     const stats = (t: tf.Tensor) => tf.tidy(() => [tf.moments(t).variance.sqrt().dataSync()[0], tf.max(tf.abs(t)).dataSync()[0]]);
     const maxAbs = (t: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(t)).dataSync()[0]);

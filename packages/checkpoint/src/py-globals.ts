@@ -98,7 +98,10 @@ function fortranToC(data: TensorData, shape: number[]): TensorData {
   const nd = shape.length;
   const fStrides = new Array<number>(nd);
   let s = 1;
-  for (let i = 0; i < nd; i++) (fStrides[i] = s), (s *= shape[i]);
+  for (let i = 0; i < nd; i++) {
+    fStrides[i] = s;
+    s *= shape[i];
+  }
   const idx = new Array<number>(nd).fill(0);
   for (let o = 0; o < out.length; o++) {
     let src = 0;

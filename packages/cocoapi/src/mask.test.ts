@@ -2,7 +2,6 @@
 // Conformance with pycocotools: every case of shared/coco-conformance/mask/*.json, compared with `===`.
 import { COCO_CONFORMANCE_ROOT } from '../../../test/helpers/shared-dir.js';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   annToRLE,
@@ -18,12 +17,17 @@ import {
   merge,
   toBbox,
   type BinaryMask,
+  type Box,
+  type Polygon,
   type RLE,
 } from './index.js';
 
 const ROOT = `${COCO_CONFORMANCE_ROOT}/mask/`;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const load = (f: string): any => JSON.parse(readFileSync(ROOT + f, 'utf8'));
+/** `[name, case]` rows for `it.each`; a case stays as untyped as the JSON it comes from. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const named = (cases: { name: string }[]): [string, any][] => cases.map((c) => [c.name, c]);
 
 /** Uncompressed counts of a column-major mask, computed here independently of the code under test. */
 function countsOf(colMajor: Uint8Array): number[] {
@@ -60,8 +64,8 @@ function checkRle(rle: RLE, h: number, w: number, exp: { counts: string; area: n
 
 describe('polygons.json (rleFrPoly, merge)', () => {
   const { cases } = load('polygons.json');
-  it.each(cases.map((c: { name: string }) => [c.name, c]))('%s', (_name, c) => {
-    const rles = frPyObjects(c.polygons, c.h, c.w) as RLE[];
+  it.each(named(cases))('%s', (_name, c) => {
+    const rles = frPyObjects(c.polygons as Polygon[], c.h, c.w);
     expect(rles.length).toBe(c.per_polygon.length);
     rles.forEach((r, i) => checkRle(r, c.h, c.w, c.per_polygon[i]));
     expect(frPoly(c.polygons, c.h, c.w)).toEqual(rles);
@@ -74,9 +78,9 @@ describe('polygons.json (rleFrPoly, merge)', () => {
 
 describe('frbbox.json', () => {
   const data = load('frbbox.json');
-  it.each(data.cases.map((c: { name: string }) => [c.name, c]))('%s', (_name, c) => {
+  it.each(named(data.cases))('%s', (_name, c) => {
     const viaBbox = frBbox(c.boxes, c.h, c.w);
-    const viaPy = frPyObjects(c.boxes, c.h, c.w) as RLE[];
+    const viaPy = frPyObjects(c.boxes as Box[], c.h, c.w);
     c.rles.forEach((exp: { counts: string; area: number; bbox: number[]; decoded_counts: number[] }, i: number) => {
       checkRle(viaBbox[i], c.h, c.w, exp);
       expect(viaPy[i]).toEqual(viaBbox[i]);
@@ -99,7 +103,7 @@ describe('frbbox.json', () => {
 
 describe('encode.json', () => {
   const { cases } = load('encode.json');
-  it.each(cases.map((c: { name: string }) => [c.name, c]))('%s', (_name, c) => {
+  it.each(named(cases))('%s', (_name, c) => {
     const data = new Uint8Array(c.h * c.w);
     c.mask_rows.forEach((row: string, y: number) => {
       for (let x = 0; x < c.w; x++) data[y * c.w + x] = row.charCodeAt(x) - 48;
@@ -122,14 +126,14 @@ describe('encode.json', () => {
 
 describe('iou.json', () => {
   const data = load('iou.json');
-  it.each(data.rle_cases.map((c: { name: string }) => [c.name, c]))('%s', (_name, c) => {
+  it.each(named(data.rle_cases))('%s', (_name, c) => {
     expect(iou(c.dt, c.gt, c.iscrowd)).toEqual(c.iou);
     // uncompressed input gives the same matrix
     const unc = (rles: RLE[]): { size: [number, number]; counts: number[] }[] =>
       rles.map((r) => ({ size: r.size, counts: countsOf(decodeToColumnMajor(r)) }));
     expect(iou(unc(c.dt), unc(c.gt), c.iscrowd)).toEqual(c.iou);
   });
-  it.each(data.bbox_cases.map((c: { name: string }) => [c.name, c]))('%s', (_name, c) => {
+  it.each(named(data.bbox_cases))('%s', (_name, c) => {
     const got = iou(c.dt, c.gt, c.iscrowd);
     expect(got).toEqual(c.iou);
     for (let d = 0; d < got.length; d++) for (let g = 0; g < got[d].length; g++) expect(got[d][g]).toBe(c.iou[d][g]);
@@ -143,7 +147,7 @@ describe('iou.json', () => {
 
 describe('merge.json', () => {
   const { cases } = load('merge.json');
-  it.each(cases.map((c: { name: string }) => [c.name, c]))('%s', (_name, c) => {
+  it.each(named(cases))('%s', (_name, c) => {
     const m = merge(c.rles, c.intersect);
     expect(m).toEqual(c.merged);
     const [h, w] = c.merged.size;
@@ -156,7 +160,7 @@ describe('merge.json', () => {
 
 describe('tobbox.json', () => {
   const { cases } = load('tobbox.json');
-  it.each(cases.map((c: { name: string }) => [c.name, c]))('%s', (_name, c) => {
+  it.each(named(cases))('%s', (_name, c) => {
     const unc = { size: [c.h, c.w] as [number, number], counts: c.uncompressed_counts };
     const rle = frPyObjects(unc, c.h, c.w);
     expect(rle.counts).toBe(c.counts);

@@ -104,7 +104,7 @@ export function rleFrPoly(xy: ArrayLike<number>, k: number, h: number, w: number
   m = 0;
   const bx = i32(0, total);
   const by = i32(1, total);
-  const wm1 = w === 0 ? 18446744073709551615 : w - 1; // `w-1` on an unsigned siz, compared as a double
+  const wm1 = w === 0 ? 2 ** 64 : w - 1; // `w-1` on an unsigned siz (2^64 - 1), compared as a double: 2^64
   for (let j = 1; j < total; j++) {
     if (u[j] !== u[j - 1]) {
       let xd = u[j] < u[j - 1] ? u[j] : u[j] - 1;

@@ -3,13 +3,25 @@
 // exactly (stats, per-category summaries, recall / precision / scores arrays, IoU matrices).
 import { COCO_CONFORMANCE_ROOT } from '../../../test/helpers/shared-dir.js';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { COCO, COCOeval, Params, perCategorySummary, precisionIndex, recallIndex, type CocoAnnotation } from './index.js';
 
 const ROOT = `${COCO_CONFORMANCE_ROOT}/eval/`;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const load = (f: string): any => JSON.parse(readFileSync(ROOT + f, 'utf8'));
+
+/** One variant of a scenario's expected.json (pycocotools' output). */
+interface ExpectedVariant {
+  stats: number[];
+  imgIds: number[];
+  catIds: number[];
+  precision_shape: number[];
+  per_category: unknown;
+  recall: number[][][][];
+  precision_maxdets_100?: number[][][][];
+  scores_area_all_maxdets_100: number[][][];
+  ious?: { image_id: number; category_id: number; dt_ids: number[]; gt_ids: number[]; iou: unknown }[];
+}
 
 const index = load('index.json');
 const params = load('params.json');
@@ -45,7 +57,7 @@ function runVariant(name: string, variant: string): COCOeval {
 for (const sc of index.scenarios as { name: string }[]) {
   describe(`scenario ${sc.name}`, () => {
     const expected = load(`${sc.name}/expected.json`);
-    for (const [variant, exp] of Object.entries<any>(expected.results)) {
+    for (const [variant, exp] of Object.entries<ExpectedVariant>(expected.results)) {
       it(variant, () => {
         const E = runVariant(sc.name, variant);
         const ev = E.eval!;

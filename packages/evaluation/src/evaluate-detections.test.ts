@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { COCO_CONFORMANCE_ROOT } from '../../../test/helpers/shared-dir.js';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isSoloError } from '@solo-ts/core';
 import {

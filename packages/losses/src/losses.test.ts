@@ -180,7 +180,7 @@ describe('losses (cpu)', () => {
     const wRow = tf.tensor1d([1, 0, 1, 0, 1, 0, 1, 0, 1, 0]);
     const none = loss.forward(pred, labels, { reductionOverride: 'none' });
     const rowW = loss.forward(pred, labels, { weight: wRow, reductionOverride: 'sum' });
-    const noneV = none.dataSync();
+    const noneV = none.dataSync<'float32'>();
     let expectSum = 0;
     for (let i = 0; i < 10; i += 2) for (let c = 0; c < 5; c++) expectSum += noneV[i * 5 + c];
     expect(rowW.dataSync()[0]).toBeCloseTo(expectSum, 5);
@@ -210,7 +210,7 @@ describe('losses (cpu)', () => {
     const out = loss.forward(pred, target, { reductionOverride: 'none' });
     expect(out.shape).toEqual([3, 5, 4, 4]);
     const m = loss.forward(pred, target, { avgFactor: 7 });
-    const total = out.dataSync().reduce((a, b) => a + b, 0);
+    const total = out.dataSync<'float32'>().reduce((a, b) => a + b, 0);
     expect(m.dataSync()[0]).toBeCloseTo(total / 7, 5);
     tf.dispose([pred, target, out, m]);
     expect(tf.memory().numTensors).toBe(before);

@@ -19,7 +19,7 @@ const meta = JSON.parse(readFileSync(join(fixDir, 'fpn.json'), 'utf8')) as {
 const buf = readFileSync(join(fixDir, 'fpn.bin'));
 const data = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 const rec = (r: Ref) => ({ dtype: 'float32', shape: r.shape, data: data.slice(r.offset, r.offset + r.shape.reduce((a, b) => a * b, 1)) });
-const nhwc = (r: Ref) => tf.transpose(tf.tensor(rec(r).data, r.shape), [0, 2, 3, 1]) as tf.Tensor4D;
+const nhwc = (r: Ref) => tf.transpose<tf.Tensor>(tf.tensor(rec(r).data, r.shape), [0, 2, 3, 1]) as tf.Tensor4D;
 
 for (const backend of ['cpu', 'wasm'] as const) {
   describe(`FPN vs PyTorch reference (${backend})`, () => {

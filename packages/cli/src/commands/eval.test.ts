@@ -3,7 +3,6 @@ import { COCO_CONFORMANCE_ROOT } from '../../../../test/helpers/shared-dir.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { isSoloError } from '@solo-ts/core';

@@ -3,7 +3,7 @@
  * The record that flows through a data pipeline (mmdetection's `results` dict, keys in camelCase), and the
  * packed sample PackDetInputs produces.
  */
-import type { BitmapMasks, DetDataSample } from '@solo-ts/core';
+import type { DetDataSample } from '@solo-ts/core';
 import type { CocoInstance } from '../coco/types.js';
 import type { ImageU8 } from '../image/cv-resize.js';
 import type { AnyMasks } from './masks.js';
