@@ -5,7 +5,6 @@ import { SOLOGridAssigner } from './solo-grid-assigner.js';
 export const PACKAGE_NAME = '@solo-ts/assigners';
 export { SOLOGridAssigner, gridCell, type SOLOGridAssignerOptions } from './solo-grid-assigner.js';
 export { centerOfMass, centerFromMoments, maskMoments } from './center-of-mass.js';
-export { imrescaleU8, resizeLinearU8, rescaleSize } from './imrescale.js';
 
 /** The package's components (scope `task_utils`). */
 export const assignersComponents = new ComponentModule(PACKAGE_NAME, [{ scope: 'task_utils', component: SOLOGridAssigner }]);

@@ -3,7 +3,7 @@
  * @solo-ts/datasets: CocoDataset, mmdetection transforms (bit-exact cv2 resize), samplers, the data loader,
  * synthetic shapes data and the dataset validator. See docs/datasets.md.
  *
- * Browser-safe modules: coco/{json,parse,data-list,masks,types}, image/cv-resize, transforms other than
+ * Browser-safe modules: coco/{json,parse,data-list,masks,types}, transforms other than
  * LoadImageFromFile, loader/{samplers,torch-random}. Node-only: CocoDataset (fs), LoadImageFromFile (sharp),
  * the loader, synthetic data and the validator.
  */
@@ -18,13 +18,13 @@ export { buildDataList, defaultPalette, joinPath, type DataListOptions, type Dat
 export { bboxFromMask, decodeSegmentationInto, segmentationsToMasks, validPolygons } from './coco/masks.js';
 export { CocoDataset, type CocoDatasetOptions, type DetDataset } from './coco/coco-dataset.js';
 
-export { resizeLinearU8, resizeNearestU8, resizeAreaFast2x, nearestIndices, type ImageU8 } from './image/cv-resize.js';
-
+/** The pipeline's image type (`@solo-ts/ops`' host image; `decodeImage` returns it). */
+export type { ImageU8 } from '@solo-ts/ops';
 export type { PipelineResults, PackedSample, PackedInputs, FlipDirection } from './transforms/results.js';
 export { Compose, type AnyTransform } from './transforms/compose.js';
 export { LoadImageFromFile, decodeImage, bgrToGray, type ColorType, type LoadImageFromFileOptions } from './transforms/load-image.js';
 export { LoadAnnotations, type LoadAnnotationsOptions } from './transforms/load-annotations.js';
-export { Resize, RandomChoiceResize, rescaleSize, scaleSize, type ResizeOptions, type RandomChoiceResizeOptions, type ScaleSpec } from './transforms/resize.js';
+export { Resize, RandomChoiceResize, type ResizeOptions, type RandomChoiceResizeOptions, type ScaleSpec } from './transforms/resize.js';
 export { RandomFlip, flipImage, flipBoxes, type RandomFlipOptions } from './transforms/flip.js';
 export { PackDetInputs, DEFAULT_META_KEYS, type PackDetInputsOptions } from './transforms/pack.js';
 export { isPolygonMasks, toBitmapMasks, resizeMasks, flipMasks, selectMasks, type PolygonMasks, type AnyMasks } from './transforms/masks.js';

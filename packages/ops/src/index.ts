@@ -4,3 +4,4 @@ export * from './functional/index.js';
 export * from './nn/index.js';
 export * from './kernels/index.js';
 export * from './flops/index.js';
+export { imrescaleU8, rescaleSize, resizeLinearU8, resizeNearestU8, scaleSize, type ImageU8 } from './image/cv-resize.js';

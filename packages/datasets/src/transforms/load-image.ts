@@ -19,7 +19,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { DatasetError, type BuildContext, type OptionSpecs, type RandomSource, type Transform } from '@solo-ts/core';
-import type { ImageU8 } from '../image/cv-resize.js';
+import type { ImageU8 } from '@solo-ts/ops';
 import type { PipelineResults } from './results.js';
 
 export type ColorType = 'color' | 'color_ignore_orientation' | 'grayscale' | 'grayscale_ignore_orientation' | 'unchanged';

@@ -23,7 +23,7 @@ import { parseJsonLenient } from '../coco/json.js';
 import { scanCoco, segmentationKind, type CocoProblem } from '../coco/parse.js';
 import type { CocoAnnotationJson, CocoImageJson } from '../coco/types.js';
 import { decodeImage } from '../transforms/load-image.js';
-import { rescaleSize } from '../transforms/resize.js';
+import { rescaleSize } from '@solo-ts/ops';
 
 export interface CheckDatasetOptions {
   annFile: string;
