@@ -3,7 +3,7 @@
  * @solo-ts/datasets: CocoDataset, mmdetection transforms (bit-exact cv2 resize), samplers, the data loader,
  * synthetic shapes data and the dataset validator. See docs/datasets.md.
  *
- * Browser-safe modules: coco/{json,parse,data-list,masks,types}, transforms other than
+ * Browser-safe modules: coco/{parse,data-list,masks,types}, transforms other than
  * LoadImageFromFile, loader/{samplers,torch-random}. Node-only: CocoDataset (fs), LoadImageFromFile (sharp),
  * the loader, synthetic data and the validator.
  */
@@ -11,8 +11,7 @@ export const PACKAGE_NAME = '@solo-ts/datasets';
 
 export { datasetsComponents } from './components.js';
 
-export * from './coco/types.js';
-export { parseJsonLenient, lineColumn } from './coco/json.js';
+export type { CheckedCocoAnnotation, CheckedCocoCategory, CheckedCocoImage, CocoDataInfo, CocoInstance, CocoMetainfo } from './coco/types.js';
 export { scanCoco, segmentationKind, degeneratePolygons, type CocoScan, type CocoProblem, type ProblemKind } from './coco/parse.js';
 export { buildDataList, defaultPalette, joinPath, type DataListOptions, type DataListResult, type FilterCfg } from './coco/data-list.js';
 export { bboxFromMask, decodeSegmentationInto, segmentationsToMasks, validPolygons } from './coco/masks.js';

@@ -15,4 +15,5 @@ export * from './classwise.js';
 export * from './validate.js';
 export * from './evaluate-detections.js';
 export * from './coco-metric.js';
+export * from './results.js';
 export * from './components.js';

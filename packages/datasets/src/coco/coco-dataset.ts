@@ -13,12 +13,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { parseJsonText } from '@solo-ts/cocoapi';
 import { DatasetError, type BuildContext, type OptionSpecs, type RandomSource } from '@solo-ts/core';
 import { Compose } from '../transforms/compose.js';
 import type { PipelineResults } from '../transforms/results.js';
 import { buildDataList, defaultPalette, type FilterCfg } from './data-list.js';
-import { parseJsonLenient } from './json.js';
-import { scanCoco, type CocoProblem } from './parse.js';
+import { COCO_INSTANCES, scanCoco, type CocoProblem } from './parse.js';
 import type { CocoDataInfo, CocoMetainfo } from './types.js';
 
 export interface CocoDatasetOptions {
@@ -118,7 +118,7 @@ export class CocoDataset implements DetDataset {
       const code = (e as { code?: string }).code;
       throw new DatasetError(`cannot read annotation file ${file}: ${code === 'ENOENT' ? 'file not found' : (e as Error).message}`, { location: { file }, cause: e });
     }
-    const scan = scanCoco(parseJsonLenient(text, file));
+    const scan = scanCoco(parseJsonText(text, file, COCO_INSTANCES));
     const errors = scan.problems.filter((p) => p.severity === 'error');
     if (errors.length) {
       throw new DatasetError(`${errors.length} problem${errors.length > 1 ? 's' : ''} in the annotation file:\n${formatProblems(file, errors)}`, {

@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { CocoResult } from '@solo-ts/cocoapi';
 import { SoloError } from '@solo-ts/core';
 import { loadConfig, type Config } from '@solo-ts/config';
 import { buildDataLoader, decodeImage, type DataLoaderCfg } from '@solo-ts/datasets';
@@ -13,7 +14,7 @@ import type { BackendChoice } from '../backend/index.js';
 import { buildEvaluator, type Evaluator } from '../build/evaluator.js';
 import { LoaderAdapter } from '../build/loader.js';
 import { evaluateModel, type EvaluateResult } from '../runner/evaluate.js';
-import { buildDetector, toCocoResults, filterInstances, type CocoResult, type Detector } from './detector.js';
+import { buildDetector, toCocoResults, filterInstances, type Detector } from './detector.js';
 import { drawInstances } from './draw.js';
 
 export interface TestOptions {
