@@ -8,8 +8,8 @@ import { Module, SoloError, type Parameter } from '@solo-ts/core';
 import { conv2d, pair, type Pair } from '../functional/conv.js';
 import { convFans, initBias, initWeight, type InitCfg } from './init.js';
 
-/** Options of {@link Conv2d}. */
-export interface Conv2dOptions {
+/** The geometry every conv layer takes (PyTorch `nn.Conv2d`'s first arguments). */
+export interface ConvGeometryOptions {
   /** Input channels. */
   inChannels: number;
   /** Output channels. */
@@ -24,6 +24,10 @@ export interface Conv2dOptions {
   dilation?: Pair;
   /** Groups (default 1). */
   groups?: number;
+}
+
+/** Options of {@link Conv2d}. */
+export interface Conv2dOptions extends ConvGeometryOptions {
   /** Learnable bias (default true). */
   bias?: boolean;
   /** Initialisation (default: PyTorch's Conv2d default). */

@@ -14,18 +14,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module, SoloError, type Parameter } from '@solo-ts/core';
 import { pair, type Pair } from '../functional/conv.js';
 import { modulatedDeformConv2d } from '../functional/deform-conv.js';
-import { Conv2d } from './conv2d.js';
+import { Conv2d, type ConvGeometryOptions } from './conv2d.js';
 import { initBias, initWeight, type InitCfg } from './init.js';
 
 /** Options of {@link ModulatedDeformConv2dPack} / {@link DeformConv2dPack}. */
-export interface DeformConvOptions {
-  inChannels: number;
-  outChannels: number;
-  kernelSize: Pair;
-  stride?: Pair;
-  padding?: Pair;
-  dilation?: Pair;
-  groups?: number;
+export interface DeformConvOptions extends ConvGeometryOptions {
   /** Deformable groups (mmcv `deform_groups`, default 1). */
   deformGroups?: number;
   /** Learnable bias on the main conv (default true, as mmcv). */
