@@ -126,7 +126,7 @@ export interface AspectRatioBatchSamplerOptions {
   dropLast?: boolean;
 }
 
-export class AspectRatioBatchSampler implements BatchSampler {
+export class AspectRatioBatchSampler extends PlainBatchSampler {
   static readonly type = 'AspectRatioBatchSampler';
   static readonly description = 'Batches of images with the same orientation (portrait / landscape).';
   static readonly options: OptionSpecs = {
@@ -134,28 +134,14 @@ export class AspectRatioBatchSampler implements BatchSampler {
     drop_last: { type: 'boolean', doc: 'drop the last incomplete batch (default: the loader drop_last)' },
   };
 
-  readonly sampler: Sampler;
-  readonly batchSize: number;
-  readonly dropLast: boolean;
-
   constructor(options: AspectRatioBatchSamplerOptions, _ctx?: BuildContext) {
     if (!options.sampler) throw new DatasetError('AspectRatioBatchSampler needs a sampler');
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new DatasetError(`AspectRatioBatchSampler: batch_size must be a positive integer, got ${options.batchSize}`);
-    this.sampler = options.sampler;
-    this.batchSize = options.batchSize;
-    this.dropLast = options.dropLast ?? false;
+    super(options.sampler, options.batchSize, options.dropLast ?? false);
   }
 
-  get length(): number {
-    const n = this.sampler.length;
-    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
-  }
-
-  setEpoch(epoch: number): void {
-    this.sampler.setEpoch(epoch);
-  }
-
-  batches(): number[][] {
+  /** Batches of one orientation each (length and epochs as plain batching). */
+  override batches(): number[][] {
     const buckets: number[][] = [[], []];
     const out: number[][] = [];
     for (const idx of this.sampler.order()) {
