@@ -20,45 +20,27 @@
  * attribute is honoured when present (tfjs's own Conv2D gradient only supports dilation 1).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convGradKernelConfig, forwardConvInfo, zeroInsertedDy, type DimRoundingMode, type Pad } from './conv_grad_utils.js';
+import { convGradKernelConfig, forwardConvInfo, zeroInsertedDy, type ConvAttrs, type Shape4 } from './conv_grad_utils.js';
 import { type ExplicitPad, isHeapBackend, type KernelScope, window4d } from './kernel_utils.js';
 
 /** Input gradient of an NHWC conv, computed with the backend's forward `Conv2D` (polyphase for strides > 1). */
-export function conv2dBackpropInputViaConv(
-  s: KernelScope,
-  dy: tf.TensorInfo,
-  filter: tf.TensorInfo,
-  inputShape: [number, number, number, number],
-  strides: [number, number],
-  dilations: [number, number],
-  pad: Pad,
-  dimRoundingMode?: DimRoundingMode,
-): tf.TensorInfo {
-  if (strides[0] === 1 && strides[1] === 1) {
-    return conv2dBackpropInputZeroInsert(s, dy, filter, inputShape, strides, dilations, pad, dimRoundingMode);
+export function conv2dBackpropInputViaConv(s: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, inputShape: Shape4, attrs: ConvAttrs): tf.TensorInfo {
+  if (attrs.strides[0] === 1 && attrs.strides[1] === 1) {
+    return conv2dBackpropInputZeroInsert(s, dy, filter, inputShape, attrs);
   }
-  return conv2dBackpropInputPolyphase(s, dy, filter, inputShape, strides, dilations, pad, dimRoundingMode);
+  return conv2dBackpropInputPolyphase(s, dy, filter, inputShape, attrs);
 }
 
 /** Input gradient as one stride-1 conv over the zero-inserted `dy` (wastes stride² work for strides > 1). */
-export function conv2dBackpropInputZeroInsert(
-  s: KernelScope,
-  dy: tf.TensorInfo,
-  filter: tf.TensorInfo,
-  inputShape: [number, number, number, number],
-  strides: [number, number],
-  dilations: [number, number],
-  pad: Pad,
-  dimRoundingMode?: DimRoundingMode,
-): tf.TensorInfo {
-  const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
-  const info = forwardConvInfo('Conv2DBackpropInput', inputShape, [kh, kw, cin, cout], dy, cout, strides, dilations, pad, dimRoundingMode);
-  const { z, pad: explicit } = zeroInsertedDy(s, dy, inputShape, kh, kw, strides, dilations, info.padInfo);
+export function conv2dBackpropInputZeroInsert(s: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, inputShape: Shape4, attrs: ConvAttrs): tf.TensorInfo {
+  const [kh, kw, , cout] = filter.shape as Shape4;
+  const info = forwardConvInfo('Conv2DBackpropInput', inputShape, filter.shape as Shape4, dy, cout, attrs);
+  const { z, pad: explicit } = zeroInsertedDy(s, dy, info);
   // Flipped filter with in/out swapped: [kh,kw,cout,cin].
   const flipped = s.run('Reverse', { x: filter }, { dims: [0, 1] });
   const wT = s.transpose(flipped, [0, 1, 3, 2]);
   return s.run('Conv2D', { x: z, filter: wT }, {
-    strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations,
+    strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: attrs.dilations,
   } as unknown as tf.NamedAttrMap);
 }
 
@@ -126,21 +108,10 @@ function phaseFilter(wv: Float32Array, kw: number, cin: number, cout: number, ph
  * Input gradient for strides > 1 without wasted work: stride_h × stride_w phase convolutions, each with the
  * filter taps that reach that output phase, interleaved into `dx`.
  */
-export function conv2dBackpropInputPolyphase(
-  s: KernelScope,
-  dy: tf.TensorInfo,
-  filter: tf.TensorInfo,
-  inputShape: [number, number, number, number],
-  strides: [number, number],
-  dilations: [number, number],
-  pad: Pad,
-  dimRoundingMode?: DimRoundingMode,
-): tf.TensorInfo {
-  const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
-  const [n, h, w] = inputShape;
-  const [sh, sw] = strides;
-  const [dh, dw] = dilations;
-  const info = forwardConvInfo('Conv2DBackpropInput', inputShape, [kh, kw, cin, cout], dy, cout, strides, dilations, pad, dimRoundingMode);
+export function conv2dBackpropInputPolyphase(s: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, inputShape: Shape4, attrs: ConvAttrs): tf.TensorInfo {
+  const [kh, kw, cin, cout] = filter.shape as Shape4;
+  const info = forwardConvInfo('Conv2DBackpropInput', inputShape, filter.shape as Shape4, dy, cout, attrs);
+  const { batchSize: n, inHeight: h, inWidth: w, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const [, ho, wo] = dy.shape;
   const qh = Math.ceil(h / sh);
   const qw = Math.ceil(w / sw);
@@ -187,22 +158,10 @@ export function conv2dBackpropInputPolyphase(
  * function's earlier form) it is as fast for stride-1 3x3 convs and 1.4-1.8x faster for strided ones (the 7x7
  * stride-2 stem of a ResNet: 41 vs 23 ms for 8 images of 128x160 on one wasm thread).
  */
-export function conv2dBackpropFilterViaMatMul(
-  s: KernelScope,
-  x: tf.TensorInfo,
-  dy: tf.TensorInfo,
-  filterShape: [number, number, number, number],
-  strides: [number, number],
-  dilations: [number, number],
-  pad: Pad,
-  dimRoundingMode?: DimRoundingMode,
-): tf.TensorInfo {
+export function conv2dBackpropFilterViaMatMul(s: KernelScope, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: Shape4, attrs: ConvAttrs): tf.TensorInfo {
   const [kh, kw, cin, cout] = filterShape;
-  const [n, h, w] = x.shape as [number, number, number, number];
-  const [sh, sw] = strides;
-  const [dh, dw] = dilations;
-  const xShape = x.shape as [number, number, number, number];
-  const info = forwardConvInfo('Conv2DBackpropFilter', xShape, filterShape, dy, cout, strides, dilations, pad, dimRoundingMode);
+  const info = forwardConvInfo('Conv2DBackpropFilter', x.shape as Shape4, filterShape, dy, cout, attrs);
+  const { batchSize: n, inHeight: h, inWidth: w, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const [, ho, wo] = dy.shape;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;

@@ -9,7 +9,15 @@ import { type BackendLike, type ExplicitPad, KernelScope, pair } from './kernel_
 
 export type Pad = 'valid' | 'same' | number | ExplicitPad;
 export type DimRoundingMode = 'floor' | 'round' | 'ceil';
-type Shape4 = [number, number, number, number];
+export type Shape4 = [number, number, number, number];
+
+/** The forward conv's attributes, as tfjs passes them to the gradient kernels. */
+export interface ConvAttrs {
+  strides: [number, number];
+  dilations: [number, number];
+  pad: Pad;
+  dimRoundingMode?: DimRoundingMode;
+}
 
 /**
  * The forward conv's geometry (`computeConv2DInfo`) for input `xShape` and filter `filterShape`; throws when
@@ -21,12 +29,10 @@ export function forwardConvInfo(
   filterShape: Shape4,
   dy: tf.TensorInfo,
   outChannels: number,
-  strides: [number, number],
-  dilations: [number, number],
-  pad: Pad,
-  dimRoundingMode: DimRoundingMode | undefined,
+  attrs: ConvAttrs,
   depthwise = false,
 ): tf.backend_util.Conv2DInfo {
+  const { strides, dilations, pad, dimRoundingMode } = attrs;
   const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, dilations, pad, dimRoundingMode, depthwise);
   const [, ho, wo, co] = dy.shape;
   if (info.outHeight !== ho || info.outWidth !== wo || co !== outChannels) {
@@ -39,21 +45,12 @@ export function forwardConvInfo(
 /**
  * `dy` zero-inserted along H and W (`[N,Ho,Wo,C] -> [N,Ho*sh,Wo*sw,C]`, each row followed by `s-1` zero rows),
  * cropped where the stride-1 conv with the flipped `kh x kw` filter needs negative padding, and the explicit
- * padding of that conv, so that its output is exactly `inputShape`: `dx[p] = sum_a z[p + pt - (k-1-a)*d]`.
+ * padding of that conv, so that its output is exactly the forward input's size (`info`, from
+ * `forwardConvInfo`): `dx[p] = sum_a z[p + pt - (k-1-a)*d]`.
  */
-export function zeroInsertedDy(
-  s: KernelScope,
-  dy: tf.TensorInfo,
-  inputShape: Shape4,
-  kh: number,
-  kw: number,
-  strides: [number, number],
-  dilations: [number, number],
-  padInfo: { top: number; left: number },
-): { z: tf.TensorInfo; pad: ExplicitPad } {
-  const [n, h, w] = inputShape;
-  const [sh, sw] = strides;
-  const [dh, dw] = dilations;
+export function zeroInsertedDy(s: KernelScope, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): { z: tf.TensorInfo; pad: ExplicitPad } {
+  const { batchSize: n, inHeight: h, inWidth: w, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const { filterHeight: kh, filterWidth: kw, padInfo } = info;
   const [, ho, wo, c] = dy.shape;
   let z = dy;
   if (sh > 1 || sw > 1) {
@@ -79,16 +76,7 @@ export function zeroInsertedDy(
 }
 
 /** A conv gradient: inputs `a`, `b` (`dy`/`filter` or `x`/`dy`), the shape attribute and the conv attributes. */
-type GradFn = (
-  s: KernelScope,
-  a: tf.TensorInfo,
-  b: tf.TensorInfo,
-  shape: Shape4,
-  strides: [number, number],
-  dilations: [number, number],
-  pad: Pad,
-  dimRoundingMode?: DimRoundingMode,
-) => tf.TensorInfo;
+type GradFn = (s: KernelScope, a: tf.TensorInfo, b: tf.TensorInfo, shape: Shape4, attrs: ConvAttrs) => tf.TensorInfo;
 
 /**
  * Kernel config of a conv gradient for `backendName`: NHWC only; inputs `names` and the attribute `shapeAttr`
@@ -111,9 +99,13 @@ export function convGradKernelConfig(
       }
       const a = (inputs as Record<string, tf.TensorInfo>)[names[0]];
       const b = (inputs as Record<string, tf.TensorInfo>)[names[1]];
-      return KernelScope.use(backendName, backend as BackendLike, (s) =>
-        grad(s, a, b, attrs[shapeAttr] as Shape4, pair(attrs['strides'], 1), pair(attrs['dilations'], 1), attrs['pad'] as Pad,
-          attrs['dimRoundingMode'] as DimRoundingMode | undefined));
+      const conv: ConvAttrs = {
+        strides: pair(attrs['strides'], 1),
+        dilations: pair(attrs['dilations'], 1),
+        pad: attrs['pad'] as Pad,
+        dimRoundingMode: attrs['dimRoundingMode'] as DimRoundingMode | undefined,
+      };
+      return KernelScope.use(backendName, backend as BackendLike, (s) => grad(s, a, b, attrs[shapeAttr] as Shape4, conv));
     },
   };
 }

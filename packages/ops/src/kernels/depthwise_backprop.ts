@@ -11,30 +11,20 @@
  *   batch and space (as many FLOPs as the forward depthwise conv).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convGradKernelConfig, forwardConvInfo, zeroInsertedDy, type DimRoundingMode, type Pad } from './conv_grad_utils.js';
+import { convGradKernelConfig, forwardConvInfo, zeroInsertedDy, type ConvAttrs, type Shape4 } from './conv_grad_utils.js';
 import { type KernelScope, window4d } from './kernel_utils.js';
 
 /** Input gradient of a depthwise conv, computed with the backend's forward `DepthwiseConv2dNative`. */
-export function depthwiseBackpropInputViaConv(
-  s: KernelScope,
-  dy: tf.TensorInfo,
-  filter: tf.TensorInfo,
-  inputShape: [number, number, number, number],
-  strides: [number, number],
-  dilations: [number, number],
-  pad: Pad,
-  dimRoundingMode?: DimRoundingMode,
-): tf.TensorInfo {
-  const [kh, kw, c, m] = filter.shape as [number, number, number, number];
-  const [n, h, w] = inputShape;
+export function depthwiseBackpropInputViaConv(s: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, inputShape: Shape4, attrs: ConvAttrs): tf.TensorInfo {
+  const [kh, kw, c, m] = filter.shape as Shape4;
   const cm = c * m;
-  const kernel = 'DepthwiseConv2dNativeBackpropInput';
-  const info = forwardConvInfo(kernel, inputShape, [kh, kw, c, m], dy, cm, strides, dilations, pad, dimRoundingMode, true);
-  const { z, pad: explicit } = zeroInsertedDy(s, dy, inputShape, kh, kw, strides, dilations, info.padInfo);
+  const info = forwardConvInfo('DepthwiseConv2dNativeBackpropInput', inputShape, filter.shape as Shape4, dy, cm, attrs, true);
+  const { batchSize: n, inHeight: h, inWidth: w } = info;
+  const { z, pad: explicit } = zeroInsertedDy(s, dy, info);
   const flipped = s.run('Reverse', { x: filter }, { dims: [0, 1] });
   const f = s.reshape(flipped, [kh, kw, cm, 1]);
   const g = s.run('DepthwiseConv2dNative', { x: z, filter: f }, {
-    strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations,
+    strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: attrs.dilations,
   } as unknown as tf.NamedAttrMap); // [N, H, W, C*M]
   if (m === 1) return g;
   const g5 = s.reshape(g, [n, h, w, c, m]);
@@ -42,22 +32,10 @@ export function depthwiseBackpropInputViaConv(
 }
 
 /** Filter gradient of a depthwise conv: per-tap strided slices of the padded input times `dy`, summed. */
-export function depthwiseBackpropFilterViaSlices(
-  s: KernelScope,
-  x: tf.TensorInfo,
-  dy: tf.TensorInfo,
-  filterShape: [number, number, number, number],
-  strides: [number, number],
-  dilations: [number, number],
-  pad: Pad,
-  dimRoundingMode?: DimRoundingMode,
-): tf.TensorInfo {
+export function depthwiseBackpropFilterViaSlices(s: KernelScope, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: Shape4, attrs: ConvAttrs): tf.TensorInfo {
   const [kh, kw, c, m] = filterShape;
-  const [n, h, w] = x.shape as [number, number, number, number];
-  const [sh, sw] = strides;
-  const [dh, dw] = dilations;
-  const kernel = 'DepthwiseConv2dNativeBackpropFilter';
-  const info = forwardConvInfo(kernel, x.shape as [number, number, number, number], filterShape, dy, c * m, strides, dilations, pad, dimRoundingMode, true);
+  const info = forwardConvInfo('DepthwiseConv2dNativeBackpropFilter', x.shape as Shape4, filterShape, dy, c * m, attrs, true);
+  const { batchSize: n, inHeight: h, inWidth: w, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const [, ho, wo] = dy.shape;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
