@@ -63,46 +63,34 @@ interface AxisTable {
   ofs1: Int32Array;
 }
 
-/** Horizontal table: out-of-range taps are clamped with the fraction forced to 0 (OpenCV's xofs/alpha). */
-function horizontalTable(srcSize: number, dstSize: number, scale: number): AxisTable {
+/**
+ * Source taps and 11-bit weights of one axis. Horizontally (OpenCV's xofs/alpha) an out-of-range tap is clamped
+ * with the fraction forced to 0; vertically (yofs/beta) the rows are clamped to the image but the fraction is kept.
+ */
+function axisTable(srcSize: number, dstSize: number, scale: number, horizontal: boolean): AxisTable {
   const ofs = new Int32Array(dstSize);
   const ofs1 = new Int32Array(dstSize);
   const w0 = new Int32Array(dstSize);
   const w1 = new Int32Array(dstSize);
+  const clampRow = (v: number): number => Math.min(Math.max(v, 0), srcSize - 1);
   for (let d = 0; d < dstSize; d++) {
-    let fx = f32((d + 0.5) * scale - 0.5);
-    let sx = Math.floor(fx);
-    fx = f32(fx - sx);
-    if (sx < 0) {
-      fx = 0;
-      sx = 0;
+    let fr = f32((d + 0.5) * scale - 0.5);
+    let s0 = Math.floor(fr);
+    fr = f32(fr - s0);
+    if (horizontal) {
+      if (s0 < 0) {
+        fr = 0;
+        s0 = 0;
+      }
+      if (s0 >= srcSize - 1) {
+        fr = 0;
+        s0 = srcSize - 1;
+      }
     }
-    if (sx >= srcSize - 1) {
-      fx = 0;
-      sx = srcSize - 1;
-    }
-    ofs[d] = sx;
-    ofs1[d] = Math.min(sx + 1, srcSize - 1);
-    w0[d] = saturateShort(cvRound(f32(f32(1 - fx) * COEF_SCALE)));
-    w1[d] = saturateShort(cvRound(f32(fx * COEF_SCALE)));
-  }
-  return { ofs, ofs1, w0, w1 };
-}
-
-/** Vertical table: rows are clamped to the image but the fraction is kept (OpenCV's yofs/beta). */
-function verticalTable(srcSize: number, dstSize: number, scale: number): AxisTable {
-  const ofs = new Int32Array(dstSize);
-  const ofs1 = new Int32Array(dstSize);
-  const w0 = new Int32Array(dstSize);
-  const w1 = new Int32Array(dstSize);
-  for (let d = 0; d < dstSize; d++) {
-    let fy = f32((d + 0.5) * scale - 0.5);
-    const sy = Math.floor(fy);
-    fy = f32(fy - sy);
-    ofs[d] = Math.min(Math.max(sy, 0), srcSize - 1);
-    ofs1[d] = Math.min(Math.max(sy + 1, 0), srcSize - 1);
-    w0[d] = saturateShort(cvRound(f32(f32(1 - fy) * COEF_SCALE)));
-    w1[d] = saturateShort(cvRound(f32(fy * COEF_SCALE)));
+    ofs[d] = clampRow(s0);
+    ofs1[d] = clampRow(s0 + 1);
+    w0[d] = saturateShort(cvRound(f32(f32(1 - fr) * COEF_SCALE)));
+    w1[d] = saturateShort(cvRound(f32(fr * COEF_SCALE)));
   }
   return { ofs, ofs1, w0, w1 };
 }
@@ -130,8 +118,8 @@ export function resizeLinearU8(src: ImageU8, dstW: number, dstH: number): ImageU
   const scaleY = 1 / (dstH / sh);
   if (scaleX === 2 && scaleY === 2) return resizeAreaFast2x(src, dstW, dstH);
 
-  const xt = horizontalTable(sw, dstW, scaleX);
-  const yt = verticalTable(sh, dstH, scaleY);
+  const xt = axisTable(sw, dstW, scaleX, true);
+  const yt = axisTable(sh, dstH, scaleY, false);
   const rowLen = dstW * cn;
   // per output element: source offsets (in the row) and weights of the two horizontal taps
   const o0 = new Int32Array(rowLen);
