@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parseJsonText } from '@solo-ts/cocoapi';
-import { DatasetError, type BuildContext, type OptionSpecs, type RandomSource } from '@solo-ts/core';
+import { DatasetError, SoloError, type BuildContext, type OptionSpecs, type RandomSource } from '@solo-ts/core';
 import { Compose } from '../transforms/compose.js';
 import type { PipelineResults } from '../transforms/results.js';
 import { buildDataList, defaultPalette, type FilterCfg } from './data-list.js';
@@ -180,7 +180,7 @@ export class CocoDataset implements DetDataset {
   getDataInfo(index: number): CocoDataInfo {
     this.fullInit();
     const d = this.dataList![index];
-    if (!d) throw new RangeError(`CocoDataset: index ${index} out of range (length ${this.dataList!.length})`);
+    if (!d) throw new SoloError(`CocoDataset: index ${index} out of range (length ${this.dataList!.length})`, { code: 'ARGUMENT' });
     return { ...d, instances: d.instances.map((i) => ({ ...i })) };
   }
 
@@ -188,7 +188,7 @@ export class CocoDataset implements DetDataset {
   getImageSize(index: number): { width: number; height: number } {
     this.fullInit();
     const d = this.dataList![index];
-    if (!d) throw new RangeError(`CocoDataset: index ${index} out of range (length ${this.dataList!.length})`);
+    if (!d) throw new SoloError(`CocoDataset: index ${index} out of range (length ${this.dataList!.length})`, { code: 'ARGUMENT' });
     return { width: d.width, height: d.height };
   }
 

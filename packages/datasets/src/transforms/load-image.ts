@@ -78,7 +78,7 @@ export async function decodeImage(bytes: Uint8Array, colorType: ColorType = 'col
     out = rep;
     channels = 3;
   }
-  if (channels !== 3) throw new Error(`unexpected ${channels} channels after decoding`);
+  if (channels !== 3) throw new DatasetError(`unexpected ${channels} channels after decoding`);
   swapRB(out, 3);
   const img: ImageU8 = { data: out, height: info.height, width: info.width, channels: 3 };
   return colorType.startsWith('grayscale') ? bgrToGray(img) : img;
