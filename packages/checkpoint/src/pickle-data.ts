@@ -84,27 +84,29 @@ export class PickleReader {
     return s;
   }
 
+  /** Little-endian fixed-size integers. */
   u8(): number {
     this.need(1);
     return this.bytes[this.p++];
   }
 
   u16(): number {
-    this.need(2);
-    this.p += 2;
-    return this.view.getUint16(this.p - 2, true);
+    return this.view.getUint16(this.advance(2), true);
   }
 
   u32(): number {
-    this.need(4);
-    this.p += 4;
-    return this.view.getUint32(this.p - 4, true);
+    return this.view.getUint32(this.advance(4), true);
   }
 
   i32(): number {
-    this.need(4);
-    this.p += 4;
-    return this.view.getInt32(this.p - 4, true);
+    return this.view.getInt32(this.advance(4), true);
+  }
+
+  /** Moves past `k` bytes; returns where they start. */
+  private advance(k: number): number {
+    this.need(k);
+    this.p += k;
+    return this.p - k;
   }
 
   /** An 8-byte length, checked against the data size. */

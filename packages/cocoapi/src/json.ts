@@ -92,45 +92,36 @@ export function jsonSyntaxProblem(text: string): JsonSyntaxProblem | null {
     i += w.length;
     return true;
   };
+  /** Just past an opening bracket: true (and past it) when the closing one follows at once. */
+  const empty = (close: string): boolean => {
+    i++;
+    ws();
+    if (text[i] !== close) return false;
+    i++;
+    return true;
+  };
+  /** After an item: true past a `,`, false past the closing bracket. */
+  const more = (close: string, what: string): boolean => {
+    ws();
+    if (text[i] === ',' || text[i] === close) return text[i++] === ',';
+    return bad(what);
+  };
   const value = (): void => {
     ws();
     const c = text[i];
     if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
+      if (empty('}')) return;
+      do {
         ws();
         if (text[i] !== '"') bad('a property name in double quotes');
         str();
         expect(':', '`:` after the property name');
         value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') {
-          i++;
-          return;
-        } else bad('`,` or `}` after the property value');
-      }
+      } while (more('}', '`,` or `}` after the property value'));
     } else if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') {
-          i++;
-          return;
-        } else bad('`,` or `]` after the list item');
-      }
+      if (empty(']')) return;
+      do value();
+      while (more(']', '`,` or `]` after the list item'));
     } else if (c === '"') str();
     else if (!(word('true') || word('false') || word('null') || word('NaN') || word('Infinity') || word('-Infinity'))) {
       const m = NUMBER.exec(text.slice(i, i + 400));
