@@ -15,11 +15,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SoloError, type InstanceData, type Registry } from '@solo-ts/core';
 import { loadConfig, type Config } from '@solo-ts/config';
-import { encodeMasks, toBbox, type RLE } from '@solo-ts/cocoapi';
+import { encodeMasks, parseJsonText, type CocoDataset, type CocoResult, type RLE } from '@solo-ts/cocoapi';
 import { Compose, decodeImage, type PackedSample } from '@solo-ts/datasets';
 import { selectBackend, type BackendChoice } from '@solo-ts/backends';
 import { buildModel, loadConfigPluginsInto, loadWeights, modelNumClasses, type TrainableDetector } from '@solo-ts/engine';
 import { createDefaultRegistry } from './registry.js';
+import { predictionToCocoResults } from '@solo-ts/evaluation';
 import { COCO_CATEGORY_IDS, COCO_CLASSES } from './coco-classes.js';
 
 export interface Detector {
@@ -47,16 +48,8 @@ export interface BuildDetectorOptions {
   onWarning?: (line: string) => void;
 }
 
-/** One instance in COCO results format (plus the 0-based `label`). */
-export interface CocoResult {
-  image_id: number;
-  category_id: number;
-  label: number;
-  score: number;
-  /** [x, y, w, h] of the mask */
-  bbox: [number, number, number, number];
-  segmentation: RLE;
-}
+/** One instance in COCO results format with its 0-based `label` and the box of its mask (`toCocoResults`). */
+export type CocoInstanceResult = CocoResult & { label: number; bbox: number[]; segmentation: RLE };
 
 function testPipelineCfg(cfg: Config): unknown[] {
   const p = cfg.get<unknown[]>('test_dataloader.dataset.pipeline') ?? cfg.get<unknown[]>('test_pipeline') ?? cfg.get<unknown[]>('val_dataloader.dataset.pipeline');
@@ -82,9 +75,9 @@ export function resolveClasses(cfg: Config, numClasses: number | undefined, chec
   const ann = ds && typeof ds.ann_file === 'string' ? (ds.data_root && !path.isAbsolute(ds.ann_file) ? path.join(String(ds.data_root), ds.ann_file) : ds.ann_file) : undefined;
   if (ann && fs.existsSync(ann)) {
     try {
-      const cats = (JSON.parse(fs.readFileSync(ann, 'utf8')) as { categories?: Array<{ id: number; name: string }> }).categories ?? [];
+      const cats = (parseJsonText(fs.readFileSync(ann, 'utf8'), ann) as CocoDataset).categories ?? [];
       const byName = new Map(cats.map((c) => [c.name, c.id]));
-      classes ??= cats.map((c) => c.name);
+      classes ??= cats.map((c) => c.name as string);
       const ids = classes.map((n) => byName.get(n));
       if (ids.every((x): x is number => x !== undefined)) catIds = ids;
     } catch {
@@ -126,7 +119,7 @@ export interface InferResult {
   /** Predictions at the original image size (masks, labels, scores, boxes). */
   instances: InstanceData;
   /** COCO results, one per instance above the threshold. */
-  results: CocoResult[];
+  results: CocoInstanceResult[];
   /** The decoded image (uint8, BGR as cv2 gives it) for drawing. */
   image: { data: Uint8Array; width: number; height: number; channels: number };
   seconds: { preprocess: number; predict: number };
@@ -150,17 +143,20 @@ export function filterInstances(inst: InstanceData, thr: number): InstanceData {
   return out;
 }
 
-/** COCO results of one image's instances: RLE masks, boxes from the masks, category ids from `catIds`. */
-export function toCocoResults(inst: InstanceData, imageId: number, catIds: readonly number[]): CocoResult[] {
+/**
+ * COCO results of one image's instances (evaluation's `predictionToCocoResults` with per-instance records):
+ * RLE masks, the 0-based `label`, boxes from the masks, category ids from `catIds` (`label + 1` for a label
+ * past them, as `resolveClasses` numbers classes it has no ids for).
+ */
+export function toCocoResults(inst: InstanceData, imageId: number, catIds: readonly number[]): CocoInstanceResult[] {
   const n = inst.scores?.length ?? 0;
   const m = inst.masks;
   if (!m || m.count !== n) throw new SoloError(`toCocoResults: ${n} scores but ${m?.count ?? 0} masks`, { code: 'SHAPE' });
-  const rles = encodeMasks(m.data, n, m.height, m.width);
-  return rles.map((rle, i) => {
-    const label = inst.labels?.[i] ?? 0;
-    const bbox = toBbox(rle).map((v) => Number(v)) as [number, number, number, number];
-    return { image_id: imageId, category_id: catIds[label] ?? label + 1, label, score: Number(inst.scores![i]), bbox, segmentation: rle };
-  });
+  const labels = inst.labels ?? new Int32Array(n);
+  const numIds = labels.reduce((k, l) => Math.max(k, l + 1), catIds.length);
+  const ids = Array.from({ length: numIds }, (_, l) => catIds[l] ?? l + 1);
+  const pred = { imageId, labels, scores: inst.scores ?? new Float32Array(0), masks: encodeMasks(m.data, n, m.height, m.width) };
+  return predictionToCocoResults(pred, ids, { segm: true, instanceRecords: true }).segm as CocoInstanceResult[];
 }
 
 /** Run the detector on one image (a file path or encoded bytes). `scoreThr` filters the results (default: keep all). */

@@ -14,7 +14,7 @@ export const PACKAGE_NAME = '@solo-ts/apis';
 export { COCO_CATEGORY_IDS, COCO_CLASSES } from './coco-classes.js';
 export {
   buildDetector, filterInstances, inferImage, resolveClasses, toCocoResults,
-  type BuildDetectorOptions, type CocoResult, type Detector, type InferResult,
+  type BuildDetectorOptions, type Detector, type InferResult,
 } from './detector.js';
 export { drawInstances, type DrawOptions, type RawImage } from './draw.js';
 export { testModel, type TestOptions, type TestResult } from './test.js';

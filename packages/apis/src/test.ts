@@ -6,12 +6,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { CocoResult } from '@solo-ts/cocoapi';
 import { SoloError } from '@solo-ts/core';
 import { loadConfig, type Config } from '@solo-ts/config';
 import { buildDataLoader, decodeImage, type DataLoaderCfg } from '@solo-ts/datasets';
 import type { BackendChoice } from '@solo-ts/backends';
 import { buildEvaluator, evaluateModel, LoaderAdapter, type EvaluateResult, type Evaluator } from '@solo-ts/engine';
-import { buildDetector, toCocoResults, filterInstances, type CocoResult, type Detector } from './detector.js';
+import { buildDetector, toCocoResults, filterInstances, type Detector } from './detector.js';
 import { drawInstances } from './draw.js';
 
 export interface TestOptions {

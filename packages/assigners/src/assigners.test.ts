@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Registry, isSoloError, type BitmapMasks } from '@solo-ts/core';
-import { SOLOGridAssigner, assignersComponents, centerOfMass, gridCell, imrescaleU8, resizeLinearU8 } from './index.js';
+import { imrescaleU8, resizeLinearU8 } from '@solo-ts/ops';
+import { SOLOGridAssigner, assignersComponents, centerOfMass, gridCell } from './index.js';
 
 const FIX = join(dirname(fileURLToPath(import.meta.url)), '__fixtures__');
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(join(FIX, name), 'utf8')) as T;
@@ -21,7 +22,7 @@ describe('OpenCV INTER_LINEAR uint8 emulation', () => {
   const fx = fixture<{ cases: Array<{ h: number; w: number; os: number; out_h: number; out_w: number; src: string; out: string }> }>('cv2_rescale.json');
   it.each(fx.cases.map((c, i) => [i, c] as const))('case %i equals cv2 4.6.0', (_i, c) => {
     const src = unpack(c.src, c.h * c.w);
-    const r = imrescaleU8(src, c.h, c.w, 1 / c.os);
+    const r = imrescaleU8({ data: src, height: c.h, width: c.w, channels: 1 }, 1 / c.os);
     expect([r.height, r.width]).toEqual([c.out_h, c.out_w]);
     expect(Array.from(r.data)).toEqual(Array.from(unpack(c.out, c.out_h * c.out_w)));
   });
@@ -33,7 +34,7 @@ describe('OpenCV INTER_LINEAR uint8 emulation', () => {
       const h = 64;
       const w = 96;
       const src = new Uint8Array(h * w).map(() => (rnd() > 0.5 ? 1 : 0));
-      const out = resizeLinearU8(src, h, w, h / s, w / s);
+      const out = resizeLinearU8({ data: src, height: h, width: w, channels: 1 }, w / s, h / s).data;
       for (let k = 0; k < h / s; k++) {
         for (let l = 0; l < w / s; l++) {
           const r0 = s * k + s / 2 - 1;
@@ -202,7 +203,7 @@ describe('SOLOGridAssigner: ordering, duplicates, empty gt, errors', () => {
     expect(t.maskTargets.count).toBe(9);
     for (const idx of t.posIndex) expect(t.labels[idx]).toBe(1);
     // target = gt1 rescaled by 1/4 (os = 8/2) into 16x16
-    const r = imrescaleU8(data.subarray(h * w), h, w, 1 / 4);
+    const r = imrescaleU8({ data: data.subarray(h * w), height: h, width: w, channels: 1 }, 1 / 4);
     expect(Array.from(t.maskTargets.data.subarray(0, 256))).toEqual(Array.from(r.data));
   });
 
@@ -212,8 +213,8 @@ describe('SOLOGridAssigner: ordering, duplicates, empty gt, errors', () => {
     const cells = [18, 19, 20, 26, 27, 28, 34, 35, 36];
     expect(Array.from(t.posIndex)).toEqual([...cells, ...cells]);
     expect(t.maskTargets.count).toBe(18);
-    const r0 = imrescaleU8(data.subarray(0, h * w), h, w, 1 / 4);
-    const r1 = imrescaleU8(data.subarray(h * w), h, w, 1 / 4);
+    const r0 = imrescaleU8({ data: data.subarray(0, h * w), height: h, width: w, channels: 1 }, 1 / 4);
+    const r1 = imrescaleU8({ data: data.subarray(h * w), height: h, width: w, channels: 1 }, 1 / 4);
     expect(Array.from(t.maskTargets.data.subarray(0, 256))).toEqual(Array.from(r0.data));
     expect(Array.from(t.maskTargets.data.subarray(9 * 256, 10 * 256))).toEqual(Array.from(r1.data));
     expect(posCells(t)).toEqual(cells);

@@ -4,8 +4,8 @@ import { SOLOGridAssigner } from './solo-grid-assigner.js';
 
 export const PACKAGE_NAME = '@solo-ts/assigners';
 export { SOLOGridAssigner, soloGridAssignerOptions, gridCell, type SOLOGridAssignerOptions } from './solo-grid-assigner.js';
-export { centerOfMass, centerFromMoments, maskMoments } from './center-of-mass.js';
-export { imrescaleU8, resizeLinearU8, rescaleSize } from './imrescale.js';
+/** The centre of mass of a mask, as mmdetection's SOLO target generation computes it. */
+export { centerOfMass } from './center-of-mass.js';
 
 /** The package's components (scope `task_utils`). */
 export const assignersComponents = new ComponentModule(PACKAGE_NAME, [component('task_utils', SOLOGridAssigner)]);

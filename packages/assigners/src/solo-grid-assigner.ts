@@ -18,7 +18,7 @@
  */
 import { ConfigError, defineOptions, resolveOptions, ShapeError, SoloError, type BitmapMasks, type BuildContext, type GridAssignInput, type GridAssigner, type GridLevelTargets, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import { centerFromMoments, maskMoments } from './center-of-mass.js';
-import { imrescaleU8 } from './imrescale.js';
+import { imrescaleU8, type ImageU8 } from '@solo-ts/ops';
 
 /** The options of {@link SOLOGridAssigner} (the grid assignment settings of mmdet's SOLO heads), declared once. */
 export const soloGridAssignerOptions = defineOptions({
@@ -150,12 +150,12 @@ export class SOLOGridAssigner implements GridAssigner {
       }
       return g;
     };
-    const rescaled = new Map<string, { data: Uint8Array; height: number; width: number }>();
+    const rescaled = new Map<string, ImageU8>();
     const rescale = (i: number, os: number) => {
       const key = `${i}:${os}`;
       let r = rescaled.get(key);
       if (!r) {
-        r = imrescaleU8(gtMasks.data.subarray(i * hw, (i + 1) * hw), mh, mw, 1 / os);
+        r = imrescaleU8({ data: gtMasks.data.subarray(i * hw, (i + 1) * hw), height: mh, width: mw, channels: 1 }, 1 / os);
         rescaled.set(key, r);
       }
       return r;

@@ -6,5 +6,21 @@
  * `@solo-ts/checkpoint/pure` exports the same minus the Node file functions of `node.ts`, for browsers.
  */
 export const PACKAGE_NAME = '@solo-ts/checkpoint';
+// The browser-safe API, listed by name in pure.ts (`@solo-ts/checkpoint/pure`).
 export * from './pure.js';
-export * from './node.js';
+export {
+  LAST_CHECKPOINT_FILE,
+  atomicWriteFile,
+  convertPthToSafetensors,
+  loadAnyCheckpoint,
+  loadCheckpoint,
+  loadPthFile,
+  readLastCheckpoint,
+  saveCheckpoint,
+  writeLastCheckpoint,
+  type ConvertFileOptions,
+  type ConvertFileResult,
+  type LoadPthOptions,
+  type SaveCheckpointOptions,
+  type SaveCheckpointResult,
+} from './node.js';

@@ -10,7 +10,7 @@
  * opaque `PickleObject` `{__class__, args, state}`, so unknown classes (mmengine's, numpy's, `builtins.set`)
  * load without crashing.
  */
-import { CheckpointError } from '@solo-ts/core';
+import { NOT_DATA, PickleReader } from './pickle-data.js';
 import { plainBytes } from './tensor.js';
 import { PickleGlobal, PickleObject, isPyDict, setDictItem, type BuildHandler, type GlobalHandler } from './py-values.js';
 
@@ -38,81 +38,18 @@ const MODULE_RENAMES: Record<string, string> = {
   UserList: 'collections',
 };
 
-function toNumberIfSafe(v: bigint): number | bigint {
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
-}
-
-/** Little-endian two's-complement integer (pickle LONG1 / LONG4). */
-function decodeLong(b: Uint8Array): number | bigint {
-  if (b.length === 0) return 0;
-  let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
-  if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
-  return toNumberIfSafe(v);
-}
-
-const utf8 = new TextDecoder('utf-8');
-const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
-
-function latin1(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return s;
-}
-
-/** Python 2 `str` payloads: UTF-8 when valid (torch loads with encoding='utf-8'), else latin-1. */
-function decodePy2String(b: Uint8Array): string {
-  try {
-    return utf8Fatal.decode(b);
-  } catch {
-    return latin1(b);
-  }
-}
-
 /** Reads one pickle starting at `offset`; returns the value and the offset just past its STOP. */
 export function unpickle(bytes: Uint8Array, offset = 0, options: UnpicklerOptions = {}): { value: unknown; end: number } {
   const label = options.name ?? 'pickle';
-  bytes = plainBytes(bytes);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const r = new PickleReader(plainBytes(bytes), offset, label);
+  const fail = (what: string): never => r.fail(what);
+  const readLine = (): string => r.readLine();
   const handlers = options.handlers ?? {};
   const builders = options.builders ?? {};
   const memo = new Map<number, unknown>();
   let stack: unknown[] = [];
   const metastack: unknown[][] = [];
-  let p = offset;
-  const n = bytes.length;
 
-  const fail = (what: string): never => {
-    throw new CheckpointError(`${label}: ${what} (pickle byte ${p})`);
-  };
-  const need = (k: number) => {
-    if (p + k > n) fail('unexpected end of data: the file is truncated or corrupted');
-  };
-  const take = (k: number): Uint8Array => {
-    need(k);
-    const b = bytes.subarray(p, p + k);
-    p += k;
-    return b;
-  };
-  const readLine = (): string => {
-    const start = p;
-    while (p < n && bytes[p] !== 0x0a) p++;
-    if (p >= n) fail('unterminated text line');
-    const s = latin1(bytes.subarray(start, p));
-    p++;
-    return s;
-  };
-  const u8 = () => (need(1), bytes[p++]);
-  const u16 = () => (need(2), (p += 2), view.getUint16(p - 2, true));
-  const u32 = () => (need(4), (p += 4), view.getUint32(p - 4, true));
-  const i32 = () => (need(4), (p += 4), view.getInt32(p - 4, true));
-  const u64 = () => {
-    need(8);
-    const v = view.getBigUint64(p, true);
-    p += 8;
-    if (v > BigInt(n)) fail('length field larger than the data');
-    return Number(v);
-  };
   const pop = (): unknown => {
     if (stack.length === 0) fail('stack underflow');
     return stack.pop();
@@ -176,17 +113,22 @@ export function unpickle(bytes: Uint8Array, offset = 0, options: UnpicklerOption
   };
 
   for (;;) {
-    need(1);
-    const op = bytes[p++];
+    r.need(1);
+    const op = r.bytes[r.p++];
+    const data = r.readData(op);
+    if (data !== NOT_DATA) {
+      stack.push(data);
+      continue;
+    }
     switch (op) {
       case 0x80: // PROTO
-        if (u8() > 5) fail('unsupported pickle protocol');
+        if (r.u8() > 5) fail('unsupported pickle protocol');
         break;
       case 0x95: // FRAME
-        u64();
+        r.u64();
         break;
       case 0x2e: // STOP
-        return { value: pop(), end: p };
+        return { value: pop(), end: r.p };
       case 0x28: // MARK
         metastack.push(stack);
         stack = [];
@@ -200,86 +142,6 @@ export function unpickle(bytes: Uint8Array, offset = 0, options: UnpicklerOption
         break;
       case 0x32: // DUP
         stack.push(top());
-        break;
-      case 0x4e: // NONE
-        stack.push(null);
-        break;
-      case 0x88: // NEWTRUE
-        stack.push(true);
-        break;
-      case 0x89: // NEWFALSE
-        stack.push(false);
-        break;
-      case 0x4a: // BININT
-        stack.push(i32());
-        break;
-      case 0x4b: // BININT1
-        stack.push(u8());
-        break;
-      case 0x4d: // BININT2
-        stack.push(u16());
-        break;
-      case 0x8a: // LONG1
-        stack.push(decodeLong(take(u8())));
-        break;
-      case 0x8b: // LONG4
-        stack.push(decodeLong(take(u32())));
-        break;
-      case 0x49: {
-        // INT (text); '00' / '01' are False / True in protocol 0
-        const s = readLine();
-        if (s === '00') stack.push(false);
-        else if (s === '01') stack.push(true);
-        else stack.push(toNumberIfSafe(BigInt(s)));
-        break;
-      }
-      case 0x4c: // LONG (text)
-        stack.push(toNumberIfSafe(BigInt(readLine().replace(/L$/, ''))));
-        break;
-      case 0x47: // BINFLOAT (big-endian double)
-        need(8);
-        stack.push(view.getFloat64(p, false));
-        p += 8;
-        break;
-      case 0x46: // FLOAT (text)
-        stack.push(parseFloat(readLine()));
-        break;
-      case 0x58: // BINUNICODE
-        stack.push(utf8.decode(take(u32())));
-        break;
-      case 0x8c: // SHORT_BINUNICODE
-        stack.push(utf8.decode(take(u8())));
-        break;
-      case 0x8d: // BINUNICODE8
-        stack.push(utf8.decode(take(u64())));
-        break;
-      case 0x56: // UNICODE (raw-unicode-escape text)
-        stack.push(readLine().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, a, b) => String.fromCodePoint(parseInt(a ?? b, 16))));
-        break;
-      case 0x54: // BINSTRING
-        stack.push(decodePy2String(take(i32())));
-        break;
-      case 0x55: // SHORT_BINSTRING
-        stack.push(decodePy2String(take(u8())));
-        break;
-      case 0x53: {
-        // STRING (quoted text)
-        const s = readLine().trim();
-        const body = s.slice(1, -1).replace(/\\x([0-9a-fA-F]{2})|\\(.)/g, (_m, hex, c) =>
-          hex ? String.fromCharCode(parseInt(hex, 16)) : ({ n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"' } as Record<string, string>)[c] ?? c,
-        );
-        stack.push(body);
-        break;
-      }
-      case 0x42: // BINBYTES
-        stack.push(take(u32()).slice());
-        break;
-      case 0x43: // SHORT_BINBYTES
-        stack.push(take(u8()).slice());
-        break;
-      case 0x8e: // BINBYTES8
-      case 0x96: // BYTEARRAY8
-        stack.push(take(u64()).slice());
         break;
       case 0x29: // EMPTY_TUPLE
         stack.push([]);
@@ -367,10 +229,10 @@ export function unpickle(bytes: Uint8Array, offset = 0, options: UnpicklerOption
         memo.set(parseInt(readLine(), 10), top());
         break;
       case 0x71: // BINPUT
-        memo.set(u8(), top());
+        memo.set(r.u8(), top());
         break;
       case 0x72: // LONG_BINPUT
-        memo.set(u32(), top());
+        memo.set(r.u32(), top());
         break;
       case 0x94: // MEMOIZE
         memo.set(memo.size, top());
@@ -379,7 +241,7 @@ export function unpickle(bytes: Uint8Array, offset = 0, options: UnpicklerOption
       case 0x68: // BINGET
       case 0x6a: {
         // LONG_BINGET
-        const idx = op === 0x67 ? parseInt(readLine(), 10) : op === 0x68 ? u8() : u32();
+        const idx = op === 0x67 ? parseInt(readLine(), 10) : op === 0x68 ? r.u8() : r.u32();
         if (!memo.has(idx)) fail(`memo key ${idx} missing`);
         stack.push(memo.get(idx));
         break;

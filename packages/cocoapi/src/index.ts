@@ -1,25 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * @solo-ts/cocoapi: pycocotools' COCO mask API in pure TypeScript, with identical results (RLE strings,
- * polygon rasterisation, areas, boxes, IoU). No dependencies, no `fs`: runs in browsers.
+ * polygon rasterisation, areas, boxes, IoU), the COCO JSON types (instances files, results) and the one reader
+ * of COCO JSON text (Python `json`'s rules). No `fs`: runs in browsers. Depends on `@solo-ts/core` for its
+ * typed errors only.
  */
 export const PACKAGE_NAME = '@solo-ts/cocoapi';
-export * from './types.js';
-export {
-  rleArea,
-  rleDecodeColumnMajor,
-  rleDecodeRowMajor,
-  rleEmpty,
-  rleEncodeColumnMajor,
-  rleEncodeRowMajor,
-  rleFromCounts,
-  rleFromString,
-  rleMerge,
-  rleToBbox,
-  rleToString,
-} from './rle.js';
-export { cInt, rleFrBbox, rleFrPoly } from './poly.js';
-export { bbIouInto, crowdFlag, rleBoxes, rleIouInto } from './iou.js';
+export { MaskApiError, type BinaryMask, type Box, type Polygon, type RLE, type RLEInput, type RleData, type UncompressedRLE } from './types.js';
+export type { CocoAnnotation, CocoCategory, CocoDataset, CocoImage, CocoResult, CocoSegmentation } from './coco-json.js';
+export { parseJsonText } from './json.js';
+/** The in-memory RLE (`RleData`): encode / decode in either pixel order, string code, area, box, merge. */
+export { rleEncodeColumnMajor, rleEncodeRowMajor, rleDecodeColumnMajor, rleDecodeRowMajor, rleFromCounts, rleEmpty } from './rle.js';
+export { rleFromString, rleToString, rleArea, rleToBbox, rleMerge } from './rle.js';
+export { rleFrPoly } from './poly.js';
+export { bbIouInto, rleIouInto } from './iou.js';
 export {
   annToRLE,
   annToRleData,
@@ -33,7 +27,6 @@ export {
   frPyObjects,
   fromRleData,
   iou,
-  isRLE,
   merge,
   toBbox,
   toRleData,

@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   MaskApiError,
-  cInt,
   decode,
   encode,
   encodeMasks,
@@ -14,6 +13,7 @@ import {
   rleToString,
   toRleData,
 } from './index.js';
+import { cInt } from './poly.js';
 
 describe('string code', () => {
   it('round-trips large and negative deltas, including counts above 2^31', () => {

@@ -116,22 +116,7 @@ export function rleFromCounts(counts: ArrayLike<number>, h: number, w: number): 
  * wherever the value changes, so masks should hold 0/1.
  */
 export function rleEncodeColumnMajor(data: ArrayLike<number>, h: number, w: number): RleData {
-  const a = h * w;
-  const cnts = scratchOf(a + 1);
-  let k = 0;
-  let p = 0;
-  let c = 0;
-  for (let j = 0; j < a; j++) {
-    const v = data[j];
-    if (v !== p) {
-      cnts[k++] = c;
-      c = 0;
-      p = v;
-    }
-    c++;
-  }
-  cnts[k++] = c;
-  return { h, w, cnts: cnts.slice(0, k) };
+  return rleEncodeStrided(data, h, w, 0, 1, h);
 }
 
 /**
@@ -139,12 +124,17 @@ export function rleEncodeColumnMajor(data: ArrayLike<number>, h: number, w: numb
  * column by column without a transposed copy.
  */
 export function rleEncodeRowMajor(data: ArrayLike<number>, h: number, w: number, offset = 0): RleData {
+  return rleEncodeStrided(data, h, w, offset, w, 1);
+}
+
+/** `rleEncode` of the mask whose pixel (y, x) is `data[offset + y * rowStep + x * colStep]`, in column order. */
+function rleEncodeStrided(data: ArrayLike<number>, h: number, w: number, offset: number, rowStep: number, colStep: number): RleData {
   const cnts = scratchOf(h * w + 1);
   let k = 0;
   let p = 0;
   let c = 0;
   for (let x = 0; x < w; x++) {
-    for (let y = 0, idx = offset + x; y < h; y++, idx += w) {
+    for (let y = 0, idx = offset + x * colStep; y < h; y++, idx += rowStep) {
       const v = data[idx];
       if (v !== p) {
         cnts[k++] = c;

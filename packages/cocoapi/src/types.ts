@@ -8,6 +8,7 @@
  * - A binary mask is row-major: `data[y * width + x]`, values 0/1.
  * - Boxes are `[x, y, width, height]`.
  */
+import { SoloError } from '@solo-ts/core';
 
 /** A compressed RLE, exactly as pycocotools writes it (`counts` decoded to a string, as in COCO JSON). */
 export interface RLE {
@@ -47,10 +48,10 @@ export interface RleData {
   cnts: Uint32Array;
 }
 
-/** Thrown for inputs the mask API cannot interpret (pycocotools raises or misbehaves on them too). */
-export class MaskApiError extends Error {
+/** Thrown for inputs the mask API cannot interpret (pycocotools raises or misbehaves on them too); code `DATASET`. */
+export class MaskApiError extends SoloError {
   constructor(message: string) {
-    super(message);
+    super(message, { code: 'DATASET' });
     this.name = 'MaskApiError';
   }
 }

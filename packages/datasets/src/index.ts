@@ -1,47 +1,46 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * @solo-ts/datasets: CocoDataset, mmdetection transforms (bit-exact cv2 resize), samplers, the data loader,
- * synthetic shapes data and the dataset validator. See docs/datasets.md.
+ * synthetic shapes data and the dataset validator. See docs/datasets.md. The cv2 resize emulation is
+ * `@solo-ts/ops`' (`resizeLinearU8`, ...), the COCO JSON types and reader `@solo-ts/cocoapi`'s.
  *
- * Browser-safe modules: coco/{json,parse,data-list,masks,types}, image/cv-resize, transforms other than
+ * Browser-safe modules: coco/{parse,data-list,masks,types}, transforms other than
  * LoadImageFromFile, loader/{samplers,torch-random}. Node-only: CocoDataset (fs), LoadImageFromFile (sharp),
  * the loader, synthetic data and the validator.
+ *
+ * The public API only: the COCO scan, the mask/flip/resize helpers of the transforms, the torch-exact random
+ * generators and the worker protocol are internals (tests import them by relative path).
  */
 export const PACKAGE_NAME = '@solo-ts/datasets';
 
 export { datasetsComponents } from './components.js';
 
-export * from './coco/types.js';
-export { parseJsonLenient, lineColumn } from './coco/json.js';
-export { scanCoco, segmentationKind, degeneratePolygons, type CocoScan, type CocoProblem, type ProblemKind } from './coco/parse.js';
-export { buildDataList, defaultPalette, joinPath, type DataListOptions, type DataListResult, type FilterCfg } from './coco/data-list.js';
-export { bboxFromMask, decodeSegmentationInto, segmentationsToMasks, validPolygons } from './coco/masks.js';
+export type { CocoDataInfo, CocoInstance, CocoMetainfo } from './coco/types.js';
+export type { CocoProblem, ProblemKind } from './coco/parse.js';
+export type { FilterCfg } from './coco/data-list.js';
+export { segmentationsToMasks } from './coco/masks.js';
 export { CocoDataset, type CocoDatasetOptions, type DetDataset } from './coco/coco-dataset.js';
 
-export { resizeLinearU8, resizeNearestU8, resizeAreaFast2x, nearestIndices, type ImageU8 } from './image/cv-resize.js';
-
+/** The pipeline's image type (`@solo-ts/ops`' host image; `decodeImage` returns it). */
+export type { ImageU8 } from '@solo-ts/ops';
 export type { PipelineResults, PackedSample, PackedInputs, FlipDirection } from './transforms/results.js';
 export { Compose, type AnyTransform } from './transforms/compose.js';
-export { LoadImageFromFile, decodeImage, bgrToGray, type ColorType, type LoadImageFromFileOptions } from './transforms/load-image.js';
+export { LoadImageFromFile, decodeImage, type ColorType, type LoadImageFromFileOptions } from './transforms/load-image.js';
 export { LoadAnnotations, type LoadAnnotationsOptions } from './transforms/load-annotations.js';
-export { Resize, RandomChoiceResize, rescaleSize, scaleSize, type ResizeOptions, type RandomChoiceResizeOptions, type ScaleSpec } from './transforms/resize.js';
-export { RandomFlip, flipImage, flipBoxes, type RandomFlipOptions } from './transforms/flip.js';
-export { PackDetInputs, DEFAULT_META_KEYS, type PackDetInputsOptions } from './transforms/pack.js';
-export { isPolygonMasks, toBitmapMasks, resizeMasks, flipMasks, selectMasks, type PolygonMasks, type AnyMasks } from './transforms/masks.js';
+export { Resize, RandomChoiceResize, type ResizeOptions, type RandomChoiceResizeOptions, type ScaleSpec } from './transforms/resize.js';
+export { RandomFlip, type RandomFlipOptions } from './transforms/flip.js';
+export { PackDetInputs, type PackDetInputsOptions } from './transforms/pack.js';
+export type { PolygonMasks, AnyMasks } from './transforms/masks.js';
 
-export { MT19937, torchRandperm } from './loader/torch-random.js';
 export {
   DefaultSampler,
   AspectRatioBatchSampler,
-  PlainBatchSampler,
-  batchIndices,
   type Sampler,
   type BatchSampler,
   type SizedDataset,
   type DefaultSamplerOptions,
   type AspectRatioBatchSamplerOptions,
 } from './loader/samplers.js';
-export { deriveSeed, sampleRng } from './loader/sample-rng.js';
 export {
   DataLoader,
   type DataBatch,
@@ -51,7 +50,7 @@ export {
   type LoaderFailure,
   type SampleRunner,
 } from './loader/data-loader.js';
-export { WorkerRunner, resolveWorkerEntry, type WorkerRunnerOptions, type WorkerEntry } from './loader/worker-pool.js';
+export { resolveWorkerEntry, type WorkerEntry } from './loader/worker-pool.js';
 export { buildDataLoader, type DataLoaderCfg, type BuildDataLoaderOptions } from './loader/build.js';
 export { renderShapesImage, SHAPE_CATEGORIES, type ShapeName, type ShapeAnnotation, type RenderedImage, type RenderOptions } from './synthetic/render.js';
 export { makeShapesDataset, SHAPES_CONTENT_DEFAULTS, type MakeShapesOptions, type MakeShapesResult } from './synthetic/make-shapes.js';

@@ -14,8 +14,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { frPoly, merge, toBbox, decodeToColumnMajor, type RLE } from '@solo-ts/cocoapi';
-import { COCO, COCOeval, type CocoAnnotation } from '../src/index.js';
+import { frPoly, merge, toBbox, decodeToColumnMajor, type CocoAnnotation, type RLE } from '@solo-ts/cocoapi';
+import { COCO, COCOeval } from '../src/index.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * mmdetection 3.x `CocoMetric` (registry key `CocoMetric`, prefix `coco`): collects per-image predictions,
- * converts them to COCO results (`results2json`: label -> category id, xyxy -> xywh, float32 scores), and runs
+ * converts them to COCO results (`results2json`, see `results.ts`: label -> category id, xyxy -> xywh), and runs
  * COCOeval with mmdetection's parameters: all gt images, the categories of `classes` (or all), `maxDets =
  * proposal_nums = [100, 300, 1000]`. Keys: `coco/segm_mAP`, `coco/segm_mAP_50`, `_75`, `_s`, `_m`, `_l`
  * (stats[0..5] rounded to 3 decimals; stats[0] is at maxDets 100, stats[1..5] at 1000, as in mmdetection),
@@ -12,24 +12,12 @@
  * range has no gt); mmdetection logs an error and reports nothing there.
  */
 import { defineOptions, resolveOptions, SoloError, typed, type DetDataSample, type Metric, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
-import { encodeMasks, type RLE } from '@solo-ts/cocoapi';
+import { encodeMasks, type CocoAnnotation, type CocoDataset, type CocoResult, type RLE } from '@solo-ts/cocoapi';
 import { classwiseResults, classwiseTable } from './classwise.js';
-import { COCO, type CocoAnnotation, type CocoDataset } from './coco.js';
+import { COCO } from './coco.js';
 import { evaluateDetections } from './evaluate-detections.js';
 import { formatFixed, linspace, roundPy } from './numpy.js';
-
-/** One image's predictions. Boxes are xyxy (mmdetection); `labels` index the metric's categories. */
-export interface CocoPrediction {
-  imageId: number;
-  labels: Int32Array | readonly number[];
-  scores: Float32Array | readonly number[];
-  /** One RLE per instance (from `maskUtils.encode`). */
-  masks?: readonly RLE[];
-  /** n boxes `[x1, y1, x2, y2]` (a flat Float32Array of n*4 is accepted too). */
-  bboxes?: readonly (readonly number[])[] | Float32Array;
-  /** Mask scores, when they differ from `scores`. */
-  maskScores?: Float32Array | readonly number[];
-}
+import { predictionToCocoResults, type CocoPrediction } from './results.js';
 
 /** The options of {@link CocoMetric} (mmdet `CocoMetric.__init__`), declared once. */
 export const cocoMetricOptions = defineOptions({
@@ -167,38 +155,15 @@ export class CocoMetric implements Metric {
 
   /** mmdetection's `results2json`: COCO results for `bbox` and (when predictions have masks) `segm`. */
   toResultsJson(catIds: readonly number[]): Record<string, CocoAnnotation[]> {
-    const bbox: CocoAnnotation[] = [];
+    const bbox: CocoResult[] = [];
+    const segm: CocoResult[] = [];
     const hasMasks = this.predictions.length > 0 && this.predictions[0].masks !== undefined;
-    const segm: CocoAnnotation[] | null = hasMasks ? [] : null;
     for (const r of this.predictions) {
-      const n = r.labels.length;
-      const box = (i: number): number[] | undefined => {
-        const b = r.bboxes;
-        if (!b) return undefined;
-        const [x1, y1, x2, y2] = b instanceof Float32Array ? Array.from(b.subarray(i * 4, i * 4 + 4)) : b[i];
-        return [x1, y1, x2 - x1, y2 - y1];
-      };
-      const cat = (i: number): number => {
-        const c = catIds[r.labels[i]];
-        if (c === undefined) throw new SoloError(`CocoMetric: image ${r.imageId}: label ${r.labels[i]} has no category (${catIds.length} classes)`, { code: 'DATASET' });
-        return c;
-      };
-      for (let i = 0; i < n; i++) {
-        const d: CocoAnnotation = { image_id: r.imageId, category_id: cat(i), score: Number(r.scores[i]) };
-        const b = box(i);
-        if (b) d.bbox = b;
-        bbox.push(d);
-      }
-      if (!segm) continue;
-      if (!r.masks || r.masks.length !== n) throw new SoloError(`CocoMetric: image ${r.imageId}: expected ${n} masks, got ${r.masks?.length ?? 0}`, { code: 'DATASET' });
-      const ms = r.maskScores ?? r.scores;
-      for (let i = 0; i < n; i++) {
-        segm.push({ image_id: r.imageId, category_id: cat(i), score: Number(ms[i]), segmentation: r.masks[i] });
-      }
+      const res = predictionToCocoResults(r, catIds, { segm: hasMasks });
+      bbox.push(...res.bbox);
+      segm.push(...res.segm);
     }
-    const out: Record<string, CocoAnnotation[]> = { bbox };
-    if (segm) out.segm = segm;
-    return out;
+    return hasMasks ? { bbox, segm } : { bbox };
   }
 
   computeMetrics(gtIn?: COCO | CocoDataset): Record<string, number> {

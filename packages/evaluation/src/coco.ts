@@ -16,45 +16,13 @@ import {
   rleDecodeRowMajor,
   rleToBbox,
   type BinaryMask,
+  type CocoAnnotation,
+  type CocoCategory,
+  type CocoDataset,
+  type CocoImage,
   type RLE,
   type RleData,
 } from '@solo-ts/cocoapi';
-
-export interface CocoImage {
-  id: number;
-  height?: number;
-  width?: number;
-  file_name?: string;
-  [key: string]: unknown;
-}
-
-export interface CocoCategory {
-  id: number;
-  name?: string;
-  supercategory?: string;
-  [key: string]: unknown;
-}
-
-/** A gt annotation or a detection result (results carry `score`). */
-export interface CocoAnnotation {
-  id?: number;
-  image_id: number;
-  category_id: number;
-  segmentation?: unknown;
-  bbox?: number[];
-  area?: number;
-  iscrowd?: number | boolean;
-  ignore?: number | boolean;
-  score?: number;
-  [key: string]: unknown;
-}
-
-export interface CocoDataset {
-  images?: CocoImage[];
-  annotations?: CocoAnnotation[];
-  categories?: CocoCategory[];
-  [key: string]: unknown;
-}
 
 type Ids = number | readonly number[];
 const asList = (x: Ids | undefined): readonly number[] => (x === undefined ? [] : typeof x === 'number' ? [x] : x);

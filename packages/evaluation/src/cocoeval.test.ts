@@ -4,7 +4,8 @@
 import { COCO_CONFORMANCE_ROOT } from '../../../test/helpers/shared-dir.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { COCO, COCOeval, Params, perCategorySummary, precisionIndex, recallIndex, type CocoAnnotation } from './index.js';
+import type { CocoAnnotation } from '@solo-ts/cocoapi';
+import { COCO, COCOeval, Params, perCategorySummary, precisionIndex, recallIndex } from './index.js';
 
 const ROOT = `${COCO_CONFORMANCE_ROOT}/eval/`;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -9,10 +9,10 @@
  * ordering (stable score sorts, ignore-last gt sort, tie rules) follow cocoeval.py line by line.
  */
 import { SoloError } from '@solo-ts/core';
-import { bbIouInto, rleIouInto, rleToBbox, type RleData } from '@solo-ts/cocoapi';
+import { bbIouInto, rleIouInto, rleToBbox, type CocoAnnotation, type RleData } from '@solo-ts/cocoapi';
 import { accumulateEval, type EvalResult } from './accumulate.js';
 import { Arena } from './arena.js';
-import type { COCO, CocoAnnotation } from './coco.js';
+import type { COCO } from './coco.js';
 import { argsortDesc } from './numpy.js';
 import { Params, uniqueSorted, type IouType } from './params.js';
 import { summarizeDets } from './summarize.js';

@@ -3,19 +3,10 @@ import { COCO_CONFORMANCE_ROOT } from '../../../test/helpers/shared-dir.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isSoloError } from '@solo-ts/core';
-import {
-  COCO,
-  CocoMetric,
-  asciiTable,
-  classwiseTable,
-  evaluateDetections,
-  formatFixed,
-  maskUtils,
-  roundPy,
-  runEval,
-  type CocoAnnotation,
-  type CocoPrediction,
-} from './index.js';
+import type { CocoAnnotation } from '@solo-ts/cocoapi';
+import { asciiTable } from './classwise.js';
+import { COCO, CocoMetric, classwiseTable, evaluateDetections, maskUtils, runEval, type CocoPrediction } from './index.js';
+import { formatFixed, roundPy } from './numpy.js';
 
 const ROOT = `${COCO_CONFORMANCE_ROOT}/eval/`;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

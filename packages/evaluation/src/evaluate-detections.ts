@@ -9,9 +9,10 @@
  * An empty detections list is valid: it is evaluated as a results set with no annotations (pycocotools'
  * `loadRes([])` raises); AP/AR are then 0 where gt exists and -1 where a range has no gt.
  */
+import type { CocoAnnotation, CocoDataset } from '@solo-ts/cocoapi';
 import { SoloError } from '@solo-ts/core';
 import { classwiseResults, classwiseTable, type ClasswiseRow } from './classwise.js';
-import { COCO, type CocoAnnotation, type CocoDataset } from './coco.js';
+import { COCO } from './coco.js';
 import { COCOeval } from './cocoeval.js';
 import type { EvalResult } from './accumulate.js';
 import type { IouType } from './params.js';

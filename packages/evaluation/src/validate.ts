@@ -3,10 +3,10 @@
  * Input checks for `runEval` / `solo eval`: a ground-truth COCO dataset and a detections list are checked
  * before evaluation, and every problem becomes a `SoloError` naming the file and the annotation index / id
  * (pycocotools would fail later with a bare KeyError, AssertionError or TypeError, or silently misbehave).
+ * The JSON text itself is parsed by `@solo-ts/cocoapi`'s `parseJsonText` (Python `json`'s rules).
  */
 import { SoloError } from '@solo-ts/core';
-import type { CocoAnnotation, CocoDataset } from './coco.js';
-import { jsonErrorOffset } from './json-error.js';
+import type { CocoAnnotation, CocoDataset } from '@solo-ts/cocoapi';
 import type { IouType } from './params.js';
 
 const SEGM_FORMATS =
@@ -19,24 +19,6 @@ function fail(message: string, expected?: string): never {
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isNum = (x: unknown): x is number => typeof x === 'number' && !Number.isNaN(x);
 const isId = (x: unknown): boolean => typeof x === 'number' || typeof x === 'string';
-
-/** Parse JSON text, reporting a syntax error with the file, line and column. */
-export function parseJsonText(text: string, file: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    const pos = jsonErrorOffset(text);
-    let where = '';
-    if (pos >= 0) {
-      const before = text.slice(0, pos);
-      const line = before.split('\n').length;
-      const col = pos - before.lastIndexOf('\n');
-      const found = pos < text.length ? `unexpected ${JSON.stringify(text[pos])}` : 'unexpected end of file';
-      where = ` at line ${line}, column ${col}: ${found}`;
-    }
-    throw new SoloError(`${file}: malformed JSON${where}`, { code: 'FILE', expected: 'a JSON document', cause: e });
-  }
-}
 
 /** Why `seg` is not a valid segmentation, or null. */
 export function segmentationProblem(seg: unknown): string | null {

@@ -134,8 +134,7 @@ async function main(): Promise<void> {
       kernelName: 'Conv2DBackpropInput', backendName: 'wasm',
       kernelFunc: ({ inputs, backend, attrs = {} }) => KernelScope.use('wasm', backend as BackendLike, (sc) =>
         conv2dBackpropInputZeroInsert(sc, inputs['dy'] as tf.TensorInfo, inputs['filter'] as tf.TensorInfo,
-          attrs['inputShape'] as [number, number, number, number], pair(attrs['strides'], 1), [1, 1],
-          attrs['pad'] as 'same')),
+          attrs['inputShape'] as [number, number, number, number], { strides: pair(attrs['strides'], 1), dilations: [1, 1], pad: attrs['pad'] as 'same' })),
     });
     const saved = kernels.splice(0, kernels.length, 'dx');
     benchKernels(sel.detail, 'zero-insert');

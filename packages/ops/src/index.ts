@@ -47,3 +47,6 @@ export { registerZeroGradients, ZERO_GRADIENT_KERNELS } from './kernels/gradient
 // FLOP counting
 export { countFlops, formatFlopTable, type FlopReport, type LayerFlops } from './flops/count-flops.js';
 export type { FlopKind } from './flops/kernel-flops.js';
+
+// OpenCV-exact image resizes on typed arrays (mmcv.imresize / imrescale)
+export { imrescaleU8, rescaleSize, resizeLinearU8, resizeNearestU8, scaleSize, type ImageU8 } from './image/cv-resize.js';

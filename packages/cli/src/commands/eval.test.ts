@@ -20,6 +20,17 @@ function write(name: string, content: unknown): string {
   return p;
 }
 
+/** The error's full text (`SoloError.format()`: location, message, expectation). */
+function soloFormat(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(isSoloError(e), `expected a SoloError, got ${String(e)}`).toBe(true);
+    return (e as { format(): string }).format();
+  }
+  throw new Error('expected an error');
+}
+
 function soloMessage(fn: () => unknown): string {
   try {
     fn();
@@ -62,7 +73,7 @@ describe('solo eval', () => {
   it('bad input: SoloError messages name the file and the annotation', () => {
     expect(soloMessage(() => evalCommand({ gt: join(dir, 'nope.json'), dt: DT }))).toMatch(/--gt .*nope\.json: file not found/);
     const bad = write('bad.json', '{"images": [1,\n  2,, 3]}');
-    expect(soloMessage(() => evalCommand({ gt: bad, dt: DT }))).toMatch(/bad\.json: malformed JSON at line 2, column 5: unexpected ","/);
+    expect(soloFormat(() => evalCommand({ gt: bad, dt: DT }))).toMatch(/bad\.json:2:5: malformed JSON: unexpected ",", expected a value/);
     const noCats = write('nocats.json', { images: [], annotations: [] });
     expect(soloMessage(() => evalCommand({ gt: noCats, dt: DT }))).toMatch(/nocats\.json: missing key "categories"/);
     const gt = JSON.parse(readFileSync(GT, 'utf8'));

@@ -10,7 +10,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SoloError } from '@solo-ts/core';
-import { parseJsonText, runEval, type RunEvalResult } from '@solo-ts/evaluation';
+import { parseJsonText } from '@solo-ts/cocoapi';
+import { runEval, type RunEvalResult } from '@solo-ts/evaluation';
 import { action } from '../util/errors.js';
 
 export interface EvalCommandOptions {

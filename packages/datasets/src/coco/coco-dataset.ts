@@ -13,12 +13,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { DatasetError, defineOptions, resolveOptions, typed, type BuildContext, type OptionsInput, type RandomSource, type ResolvedOptions } from '@solo-ts/core';
+import { parseJsonText } from '@solo-ts/cocoapi';
+import { DatasetError, SoloError, defineOptions, resolveOptions, typed, type BuildContext, type OptionsInput, type RandomSource, type ResolvedOptions } from '@solo-ts/core';
 import { Compose } from '../transforms/compose.js';
 import type { PipelineResults } from '../transforms/results.js';
 import { buildDataList, defaultPalette, type FilterCfg } from './data-list.js';
-import { parseJsonLenient } from './json.js';
-import { scanCoco, type CocoProblem } from './parse.js';
+import { COCO_INSTANCES, scanCoco, type CocoProblem } from './parse.js';
 import type { CocoDataInfo, CocoMetainfo } from './types.js';
 
 /** `filter_cfg` of mmdet's CocoDataset (either spelling). */
@@ -122,7 +122,7 @@ export class CocoDataset implements DetDataset {
       const code = (e as { code?: string }).code;
       throw new DatasetError(`cannot read annotation file ${file}: ${code === 'ENOENT' ? 'file not found' : (e as Error).message}`, { location: { file }, cause: e });
     }
-    const scan = scanCoco(parseJsonLenient(text, file));
+    const scan = scanCoco(parseJsonText(text, file, COCO_INSTANCES));
     const errors = scan.problems.filter((p) => p.severity === 'error');
     if (errors.length) {
       throw new DatasetError(`${errors.length} problem${errors.length > 1 ? 's' : ''} in the annotation file:\n${formatProblems(file, errors)}`, {
@@ -184,7 +184,7 @@ export class CocoDataset implements DetDataset {
   getDataInfo(index: number): CocoDataInfo {
     this.fullInit();
     const d = this.dataList![index];
-    if (!d) throw new RangeError(`CocoDataset: index ${index} out of range (length ${this.dataList!.length})`);
+    if (!d) throw new SoloError(`CocoDataset: index ${index} out of range (length ${this.dataList!.length})`, { code: 'ARGUMENT' });
     return { ...d, instances: d.instances.map((i) => ({ ...i })) };
   }
 
@@ -192,7 +192,7 @@ export class CocoDataset implements DetDataset {
   getImageSize(index: number): { width: number; height: number } {
     this.fullInit();
     const d = this.dataList![index];
-    if (!d) throw new RangeError(`CocoDataset: index ${index} out of range (length ${this.dataList!.length})`);
+    if (!d) throw new SoloError(`CocoDataset: index ${index} out of range (length ${this.dataList!.length})`, { code: 'ARGUMENT' });
     return { width: d.width, height: d.height };
   }
 

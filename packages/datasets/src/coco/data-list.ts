@@ -14,7 +14,8 @@
  *   category (crowd ones count, as in mmdetection); `min_size` drops images whose shorter side is smaller.
  */
 import type { CocoScan } from './parse.js';
-import type { CocoDataInfo, CocoInstance, CocoSegmentation } from './types.js';
+import type { CocoSegmentation } from '@solo-ts/cocoapi';
+import type { CocoDataInfo, CocoInstance } from './types.js';
 
 export interface FilterCfg {
   filterEmptyGt?: boolean;

@@ -5,7 +5,7 @@
  * merged, RLE objects (compressed or not) are decoded. Browser-safe.
  */
 import { annToRleData, rleDecodeRowMajor, rleEmpty, toRleData, type RLEInput } from '@solo-ts/cocoapi';
-import type { BitmapMasks } from '@solo-ts/core';
+import { DatasetError, type BitmapMasks } from '@solo-ts/core';
 import { segmentationKind } from './parse.js';
 
 /** Keep the polygons LoadAnnotations keeps: an even number of coordinates and at least 3 points. */
@@ -31,7 +31,7 @@ export function decodeSegmentationInto(seg: unknown, h: number, w: number, out: 
   }
   if (kind === 'rle' || kind === 'uncompressed-rle') {
     const R = toRleData(seg as RLEInput);
-    if (R.h !== h || R.w !== w) throw new RangeError(`RLE of size ${R.h}x${R.w} for an image of ${h}x${w}`);
+    if (R.h !== h || R.w !== w) throw new DatasetError(`RLE of size ${R.h}x${R.w} for an image of ${h}x${w}`);
     rleDecodeRowMajor(R, out);
     return;
   }

@@ -9,7 +9,10 @@
  * not declared, annotations without a segmentation, degenerate polygons, polygons outside the image).
  * `CocoDataset` throws a `DatasetError` on errors and prints warnings; `check-dataset` reports all of them.
  */
-import type { CocoAnnotationJson, CocoCategoryJson, CocoImageJson } from './types.js';
+import type { CheckedCocoAnnotation, CheckedCocoCategory, CheckedCocoImage } from './types.js';
+
+/** What an annotation file must be (for `parseJsonText`'s syntax errors). */
+export const COCO_INSTANCES = 'a COCO instances file (a JSON object with `images`, `annotations` and `categories`)';
 
 export type ProblemKind =
   | 'file'
@@ -43,12 +46,12 @@ export interface CocoProblem {
 }
 
 export interface CocoScan {
-  images: CocoImageJson[];
-  categories: CocoCategoryJson[];
+  images: CheckedCocoImage[];
+  categories: CheckedCocoCategory[];
   /** Annotations that passed validation and point to a known image and category, in file order. */
-  annotations: CocoAnnotationJson[];
-  imagesById: Map<number, CocoImageJson>;
-  annsByImage: Map<number, CocoAnnotationJson[]>;
+  annotations: CheckedCocoAnnotation[];
+  imagesById: Map<number, CheckedCocoImage>;
+  annsByImage: Map<number, CheckedCocoAnnotation[]>;
   problems: CocoProblem[];
 }
 
@@ -130,7 +133,7 @@ export function scanCoco(raw: unknown): CocoScan {
       return;
     }
     if (!ok) return;
-    const rec = im as CocoImageJson;
+    const rec = im as CheckedCocoImage;
     scan.imagesById.set(id, rec);
     scan.images.push(rec);
   });
@@ -148,7 +151,7 @@ export function scanCoco(raw: unknown): CocoScan {
     if (catNames.has(c.name)) return err('duplicate-id', `category name "${c.name}" is used by more than one category (${path}, id ${c.id})`, { path });
     catIds.add(c.id);
     catNames.add(c.name);
-    scan.categories.push(c as CocoCategoryJson);
+    scan.categories.push(c as CheckedCocoCategory);
   });
 
   // ---- annotations
@@ -204,7 +207,7 @@ export function scanCoco(raw: unknown): CocoScan {
     }
     if (!checkSegmentation(a.segmentation, id, `${path}.segmentation`, scan.imagesById.get(a.image_id as number), err, warn)) ok = false;
     if (!ok) return;
-    const ann = a as CocoAnnotationJson;
+    const ann = a as CheckedCocoAnnotation;
     const img = scan.imagesById.get(ann.image_id);
     if (!img) {
       warn('image-id', `annotation id ${id}: image_id ${ann.image_id} points to no image; the annotation is skipped`, { ...at, path: `${path}.image_id` });
@@ -225,7 +228,7 @@ export function scanCoco(raw: unknown): CocoScan {
 type Report = (kind: ProblemKind, message: string, extra?: Partial<CocoProblem>) => void;
 
 /** Check one segmentation; returns false on an error that makes the annotation unusable. */
-function checkSegmentation(seg: unknown, id: number, path: string, img: CocoImageJson | undefined, err: Report, warn: Report): boolean {
+function checkSegmentation(seg: unknown, id: number, path: string, img: CheckedCocoImage | undefined, err: Report, warn: Report): boolean {
   const at = { path, annId: id, imageId: img?.id };
   const kind = segmentationKind(seg);
   if (kind === 'empty') {

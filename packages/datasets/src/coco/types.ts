@@ -1,46 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Types of COCO instance files and of the per-image records ("data infos") the dataset hands to the pipeline.
- * Field names of the JSON are COCO's; the records use mmdetection's meaning in camelCase.
+ * The JSON types themselves are `@solo-ts/cocoapi`'s; the records use mmdetection's meaning in camelCase.
  */
+import type { CocoAnnotation, CocoCategory, CocoImage, CocoSegmentation } from '@solo-ts/cocoapi';
 
-/** A polygon list (each `[x1, y1, x2, y2, ...]`) or an RLE object, as written in COCO files. */
-export type CocoSegmentation = number[][] | { size: [number, number]; counts: string | number[] };
+/** An image of the annotation file after `scanCoco`'s checks (`file_name`, positive integer size). */
+export type CheckedCocoImage = CocoImage & { file_name: string; height: number; width: number };
 
-export interface CocoImageJson {
+/** A category after `scanCoco`'s checks (a unique `name`). */
+export type CheckedCocoCategory = CocoCategory & { name: string };
+
+/** An annotation after `scanCoco`'s checks (`id`, `[x, y, w, h]` box, `area`, a known segmentation format). */
+export type CheckedCocoAnnotation = CocoAnnotation & {
   id: number;
-  file_name: string;
-  height: number;
-  width: number;
-  [key: string]: unknown;
-}
-
-export interface CocoCategoryJson {
-  id: number;
-  name: string;
-  supercategory?: string;
-  [key: string]: unknown;
-}
-
-export interface CocoAnnotationJson {
-  id: number;
-  image_id: number;
-  category_id: number;
-  /** [x, y, w, h] */
   bbox: [number, number, number, number];
   area: number;
-  iscrowd?: number | boolean;
-  ignore?: number | boolean;
   segmentation?: CocoSegmentation;
-  [key: string]: unknown;
-}
-
-export interface CocoJson {
-  images: CocoImageJson[];
-  annotations?: CocoAnnotationJson[];
-  categories: CocoCategoryJson[];
-  [key: string]: unknown;
-}
+};
 
 /** One instance of an image after mmdetection's `parse_data_info` rules. */
 export interface CocoInstance {

@@ -131,14 +131,10 @@ export type AspectRatioBatchSamplerOptions = ResolvedOptions<typeof aspectRatioB
 /** What the loader passes to `new AspectRatioBatchSampler(...)`: the options and the sampler (checked). */
 export type AspectRatioBatchSamplerInput = OptionsInput<typeof aspectRatioBatchSamplerOptions> & { sampler?: Sampler };
 
-export class AspectRatioBatchSampler implements BatchSampler {
+export class AspectRatioBatchSampler extends PlainBatchSampler {
   static readonly type = 'AspectRatioBatchSampler';
   static readonly description = 'Batches of images with the same orientation (portrait / landscape).';
   static readonly options = aspectRatioBatchSamplerOptions;
-
-  readonly sampler: Sampler;
-  readonly batchSize: number;
-  readonly dropLast: boolean;
 
   constructor(input: AspectRatioBatchSamplerInput, _ctx?: BuildContext) {
     const { sampler, ...rest } = input;
@@ -146,21 +142,11 @@ export class AspectRatioBatchSampler implements BatchSampler {
     if (!sampler) throw new DatasetError('AspectRatioBatchSampler needs a sampler');
     const batchSize = options.batchSize;
     if (batchSize === undefined || !Number.isInteger(batchSize) || batchSize < 1) throw new DatasetError(`AspectRatioBatchSampler: batch_size must be a positive integer, got ${batchSize}`);
-    this.sampler = sampler;
-    this.batchSize = batchSize;
-    this.dropLast = options.dropLast ?? false;
+    super(sampler, batchSize, options.dropLast ?? false);
   }
 
-  get length(): number {
-    const n = this.sampler.length;
-    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
-  }
-
-  setEpoch(epoch: number): void {
-    this.sampler.setEpoch(epoch);
-  }
-
-  batches(): number[][] {
+  /** Batches of one orientation each (length and epochs as plain batching). */
+  override batches(): number[][] {
     const buckets: number[][] = [[], []];
     const out: number[][] = [];
     for (const idx of this.sampler.order()) {

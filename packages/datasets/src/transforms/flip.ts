@@ -8,7 +8,7 @@
  * Browser-safe.
  */
 import { DatasetError, defineOptions, resolveOptions, typed, type BuildContext, type OptionsInput, type RandomSource, type ResolvedOptions, type Transform } from '@solo-ts/core';
-import type { ImageU8 } from '../image/cv-resize.js';
+import type { ImageU8 } from '@solo-ts/ops';
 import { flipMasks } from './masks.js';
 import type { FlipDirection, PipelineResults } from './results.js';
 

@@ -19,7 +19,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { DatasetError, defineOptions, resolveOptions, typed, type BuildContext, type OptionsInput, type RandomSource, type ResolvedOptions, type Transform } from '@solo-ts/core';
-import type { ImageU8 } from '../image/cv-resize.js';
+import type { ImageU8 } from '@solo-ts/ops';
 import type { PipelineResults } from './results.js';
 
 export type ColorType = 'color' | 'color_ignore_orientation' | 'grayscale' | 'grayscale_ignore_orientation' | 'unchanged';
@@ -81,7 +81,7 @@ export async function decodeImage(bytes: Uint8Array, colorType: ColorType = 'col
     out = rep;
     channels = 3;
   }
-  if (channels !== 3) throw new Error(`unexpected ${channels} channels after decoding`);
+  if (channels !== 3) throw new DatasetError(`unexpected ${channels} channels after decoding`);
   swapRB(out, 3);
   const img: ImageU8 = { data: out, height: info.height, width: info.width, channels: 3 };
   return colorType.startsWith('grayscale') ? bgrToGray(img) : img;

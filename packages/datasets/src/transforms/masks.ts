@@ -6,7 +6,7 @@
  */
 import { annToRleData, rleDecodeRowMajor } from '@solo-ts/cocoapi';
 import type { BitmapMasks } from '@solo-ts/core';
-import { resizeNearestU8 } from '../image/cv-resize.js';
+import { resizeNearestU8 } from '@solo-ts/ops';
 import type { FlipDirection } from './results.js';
 
 /** mmdetection `PolygonMasks`: per instance a list of flat polygons, in an image of height x width. */

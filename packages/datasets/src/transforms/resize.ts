@@ -14,28 +14,9 @@
  * Browser-safe.
  */
 import { DatasetError, defineOptions, resolveOptions, typed, type BuildContext, type OptionsInput, type RandomSource, type ResolvedOptions, type Transform } from '@solo-ts/core';
-import { resizeLinearU8, resizeNearestU8 } from '../image/cv-resize.js';
+import { rescaleSize, resizeLinearU8, resizeNearestU8, scaleSize } from '@solo-ts/ops';
 import { isPolygonMasks, resizeMasks } from './masks.js';
 import type { PipelineResults } from './results.js';
-
-/** mmcv `_scale_size`: (int(w * sx + 0.5), int(h * sy + 0.5)). */
-export function scaleSize(w: number, h: number, sx: number, sy = sx): [number, number] {
-  return [Math.trunc(w * sx + 0.5), Math.trunc(h * sy + 0.5)];
-}
-
-/** mmcv `rescale_size((w, h), scale)`: the keep-ratio target size [w, h] and the factor used. */
-export function rescaleSize(w: number, h: number, scale: number | readonly [number, number]): { size: [number, number]; factor: number } {
-  let factor: number;
-  if (typeof scale === 'number') {
-    if (!(scale > 0)) throw new DatasetError(`Resize: invalid scale ${scale}, must be positive`);
-    factor = scale;
-  } else {
-    const longEdge = Math.max(scale[0], scale[1]);
-    const shortEdge = Math.min(scale[0], scale[1]);
-    factor = Math.min(longEdge / Math.max(h, w), shortEdge / Math.min(h, w));
-  }
-  return { size: scaleSize(w, h, factor), factor };
-}
 
 export type ScaleSpec = number | [number, number];
 

@@ -5,7 +5,7 @@
  */
 import type { DetDataSample } from '@solo-ts/core';
 import type { CocoInstance } from '../coco/types.js';
-import type { ImageU8 } from '../image/cv-resize.js';
+import type { ImageU8 } from '@solo-ts/ops';
 import type { AnyMasks } from './masks.js';
 
 export type FlipDirection = 'horizontal' | 'vertical' | 'diagonal';

@@ -7,7 +7,8 @@ import { RandomFlip } from './flip.js';
 import { LoadAnnotations } from './load-annotations.js';
 import { isPolygonMasks, toBitmapMasks } from './masks.js';
 import { PackDetInputs } from './pack.js';
-import { RandomChoiceResize, Resize, rescaleSize } from './resize.js';
+import { rescaleSize } from '@solo-ts/ops';
+import { RandomChoiceResize, Resize } from './resize.js';
 import type { PipelineResults } from './results.js';
 
 const rect = (x: number, y: number, w: number, h: number): number[] => [x, y, x + w, y, x + w, y + h, x, y + h];

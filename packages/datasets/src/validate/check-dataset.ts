@@ -17,13 +17,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { annToRleData, rleArea, rleToBbox } from '@solo-ts/cocoapi';
+import { annToRleData, parseJsonText, rleArea, rleToBbox } from '@solo-ts/cocoapi';
 import { DatasetError } from '@solo-ts/core';
-import { parseJsonLenient } from '../coco/json.js';
-import { scanCoco, segmentationKind, type CocoProblem } from '../coco/parse.js';
-import type { CocoAnnotationJson, CocoImageJson } from '../coco/types.js';
+import { rescaleSize } from '@solo-ts/ops';
+import { COCO_INSTANCES, scanCoco, segmentationKind, type CocoProblem } from '../coco/parse.js';
+import type { CheckedCocoAnnotation, CheckedCocoImage } from '../coco/types.js';
 import { decodeImage } from '../transforms/load-image.js';
-import { rescaleSize } from '../transforms/resize.js';
 
 export interface CheckDatasetOptions {
   annFile: string;
@@ -76,7 +75,7 @@ function boxIou(a: number[], b: number[]): number {
   return u > 0 ? inter / u : 0;
 }
 
-function checkAnnotation(ann: CocoAnnotationJson, img: CocoImageJson, path: string, problems: CocoProblem[]): void {
+function checkAnnotation(ann: CheckedCocoAnnotation, img: CheckedCocoImage, path: string, problems: CocoProblem[]): void {
   const at = { annId: ann.id, imageId: img.id, path };
   const warn = (kind: CocoProblem['kind'], message: string, extra: Partial<CocoProblem> = {}): void => {
     problems.push({ severity: 'warning', kind, message: `annotation id ${ann.id}: ${message}`, ...at, ...extra });
@@ -159,7 +158,7 @@ export async function checkDataset(options: CheckDatasetOptions): Promise<CheckR
   };
   let raw: unknown;
   try {
-    raw = parseJsonLenient(text, file);
+    raw = parseJsonText(text, file, COCO_INSTANCES);
   } catch (e) {
     const err = e as DatasetError;
     report.problems.push({ severity: 'error', kind: 'file', message: err.format ? err.format() : String(e) });
@@ -173,8 +172,8 @@ export async function checkDataset(options: CheckDatasetOptions): Promise<CheckR
   report.annotations = Array.isArray((raw as { annotations?: unknown }).annotations) ? (raw as { annotations: unknown[] }).annotations.length : 0;
 
   // annotation-level checks on the structurally valid annotations
-  const annIndex = new Map<CocoAnnotationJson, number>();
-  ((raw as { annotations?: unknown[] }).annotations ?? []).forEach((a, i) => annIndex.set(a as CocoAnnotationJson, i));
+  const annIndex = new Map<CheckedCocoAnnotation, number>();
+  ((raw as { annotations?: unknown[] }).annotations ?? []).forEach((a, i) => annIndex.set(a as CheckedCocoAnnotation, i));
   const perClass = new Map(scan.categories.map((c) => [c.id, { id: c.id, name: c.name, instances: 0, crowd: 0 }]));
   const ranges = options.scaleRanges;
   const rangeCounts = ranges ? ranges.map(() => 0) : [];

@@ -8,7 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SoloError, type DetDataSample, type Registry } from '@solo-ts/core';
-import { CocoMetric, parseJsonText, type CocoAnnotation, type CocoDataset as CocoJson } from '@solo-ts/evaluation';
+import { parseJsonText, type CocoAnnotation, type CocoDataset as CocoJson } from '@solo-ts/cocoapi';
+import { CocoMetric } from '@solo-ts/evaluation';
 
 /** What the runner's validation / test loops call. */
 export interface Evaluator {
@@ -33,7 +34,7 @@ export function readCocoJson(file: string): CocoJson {
       hint: 'set val_evaluator.ann_file / test_evaluator.ann_file to the COCO annotation file of the split',
     });
   }
-  return parseJsonText(text, file) as CocoJson;
+  return parseJsonText(text, file, 'a COCO instances file (a JSON object with `images`, `annotations` and `categories`)') as CocoJson;
 }
 
 /**

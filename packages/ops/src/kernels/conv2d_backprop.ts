@@ -20,84 +20,27 @@
  * attribute is honoured when present (tfjs's own Conv2D gradient only supports dilation 1).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type BackendLike, type ExplicitPad, isHeapBackend, KernelScope, pair, window4d } from './kernel_utils.js';
-
-function assertNHWC(attrs: tf.NamedAttrMap, kernel: string): void {
-  const df = attrs['dataFormat'];
-  if (df !== undefined && df !== 'NHWC' && df !== 'channelsLast') {
-    throw new Error(`solo-ts ${kernel}: only dataFormat NHWC is supported, got ${String(df)}`);
-  }
-}
-
-type Pad = 'valid' | 'same' | number | ExplicitPad;
+import { convGradKernelConfig, forwardConvInfo, zeroInsertedDy, type ConvAttrs, type Shape4 } from './conv_grad_utils.js';
+import { type ExplicitPad, isHeapBackend, type KernelScope, window4d } from './kernel_utils.js';
 
 /** Input gradient of an NHWC conv, computed with the backend's forward `Conv2D` (polyphase for strides > 1). */
-export function conv2dBackpropInputViaConv(
-  s: KernelScope,
-  dy: tf.TensorInfo,
-  filter: tf.TensorInfo,
-  inputShape: [number, number, number, number],
-  strides: [number, number],
-  dilations: [number, number],
-  pad: Pad,
-  dimRoundingMode?: 'floor' | 'round' | 'ceil',
-): tf.TensorInfo {
-  if (strides[0] === 1 && strides[1] === 1) {
-    return conv2dBackpropInputZeroInsert(s, dy, filter, inputShape, strides, dilations, pad, dimRoundingMode);
+export function conv2dBackpropInputViaConv(s: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, inputShape: Shape4, attrs: ConvAttrs): tf.TensorInfo {
+  if (attrs.strides[0] === 1 && attrs.strides[1] === 1) {
+    return conv2dBackpropInputZeroInsert(s, dy, filter, inputShape, attrs);
   }
-  return conv2dBackpropInputPolyphase(s, dy, filter, inputShape, strides, dilations, pad, dimRoundingMode);
+  return conv2dBackpropInputPolyphase(s, dy, filter, inputShape, attrs);
 }
 
 /** Input gradient as one stride-1 conv over the zero-inserted `dy` (wastes stride² work for strides > 1). */
-export function conv2dBackpropInputZeroInsert(
-  s: KernelScope,
-  dy: tf.TensorInfo,
-  filter: tf.TensorInfo,
-  inputShape: [number, number, number, number],
-  strides: [number, number],
-  dilations: [number, number],
-  pad: Pad,
-  dimRoundingMode?: 'floor' | 'round' | 'ceil',
-): tf.TensorInfo {
-  const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
-  const [n, h, w] = inputShape;
-  const [sh, sw] = strides;
-  const [dh, dw] = dilations;
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape, [kh, kw, cin, cout], strides, dilations, pad, dimRoundingMode);
-  const [, ho, wo] = dy.shape;
-  if (info.outHeight !== ho || info.outWidth !== wo) {
-    throw new Error(`Conv2DBackpropInput: dy shape [${dy.shape}] does not match the forward output ` +
-      `[${n},${info.outHeight},${info.outWidth},${cout}] of input [${inputShape}]`);
-  }
-  // Zero-insert dy along H and W: [N,Ho,Wo,C] -> [N,Ho*sh,Wo*sw,C] (each row followed by sh-1 zero rows).
-  let z = dy;
-  if (sh > 1 || sw > 1) {
-    z = s.reshape(z, [n, ho, 1, wo, 1, cout]);
-    z = s.pad(z, [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
-    z = s.reshape(z, [n, ho * sh, wo * sw, cout]);
-  }
-  const lh = ho * sh;
-  const lw = wo * sw;
-  // dx[p] = sum_a z[p + pt - (kh-1-a')*dh ...]: a stride-1 conv over z padded by these amounts (negative = crop).
-  const top = (kh - 1) * dh - info.padInfo.top;
-  const bottom = h - lh + info.padInfo.top;
-  const left = (kw - 1) * dw - info.padInfo.left;
-  const right = w - lw + info.padInfo.left;
-  const cropT = Math.max(0, -top);
-  const cropB = Math.max(0, -bottom);
-  const cropL = Math.max(0, -left);
-  const cropR = Math.max(0, -right);
-  if (cropT + cropB > 0 || cropL + cropR > 0) {
-    z = s.slice(z, [0, cropT, cropL, 0], [n, lh - cropT - cropB, lw - cropL - cropR, cout]);
-  }
+export function conv2dBackpropInputZeroInsert(s: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, inputShape: Shape4, attrs: ConvAttrs): tf.TensorInfo {
+  const [kh, kw, , cout] = filter.shape as Shape4;
+  const info = forwardConvInfo('Conv2DBackpropInput', inputShape, filter.shape as Shape4, dy, cout, attrs);
+  const { z, pad: explicit } = zeroInsertedDy(s, dy, info);
   // Flipped filter with in/out swapped: [kh,kw,cout,cin].
   const flipped = s.run('Reverse', { x: filter }, { dims: [0, 1] });
   const wT = s.transpose(flipped, [0, 1, 3, 2]);
-  const explicit: ExplicitPad = [[0, 0], [Math.max(0, top), Math.max(0, bottom)],
-    [Math.max(0, left), Math.max(0, right)], [0, 0]];
   return s.run('Conv2D', { x: z, filter: wT }, {
-    strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: [dh, dw],
+    strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: attrs.dilations,
   } as unknown as tf.NamedAttrMap);
 }
 
@@ -165,27 +108,11 @@ function phaseFilter(wv: Float32Array, kw: number, cin: number, cout: number, ph
  * Input gradient for strides > 1 without wasted work: stride_h × stride_w phase convolutions, each with the
  * filter taps that reach that output phase, interleaved into `dx`.
  */
-export function conv2dBackpropInputPolyphase(
-  s: KernelScope,
-  dy: tf.TensorInfo,
-  filter: tf.TensorInfo,
-  inputShape: [number, number, number, number],
-  strides: [number, number],
-  dilations: [number, number],
-  pad: Pad,
-  dimRoundingMode?: 'floor' | 'round' | 'ceil',
-): tf.TensorInfo {
-  const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
-  const [n, h, w] = inputShape;
-  const [sh, sw] = strides;
-  const [dh, dw] = dilations;
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape, [kh, kw, cin, cout], strides, dilations, pad, dimRoundingMode);
+export function conv2dBackpropInputPolyphase(s: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, inputShape: Shape4, attrs: ConvAttrs): tf.TensorInfo {
+  const [kh, kw, cin, cout] = filter.shape as Shape4;
+  const info = forwardConvInfo('Conv2DBackpropInput', inputShape, filter.shape as Shape4, dy, cout, attrs);
+  const { batchSize: n, inHeight: h, inWidth: w, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const [, ho, wo] = dy.shape;
-  if (info.outHeight !== ho || info.outWidth !== wo) {
-    throw new Error(`Conv2DBackpropInput: dy shape [${dy.shape}] does not match the forward output ` +
-      `[${n},${info.outHeight},${info.outWidth},${cout}] of input [${inputShape}]`);
-  }
   const qh = Math.ceil(h / sh);
   const qw = Math.ceil(w / sw);
   const wv = s.backend.readSync(filter.dataId) as Float32Array;
@@ -231,27 +158,11 @@ export function conv2dBackpropInputPolyphase(
  * function's earlier form) it is as fast for stride-1 3x3 convs and 1.4-1.8x faster for strided ones (the 7x7
  * stride-2 stem of a ResNet: 41 vs 23 ms for 8 images of 128x160 on one wasm thread).
  */
-export function conv2dBackpropFilterViaMatMul(
-  s: KernelScope,
-  x: tf.TensorInfo,
-  dy: tf.TensorInfo,
-  filterShape: [number, number, number, number],
-  strides: [number, number],
-  dilations: [number, number],
-  pad: Pad,
-  dimRoundingMode?: 'floor' | 'round' | 'ceil',
-): tf.TensorInfo {
+export function conv2dBackpropFilterViaMatMul(s: KernelScope, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: Shape4, attrs: ConvAttrs): tf.TensorInfo {
   const [kh, kw, cin, cout] = filterShape;
-  const [n, h, w] = x.shape as [number, number, number, number];
-  const [sh, sw] = strides;
-  const [dh, dw] = dilations;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, dilations, pad, dimRoundingMode);
+  const info = forwardConvInfo('Conv2DBackpropFilter', x.shape as Shape4, filterShape, dy, cout, attrs);
+  const { batchSize: n, inHeight: h, inWidth: w, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const [, ho, wo] = dy.shape;
-  if (info.outHeight !== ho || info.outWidth !== wo) {
-    throw new Error(`Conv2DBackpropFilter: dy shape [${dy.shape}] does not match the forward output ` +
-      `[${n},${info.outHeight},${info.outWidth},${cout}] of input [${x.shape}]`);
-  }
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
   const rowsA = kh * kw * cin;
@@ -354,34 +265,10 @@ function reductionChunks(n: number, ho: number, wo: number): Array<{ n0: number;
 
 /** `Conv2DBackpropInput` kernel config for `backendName`. */
 export function conv2dBackpropInputConfig(backendName: string): tf.KernelConfig {
-  return {
-    kernelName: 'Conv2DBackpropInput',
-    backendName,
-    kernelFunc: ({ inputs, backend, attrs = {} }) => {
-      assertNHWC(attrs, 'Conv2DBackpropInput');
-      const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-      return KernelScope.use(backendName, backend as BackendLike, (s) =>
-        conv2dBackpropInputViaConv(s, dy, filter,
-          attrs['inputShape'] as [number, number, number, number],
-          pair(attrs['strides'], 1), pair(attrs['dilations'], 1), attrs['pad'] as Pad,
-          attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined));
-    },
-  };
+  return convGradKernelConfig('Conv2DBackpropInput', backendName, ['dy', 'filter'], 'inputShape', conv2dBackpropInputViaConv);
 }
 
 /** `Conv2DBackpropFilter` kernel config for `backendName`. */
 export function conv2dBackpropFilterConfig(backendName: string): tf.KernelConfig {
-  return {
-    kernelName: 'Conv2DBackpropFilter',
-    backendName,
-    kernelFunc: ({ inputs, backend, attrs = {} }) => {
-      assertNHWC(attrs, 'Conv2DBackpropFilter');
-      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      return KernelScope.use(backendName, backend as BackendLike, (s) =>
-        conv2dBackpropFilterViaMatMul(s, x, dy,
-          attrs['filterShape'] as [number, number, number, number],
-          pair(attrs['strides'], 1), pair(attrs['dilations'], 1), attrs['pad'] as Pad,
-          attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined));
-    },
-  };
+  return convGradKernelConfig('Conv2DBackpropFilter', backendName, ['x', 'dy'], 'filterShape', conv2dBackpropFilterViaMatMul);
 }

@@ -11,57 +11,20 @@
  *   batch and space (as many FLOPs as the forward depthwise conv).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type BackendLike, type ExplicitPad, KernelScope, pair, window4d } from './kernel_utils.js';
-
-type Pad = 'valid' | 'same' | number | ExplicitPad;
+import { convGradKernelConfig, forwardConvInfo, zeroInsertedDy, type ConvAttrs, type Shape4 } from './conv_grad_utils.js';
+import { type KernelScope, window4d } from './kernel_utils.js';
 
 /** Input gradient of a depthwise conv, computed with the backend's forward `DepthwiseConv2dNative`. */
-export function depthwiseBackpropInputViaConv(
-  s: KernelScope,
-  dy: tf.TensorInfo,
-  filter: tf.TensorInfo,
-  inputShape: [number, number, number, number],
-  strides: [number, number],
-  dilations: [number, number],
-  pad: Pad,
-  dimRoundingMode?: 'floor' | 'round' | 'ceil',
-): tf.TensorInfo {
-  const [kh, kw, c, m] = filter.shape as [number, number, number, number];
-  const [n, h, w] = inputShape;
-  const [sh, sw] = strides;
-  const [dh, dw] = dilations;
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape, [kh, kw, c, m], strides, dilations, pad, dimRoundingMode, true);
-  const [, ho, wo, cm] = dy.shape;
-  if (info.outHeight !== ho || info.outWidth !== wo || cm !== c * m) {
-    throw new Error(`DepthwiseConv2dNativeBackpropInput: dy shape [${dy.shape}] does not match the forward ` +
-      `output [${n},${info.outHeight},${info.outWidth},${c * m}]`);
-  }
-  let z = dy;
-  if (sh > 1 || sw > 1) {
-    z = s.reshape(z, [n, ho, 1, wo, 1, cm]);
-    z = s.pad(z, [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
-    z = s.reshape(z, [n, ho * sh, wo * sw, cm]);
-  }
-  const lh = ho * sh;
-  const lw = wo * sw;
-  const top = (kh - 1) * dh - info.padInfo.top;
-  const bottom = h - lh + info.padInfo.top;
-  const left = (kw - 1) * dw - info.padInfo.left;
-  const right = w - lw + info.padInfo.left;
-  const cropT = Math.max(0, -top);
-  const cropB = Math.max(0, -bottom);
-  const cropL = Math.max(0, -left);
-  const cropR = Math.max(0, -right);
-  if (cropT + cropB > 0 || cropL + cropR > 0) {
-    z = s.slice(z, [0, cropT, cropL, 0], [n, lh - cropT - cropB, lw - cropL - cropR, cm]);
-  }
+export function depthwiseBackpropInputViaConv(s: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, inputShape: Shape4, attrs: ConvAttrs): tf.TensorInfo {
+  const [kh, kw, c, m] = filter.shape as Shape4;
+  const cm = c * m;
+  const info = forwardConvInfo('DepthwiseConv2dNativeBackpropInput', inputShape, filter.shape as Shape4, dy, cm, attrs, true);
+  const { batchSize: n, inHeight: h, inWidth: w } = info;
+  const { z, pad: explicit } = zeroInsertedDy(s, dy, info);
   const flipped = s.run('Reverse', { x: filter }, { dims: [0, 1] });
   const f = s.reshape(flipped, [kh, kw, cm, 1]);
-  const explicit: ExplicitPad = [[0, 0], [Math.max(0, top), Math.max(0, bottom)],
-    [Math.max(0, left), Math.max(0, right)], [0, 0]];
   const g = s.run('DepthwiseConv2dNative', { x: z, filter: f }, {
-    strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: [dh, dw],
+    strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: attrs.dilations,
   } as unknown as tf.NamedAttrMap); // [N, H, W, C*M]
   if (m === 1) return g;
   const g5 = s.reshape(g, [n, h, w, c, m]);
@@ -69,27 +32,11 @@ export function depthwiseBackpropInputViaConv(
 }
 
 /** Filter gradient of a depthwise conv: per-tap strided slices of the padded input times `dy`, summed. */
-export function depthwiseBackpropFilterViaSlices(
-  s: KernelScope,
-  x: tf.TensorInfo,
-  dy: tf.TensorInfo,
-  filterShape: [number, number, number, number],
-  strides: [number, number],
-  dilations: [number, number],
-  pad: Pad,
-  dimRoundingMode?: 'floor' | 'round' | 'ceil',
-): tf.TensorInfo {
+export function depthwiseBackpropFilterViaSlices(s: KernelScope, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: Shape4, attrs: ConvAttrs): tf.TensorInfo {
   const [kh, kw, c, m] = filterShape;
-  const [n, h, w] = x.shape as [number, number, number, number];
-  const [sh, sw] = strides;
-  const [dh, dw] = dilations;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, dilations, pad, dimRoundingMode, true);
-  const [, ho, wo, cm] = dy.shape;
-  if (info.outHeight !== ho || info.outWidth !== wo || cm !== c * m) {
-    throw new Error(`DepthwiseConv2dNativeBackpropFilter: dy shape [${dy.shape}] does not match the forward ` +
-      `output [${n},${info.outHeight},${info.outWidth},${c * m}]`);
-  }
+  const info = forwardConvInfo('DepthwiseConv2dNativeBackpropFilter', x.shape as Shape4, filterShape, dy, c * m, attrs, true);
+  const { batchSize: n, inHeight: h, inWidth: w, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const [, ho, wo] = dy.shape;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
   const needH = (kh - 1) * dh + (ho - 1) * sh + 1;
@@ -110,32 +57,12 @@ export function depthwiseBackpropFilterViaSlices(
   return s.reshape(all, [kh, kw, c, m]);
 }
 
+/** `DepthwiseConv2dNativeBackpropInput` kernel config for `backendName`. */
 export function depthwiseBackpropInputConfig(backendName: string): tf.KernelConfig {
-  return {
-    kernelName: 'DepthwiseConv2dNativeBackpropInput',
-    backendName,
-    kernelFunc: ({ inputs, backend, attrs = {} }) => {
-      const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-      return KernelScope.use(backendName, backend as BackendLike, (s) =>
-        depthwiseBackpropInputViaConv(s, dy, filter,
-          attrs['inputShape'] as [number, number, number, number],
-          pair(attrs['strides'], 1), pair(attrs['dilations'], 1), attrs['pad'] as Pad,
-          attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined));
-    },
-  };
+  return convGradKernelConfig('DepthwiseConv2dNativeBackpropInput', backendName, ['dy', 'filter'], 'inputShape', depthwiseBackpropInputViaConv);
 }
 
+/** `DepthwiseConv2dNativeBackpropFilter` kernel config for `backendName`. */
 export function depthwiseBackpropFilterConfig(backendName: string): tf.KernelConfig {
-  return {
-    kernelName: 'DepthwiseConv2dNativeBackpropFilter',
-    backendName,
-    kernelFunc: ({ inputs, backend, attrs = {} }) => {
-      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      return KernelScope.use(backendName, backend as BackendLike, (s) =>
-        depthwiseBackpropFilterViaSlices(s, x, dy,
-          attrs['filterShape'] as [number, number, number, number],
-          pair(attrs['strides'], 1), pair(attrs['dilations'], 1), attrs['pad'] as Pad,
-          attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined));
-    },
-  };
+  return convGradKernelConfig('DepthwiseConv2dNativeBackpropFilter', backendName, ['x', 'dy'], 'filterShape', depthwiseBackpropFilterViaSlices);
 }

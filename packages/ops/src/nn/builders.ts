@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, SoloError } from '@solo-ts/core';
 import type { Pair } from '../functional/conv.js';
-import { Conv2d } from './conv2d.js';
+import { Conv2d, type Conv2dOptions } from './conv2d.js';
 import { DeformConv2dPack, ModulatedDeformConv2dPack } from './dcn.js';
 import type { InitCfg } from './init.js';
 import { BatchNorm2d, GroupNorm } from './norm.js';
@@ -47,17 +47,8 @@ export interface ConvLayer extends Module {
   forward(x: tf.Tensor4D): tf.Tensor4D;
 }
 
-export interface ConvLayerOptions {
-  inChannels: number;
-  outChannels: number;
-  kernelSize: Pair;
-  stride?: Pair;
-  padding?: Pair;
-  dilation?: Pair;
-  groups?: number;
-  bias?: boolean;
-  init?: InitCfg;
-}
+/** Options of `buildConvLayer`: those of {@link Conv2d} (the deformable convs take the same). */
+export type ConvLayerOptions = Conv2dOptions;
 
 /** mmcv `build_conv_layer(cfg, ...)`. */
 export function buildConvLayer(cfg: ConvCfg | null | undefined, options: ConvLayerOptions): Conv2d | ModulatedDeformConv2dPack | DeformConv2dPack {

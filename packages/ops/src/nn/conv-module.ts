@@ -8,21 +8,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '@solo-ts/core';
 import type { Pair } from '../functional/conv.js';
 import { applyActivation, buildConvLayer, buildNormLayer, type ActCfg, type ConvCfg, type NormCfg } from './builders.js';
-import type { Conv2d } from './conv2d.js';
+import type { Conv2d, ConvGeometryOptions } from './conv2d.js';
 import { convNormAct } from './fused.js';
 import type { DeformConv2dPack, ModulatedDeformConv2dPack } from './dcn.js';
 import type { InitCfg } from './init.js';
 import type { BatchNorm2d, GroupNorm } from './norm.js';
 
 /** Options of {@link ConvModule}. */
-export interface ConvModuleOptions {
-  inChannels: number;
-  outChannels: number;
-  kernelSize: Pair;
-  stride?: Pair;
-  padding?: Pair;
-  dilation?: Pair;
-  groups?: number;
+export interface ConvModuleOptions extends ConvGeometryOptions {
   /** true / false / 'auto' (= no bias when a norm follows). Default 'auto'. */
   bias?: boolean | 'auto';
   /** Conv type (default plain Conv2d). */

@@ -8,8 +8,8 @@ import { Module, SoloError, type Parameter } from '@solo-ts/core';
 import { conv2d, pair, type Pair } from '../functional/conv.js';
 import { convFans, initBias, initWeight, type InitCfg } from './init.js';
 
-/** Options of {@link Conv2d}. */
-export interface Conv2dOptions {
+/** The geometry every conv layer takes (PyTorch `nn.Conv2d`'s first arguments). */
+export interface ConvGeometryOptions {
   /** Input channels. */
   inChannels: number;
   /** Output channels. */
@@ -24,13 +24,18 @@ export interface Conv2dOptions {
   dilation?: Pair;
   /** Groups (default 1). */
   groups?: number;
+}
+
+/** Options of {@link Conv2d}. */
+export interface Conv2dOptions extends ConvGeometryOptions {
   /** Learnable bias (default true). */
   bias?: boolean;
   /** Initialisation (default: PyTorch's Conv2d default). */
   init?: InitCfg;
 }
 
-export class Conv2d extends Module {
+/** A conv layer's geometry with PyTorch's defaults, sizes as pairs (the attributes of `nn.Conv2d`). */
+export abstract class ConvBase extends Module {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];
@@ -38,10 +43,9 @@ export class Conv2d extends Module {
   readonly padding: [number, number];
   readonly dilation: [number, number];
   readonly groups: number;
-  readonly weight: Parameter;
-  readonly bias: Parameter | null;
 
-  constructor(options: Conv2dOptions) {
+  /** @param name the layer type, for the error when the channels are not divisible by `groups` */
+  constructor(options: ConvGeometryOptions, name: string) {
     super();
     this.inChannels = options.inChannels;
     this.outChannels = options.outChannels;
@@ -51,8 +55,17 @@ export class Conv2d extends Module {
     this.dilation = pair(options.dilation ?? 1);
     this.groups = options.groups ?? 1;
     if (this.inChannels % this.groups !== 0 || this.outChannels % this.groups !== 0) {
-      throw new SoloError(`Conv2d: in_channels ${this.inChannels} and out_channels ${this.outChannels} must be divisible by groups ${this.groups}`);
+      throw new SoloError(`${name}: in_channels ${this.inChannels} and out_channels ${this.outChannels} must be divisible by groups ${this.groups}`);
     }
+  }
+}
+
+export class Conv2d extends ConvBase {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+
+  constructor(options: Conv2dOptions) {
+    super(options, 'Conv2d');
     const shape = [this.kernelSize[0], this.kernelSize[1], this.inChannels / this.groups, this.outChannels];
     this.weight = this.registerParameter('weight', initWeight(shape, options.init), { torchLayout: 'conv' });
     this.bias = options.bias ?? true ? this.registerParameter('bias', initBias(this.outChannels, convFans(shape).fanIn, options.init)) : null;

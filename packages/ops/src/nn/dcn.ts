@@ -14,18 +14,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module, SoloError, type Parameter } from '@solo-ts/core';
 import { pair, type Pair } from '../functional/conv.js';
 import { modulatedDeformConv2d } from '../functional/deform-conv.js';
-import { Conv2d } from './conv2d.js';
+import { Conv2d, ConvBase, type ConvGeometryOptions } from './conv2d.js';
 import { initBias, initWeight, type InitCfg } from './init.js';
 
 /** Options of {@link ModulatedDeformConv2dPack} / {@link DeformConv2dPack}. */
-export interface DeformConvOptions {
-  inChannels: number;
-  outChannels: number;
-  kernelSize: Pair;
-  stride?: Pair;
-  padding?: Pair;
-  dilation?: Pair;
-  groups?: number;
+export interface DeformConvOptions extends ConvGeometryOptions {
   /** Deformable groups (mmcv `deform_groups`, default 1). */
   deformGroups?: number;
   /** Learnable bias on the main conv (default true, as mmcv). */
@@ -34,33 +27,17 @@ export interface DeformConvOptions {
   init?: InitCfg;
 }
 
-export abstract class DeformConvBase extends Module {
-  readonly inChannels: number;
-  readonly outChannels: number;
-  readonly kernelSize: [number, number];
-  readonly stride: [number, number];
-  readonly padding: [number, number];
-  readonly dilation: [number, number];
-  readonly groups: number;
+export abstract class DeformConvBase extends ConvBase {
   readonly deformGroups: number;
   readonly weight: Parameter;
   readonly bias: Parameter | null;
   readonly convOffset: Conv2d;
 
   constructor(options: DeformConvOptions, offsetChannelsPerTap: number) {
-    super();
-    this.inChannels = options.inChannels;
-    this.outChannels = options.outChannels;
-    this.kernelSize = pair(options.kernelSize);
-    this.stride = pair(options.stride ?? 1);
-    this.padding = pair(options.padding ?? 0);
-    this.dilation = pair(options.dilation ?? 1);
-    this.groups = options.groups ?? 1;
+    super(options, 'deformable conv');
     this.deformGroups = options.deformGroups ?? 1;
-    if (this.inChannels % this.groups !== 0 || this.outChannels % this.groups !== 0 || this.inChannels % this.deformGroups !== 0) {
-      throw new SoloError(
-        `deformable conv: in_channels ${this.inChannels} / out_channels ${this.outChannels} must be divisible by groups ${this.groups}, in_channels by deform_groups ${this.deformGroups}`,
-      );
+    if (this.inChannels % this.deformGroups !== 0) {
+      throw new SoloError(`deformable conv: in_channels ${this.inChannels} must be divisible by deform_groups ${this.deformGroups}`);
     }
     const [kh, kw] = this.kernelSize;
     const shape = [kh, kw, this.inChannels / this.groups, this.outChannels];

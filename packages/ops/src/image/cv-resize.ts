@@ -1,24 +1,33 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Bit-exact emulation of OpenCV's `cv2.resize` on uint8 images (OpenCV 4.6.0, no IPP), the resize mmcv's
- * `imresize`/`imrescale` call with `backend='cv2'`:
+ * `imresize`/`imrescale` call with `backend='cv2'`. Host code on typed arrays (no tensors): the data pipeline
+ * (`@solo-ts/datasets` `Resize`, mask resizes) and SOLO's target generation (`@solo-ts/assigners`, mmcv
+ * `imrescale(mask, 1 / stride)`) both use it.
+ *
+ * Size convention: as mmcv and cv2, sizes are passed **width first**: `resizeLinearU8(img, w, h)` is
+ * `cv2.resize(img, (w, h))`, `rescaleSize(w, h, scale)` is mmcv `rescale_size((w, h), scale)` and returns
+ * `[w, h]`. Images carry their own `height`/`width`.
  *
  * - `INTER_LINEAR`: OpenCV's fixed-point bilinear. Source coordinates use half-pixel centres,
  *   `fx = float((dx + 0.5) * scale_x - 0.5)` with `scale_x = 1 / (dst_w / src_w)` in double; the horizontal and
  *   vertical weights are 11-bit (`INTER_RESIZE_COEF_BITS`) rounded `short`s; the horizontal pass produces `int`
  *   sums `S = p0 * a0 + p1 * a1`, the vertical pass combines two such rows as
  *   `((b0 * (S0 >> 4)) >> 16) + ((b1 * (S1 >> 4)) >> 16) + 2) >> 2` (the formula of OpenCV's uint8
- *   specialisation, identical in its SIMD and scalar paths). Edges: horizontally a source index below 0 or at or
- *   past the last column is clamped with weight 0 on the missing neighbour; vertically the row indices are clamped
- *   but the weights are kept.
+ *   specialisation, identical in its SIMD and scalar paths), saturated to uint8. Edges: horizontally a source
+ *   index below 0 or at or past the last column is clamped with weight 0 on the missing neighbour; vertically
+ *   the row indices are clamped but the weights are kept. For an integer ratio s (SOLO: 4, 8, 16) every output
+ *   pixel is the mean of the 2x2 input block at rows s·k + s/2 − 1, s·k + s/2 (same for columns), rounded half up.
  * - When the scale is exactly 2 in both directions, OpenCV switches INTER_LINEAR to its fast INTER_AREA path:
  *   each output is `(a + b + c + d + 2) >> 2` of the 2x2 source block.
  * - Same size: a copy.
  * - `INTER_NEAREST`: `sx = min(floor(dx * (1 / (dst_w / src_w))), src_w - 1)` (double), same for rows.
  *
  * Images are row-major HWC with `channels` interleaved channels (any channel count).
- * Verified against cv2 4.6.0 on the fixtures in `__fixtures__/cv-resize` (see `scripts/make-resize-fixtures.py`).
+ * Verified against cv2 4.6.0 on the fixtures in `__fixtures__/cv-resize` (see `scripts/make-resize-fixtures.py`)
+ * and, for single-channel masks, on `@solo-ts/assigners`' `__fixtures__/cv2_rescale.json`.
  */
+import { ShapeError, SoloError } from '@solo-ts/core';
 
 /** A uint8 image, row-major HWC. */
 export interface ImageU8 {
@@ -54,59 +63,48 @@ interface AxisTable {
   ofs1: Int32Array;
 }
 
-/** Horizontal table: out-of-range taps are clamped with the fraction forced to 0 (OpenCV's xofs/alpha). */
-function horizontalTable(srcSize: number, dstSize: number, scale: number): AxisTable {
+/**
+ * Source taps and 11-bit weights of one axis. Horizontally (OpenCV's xofs/alpha) an out-of-range tap is clamped
+ * with the fraction forced to 0; vertically (yofs/beta) the rows are clamped to the image but the fraction is kept.
+ */
+function axisTable(srcSize: number, dstSize: number, scale: number, horizontal: boolean): AxisTable {
   const ofs = new Int32Array(dstSize);
   const ofs1 = new Int32Array(dstSize);
   const w0 = new Int32Array(dstSize);
   const w1 = new Int32Array(dstSize);
+  const clampRow = (v: number): number => Math.min(Math.max(v, 0), srcSize - 1);
   for (let d = 0; d < dstSize; d++) {
-    let fx = f32((d + 0.5) * scale - 0.5);
-    let sx = Math.floor(fx);
-    fx = f32(fx - sx);
-    if (sx < 0) {
-      fx = 0;
-      sx = 0;
+    let fr = f32((d + 0.5) * scale - 0.5);
+    let s0 = Math.floor(fr);
+    fr = f32(fr - s0);
+    if (horizontal) {
+      if (s0 < 0) {
+        fr = 0;
+        s0 = 0;
+      }
+      if (s0 >= srcSize - 1) {
+        fr = 0;
+        s0 = srcSize - 1;
+      }
     }
-    if (sx >= srcSize - 1) {
-      fx = 0;
-      sx = srcSize - 1;
-    }
-    ofs[d] = sx;
-    ofs1[d] = Math.min(sx + 1, srcSize - 1);
-    w0[d] = saturateShort(cvRound(f32(f32(1 - fx) * COEF_SCALE)));
-    w1[d] = saturateShort(cvRound(f32(fx * COEF_SCALE)));
-  }
-  return { ofs, ofs1, w0, w1 };
-}
-
-/** Vertical table: rows are clamped to the image but the fraction is kept (OpenCV's yofs/beta). */
-function verticalTable(srcSize: number, dstSize: number, scale: number): AxisTable {
-  const ofs = new Int32Array(dstSize);
-  const ofs1 = new Int32Array(dstSize);
-  const w0 = new Int32Array(dstSize);
-  const w1 = new Int32Array(dstSize);
-  for (let d = 0; d < dstSize; d++) {
-    let fy = f32((d + 0.5) * scale - 0.5);
-    const sy = Math.floor(fy);
-    fy = f32(fy - sy);
-    ofs[d] = Math.min(Math.max(sy, 0), srcSize - 1);
-    ofs1[d] = Math.min(Math.max(sy + 1, 0), srcSize - 1);
-    w0[d] = saturateShort(cvRound(f32(f32(1 - fy) * COEF_SCALE)));
-    w1[d] = saturateShort(cvRound(f32(fy * COEF_SCALE)));
+    ofs[d] = clampRow(s0);
+    ofs1[d] = clampRow(s0 + 1);
+    w0[d] = saturateShort(cvRound(f32(f32(1 - fr) * COEF_SCALE)));
+    w1[d] = saturateShort(cvRound(f32(fr * COEF_SCALE)));
   }
   return { ofs, ofs1, w0, w1 };
 }
 
 function checkImage(src: ImageU8): void {
-  if (src.data.length !== src.height * src.width * src.channels) {
-    throw new RangeError(`image data has ${src.data.length} bytes, expected ${src.height}x${src.width}x${src.channels}`);
+  const { height: h, width: w, channels: c } = src;
+  if (!(h >= 1 && w >= 1 && c >= 1) || src.data.length !== h * w * c) {
+    throw new ShapeError(`image data has ${src.data.length} bytes, expected ${h}x${w}x${c} (sizes must be ≥ 1)`);
   }
 }
 
 function checkSize(dstW: number, dstH: number): void {
   if (!(Number.isInteger(dstW) && Number.isInteger(dstH) && dstW > 0 && dstH > 0)) {
-    throw new RangeError(`resize target must be positive integers, got ${dstW}x${dstH} (w x h)`);
+    throw new ShapeError(`resize target must be positive integers, got ${dstW}x${dstH} (w x h)`);
   }
 }
 
@@ -120,8 +118,8 @@ export function resizeLinearU8(src: ImageU8, dstW: number, dstH: number): ImageU
   const scaleY = 1 / (dstH / sh);
   if (scaleX === 2 && scaleY === 2) return resizeAreaFast2x(src, dstW, dstH);
 
-  const xt = horizontalTable(sw, dstW, scaleX);
-  const yt = verticalTable(sh, dstH, scaleY);
+  const xt = axisTable(sw, dstW, scaleX, true);
+  const yt = axisTable(sh, dstH, scaleY, false);
   const rowLen = dstW * cn;
   // per output element: source offsets (in the row) and weights of the two horizontal taps
   const o0 = new Int32Array(rowLen);
@@ -178,15 +176,16 @@ export function resizeLinearU8(src: ImageU8, dstW: number, dstH: number): ImageU
     const b1 = yt.w1[dy];
     const o = dy * rowLen;
     for (let x = 0; x < rowLen; x++) {
-      // all values are non-negative, so >> is floor division; uchar(): 0..255 for weights summing to 2048
-      out[o + x] = (((b0 * (S0[x] >> 4)) >> 16) + ((b1 * (S1[x] >> 4)) >> 16) + 2) >> 2;
+      // all values are non-negative, so >> is floor division; saturate_cast<uchar> as OpenCV's FixedPtCast
+      const v = (((b0 * (S0[x] >> 4)) >> 16) + ((b1 * (S1[x] >> 4)) >> 16) + 2) >> 2;
+      out[o + x] = v > 255 ? 255 : v;
     }
   }
   return { data: out, height: dstH, width: dstW, channels: cn };
 }
 
 /** OpenCV's fast INTER_AREA for an exact 2x2 downscale: rounded mean of each 2x2 block. */
-export function resizeAreaFast2x(src: ImageU8, dstW: number, dstH: number): ImageU8 {
+function resizeAreaFast2x(src: ImageU8, dstW: number, dstH: number): ImageU8 {
   const { width: sw, channels: cn } = src;
   const s = src.data;
   const out = new Uint8Array(dstH * dstW * cn);
@@ -242,4 +241,33 @@ export function resizeNearestU8(src: ImageU8, dstW: number, dstH: number): Image
     }
   }
   return { data: out, height: dstH, width: dstW, channels: cn };
+}
+
+/** mmcv `_scale_size((w, h), (sx, sy))`: `[int(w * sx + 0.5), int(h * sy + 0.5)]`. */
+export function scaleSize(w: number, h: number, sx: number, sy = sx): [number, number] {
+  return [Math.trunc(w * sx + 0.5), Math.trunc(h * sy + 0.5)];
+}
+
+/**
+ * mmcv `rescale_size((w, h), scale, return_scale=True)`: a number is the factor itself; a pair is the long and
+ * short edge limits, factor = min(max(scale) / max(h, w), min(scale) / min(h, w)).
+ * @returns the new size `[w, h]` (`scaleSize` of the factor) and the factor.
+ */
+export function rescaleSize(w: number, h: number, scale: number | readonly [number, number]): { size: [number, number]; factor: number } {
+  let factor: number;
+  if (typeof scale === 'number') {
+    if (!(scale > 0)) throw new SoloError(`invalid scale ${scale}, must be positive`, { code: 'ARGUMENT' });
+    factor = scale;
+  } else {
+    const longEdge = Math.max(scale[0], scale[1]);
+    const shortEdge = Math.min(scale[0], scale[1]);
+    factor = Math.min(longEdge / Math.max(h, w), shortEdge / Math.min(h, w));
+  }
+  return { size: scaleSize(w, h, factor), factor };
+}
+
+/** mmcv `imrescale(img, scale, interpolation)` with the cv2 backend: resize to `rescaleSize(w, h, scale)`. */
+export function imrescaleU8(src: ImageU8, scale: number | readonly [number, number], interpolation: 'bilinear' | 'nearest' = 'bilinear'): ImageU8 {
+  const [w, h] = rescaleSize(src.width, src.height, scale).size;
+  return interpolation === 'nearest' ? resizeNearestU8(src, w, h) : resizeLinearU8(src, w, h);
 }
