@@ -14,7 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BenchResult } from '../packages/cli/src/bench/bench.js';
+import type { BenchResult } from '@solo-ts/cli';
 
 const MATRIX: Array<[string, string[]]> = [
   ['r18-t1', ['--backend', 'wasm', 'bench', 'configs/solov2/solov2-light_r18_fpn_ms-3x_coco.yaml', '--shape', '448x768', '--iters', '5', '--candidates', '500', '--threads', '1']],

@@ -10,7 +10,9 @@ import { ResNet } from '../src/index.js';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const backend = args[0] ?? 'wasm';
-const depth = Number(args[1] ?? 50);
+const DEPTHS = [18, 34, 50, 101, 152] as const;
+const depth = DEPTHS.find((d) => d === Number(args[1] ?? 50));
+if (depth === undefined) throw new Error(`depth must be one of ${DEPTHS.join(', ')}, got ${args[1]}`);
 const h = Number(args[2] ?? 800);
 const w = Number(args[3] ?? 1333);
 setBatchNormFolding(process.argv.includes('--fold'));

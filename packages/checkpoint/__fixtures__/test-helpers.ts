@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isPyDict } from '../src/pickle.js';
+import { isPyDict } from '../src/py-values.js';
 import { TorchTensor, type TensorLike } from '../src/tensor.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

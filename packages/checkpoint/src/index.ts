@@ -6,7 +6,9 @@
  * `@solo-ts/checkpoint/pure` exports the same minus the Node file functions of `node.ts`, for browsers.
  */
 export const PACKAGE_NAME = '@solo-ts/checkpoint';
-// The browser-safe API, listed by name in pure.ts (`@solo-ts/checkpoint/pure`).
+// The browser-safe API is listed by name once, in pure.ts (the `@solo-ts/checkpoint/pure` entry point); the
+// package root re-exports that list rather than repeating it.
+// eslint-disable-next-line no-restricted-syntax
 export * from './pure.js';
 export {
   LAST_CHECKPOINT_FILE,

@@ -14,7 +14,6 @@ import { NOT_DATA, PickleReader } from './pickle-data.js';
 import { plainBytes } from './tensor.js';
 import { PickleGlobal, PickleObject, isPyDict, setDictItem, type BuildHandler, type GlobalHandler } from './py-values.js';
 
-export * from './py-values.js';
 
 export interface UnpicklerOptions {
   /** Source name for messages. */

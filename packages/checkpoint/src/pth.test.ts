@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { CheckpointError } from '@solo-ts/core';
 import { describe, expect, it } from 'vitest';
-import { PickleGlobal, PickleObject, isPyDict } from './pickle.js';
+import { PickleGlobal, PickleObject, isPyDict } from './py-values.js';
 import { isPth, readPth } from './pth.js';
 import { extractStateDict } from './state-dict.js';
 import { TorchTensor } from './tensor.js';

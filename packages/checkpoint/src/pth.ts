@@ -15,7 +15,8 @@
  * Double, Long, Int, Short, Char, Byte, Bool (Untyped as bytes).
  */
 import { CheckpointError } from '@solo-ts/core';
-import { PickleObject, unpickle, type GlobalHandler, isPyDict } from './pickle.js';
+import { unpickle } from './pickle.js';
+import { PickleObject, isPyDict, type GlobalHandler } from './py-values.js';
 import { PY_BUILDERS, PY_HANDLERS } from './py-globals.js';
 import { bfloat16BitsToFloat32, DTYPE_INFO, float16BitsToFloat32, numel, plainBytes, TorchTensor, type TensorData, type TorchDType } from './tensor.js';
 import { isZip, ZipReader, type InflateRaw } from './zip.js';

@@ -5,7 +5,7 @@
  * `PickleObject`s, with the decoded number or array in `value` when the dtype is a plain numeric one).
  */
 import { bfloat16BitsToFloat32, float16BitsToFloat32, TorchTensor, type TorchDType, type TensorData } from './tensor.js';
-import { PickleObject, isPyDict, setDictItem, type BuildHandler, type GlobalHandler } from './pickle.js';
+import { PickleObject, isPyDict, setDictItem, type BuildHandler, type GlobalHandler } from './py-values.js';
 
 function latin1Bytes(s: string): Uint8Array {
   const b = new Uint8Array(s.length);

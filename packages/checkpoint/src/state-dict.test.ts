@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { CheckpointError } from '@solo-ts/core';
 import { describe, expect, it } from 'vitest';
-import { PickleObject } from './pickle.js';
+import { PickleObject } from './py-values.js';
 import { applyPrefixMap, extractStateDict, parsePrefixMap, summarizeStateDict } from './state-dict.js';
 import { TorchTensor } from './tensor.js';
 

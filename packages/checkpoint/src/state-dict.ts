@@ -8,7 +8,7 @@
  * `load_checkpoint` does.
  */
 import { CheckpointError } from '@solo-ts/core';
-import { PickleGlobal, PickleObject, isPyDict } from './pickle.js';
+import { PickleGlobal, PickleObject, isPyDict } from './py-values.js';
 import { TorchTensor, numel } from './tensor.js';
 
 export interface ExtractedStateDict {

@@ -8,4 +8,5 @@ export {
   BACKENDS, BUG_REPORT_URL, CliExit, action, cfgOptionsOption, componentModulesOf, globalOptions, isDebug, loadCliConfig,
   loadConfigPlugins, parseCfgOptions, reportError, stderrProgress, type BackendName, type GlobalOptions,
 } from './util/index.js';
+export type { BenchResult } from './bench/bench.js';
 export { Progress, createProgress, type ProgressOptions } from '@solo-ts/core';

@@ -11,7 +11,7 @@
  * size with `mask_pad_value`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, defineOptions, resolveOptions, SoloError, padBitmapMasks, type BitmapMasks, type DetDataSample, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
+import { ConfigError, defineOptions, resolveOptions, SoloError, padBitmapMasks, type DetDataSample, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 
 /** One image of a batch: a `[H, W, C]` tensor, or a plain HWC array with its size. */
 export type ImageInput =

@@ -12,7 +12,7 @@
  * range has no gt); mmdetection logs an error and reports nothing there.
  */
 import { defineOptions, resolveOptions, SoloError, typed, type DetDataSample, type Metric, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
-import { encodeMasks, type CocoAnnotation, type CocoDataset, type CocoResult, type RLE } from '@solo-ts/cocoapi';
+import { encodeMasks, type CocoAnnotation, type CocoDataset, type CocoResult } from '@solo-ts/cocoapi';
 import { classwiseResults, classwiseTable } from './classwise.js';
 import { COCO } from './coco.js';
 import { evaluateDetections } from './evaluate-detections.js';

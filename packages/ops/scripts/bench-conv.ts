@@ -14,8 +14,7 @@
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../../backends/src/index.js';
-import { registerThreadedWasmBackend, type WasmPackage } from '../../backends/src/wasm-node.js';
+import { registerThreadedWasmBackend, selectBackend, type WasmPackage } from '@solo-ts/backends';
 import { registerWasmTrainingKernels } from '../src/index.js';
 import { conv2dBackpropInputZeroInsert } from '../src/kernels/conv2d_backprop.js';
 import { type BackendLike, KernelScope, pair } from '../src/kernels/kernel_utils.js';

@@ -142,7 +142,7 @@ export function deformIm2colGradLoop(
   dcols: Float32Array,
   g: DeformGeometry,
 ): { dx: Float32Array; doffset: Float32Array; dmask: Float32Array } {
-  const { n, h, w, c, ho, wo, kh, kw, dg } = g;
+  const { n, h, w, c, kh, kw, dg } = g;
   const K = kh * kw;
   const cg = c / dg;
   const dx = new Float32Array(n * h * w * c);

@@ -33,7 +33,7 @@ export function conv2dBackpropInputViaConv(s: KernelScope, dy: tf.TensorInfo, fi
 
 /** Input gradient as one stride-1 conv over the zero-inserted `dy` (wastes stride² work for strides > 1). */
 export function conv2dBackpropInputZeroInsert(s: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, inputShape: Shape4, attrs: ConvAttrs): tf.TensorInfo {
-  const [kh, kw, , cout] = filter.shape as Shape4;
+  const cout = (filter.shape as Shape4)[3];
   const info = forwardConvInfo('Conv2DBackpropInput', inputShape, filter.shape as Shape4, dy, cout, attrs);
   const { z, pad: explicit } = zeroInsertedDy(s, dy, info);
   // Flipped filter with in/out swapped: [kh,kw,cout,cin].

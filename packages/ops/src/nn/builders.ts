@@ -6,10 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, SoloError } from '@solo-ts/core';
-import type { Pair } from '../functional/conv.js';
 import { Conv2d, type Conv2dOptions } from './conv2d.js';
 import { DeformConv2dPack, ModulatedDeformConv2dPack } from './dcn.js';
-import type { InitCfg } from './init.js';
 import { BatchNorm2d, GroupNorm } from './norm.js';
 
 /** mmcv conv_cfg: null / `{type: 'Conv2d'}` = plain conv, `DCNv2` = modulated deformable, `DCN` = DCNv1. */

@@ -6,7 +6,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '@solo-ts/core';
-import type { Pair } from '../functional/conv.js';
 import { applyActivation, buildConvLayer, buildNormLayer, type ActCfg, type ConvCfg, type NormCfg } from './builders.js';
 import type { Conv2d, ConvGeometryOptions } from './conv2d.js';
 import { convNormAct } from './fused.js';

@@ -11,8 +11,7 @@
  * `DeformConv2dPack` (DCNv1): the same without the mask (`conv_offset` has `2 * deformGroups * kh * kw` channels).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, SoloError, type Parameter } from '@solo-ts/core';
-import { pair, type Pair } from '../functional/conv.js';
+import { SoloError, type Parameter } from '@solo-ts/core';
 import { modulatedDeformConv2d } from '../functional/deform-conv.js';
 import { Conv2d, ConvBase, type ConvGeometryOptions } from './conv2d.js';
 import { initBias, initWeight, type InitCfg } from './init.js';
