@@ -45,8 +45,8 @@ describe('eslint import rules (layers.json)', () => {
       "import { setupTestBackend } from '@solo-ts/testing';",
       "import { DiceLoss } from '@solo-ts/losses';",
       "import { readNpy } from '../../../test/helpers/npy.js';",
-      "import { SOLO } from '@solo-ts/detectors';",
-      'export const all = [setupTestBackend, DiceLoss, readNpy, SOLO];',
+      "import { buildDetector } from '@solo-ts/apis';",
+      'export const all = [setupTestBackend, DiceLoss, readNpy, buildDetector];',
     ].join('\n');
     expect(await lint('packages/heads/src/example.test.ts', code)).toEqual(['4:no-restricted-imports']);
   });
