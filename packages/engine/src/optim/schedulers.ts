@@ -18,7 +18,7 @@
  * begin, end, milestones, step_size and T_max multiplied by the iterations per epoch, as mmengine does.
  * Checked against torch.optim.lr_scheduler in schedulers.test.ts (`__fixtures__/make_schedulers.py`).
  */
-import { ConfigError, SoloError, defineOptions, resolveOptions, type DeclaredOption, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
+import { ConfigError, SoloError, defineOptions, resolveOptions, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 
 export interface SchedulerPosition {
   /** 0-based epoch being trained */
@@ -188,16 +188,11 @@ export class ConstantLR extends BaseScheduler {
   }
 }
 
-/**
- * The options of {@link CosineAnnealingLR}, declared once. `T_max` keeps mmengine's spelling, which
- * `defineOptions` (snake_case names only) does not accept, so it is added to the declaration beside it.
- */
-export const cosineAnnealingLROptions = Object.freeze({
-  T_max: { type: 'integer', doc: 'steps of a half cosine period (default end - begin)' } as DeclaredOption<number, 'optional'>,
-  ...defineOptions({
-    eta_min: { type: 'number', default: 0, doc: 'minimum learning rate' },
-    ...schedulerSpanOptions,
-  }),
+/** The options of {@link CosineAnnealingLR}, declared once (`T_max` in mmengine's spelling; TypeScript `TMax`). */
+export const cosineAnnealingLROptions = defineOptions({
+  T_max: { type: 'integer', doc: 'steps of a half cosine period (default end - begin)' },
+  eta_min: { type: 'number', default: 0, doc: 'minimum learning rate' },
+  ...schedulerSpanOptions,
 });
 
 export class CosineAnnealingLR extends BaseScheduler {
