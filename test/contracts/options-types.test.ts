@@ -131,6 +131,8 @@ describe('option types come from the declarations', () => {
     expectTypeOf<LoggerHookOptions['outSuffix']>().toEqualTypeOf<string | string[] | null>();
     expectTypeOf<LoggerHookOptions['priority']>().toEqualTypeOf<number | string | null>();
     expectTypeOf<ResolvedOptions<typeof CosineAnnealingLR.options>['TMax']>().toEqualTypeOf<number | undefined>();
+    // mmengine's `T_max`, declared inside defineOptions: TypeScript key `TMax`, optional (no default)
+    expectTypeOf<keyof ResolvedOptions<typeof CosineAnnealingLR.options>>().toEqualTypeOf<'TMax' | 'etaMin' | 'begin' | 'end' | 'byEpoch' | 'convertToIterBased' | 'verbose'>();
     expectTypeOf<ResolvedOptions<typeof CosineAnnealingLR.options>['etaMin']>().toEqualTypeOf<number>();
   });
 

@@ -23,22 +23,20 @@ import { lossesComponents } from '@solo-ts/losses';
 import { assignersComponents } from '@solo-ts/assigners';
 import { postprocessComponents } from '@solo-ts/postprocess';
 import { detectorsComponents, DetDataPreprocessor, type SingleStageInstanceSegmentor } from '@solo-ts/detectors';
-import { decode } from '@solo-ts/cocoapi';
-import { npyFloat32, npyInt32, parityPath, readParity } from '../helpers/npy.js';
+import { npyFloat32, parityPath, readParity } from '../helpers/npy.js';
 import {
-  CATEGORY_IDS,
   VARIANTS,
   compareClose,
   describeReport,
   lossSample,
-  maskIoU,
   nhwc,
   toNchwData,
   variantConfig,
   variantLosses,
   variantMeta,
-  variantPredictions,
   variantStateDict,
+  expectClose,
+  expectPredictionsMatch,
 } from './solo-parity.js';
 
 const BACKENDS = (process.env.SOLO_PARITY_BACKENDS ?? 'cpu,wasm').split(',') as TestBackendName[];
@@ -47,11 +45,6 @@ const STD = [58.395, 57.12, 57.375];
 
 function registry(): Registry {
   return new Registry().load(backbonesComponents, necksComponents, headsComponents, lossesComponents, assignersComponents, postprocessComponents, detectorsComponents);
-}
-
-function expectClose(label: string, actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-4, atol = 1e-5): void {
-  const r = compareClose(actual, expected, rtol, atol);
-  expect(r.bad, describeReport(label, r)).toBe(0);
 }
 
 for (const backend of BACKENDS) {
@@ -90,26 +83,7 @@ for (const backend of BACKENDS) {
       const before = tf.memory().numTensors;
       const [res] = await model.predict(input, [{ metainfo: variantMeta(cfg) }]);
       expect(tf.memory().numTensors).toBe(before);
-      const labels = npyInt32(readParity(v, 'pred_labels.npy'));
-      expect(res.scores!.length).toBe(labels.length);
-      expect(Array.from(res.labels!)).toEqual(Array.from(labels));
-      expectClose(`${v} pred_scores`, res.scores!, npyFloat32(readParity(v, 'pred_scores.npy')), 0, 1e-3);
-      const [H, W] = cfg.image_meta.ori_shape;
-      const areas = npyInt32(readParity(v, 'pred_mask_areas.npy'));
-      const coco = variantPredictions(v);
-      expect(coco.length).toBe(labels.length);
-      let worst = 1;
-      coco.forEach((p, i) => {
-        expect(p.category_id).toBe(CATEGORY_IDS[res.labels![i]]);
-        const ours = res.masks!.data.subarray(i * H * W, (i + 1) * H * W);
-        const iou = maskIoU(ours, decode(p.segmentation).data);
-        worst = Math.min(worst, iou);
-        expect(iou, `${v} prediction ${i}: mask IoU`).toBeGreaterThanOrEqual(0.99);
-        let area = 0;
-        for (const b of ours) area += b;
-        expect(Math.abs(area - areas[i]) / Math.max(1, areas[i]), `${v} prediction ${i}: area`).toBeLessThan(0.01);
-      });
-      expect(worst).toBeGreaterThanOrEqual(0.99);
+      expectPredictionsMatch(v, cfg, res);
     });
 
     it('losses on the recorded ground truth match loss/losses.json (training mode, frozen stage 1, norm_eval)', () => {

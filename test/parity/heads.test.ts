@@ -18,37 +18,30 @@ import { headsComponents, type SOLOHead } from '@solo-ts/heads';
 import { lossesComponents } from '@solo-ts/losses';
 import { assignersComponents } from '@solo-ts/assigners';
 import { postprocessComponents } from '@solo-ts/postprocess';
-import { decode } from '@solo-ts/cocoapi';
 import { npyFloat32, npyInt32, parityPath, readParity } from '../helpers/npy.js';
 import {
-  CATEGORY_IDS,
   VARIANTS,
   compareClose,
   describeReport,
   lossSample,
-  maskIoU,
   neckOutputs,
-  nmsInputsFromCandidates,
   RecordingPostProcessor,
   subStateDict,
   toNchwData,
   variantConfig,
   variantLosses,
   variantMeta,
-  variantPredictions,
   variantStateDict,
   type Variant,
+  expectClose,
+  expectNmsInputsMatch,
+  expectPredictionsMatch,
 } from './solo-parity.js';
 
 const BACKENDS = (process.env.SOLO_PARITY_BACKENDS ?? 'cpu,wasm').split(',') as TestBackendName[];
 
 function registry(): Registry {
   return new Registry().load(headsComponents, lossesComponents, assignersComponents, postprocessComponents).register('task_utils', RecordingPostProcessor);
-}
-
-function expectClose(label: string, actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-4, atol = 1e-5): void {
-  const r = compareClose(actual, expected, rtol, atol);
-  expect(r.bad, describeReport(label, r)).toBe(0);
 }
 
 /** Per-channel sums over H, W of an NHWC `[1, h, w, c]` map (float64 accumulation, like the golden). */
@@ -211,30 +204,8 @@ for (const backend of BACKENDS) {
       const before = tf.memory().numTensors;
       const [res] = await head.predict(feats, [{ metainfo: variantMeta(cfg) }]);
       expect(tf.memory().numTensors).toBe(before);
-      const rec = RecordingPostProcessor.last!;
-      expect(rec).toBeDefined();
-      const nmsIn = nmsInputsFromCandidates(rec, cfg.model.test_cfg.mask_thr as number);
-      expect(nmsIn.labels).toEqual(Array.from(npyInt32(readParity(v, 'post', 'nms_in_labels.npy'))));
-      expect(nmsIn.areas).toEqual(Array.from(npyFloat32(readParity(v, 'post', 'nms_in_areas.npy'))));
-      expectClose(`${v} nms_in_scores`, nmsIn.scores, npyFloat32(readParity(v, 'post', 'nms_in_scores.npy')));
-
-      const labels = npyInt32(readParity(v, 'pred_labels.npy'));
-      const scores = npyFloat32(readParity(v, 'pred_scores.npy'));
-      expect(res.scores!.length).toBe(labels.length);
-      expect(labels.length).toBe(cfg.num_predictions);
-      expect(Array.from(res.labels!)).toEqual(Array.from(labels));
-      expectClose(`${v} pred_scores`, res.scores!, scores, 0, 1e-3);
-      const coco = variantPredictions(v);
-      expect(coco.length).toBe(labels.length);
-      const [H, W] = cfg.image_meta.ori_shape;
-      const hw = H * W;
-      coco.forEach((p, i) => {
-        expect(p.category_id).toBe(CATEGORY_IDS[res.labels![i]]);
-        const ref = decode(p.segmentation);
-        expect([ref.height, ref.width]).toEqual([H, W]);
-        const iou = maskIoU(res.masks!.data.subarray(i * hw, (i + 1) * hw), ref.data);
-        expect(iou, `${v} prediction ${i} mask IoU`).toBeGreaterThanOrEqual(0.99);
-      });
+      expectNmsInputsMatch(v, cfg);
+      expectPredictionsMatch(v, cfg, res);
     });
   });
 }

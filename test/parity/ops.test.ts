@@ -12,6 +12,7 @@ import { SOLOMaskPostProcessor, matrixNms } from '@solo-ts/postprocess';
 import type { SoloTestCfg } from '@solo-ts/core';
 import { rleDecodeRowMajor, rleFromString } from '@solo-ts/cocoapi';
 import { npyFloat32, npyInt32, npyUint8, parityPath, readParity } from '../helpers/npy.js';
+import { VARIANTS } from './variants.js';
 
 /** max over i of |a - b| / (|b| + atol/rtol); passes when every element is within rtol·|b| + atol. */
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, what: string): void {
@@ -127,14 +128,6 @@ describe('Matrix NMS goldens (ops/matrix_nms/case0..5)', () => {
     });
   }
 });
-
-const VARIANTS = [
-  'solo_r50_fpn_1x_coco',
-  'decoupled-solo_r50_fpn_1x_coco',
-  'decoupled-solo-light_r50_fpn_3x_coco',
-  'solov2_r50_fpn_1x_coco',
-  'solov2-light_r18_fpn_ms-3x_coco',
-];
 
 interface VariantCfg {
   model: {

@@ -14,14 +14,8 @@ import { describe, expect, it } from 'vitest';
 import { Registry, type DetDataSample } from '@solo-ts/core';
 import { datasetsComponents, type PackedSample } from '@solo-ts/datasets';
 import { npyFloat32, npyInt32, npyUint8, parityPath, readParity } from '../helpers/npy.js';
+import { VARIANTS } from './variants.js';
 
-const VARIANTS = [
-  'solo_r50_fpn_1x_coco',
-  'decoupled-solo_r50_fpn_1x_coco',
-  'decoupled-solo-light_r50_fpn_3x_coco',
-  'solov2_r50_fpn_1x_coco',
-  'solov2-light_r18_fpn_ms-3x_coco',
-];
 const MEAN = [123.675, 116.28, 103.53];
 const STD = [58.395, 57.12, 57.375];
 const available = existsSync(parityPath('image', 'annotations.json'));

@@ -1,24 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Shared helpers of the SOLO-family parity tests (heads.test.ts, detectors.test.ts): the five golden variants
- * of ../shared/parity, NCHW -> NHWC conversion, checkpoint loading, and closeness checks that report the worst
- * element instead of failing on the first.
+ * Shared helpers of the SOLO-family parity tests (heads, detectors, predict-by-feat, backbone-neck): the five
+ * golden variants of ../shared/parity, NCHW -> NHWC conversion, checkpoint loading, closeness checks that report
+ * the worst element instead of failing on the first, and the comparisons of the Matrix-NMS inputs and of the final
+ * predictions with mmdetection's.
  */
 import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { extractStateDict, loadPthFile, type TorchTensor } from '@solo-ts/checkpoint';
 import type { DetDataSample, DetMeta, InstanceData, MaskCandidates, MaskPostProcessor, SoloTestCfg } from '@solo-ts/core';
 import { SOLOMaskPostProcessor } from '@solo-ts/postprocess';
+import { decode } from '@solo-ts/cocoapi';
 import { npyFloat32, npyInt32, npyUint8, parityPath, readParity, type NpyArray } from '../helpers/npy.js';
+import type { Variant } from './variants.js';
 
-export const VARIANTS = [
-  'solo_r50_fpn_1x_coco',
-  'decoupled-solo_r50_fpn_1x_coco',
-  'decoupled-solo-light_r50_fpn_3x_coco',
-  'solov2_r50_fpn_1x_coco',
-  'solov2-light_r18_fpn_ms-3x_coco',
-] as const;
-export type Variant = (typeof VARIANTS)[number];
+export { VARIANTS, type Variant } from './variants.js';
 
 export interface VariantConfig {
   model: Record<string, unknown> & { mask_head: Record<string, unknown>; test_cfg: Record<string, unknown> };
@@ -100,6 +97,12 @@ export function compareClose(actual: ArrayLike<number>, expected: ArrayLike<numb
 
 export function describeReport(label: string, r: CloseReport): string {
   return `${label}: ${r.bad}/${r.n} outside tolerance; worst #${r.worst.index}: got ${r.worst.actual}, expected ${r.worst.expected} (|diff| ${r.worst.diff.toExponential(3)})`;
+}
+
+/** Expect every element within tolerance ({@link compareClose}); a failure names the worst one. */
+export function expectClose(label: string, actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-4, atol = 1e-5): void {
+  const r = compareClose(actual, expected, rtol, atol);
+  expect(r.bad, describeReport(label, r)).toBe(0);
 }
 
 /** The metainfo of the variant's test sample. */
@@ -200,4 +203,45 @@ export class RecordingPostProcessor implements MaskPostProcessor {
     RecordingPostProcessor.last = { probs: (await c.maskProbs.data()) as Float32Array, n, hw: h * w, scores: c.clsScores, labels: c.labels, strides: c.strides };
     return this.inner.process(c, meta, cfg);
   }
+}
+
+/**
+ * The Matrix-NMS inputs of the candidates the last {@link RecordingPostProcessor} saw, against post/nms_in_*.npy:
+ * labels and areas exact, scores within 1e-4 relative / 1e-5 absolute.
+ */
+export function expectNmsInputsMatch(v: Variant, cfg: VariantConfig): void {
+  const rec = RecordingPostProcessor.last;
+  expect(rec, 'the post-processor was called').toBeDefined();
+  const nmsIn = nmsInputsFromCandidates(rec!, cfg.model.test_cfg.mask_thr as number);
+  expect(nmsIn.labels).toEqual(Array.from(npyInt32(readParity(v, 'post', 'nms_in_labels.npy'))));
+  expect(nmsIn.areas).toEqual(Array.from(npyFloat32(readParity(v, 'post', 'nms_in_areas.npy'))));
+  expectClose(`${v} nms_in_scores`, nmsIn.scores, npyFloat32(readParity(v, 'post', 'nms_in_scores.npy')));
+}
+
+/**
+ * Final predictions against mmdetection's: the same count (`num_predictions`), labels exact, scores within 1e-3
+ * (pred_*.npy), and per prediction the COCO category id, mask IoU >= 0.99 against predictions.segm.json and the
+ * mask area within 1% of pred_mask_areas.npy.
+ */
+export function expectPredictionsMatch(v: Variant, cfg: VariantConfig, res: InstanceData): void {
+  const labels = npyInt32(readParity(v, 'pred_labels.npy'));
+  expect(labels.length).toBe(cfg.num_predictions);
+  expect(res.scores!.length).toBe(labels.length);
+  expect(Array.from(res.labels!)).toEqual(Array.from(labels));
+  expectClose(`${v} pred_scores`, res.scores!, npyFloat32(readParity(v, 'pred_scores.npy')), 0, 1e-3);
+  const [H, W] = cfg.image_meta.ori_shape;
+  const hw = H * W;
+  const areas = npyInt32(readParity(v, 'pred_mask_areas.npy'));
+  const coco = variantPredictions(v);
+  expect(coco.length).toBe(labels.length);
+  coco.forEach((p, i) => {
+    expect(p.category_id).toBe(CATEGORY_IDS[res.labels![i]]);
+    const ref = decode(p.segmentation);
+    expect([ref.height, ref.width]).toEqual([H, W]);
+    const ours = res.masks!.data.subarray(i * hw, (i + 1) * hw);
+    expect(maskIoU(ours, ref.data), `${v} prediction ${i}: mask IoU`).toBeGreaterThanOrEqual(0.99);
+    let area = 0;
+    for (const b of ours) area += b;
+    expect(Math.abs(area - areas[i]) / Math.max(1, areas[i]), `${v} prediction ${i}: area`).toBeLessThan(0.01);
+  });
 }

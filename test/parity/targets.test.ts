@@ -8,14 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SOLOGridAssigner, centerOfMass } from '@solo-ts/assigners';
 import { npyFloat32, npyInt32, npyUint8, parityPath, readParity } from '../helpers/npy.js';
-
-const VARIANTS = [
-  'solo_r50_fpn_1x_coco',
-  'decoupled-solo_r50_fpn_1x_coco',
-  'decoupled-solo-light_r50_fpn_3x_coco',
-  'solov2_r50_fpn_1x_coco',
-  'solov2-light_r18_fpn_ms-3x_coco',
-];
+import { VARIANTS } from './variants.js';
 
 interface HeadCfg {
   type: string;

@@ -33,3 +33,5 @@ export {
 } from './mask.js';
 /** `encodeColumnMajor(data, h, w)`: compressed RLE of a column-major (Fortran order) mask. */
 export { encodeColumnMajor } from './encode-column-major.js';
+/** The same functions as the namespace of pycocotools' `mask` module (`maskUtils.encode`, ...). */
+export * as maskUtils from './mask-utils.js';

@@ -1,22 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { getConfigSource, locationOf, type SoloError } from '@solo-ts/core';
+import { getConfigSource, locationOf } from '@solo-ts/core';
 import { describe, expect, it } from 'vitest';
 import { parseCfgOptions, parseCfgValue } from './cfg-options.js';
 import { loadConfig } from './config.js';
+import { fx, thrown } from './__fixtures__/test-helpers.js';
 
-const fx = (...p: string[]): string => path.join(path.dirname(fileURLToPath(import.meta.url)), '__fixtures__', ...p);
 const shipped = fx('shipped', 'uses_shipped.yaml');
-
-function thrown(fn: () => unknown): SoloError {
-  try {
-    fn();
-  } catch (e) {
-    return e as SoloError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('parseCfgValue', () => {
   it('parses YAML scalars, flow lists and maps', () => {

@@ -2,22 +2,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ConfigError, getConfigSource, locationOf, type SoloError } from '@solo-ts/core';
+import { ConfigError, getConfigSource, locationOf } from '@solo-ts/core';
 import { describe, expect, it } from 'vitest';
 import { configFromYAML, loadConfig } from './config.js';
 import { shippedConfigsDir } from './resolve.js';
-
-const fx = (...p: string[]): string => path.join(path.dirname(fileURLToPath(import.meta.url)), '__fixtures__', ...p);
-
-function thrown(fn: () => unknown): SoloError {
-  try {
-    fn();
-  } catch (e) {
-    return e as SoloError;
-  }
-  throw new Error('expected an error');
-}
+import { fx, thrown } from './__fixtures__/test-helpers.js';
 
 describe('loadConfig: inheritance', () => {
   it('merges a two-level chain: bases in order, maps deep-merge, lists replace', () => {

@@ -2,11 +2,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { configFromYAML, formatConfigWithSources, loadConfig } from './config.js';
-
-const fx = (...p: string[]): string => path.join(path.dirname(fileURLToPath(import.meta.url)), '__fixtures__', ...p);
+import { fx } from './__fixtures__/test-helpers.js';
 
 describe('toYAML / dump', () => {
   it('round-trips the merged shipped config', () => {

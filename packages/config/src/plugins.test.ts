@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@solo-ts/core';
 import { describe, expect, it } from 'vitest';
 import { configFromYAML, loadConfig } from './config.js';
 import { loadPlugins, pluginImports, resolvePluginImports } from './plugins.js';
-
-const fx = (...p: string[]): string => path.join(path.dirname(fileURLToPath(import.meta.url)), '__fixtures__', ...p);
+import { fx } from './__fixtures__/test-helpers.js';
 
 describe('plugin imports', () => {
   it('lists custom_imports.imports then plugins; ./ paths resolve against the config file', () => {

@@ -20,6 +20,7 @@ export {
   typed,
   resolveOptions,
   snakeToCamel,
+  isOptionName,
   checkValue,
   isDeclaredOptions,
   type OptionType,

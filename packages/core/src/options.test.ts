@@ -3,6 +3,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   defineOptions,
   isDeclaredOptions,
+  isOptionName,
   resolveOptions,
   typed,
   type CamelCase,
@@ -43,6 +44,7 @@ describe('defineOptions: types', () => {
     expectTypeOf<CamelCase<'loss_weight'>>().toEqualTypeOf<'lossWeight'>();
     expectTypeOf<CamelCase<'extra_2d'>>().toEqualTypeOf<'extra2d'>();
     expectTypeOf<CamelCase<'a__b'>>().toEqualTypeOf<'a_B'>();
+    expectTypeOf<CamelCase<'T_max'>>().toEqualTypeOf<'TMax'>();
     type R = ResolvedOptions<typeof lossOptions>;
     expectTypeOf<R>().toEqualTypeOf<{
       useSigmoid: boolean;
@@ -89,10 +91,25 @@ describe('defineOptions: declaration checks', () => {
     expect(() => defineOptions({ xs: { type: 'array', items: 'number', default: [1, 'x'], doc: 'x' } })).toThrow(/element \[1\]/);
     expect(() => defineOptions({ n: { type: 'integer', required: true, default: 1, doc: 'n' } })).toThrow(/required and has a default/);
     expect(() => defineOptions({ numClasses: { type: 'integer', doc: 'n' } })).toThrow(/not snake_case/);
+    expect(() => defineOptions({ TMax: { type: 'integer', doc: 'n' } })).toThrow(/not snake_case/);
     expect(() => defineOptions({ n: { type: 'integer', doc: ' ' } })).toThrow(/no doc line/);
     expect(isDeclaredOptions(lossOptions)).toBe(true);
     expect(isDeclaredOptions({ a: { doc: 'a' } })).toBe(false);
     expect(Object.isFrozen(lossOptions)).toBe(true);
+  });
+});
+
+describe('option names: snake_case and mmengine capitals', () => {
+  it('accepts snake_case and single capital words (T_max), rejects camelCase', () => {
+    for (const ok of ['lr', 'loss_weight', 'num_grids', 'out_indices_2', 'T_max', 'T_0', 'T_mult']) expect(isOptionName(ok), ok).toBe(true);
+    for (const bad of ['lossWeight', 'TMax', 'T_Max', 'Tmax', '_x', '2d', 'a-b', '']) expect(isOptionName(bad), bad).toBe(false);
+  });
+  it('maps T_max to TMax for types, checks and defaults', () => {
+    const decl = defineOptions({ T_max: { type: 'integer', doc: 'half period' }, eta_min: { type: 'number', default: 0, doc: 'floor' } });
+    expectTypeOf<ResolvedOptions<typeof decl>>().toEqualTypeOf<{ TMax?: number; etaMin: number }>();
+    expect(isDeclaredOptions(decl)).toBe(true);
+    expect(resolveOptions(decl, { TMax: 10 }, 'Sched')).toEqual({ TMax: 10, etaMin: 0 });
+    expect(() => resolveOptions(decl, { TMax: 1.5 }, 'Sched')).toThrow(/option `T_max` of Sched must be a integer/);
   });
 });
 

@@ -54,7 +54,10 @@ export type ComponentConfig = Record<string, unknown>;
 
 type LowerAlnum = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i' | 'j' | 'k' | 'l' | 'm' | 'n' | 'o' | 'p' | 'q' | 'r' | 's' | 't' | 'u' | 'v' | 'w' | 'x' | 'y' | 'z' | '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9';
 
-/** `snake_case` -> `camelCase`, the type-level twin of {@link snakeToCamel} (`_x` -> `X` for a lower-case letter or digit). */
+/**
+ * `snake_case` -> `camelCase`, the type-level twin of {@link snakeToCamel} (`_x` -> `X` for a lower-case letter or
+ * digit; an mmengine name with a capital word keeps it: `T_max` -> `TMax`).
+ */
 export type CamelCase<S extends string> = S extends `${infer H}_${infer C}${infer R}`
   ? C extends LowerAlnum
     ? `${H}${Uppercase<C>}${CamelCase<R>}`
@@ -153,13 +156,14 @@ const declared = new WeakSet<object>();
  * type DiceLossOptions = ResolvedOptions<typeof diceLossOptions>; // { useSigmoid: boolean; reduction: 'none' | 'mean' | 'sum' }
  * ```
  *
- * The declaration is checked when the module loads: snake_case names, a doc line each, defaults of the declared
- * kind (and among `enum`), no default on a `required` option. Returns the same (frozen) object.
+ * The declaration is checked when the module loads: snake_case names ({@link isOptionName}), a doc line each,
+ * defaults of the declared kind (and among `enum`), no default on a `required` option. Returns the same (frozen)
+ * object.
  */
 export function defineOptions<const S extends Record<string, OptionSpec>>(specs: S): DeclaredOptions<S> {
   for (const [k, spec] of Object.entries(specs)) {
     const where = `option \`${k}\``;
-    if (!/^[a-z][a-z0-9_]*$/.test(k)) throw new RegistryError(`${where} is not snake_case (options are declared in the YAML spelling)`);
+    if (!isOptionName(k)) throw new RegistryError(`${where} is not snake_case (options are declared in the YAML spelling)`);
     if (typeof spec.doc !== 'string' || spec.doc.trim() === '') throw new RegistryError(`${where} has no doc line`);
     if (spec.required && spec.default !== undefined) throw new RegistryError(`${where} is required and has a default`);
     if (spec.default !== undefined) {
@@ -170,6 +174,15 @@ export function defineOptions<const S extends Record<string, OptionSpec>>(specs:
   Object.freeze(specs);
   declared.add(specs);
   return specs as unknown as DeclaredOptions<S>;
+}
+
+/**
+ * Whether `name` is an option name in the YAML spelling: snake_case (`loss_weight`), where a word may also be a
+ * single capital letter as in mmengine's and PyTorch's scheduler options (`T_max`, `T_0`; camelCase `TMax`).
+ * camelCase names (`lossWeight`, `TMax`) are not: they are the TypeScript spelling.
+ */
+export function isOptionName(name: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9_]*$/.test(name) && !/[A-Z][A-Za-z0-9]|[a-z0-9][A-Z]/.test(name);
 }
 
 /** True for a declaration made with {@link defineOptions} (not the old hand-written `OptionSpecs`). */

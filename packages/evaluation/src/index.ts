@@ -8,7 +8,7 @@
  * formatting are not exported (tests import them by relative path).
  */
 export const PACKAGE_NAME = '@solo-ts/evaluation';
-export * as maskUtils from './mask-utils.js';
+export { maskUtils } from '@solo-ts/cocoapi';
 export { COCO } from './coco.js';
 export { Params, type IouType } from './params.js';
 export { COCOeval } from './cocoeval.js';

@@ -93,3 +93,26 @@ export function expectClose(actual: tf.Tensor, expected: tf.Tensor, rtol = 1e-4,
     expect.fail(`${what}: element ${worst} is ${a[worst]}, expected ${e[worst]} (rtol ${rtol}, atol ${atol})`);
   }
 }
+
+/** A parameter gradient to check: the variable, its expected gradient from the fixture (`raw`, or `hwio` for a conv weight), a label. */
+export type ExpectedGrad = [variable: tf.Variable, expected: (f: FixtureCase) => tf.Tensor, label: string];
+
+/**
+ * A module against fixture `f` (tensors x, gy, y, dx): the forward output `y`, and the gradients of
+ * sum(forward(x) * gy) for the input (`dx`) and for each parameter of `grads` (rtol 1e-4, atol 1e-5); no tensor
+ * is left behind.
+ */
+export function expectForwardAndGrads(f: FixtureCase, forward: (x: tf.Tensor4D) => tf.Tensor, grads: ExpectedGrad[]): void {
+  const x = f.nhwc('x');
+  const gy = f.nhwc('gy');
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    expectClose(forward(x), f.nhwc('y'), 1e-4, 1e-5, 'y');
+    const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(forward(xx as tf.Tensor4D), gy)))(x);
+    expectClose(dx, f.nhwc('dx'), 1e-4, 1e-5, 'dx');
+    const got = tf.variableGrads(() => tf.sum(tf.mul(forward(x), gy)) as tf.Scalar).grads;
+    for (const [variable, expected, label] of grads) expectClose(got[variable.name], expected(f), 1e-4, 1e-5, label);
+  });
+  expect(tf.memory().numTensors).toBe(before);
+  tf.dispose([x, gy]);
+}

@@ -84,34 +84,16 @@ export interface Window {
  * given the taps of both axes, into `dst` (row stride `dstStride`, element (y, x) at dstOffset + y·stride + x).
  */
 export function resizeWindow(src: Float32Array, srcOffset: number, inW: number, tapsY: Taps, tapsX: Taps, win: Window, dst: Float32Array, dstOffset: number, dstStride: number): void {
-  const { i0: x0, i1: x1 } = tapsX;
-  const weights = new RowWeights(tapsX);
-  for (let y = win.y0; y < win.y1; y++) {
-    const ra = srcOffset + tapsY.i0[y] * inW;
-    const rb = srcOffset + tapsY.i1[y] * inW;
-    const [w00, w01, w10, w11] = weights.get(tapsY.l0[y], tapsY.l1[y]);
-    const o = dstOffset + y * dstStride;
-    for (let x = win.x0; x < win.x1; x++) {
-      const a = x0[x];
-      const b = x1[x];
-      dst[o + x] = src[ra + a] * w00[x] + src[ra + b] * w01[x] + src[rb + a] * w10[x] + src[rb + b] * w11[x];
-    }
-  }
+  resizeWindowInto(src, srcOffset, inW, tapsY, tapsX, win, dst, dstOffset, dstStride, undefined);
 }
 
 /** Like `resizeWindow`, writing `float32(value) > threshold ? 1 : 0` bytes. */
-export function resizeWindowThreshold(
-  src: Float32Array,
-  srcOffset: number,
-  inW: number,
-  tapsY: Taps,
-  tapsX: Taps,
-  win: Window,
-  dst: Uint8Array,
-  dstOffset: number,
-  dstStride: number,
-  threshold: number,
-): void {
+export function resizeWindowThreshold(src: Float32Array, srcOffset: number, inW: number, tapsY: Taps, tapsX: Taps, win: Window, dst: Uint8Array, dstOffset: number, dstStride: number, threshold: number): void {
+  resizeWindowInto(src, srcOffset, inW, tapsY, tapsX, win, dst, dstOffset, dstStride, threshold);
+}
+
+/** The loop of both: the values themselves without a threshold (float32 `dst`), else the thresholded bytes. */
+function resizeWindowInto(src: Float32Array, srcOffset: number, inW: number, tapsY: Taps, tapsX: Taps, win: Window, dst: Float32Array | Uint8Array, dstOffset: number, dstStride: number, threshold: number | undefined): void {
   const { i0: x0, i1: x1 } = tapsX;
   const weights = new RowWeights(tapsX);
   for (let y = win.y0; y < win.y1; y++) {
@@ -119,10 +101,18 @@ export function resizeWindowThreshold(
     const rb = srcOffset + tapsY.i1[y] * inW;
     const [w00, w01, w10, w11] = weights.get(tapsY.l0[y], tapsY.l1[y]);
     const o = dstOffset + y * dstStride;
-    for (let x = win.x0; x < win.x1; x++) {
-      const a = x0[x];
-      const b = x1[x];
-      dst[o + x] = Math.fround(src[ra + a] * w00[x] + src[ra + b] * w01[x] + src[rb + a] * w10[x] + src[rb + b] * w11[x]) > threshold ? 1 : 0;
+    if (threshold === undefined) {
+      for (let x = win.x0; x < win.x1; x++) {
+        const a = x0[x];
+        const b = x1[x];
+        dst[o + x] = src[ra + a] * w00[x] + src[ra + b] * w01[x] + src[rb + a] * w10[x] + src[rb + b] * w11[x];
+      }
+    } else {
+      for (let x = win.x0; x < win.x1; x++) {
+        const a = x0[x];
+        const b = x1[x];
+        dst[o + x] = Math.fround(src[ra + a] * w00[x] + src[ra + b] * w01[x] + src[rb + a] * w10[x] + src[rb + b] * w11[x]) > threshold ? 1 : 0;
+      }
     }
   }
 }

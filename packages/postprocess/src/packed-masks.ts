@@ -23,6 +23,61 @@ export interface PackedMasks {
   wordEnd: Int32Array;
 }
 
+/** Zeroed storage for `n` packed masks of (height, width). */
+function allocPacked(n: number, height: number, width: number): PackedMasks {
+  const wpr = Math.ceil(width / 32);
+  return {
+    count: n,
+    height,
+    width,
+    wordsPerRow: wpr,
+    bits: new Uint32Array(n * height * wpr),
+    areas: new Float64Array(n),
+    rowStart: new Int32Array(n),
+    rowEnd: new Int32Array(n),
+    wordStart: new Int32Array(n),
+    wordEnd: new Int32Array(n),
+  };
+}
+
+/** The area and the box (rows [r0, r1), words [w0, w1)) of the mask being packed, row after row. */
+class Extent {
+  area = 0;
+  r0 = 0;
+  r1 = 0;
+  w0 = 0;
+  w1 = 0;
+  constructor(
+    private readonly height: number,
+    private readonly wordsPerRow: number,
+  ) {}
+  /** Start a mask. */
+  reset(): void {
+    this.area = 0;
+    this.r0 = this.height;
+    this.r1 = 0;
+    this.w0 = this.wordsPerRow;
+    this.w1 = 0;
+  }
+  /** Row y (rows come in increasing order) has `area` set pixels, all in words [wa, wb). */
+  addRow(y: number, wa: number, wb: number, area: number): void {
+    this.area += area;
+    if (wa < this.w0) this.w0 = wa;
+    if (wb > this.w1) this.w1 = wb;
+    if (y < this.r0) this.r0 = y;
+    this.r1 = y + 1;
+  }
+  /** Store the finished mask as mask k of `p` (box 0, 0 for an empty mask). */
+  store(p: PackedMasks, k: number): void {
+    p.areas[k] = this.area;
+    const empty = this.area === 0;
+    p.rowStart[k] = empty ? 0 : this.r0;
+    p.rowEnd[k] = empty ? 0 : this.r1;
+    p.wordStart[k] = empty ? 0 : this.w0;
+    p.wordEnd[k] = empty ? 0 : this.w1;
+  }
+}
+
 /**
  * Pack `count` masks of (height, width) from a byte array of 0/1 values (BitmapMasks / bool tensor data; only
  * the value 1 counts as set), mask i at `data[(i*h + y)*w + x]`.
@@ -33,13 +88,9 @@ export function packMasks(data: Uint8Array, count: number, height: number, width
     throw new ShapeError(`packMasks: ${data.length} values for ${count} masks of ${height}×${width}`);
   }
   const n = select ? select.length : count;
-  const wpr = Math.ceil(width / 32);
-  const bits = new Uint32Array(n * height * wpr);
-  const areas = new Float64Array(n);
-  const rowStart = new Int32Array(n);
-  const rowEnd = new Int32Array(n);
-  const wordStart = new Int32Array(n);
-  const wordEnd = new Int32Array(n);
+  const out = allocPacked(n, height, width);
+  const { wordsPerRow: wpr, bits } = out;
+  const ext = new Extent(height, wpr);
   const hw = height * width;
   for (let k = 0; k < n; k++) {
     const src = select ? select[k] : k;
@@ -47,11 +98,7 @@ export function packMasks(data: Uint8Array, count: number, height: number, width
     const off = src * hw;
     const end = off + hw;
     const dst = k * height * wpr;
-    let area = 0;
-    let r0 = height;
-    let r1 = 0;
-    let w0 = wpr;
-    let w1 = 0;
+    ext.reset();
     let y = 0;
     while (y < height) {
       const row = off + y * width;
@@ -67,6 +114,7 @@ export function packMasks(data: Uint8Array, count: number, height: number, width
       const drow = dst + y * wpr;
       const wa = first >> 5;
       const wb = last >> 5;
+      let rowArea = 0;
       for (let wi = wa; wi <= wb; wi++) {
         const x0 = wi * 32;
         const xs = Math.max(first, x0);
@@ -75,28 +123,15 @@ export function packMasks(data: Uint8Array, count: number, height: number, width
         for (let x = xs; x < xe; x++) if (data[row + x] === 1) word |= 1 << (x - x0);
         if (word !== 0) {
           bits[drow + wi] = word;
-          area += popcount(word);
+          rowArea += popcount(word);
         }
       }
-      if (wa < w0) w0 = wa;
-      if (wb + 1 > w1) w1 = wb + 1;
-      if (y < r0) r0 = y;
-      r1 = y + 1;
+      ext.addRow(y, wa, wb + 1, rowArea);
       y++;
     }
-    areas[k] = area;
-    if (area === 0) {
-      r0 = 0;
-      r1 = 0;
-      w0 = 0;
-      w1 = 0;
-    }
-    rowStart[k] = r0;
-    rowEnd[k] = r1;
-    wordStart[k] = w0;
-    wordEnd[k] = w1;
+    ext.store(out, k);
   }
-  return { count: n, height, width, wordsPerRow: wpr, bits, areas, rowStart, rowEnd, wordStart, wordEnd };
+  return out;
 }
 
 /**
@@ -108,28 +143,22 @@ export function packMasksThreshold(values: Float32Array, count: number, height: 
     throw new ShapeError(`packMasksThreshold: ${values.length} values for ${count} maps of ${height}×${width}`);
   }
   const n = select.length;
-  const wpr = Math.ceil(width / 32);
-  const bits = new Uint32Array(n * height * wpr);
-  const areas = new Float64Array(n);
-  const rowStart = new Int32Array(n);
-  const rowEnd = new Int32Array(n);
-  const wordStart = new Int32Array(n);
-  const wordEnd = new Int32Array(n);
+  const out = allocPacked(n, height, width);
+  const { wordsPerRow: wpr, bits } = out;
+  const ext = new Extent(height, wpr);
   const hw = height * width;
   for (let k = 0; k < n; k++) {
     const src = select[k];
     if (src < 0 || src >= count) throw new ShapeError(`packMasksThreshold: map index ${src} out of range [0, ${count})`);
     const off = src * hw;
     const dst = k * height * wpr;
-    let area = 0;
-    let r0 = height;
-    let r1 = 0;
-    let w0 = wpr;
-    let w1 = 0;
+    ext.reset();
     for (let y = 0; y < height; y++) {
       const row = off + y * width;
       const drow = dst + y * wpr;
-      let any = false;
+      let rowArea = 0;
+      let wa = -1;
+      let wb = -1;
       for (let wi = 0; wi < wpr; wi++) {
         const x0 = wi * 32;
         const xe = Math.min(width, x0 + 32);
@@ -137,30 +166,16 @@ export function packMasksThreshold(values: Float32Array, count: number, height: 
         for (let x = x0; x < xe; x++) if (values[row + x] > thr) word |= 1 << (x - x0);
         if (word !== 0) {
           bits[drow + wi] = word;
-          area += popcount(word);
-          any = true;
-          if (wi < w0) w0 = wi;
-          if (wi + 1 > w1) w1 = wi + 1;
+          rowArea += popcount(word);
+          if (wa < 0) wa = wi;
+          wb = wi;
         }
       }
-      if (any) {
-        if (y < r0) r0 = y;
-        r1 = y + 1;
-      }
+      if (rowArea > 0) ext.addRow(y, wa, wb + 1, rowArea);
     }
-    areas[k] = area;
-    if (area === 0) {
-      r0 = 0;
-      r1 = 0;
-      w0 = 0;
-      w1 = 0;
-    }
-    rowStart[k] = r0;
-    rowEnd[k] = r1;
-    wordStart[k] = w0;
-    wordEnd[k] = w1;
+    ext.store(out, k);
   }
-  return { count: n, height, width, wordsPerRow: wpr, bits, areas, rowStart, rowEnd, wordStart, wordEnd };
+  return out;
 }
 
 /** Number of set bits of a 32-bit word. */

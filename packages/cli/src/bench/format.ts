@@ -15,11 +15,21 @@ function phaseRow(label: string, p: PhaseSummary | undefined, total?: number): s
 
 const HEADER = `  ${'phase'.padEnd(30)} ${'median'.padStart(9)} ${'p10'.padStart(9)} ${'p90'.padStart(9)} ${'MAD'.padStart(8)} ${'cpu ms'.padStart(9)}  share`;
 
+/** A row of a phase table: label, phase (left out when absent) and whether to show its share; or a finished line. */
+type PhaseTableRow = [label: string, phase: PhaseSummary | undefined, share?: boolean] | string;
+
+/** `title`, the header and a row per phase, shares relative to `ref` (ms). */
+function phaseTable(title: string, ref: number, rows: PhaseTableRow[]): string[] {
+  const out = [title, HEADER];
+  for (const row of rows) {
+    const line = typeof row === 'string' ? row : phaseRow(row[0], row[1], row[2] === false ? undefined : ref);
+    if (line !== null) out.push(line);
+  }
+  return out;
+}
+
 export function formatBenchReport(r: BenchResult, options: { verbose?: boolean } = {}): string {
   const out: string[] = [];
-  const push = (l: string | null): void => {
-    if (l !== null) out.push(l);
-  };
   const m = r.machine;
   out.push(`solo bench: ${r.config}${r.checkpoint ? ` (checkpoint ${r.checkpoint})` : ' (random weights)'}`);
   out.push(`model ${r.model}; backend ${r.backend.detail}; mode ${r.mode}; batch ${r.input.batch}; ${r.warmup} warm-up + ${r.iters} timed iterations${r.bnFolded ? `; ${r.bnFolded} BatchNorms folded into convs` : ''}`);
@@ -29,17 +39,18 @@ export function formatBenchReport(r: BenchResult, options: { verbose?: boolean }
   out.push('');
   if (r.infer) {
     const p = r.infer.phases;
-    const e2e = p.endToEnd.wall.median;
-    out.push('inference, ms per image (wall clock; cpu ms = process CPU time, all threads):');
-    out.push(HEADER);
-    push(phaseRow('pre-processing', p.preprocess, e2e));
-    push(phaseRow('network (forwardTensor)', p.network));
-    push(phaseRow('predict', p.predict, e2e));
-    push(phaseRow('  network part', p.predictNetwork, e2e));
-    push(phaseRow('  post-processing', p.postprocess, e2e));
-    push(phaseRow('    scores + candidate masks', p.postCandidates, e2e));
-    push(phaseRow('    Matrix NMS + resize', p.postProcessor, e2e));
-    push(phaseRow('end-to-end', p.endToEnd, e2e));
+    out.push(
+      ...phaseTable('inference, ms per image (wall clock; cpu ms = process CPU time, all threads):', p.endToEnd.wall.median, [
+        ['pre-processing', p.preprocess],
+        ['network (forwardTensor)', p.network, false],
+        ['predict', p.predict],
+        ['  network part', p.predictNetwork],
+        ['  post-processing', p.postprocess],
+        ['    scores + candidate masks', p.postCandidates],
+        ['    Matrix NMS + resize', p.postProcessor],
+        ['end-to-end', p.endToEnd],
+      ]),
+    );
     out.push(`  ${r.infer.imagesPerSecond.toFixed(2)} images/s; post-processing ${(100 * r.infer.postprocessShare).toFixed(1)}% of end-to-end`);
     const c = r.infer.candidates;
     out.push(
@@ -48,16 +59,17 @@ export function formatBenchReport(r: BenchResult, options: { verbose?: boolean }
   }
   if (r.train) {
     const p = r.train.phases;
-    const step = p.step.wall.median;
-    out.push('training, ms per batch (wall clock; cpu ms = process CPU time, all threads):');
-    out.push(HEADER);
-    push(phaseRow('step (trainStep)', p.step, step));
-    push(phaseRow('  data preprocessor', p.stepPreprocess, step));
-    push(phaseRow('  forward + backward', p.forwardBackward, step));
-    push(phaseRow('  optimizer (clip + SGD)', p.optimizer, step));
-    push(phaseRow('forward only (loss mode)', p.forward, step));
-    out.push(`  ${'backward (fwd+bwd - fwd)'.padEnd(30)} ${f0(r.train.backward).padStart(9)}`);
-    push(phaseRow('inference forward, same batch', p.inferenceForward, step));
+    out.push(
+      ...phaseTable('training, ms per batch (wall clock; cpu ms = process CPU time, all threads):', p.step.wall.median, [
+        ['step (trainStep)', p.step],
+        ['  data preprocessor', p.stepPreprocess],
+        ['  forward + backward', p.forwardBackward],
+        ['  optimizer (clip + SGD)', p.optimizer],
+        ['forward only (loss mode)', p.forward],
+        `  ${'backward (fwd+bwd - fwd)'.padEnd(30)} ${f0(r.train.backward).padStart(9)}`,
+        ['inference forward, same batch', p.inferenceForward],
+      ]),
+    );
     out.push(`  ${r.train.imagesPerSecond.toFixed(2)} images/s; step / inference forward = ${r.train.stepOverInference.toFixed(2)}x; last loss ${r.train.lastLoss.toFixed(4)}`);
   }
   out.push('');

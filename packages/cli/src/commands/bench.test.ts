@@ -1,31 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 import { fileURLToPath } from 'node:url';
-import { CommanderError } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createProgram } from '../main.js';
-import { CliExit } from '../util/errors.js';
+import { runCli, type CliRun } from '../__fixtures__/run-cli.js';
 import { parseShape } from './bench.js';
 
 const DEMO = fileURLToPath(new URL('../../../../configs/demo/solov2-light_r18_shapes.yaml', import.meta.url));
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const program = createProgram();
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  let code = 0;
-  try {
-    await program.parseAsync(['node', 'solo', ...args]);
-  } catch (e) {
-    if (e instanceof CliExit) code = e.exitCode;
-    else if (e instanceof CommanderError) code = 2;
-    else throw e;
-  } finally {
-    vi.restoreAllMocks();
-  }
-  return { code, out, err };
-}
+const run = (args: string[]): Promise<CliRun> => runCli(createProgram(), args);
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -2,31 +2,17 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CliExit } from '../util/errors.js';
+import { runCli, type CliRun } from '../__fixtures__/run-cli.js';
 import { registerCheckDataset } from './check-dataset.js';
 import { registerMakeShapes } from './make-shapes.js';
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+function run(args: string[]): Promise<CliRun> {
   const program = new Command('solo').exitOverride();
   registerMakeShapes(program);
   registerCheckDataset(program);
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  let code = 0;
-  try {
-    await program.parseAsync(['node', 'solo', ...args]);
-  } catch (e) {
-    if (e instanceof CliExit) code = e.exitCode;
-    else if (e instanceof CommanderError) code = 2;
-    else throw e;
-  } finally {
-    vi.restoreAllMocks();
-  }
-  return { code, out, err };
+  return runCli(program, args);
 }
 
 afterEach(() => vi.restoreAllMocks());

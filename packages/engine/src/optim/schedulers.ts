@@ -18,7 +18,7 @@
  * begin, end, milestones, step_size and T_max multiplied by the iterations per epoch, as mmengine does.
  * Checked against torch.optim.lr_scheduler in schedulers.test.ts (`__fixtures__/make_schedulers.py`).
  */
-import { ConfigError, SoloError, defineOptions, resolveOptions, type DeclaredOption, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
+import { ConfigError, SoloError, defineOptions, resolveOptions, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 
 export interface SchedulerPosition {
   /** 0-based epoch being trained */
@@ -79,11 +79,17 @@ function checkSpan(type: string, o: SpanOptions): Span {
   return span;
 }
 
-abstract class BaseScheduler implements LrScheduler {
+/**
+ * A scheduler with its declared options `S` (which include {@link schedulerSpanOptions}): resolves them once
+ * (`this.o`, camelCase) and checks the span; subclasses give the factor at a local step.
+ */
+abstract class BaseScheduler<S extends typeof schedulerSpanOptions> implements LrScheduler {
   readonly byEpoch: boolean;
   protected readonly span: Span;
-  constructor(type: string, o: SpanOptions) {
-    this.span = checkSpan(type, o);
+  protected readonly o: ResolvedOptions<S>;
+  constructor(type: string, declaration: S, options: OptionsInput<S> | undefined) {
+    this.o = resolveOptions(declaration, options, type);
+    this.span = checkSpan(type, this.o as unknown as SpanOptions);
     this.byEpoch = this.span.byEpoch && !this.span.convert;
   }
   factor(pos: SchedulerPosition, baseLr: number): number {
@@ -101,17 +107,14 @@ export const linearLROptions = defineOptions({
   ...schedulerSpanOptions,
 });
 
-export class LinearLR extends BaseScheduler {
+export class LinearLR extends BaseScheduler<typeof linearLROptions> {
   static readonly type = 'LinearLR';
   static readonly description = 'Linear warm-up of the learning rate factor from start_factor to end_factor (reached at step end - 1).';
   static readonly options = linearLROptions;
-  private readonly o: ResolvedOptions<typeof linearLROptions>;
   constructor(options: OptionsInput<typeof linearLROptions> = {}) {
-    const o = resolveOptions(linearLROptions, options, 'LinearLR');
-    super('LinearLR', o);
-    this.o = o;
-    if (!(o.startFactor > 0 && o.startFactor <= 1)) throw new SoloError(`LinearLR: start_factor must be in (0, 1], got ${o.startFactor}`);
-    if (!(o.endFactor >= 0 && o.endFactor <= 1)) throw new SoloError(`LinearLR: end_factor must be in [0, 1], got ${o.endFactor}`);
+    super('LinearLR', linearLROptions, options);
+    if (!(this.o.startFactor > 0 && this.o.startFactor <= 1)) throw new SoloError(`LinearLR: start_factor must be in (0, 1], got ${this.o.startFactor}`);
+    if (!(this.o.endFactor >= 0 && this.o.endFactor <= 1)) throw new SoloError(`LinearLR: end_factor must be in [0, 1], got ${this.o.endFactor}`);
   }
   protected local(k: number, total: number): number {
     const T = total - 1;
@@ -127,15 +130,12 @@ export const multiStepLROptions = defineOptions({
   ...schedulerSpanOptions,
 });
 
-export class MultiStepLR extends BaseScheduler {
+export class MultiStepLR extends BaseScheduler<typeof multiStepLROptions> {
   static readonly type = 'MultiStepLR';
   static readonly description = 'Decays the learning rate by gamma at each milestone.';
   static readonly options = multiStepLROptions;
-  private readonly o: ResolvedOptions<typeof multiStepLROptions>;
   constructor(options: OptionsInput<typeof multiStepLROptions>) {
-    const o = resolveOptions(multiStepLROptions, options, 'MultiStepLR');
-    super('MultiStepLR', o);
-    this.o = o;
+    super('MultiStepLR', multiStepLROptions, options);
   }
   protected local(k: number, _total: number, u: number): number {
     return this.o.gamma ** this.o.milestones.filter((m) => m * u <= k).length;
@@ -149,16 +149,13 @@ export const stepLROptions = defineOptions({
   ...schedulerSpanOptions,
 });
 
-export class StepLR extends BaseScheduler {
+export class StepLR extends BaseScheduler<typeof stepLROptions> {
   static readonly type = 'StepLR';
   static readonly description = 'Decays the learning rate by gamma every step_size steps.';
   static readonly options = stepLROptions;
-  private readonly o: ResolvedOptions<typeof stepLROptions>;
   constructor(options: OptionsInput<typeof stepLROptions>) {
-    const o = resolveOptions(stepLROptions, options, 'StepLR');
-    super('StepLR', o);
-    this.o = o;
-    if (!(o.stepSize >= 1)) throw new SoloError(`StepLR: step_size must be >= 1, got ${o.stepSize}`);
+    super('StepLR', stepLROptions, options);
+    if (!(this.o.stepSize >= 1)) throw new SoloError(`StepLR: step_size must be >= 1, got ${this.o.stepSize}`);
   }
   protected local(k: number, _total: number, u: number): number {
     return this.o.gamma ** Math.floor(k / (this.o.stepSize * u));
@@ -172,43 +169,32 @@ export const constantLROptions = defineOptions({
   end: { type: 'integer', default: 5, doc: 'step at which it stops (the factor applies to steps begin .. end - 2)' },
 });
 
-export class ConstantLR extends BaseScheduler {
+export class ConstantLR extends BaseScheduler<typeof constantLROptions> {
   static readonly type = 'ConstantLR';
   static readonly description = 'Multiplies the learning rate by a constant factor until step end - 1.';
   static readonly options = constantLROptions;
-  private readonly o: ResolvedOptions<typeof constantLROptions>;
   constructor(options: OptionsInput<typeof constantLROptions> = {}) {
-    const o = resolveOptions(constantLROptions, options, 'ConstantLR');
-    super('ConstantLR', o);
-    this.o = o;
-    if (!(o.factor >= 0 && o.factor <= 1)) throw new SoloError(`ConstantLR: factor must be in [0, 1], got ${o.factor}`);
+    super('ConstantLR', constantLROptions, options);
+    if (!(this.o.factor >= 0 && this.o.factor <= 1)) throw new SoloError(`ConstantLR: factor must be in [0, 1], got ${this.o.factor}`);
   }
   protected local(k: number, total: number): number {
     return k < total - 1 ? this.o.factor : 1;
   }
 }
 
-/**
- * The options of {@link CosineAnnealingLR}, declared once. `T_max` keeps mmengine's spelling, which
- * `defineOptions` (snake_case names only) does not accept, so it is added to the declaration beside it.
- */
-export const cosineAnnealingLROptions = Object.freeze({
-  T_max: { type: 'integer', doc: 'steps of a half cosine period (default end - begin)' } as DeclaredOption<number, 'optional'>,
-  ...defineOptions({
-    eta_min: { type: 'number', default: 0, doc: 'minimum learning rate' },
-    ...schedulerSpanOptions,
-  }),
+/** The options of {@link CosineAnnealingLR}, declared once (`T_max` in mmengine's spelling; TypeScript `TMax`). */
+export const cosineAnnealingLROptions = defineOptions({
+  T_max: { type: 'integer', doc: 'steps of a half cosine period (default end - begin)' },
+  eta_min: { type: 'number', default: 0, doc: 'minimum learning rate' },
+  ...schedulerSpanOptions,
 });
 
-export class CosineAnnealingLR extends BaseScheduler {
+export class CosineAnnealingLR extends BaseScheduler<typeof cosineAnnealingLROptions> {
   static readonly type = 'CosineAnnealingLR';
   static readonly description = 'Cosine annealing of the learning rate from its value at `begin` to eta_min over T_max steps.';
   static readonly options = cosineAnnealingLROptions;
-  private readonly o: ResolvedOptions<typeof cosineAnnealingLROptions>;
   constructor(options: OptionsInput<typeof cosineAnnealingLROptions> = {}) {
-    const o = resolveOptions(cosineAnnealingLROptions, options, 'CosineAnnealingLR');
-    super('CosineAnnealingLR', o);
-    this.o = o;
+    super('CosineAnnealingLR', cosineAnnealingLROptions, options);
   }
   protected local(k: number, total: number, u: number, baseLr: number): number {
     const T = this.o.TMax !== undefined ? this.o.TMax * u : total;

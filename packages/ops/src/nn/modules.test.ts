@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { setupTestBackend } from '@solo-ts/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectClose, fixture } from '../../__fixtures__/load.js';
+import { expectClose, expectForwardAndGrads, fixture } from '../../__fixtures__/load.js';
 import { Conv2d } from './conv2d.js';
 import { ConvModule } from './conv-module.js';
 import { ModulatedDeformConv2dPack } from './dcn.js';
@@ -55,20 +55,11 @@ for (const backend of ['cpu', 'wasm'] as const) {
       // zero-initialised offsets
       expect(Math.max(...Array.from(m.convOffset.weight.variable.dataSync()).map(Math.abs))).toBe(0);
       m.loadStateDict(new Map([['weight', f.raw('weight')], ['conv_offset.weight', f.raw('conv_offset_weight')], ['conv_offset.bias', f.raw('conv_offset_bias')]]));
-      const x = f.nhwc('x');
-      const gy = f.nhwc('gy');
-      const before = tf.memory().numTensors;
-      tf.tidy(() => {
-        expectClose(m.forward(x), f.nhwc('y'), 1e-4, 1e-5, 'y');
-        const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(m.forward(xx as tf.Tensor4D), gy)))(x);
-        expectClose(dx, f.nhwc('dx'), 1e-4, 1e-5, 'dx');
-        const { grads } = tf.variableGrads(() => tf.sum(tf.mul(m.forward(x), gy)) as tf.Scalar);
-        expectClose(grads[m.weight.variable.name], f.hwio('dweight'), 1e-4, 1e-5, 'dweight');
-        expectClose(grads[m.convOffset.weight.variable.name], f.hwio('dconv_offset_weight'), 1e-4, 1e-5, 'dconv_offset.weight');
-        expectClose(grads[m.convOffset.bias!.variable.name], f.raw('dconv_offset_bias'), 1e-4, 1e-5, 'dconv_offset.bias');
-      });
-      expect(tf.memory().numTensors).toBe(before);
-      tf.dispose([x, gy]);
+      expectForwardAndGrads(f, (x) => m.forward(x), [
+        [m.weight.variable, (g) => g.hwio('dweight'), 'dweight'],
+        [m.convOffset.weight.variable, (g) => g.hwio('dconv_offset_weight'), 'dconv_offset.weight'],
+        [m.convOffset.bias!.variable, (g) => g.raw('dconv_offset_bias'), 'dconv_offset.bias'],
+      ]);
       m.dispose();
     });
   });

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { setupTestBackend } from '@solo-ts/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectClose, fixture } from '../../__fixtures__/load.js';
+import { expectClose, expectForwardAndGrads, fixture } from '../../__fixtures__/load.js';
 import { groupNormComposed, hasFusedGroupNorm } from '../functional/group-norm.js';
 import { BatchNorm2d, GroupNorm } from './norm.js';
 
@@ -73,19 +73,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const f = fixture('gn/g4');
       const gn = new GroupNorm({ numGroups: 4, numChannels: 8 });
       gn.loadStateDict(new Map([['weight', f.raw('weight')], ['bias', f.raw('bias')]]));
-      const x = f.nhwc('x');
-      const gy = f.nhwc('gy');
-      const before = tf.memory().numTensors;
-      tf.tidy(() => {
-        expectClose(gn.forward(x), f.nhwc('y'), 1e-4, 1e-5, 'y');
-        const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(gn.forward(xx as tf.Tensor4D), gy)))(x);
-        expectClose(dx, f.nhwc('dx'), 1e-4, 1e-5, 'dx');
-        const { grads } = tf.variableGrads(() => tf.sum(tf.mul(gn.forward(x), gy)) as tf.Scalar);
-        expectClose(grads[gn.weight!.variable.name], f.raw('dweight'), 1e-4, 1e-5, 'dweight');
-        expectClose(grads[gn.bias!.variable.name], f.raw('dbias'), 1e-4, 1e-5, 'dbias');
-      });
-      expect(tf.memory().numTensors).toBe(before);
-      tf.dispose([x, gy]);
+      expectForwardAndGrads(f, (x) => gn.forward(x), [
+        [gn.weight!.variable, (g) => g.raw('dweight'), 'dweight'],
+        [gn.bias!.variable, (g) => g.raw('dbias'), 'dbias'],
+      ]);
       gn.dispose();
     });
 

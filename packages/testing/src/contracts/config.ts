@@ -6,7 +6,7 @@
  * declaration when the module loads; this contract also covers components (third-party plugins) that still
  * write `static options: OptionSpecs` by hand.
  */
-import { checkValue, type OptionSpec, type Registry, type Scope } from '@solo-ts/core';
+import { checkValue, isOptionName, type OptionSpec, type Registry, type Scope } from '@solo-ts/core';
 import { check, ContractViolation } from '../tensors.js';
 import { disposeComponent, expectThrows } from './common.js';
 import type { ContractCheck, YamlOptions } from './types.js';
@@ -52,7 +52,7 @@ export function configChecks(o: ConfigContractOptions): ContractCheck[] {
       run: () => {
         const s = specs();
         for (const [k, spec] of Object.entries(s)) {
-          check(/^[A-Za-z][A-Za-z0-9_]*$/.test(k) && !/[a-z][A-Z]/.test(k), `${label}: option \`${k}\` is not snake_case (the YAML spelling; camelCase is for TypeScript)`);
+          check(isOptionName(k), `${label}: option \`${k}\` is not snake_case (the YAML spelling; camelCase is for TypeScript)`);
           check(typeof spec.doc === 'string' && spec.doc.trim().length > 0, `${label}: option \`${k}\` has no doc line`);
           check(defaultMatchesType(spec), `${label}: the default of \`${k}\` (${JSON.stringify(spec.default)}) is not a ${spec.type}${spec.nullable ? ' or null' : ''}`);
           if (spec.enum && spec.default !== undefined && spec.default !== null) check(spec.enum.includes(spec.default), `${label}: the default of \`${k}\` is not one of its enum values`);

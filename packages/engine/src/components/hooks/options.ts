@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Shared pieces of the engine's component declarations: the hooks' `priority` option (mmengine's `Priority` names
- * or a number; each hook declares its own default with {@link priorityOption}) and the refusal of options solo-ts
- * does not implement (a typed `ConfigError` instead of silently ignoring them).
+ * or a number; each hook declares its own default with {@link priorityOption}), the base of the hooks that have
+ * no other option, and the refusal of options solo-ts does not implement (a typed `ConfigError` instead of
+ * silently ignoring them).
  */
-import { ConfigError, typed } from '@solo-ts/core';
+import { ConfigError, resolveOptions, typed, type OptionSpecs } from '@solo-ts/core';
 import { PRIORITY, type HookPriority, type PriorityName } from '../../runner/hooks.js';
 
 /**
@@ -33,6 +34,22 @@ export function resolvePriority(hook: HookClass, value: number | string | null |
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (typeof v === 'string' && v.toUpperCase() in PRIORITY) return v.toUpperCase() as PriorityName;
   throw new ConfigError(`${type}: priority must be a number or one of ${Object.keys(PRIORITY).join(', ')}, got ${JSON.stringify(v)}`);
+}
+
+/** What a hook whose only option is `priority` is constructed with. */
+export type PriorityOnlyOptions = { priority?: number | string | null };
+
+/**
+ * Base of the hooks whose only option is `priority` (the subclass declares `static options = defineOptions({
+ * priority: priorityOption(...) })`): checks the options against that declaration and resolves the priority.
+ */
+export abstract class PriorityOnlyHook {
+  readonly priority: HookPriority;
+  constructor(options: PriorityOnlyOptions = {}) {
+    const hook = new.target as unknown as HookClass & { readonly options: OptionSpecs };
+    const o = resolveOptions(hook.options, options, hook.type) as PriorityOnlyOptions;
+    this.priority = resolvePriority(hook, o.priority);
+  }
 }
 
 /**

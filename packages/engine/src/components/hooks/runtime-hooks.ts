@@ -7,7 +7,7 @@ import { defineOptions, resolveOptions, type OptionsInput } from '@solo-ts/core'
 import { lrAt } from '../../optim/schedulers.js';
 import type { Hook, HookPriority } from '../../runner/hooks.js';
 import type { Runner } from '../../runner/runner.js';
-import { priorityOption, requireValue, resolvePriority } from './options.js';
+import { PriorityOnlyHook, priorityOption, requireValue, resolvePriority } from './options.js';
 
 /** The options of {@link RuntimeInfoHook}, declared once. */
 export const runtimeInfoHookOptions = defineOptions({ priority: priorityOption('VERY_HIGH') });
@@ -19,15 +19,10 @@ export const distSamplerSeedHookOptions = defineOptions({ priority: priorityOpti
 export const paramSchedulerHookOptions = defineOptions({ priority: priorityOption('LOW') });
 
 /** Publishes the run's position and learning rate in the message hub (`epoch`, `iter`, `lr`) before each iteration. */
-export class RuntimeInfoHook implements Hook {
+export class RuntimeInfoHook extends PriorityOnlyHook implements Hook {
   static readonly type = 'RuntimeInfoHook';
   static readonly description = 'publishes epoch, iteration and learning rate to the other hooks (message hub)';
   static readonly options = runtimeInfoHookOptions;
-  readonly priority: HookPriority;
-  constructor(options: OptionsInput<typeof runtimeInfoHookOptions> = {}) {
-    const o = resolveOptions(runtimeInfoHookOptions, options, RuntimeInfoHook.type);
-    this.priority = resolvePriority(RuntimeInfoHook, o.priority);
-  }
   beforeTrainIter(runner: Runner): void {
     runner.messageHub.set('epoch', runner.epoch);
     runner.messageHub.set('iter', runner.iter);
@@ -42,18 +37,13 @@ export class RuntimeInfoHook implements Hook {
  * previous iteration's hooks up to here, or from the start of the epoch), `time` the data time plus the step.
  * Published in the message hub for the logger.
  */
-export class IterTimerHook implements Hook {
+export class IterTimerHook extends PriorityOnlyHook implements Hook {
   static readonly type = 'IterTimerHook';
   static readonly description = 'times each iteration and its data loading (time, data_time in the log)';
   static readonly options = iterTimerHookOptions;
-  readonly priority: HookPriority;
   private tData = 0;
   private tStep = 0;
   private dataTime = 0;
-  constructor(options: OptionsInput<typeof iterTimerHookOptions> = {}) {
-    const o = resolveOptions(iterTimerHookOptions, options, IterTimerHook.type);
-    this.priority = resolvePriority(IterTimerHook, o.priority);
-  }
   beforeTrainEpoch(): void {
     this.tData = performance.now();
   }
@@ -69,30 +59,20 @@ export class IterTimerHook implements Hook {
 }
 
 /** The loader derives its order from (seed, epoch) itself: the hook only states it (mmengine's `DistSamplerSeedHook`). */
-export class DistSamplerSeedHook implements Hook {
+export class DistSamplerSeedHook extends PriorityOnlyHook implements Hook {
   static readonly type = 'DistSamplerSeedHook';
   static readonly description = 'sets the sampler epoch (the loader derives its order from (seed, epoch) itself, so there is nothing to set)';
   static readonly options = distSamplerSeedHookOptions;
-  readonly priority: HookPriority;
-  constructor(options: OptionsInput<typeof distSamplerSeedHookOptions> = {}) {
-    const o = resolveOptions(distSamplerSeedHookOptions, options, DistSamplerSeedHook.type);
-    this.priority = resolvePriority(DistSamplerSeedHook, o.priority);
-  }
 }
 
 /**
  * Sets the learning rate of each iteration from the parameter schedulers (mmengine's `ParamSchedulerHook`; the
  * schedulers are evaluated in closed form of the position, so a resumed run continues the schedule exactly).
  */
-export class ParamSchedulerHook implements Hook {
+export class ParamSchedulerHook extends PriorityOnlyHook implements Hook {
   static readonly type = 'ParamSchedulerHook';
   static readonly description = 'sets the learning rate of each iteration from param_scheduler (closed form of the position)';
   static readonly options = paramSchedulerHookOptions;
-  readonly priority: HookPriority;
-  constructor(options: OptionsInput<typeof paramSchedulerHookOptions> = {}) {
-    const o = resolveOptions(paramSchedulerHookOptions, options, ParamSchedulerHook.type);
-    this.priority = resolvePriority(ParamSchedulerHook, o.priority);
-  }
   beforeTrainIter(runner: Runner): void {
     const opt = runner.optimizer;
     opt.setLr(lrAt([...runner.schedulers], opt.baseLr, { epoch: runner.epoch, iter: runner.iter, itersPerEpoch: runner.itersPerEpoch }));
