@@ -5,8 +5,8 @@ export const PACKAGE_NAME = '@solo-ts/cli';
 export { main, createProgram } from './main.js';
 export { COMMANDS, registerCommands } from './commands/index.js';
 export {
-  BACKENDS, BUG_REPORT_URL, CliExit, action, cfgOptionsOption, componentModulesOf, globalOptions, isDebug, loadCliConfig,
-  loadConfigPlugins, parseCfgOptions, reportError, stderrProgress, type BackendName, type GlobalOptions,
+  BUG_REPORT_URL, CliExit, action, cfgOptionsOption, componentModulesOf, globalOptions, isDebug, loadCliConfig,
+  loadConfigPlugins, parseCfgOptions, reportError, stderrProgress, type GlobalOptions,
 } from './util/index.js';
 export type { BenchResult } from './bench/bench.js';
 export { Progress, createProgress, type ProgressOptions } from '@solo-ts/core';

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { registerCommands } from './commands/index.js';
 import { CliExit, isDebug, reportError } from './util/errors.js';
-import { BACKENDS } from './util/global.js';
+import { BACKEND_CHOICES } from '@solo-ts/backends';
 
 function version(): string {
   try {
@@ -29,7 +29,7 @@ export function createProgram(): Command {
     .version(version(), '-V, --version', 'print the solo-ts version')
     .option('--debug', 'print stack traces for errors (also SOLO_DEBUG=1)')
     .addOption(
-      new Option('--backend <name>', 'TensorFlow.js backend').choices([...BACKENDS]).default('auto'),
+      new Option('--backend <name>', 'TensorFlow.js backend').choices([...BACKEND_CHOICES]).default('auto'),
     )
     .showHelpAfterError('(run with --help for usage)')
     .showSuggestionAfterError(true)

@@ -2,5 +2,5 @@
 export { action, reportError, isDebug, CliExit, BUG_REPORT_URL } from './errors.js';
 export { cfgOptionsOption, parseCfgOptions, loadCliConfig } from './cfg-options.js';
 export { stderrProgress } from './progress.js';
-export { globalOptions, BACKENDS, type GlobalOptions, type BackendName } from './global.js';
+export { globalOptions, type GlobalOptions } from './global.js';
 export { loadConfigPlugins, componentModulesOf } from './plugins.js';
