@@ -55,7 +55,7 @@ export {
 } from './build/registry-factory.js';
 export {
   buildRunnerFromConfig, loadConfigPluginsInto, loadPluginImportsInto, resolveWorkDir, validateTrainingConfig,
-  type BuildRunnerOptions, type BuiltRun,
+  type BuildRunnerOptions, type BuiltRun, type PluginTarget,
 } from './build/build-runner.js';
 export { withSeededRandom } from './build/seed.js';
 export { LoaderAdapter } from './build/loader.js';

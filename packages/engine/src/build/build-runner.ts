@@ -106,18 +106,45 @@ export interface BuiltRun {
   close(): Promise<void>;
 }
 
-/** Load the plugins a config names (`custom_imports`, `plugins`) into `registry`. */
-export async function loadConfigPluginsInto(cfg: Config, registry: Registry): Promise<void> {
-  await loadPluginImportsInto(pluginImports(cfg), registry);
+/** Where a plugin's component modules go: a `Registry`, or anything that loads `ComponentModule`s. */
+export interface PluginTarget {
+  load(...modules: ComponentModule[]): unknown;
 }
 
-/** Load resolved plugin imports (`pluginImports(cfg)`) into `registry` (also what data-parallel workers do). */
-export async function loadPluginImportsInto(imports: PluginImport[], registry: Registry): Promise<void> {
-  await loadPlugins(imports, (mod, name) => {
-    const modules = componentModulesIn(mod);
-    if (modules.length === 0) throw new ConfigError(`plugin \`${name}\` exports no ComponentModule, so it registers nothing`);
-    registry.load(...modules);
-  });
+/**
+ * Load the plugins a config names (`custom_imports`, `plugins`) into `registry`, in config order. Returns the
+ * names of the plugins loaded.
+ */
+export async function loadConfigPluginsInto(cfg: Config, registry: PluginTarget, options: { onWarning?: (message: string) => void } = {}): Promise<string[]> {
+  return loadPluginImportsInto(pluginImports(cfg), registry, options);
+}
+
+/**
+ * Load resolved plugin imports (`pluginImports(cfg)`) into `registry` (also what data-parallel workers do). A
+ * plugin that exports no `ComponentModule` is a `ConfigError` pointing at the config line that names it.
+ */
+export async function loadPluginImportsInto(
+  imports: PluginImport[],
+  registry: PluginTarget,
+  options: { onWarning?: (message: string) => void } = {},
+): Promise<string[]> {
+  const loaded: string[] = [];
+  await loadPlugins(
+    imports,
+    (mod, name) => {
+      const modules = componentModulesIn(mod);
+      if (modules.length === 0) {
+        throw new ConfigError(`plugin \`${name}\` exports no ComponentModule, so it registers nothing`, {
+          location: imports.find((i) => i.spec === name)?.location,
+          hint: "a plugin exports e.g. `export const components = new ComponentModule('my-plugin', [...])` from @solo-ts/core",
+        });
+      }
+      registry.load(...modules);
+      loaded.push(name);
+    },
+    options,
+  );
+  return loaded;
 }
 
 /** `work_dir` of a run: the option, else the config's, else `work_dirs/<config file name>`. */
