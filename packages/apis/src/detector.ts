@@ -191,3 +191,14 @@ export async function inferImage(det: Detector, image: string | Uint8Array, o: {
   const instances = o.scoreThr !== undefined ? filterInstances(preds[0], o.scoreThr) : preds[0];
   return { instances, results: toCocoResults(instances, imageId, det.catIds), image: img, seconds: { preprocess: (t1 - t0) / 1000, predict: (t2 - t1) / 1000 } };
 }
+
+/**
+ * The picture style a config's `visualizer` (mmdet `DetLocalVisualizer`) asks for: `alpha` (mask opacity) and
+ * `line_width`, for {@link drawInstances}. Empty when the config has no visualizer or leaves them unset.
+ */
+export function pictureStyle(det: Pick<Detector, 'cfg' | 'registry'>): { alpha?: number; lineWidth?: number } {
+  const vis = det.cfg.get<unknown>('visualizer');
+  if (vis === undefined || vis === null) return {};
+  const v = det.registry.build<{ alpha?: number; lineWidth?: number }>('visualizers', vis, 'visualizer');
+  return { alpha: v.alpha, lineWidth: v.lineWidth };
+}

@@ -13,7 +13,7 @@ export const PACKAGE_NAME = '@solo-ts/apis';
 
 export { COCO_CATEGORY_IDS, COCO_CLASSES } from './coco-classes.js';
 export {
-  buildDetector, filterInstances, inferImage, resolveClasses, toCocoResults,
+  buildDetector, filterInstances, inferImage, pictureStyle, resolveClasses, toCocoResults,
   type BuildDetectorOptions, type Detector, type InferResult,
 } from './detector.js';
 export { drawInstances, type DrawOptions, type RawImage } from './draw.js';

@@ -12,7 +12,7 @@ import { loadConfig, type Config } from '@solo-ts/config';
 import { buildDataLoader, decodeImage, type DataLoaderCfg } from '@solo-ts/datasets';
 import type { BackendChoice } from '@solo-ts/backends';
 import { buildEvaluator, evaluateModel, LoaderAdapter, type EvaluateResult, type Evaluator } from '@solo-ts/engine';
-import { buildDetector, toCocoResults, filterInstances, type Detector } from './detector.js';
+import { buildDetector, toCocoResults, filterInstances, pictureStyle, type Detector } from './detector.js';
 import { drawInstances } from './draw.js';
 
 export interface TestOptions {
@@ -59,6 +59,7 @@ export async function testModel(config: Config | string, o: TestOptions = {}): P
     const classes = ds.metainfo.classes ?? det.classes;
     const results: CocoResult[] = [];
     if (o.showDir) fs.mkdirSync(o.showDir, { recursive: true });
+    const style = o.showDir ? pictureStyle(det) : {};
     const batchSize = dlCfg.batch_size ?? 1;
     const r = await evaluateModel(det.model, loader, evaluator, {
       label: 'test',
@@ -70,7 +71,7 @@ export async function testModel(config: Config | string, o: TestOptions = {}): P
           if (o.out) results.push(...toCocoResults(inst, s.metainfo.imgId, catIds));
           if (o.showDir && s.metainfo.imgPath) {
             const img = await decodeImage(fs.readFileSync(s.metainfo.imgPath));
-            const png = await drawInstances({ ...img, channelOrder: 'bgr' }, filterInstances(inst, o.showScoreThr ?? 0.3), { classes, palette: (ds.metainfo as { palette?: [number, number, number][] }).palette });
+            const png = await drawInstances({ ...img, channelOrder: 'bgr' }, filterInstances(inst, o.showScoreThr ?? 0.3), { ...style, classes, palette: (ds.metainfo as { palette?: [number, number, number][] }).palette });
             fs.writeFileSync(path.join(o.showDir, `${path.basename(s.metainfo.imgPath).replace(/\.[^.]+$/, '')}.png`), png);
           }
         }

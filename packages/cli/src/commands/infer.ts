@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { buildDetector, drawInstances, filterInstances, inferImage, type InferResult } from '@solo-ts/apis';
+import { buildDetector, drawInstances, filterInstances, inferImage, pictureStyle, type InferResult } from '@solo-ts/apis';
 import { releaseBackendThreads, type BackendChoice } from '@solo-ts/backends';
 import { cfgOptionsOption } from '../util/cfg-options.js';
 import { action } from '../util/errors.js';
@@ -39,7 +39,7 @@ export async function inferCommand(config: string, opts: InferCommandOptions, ba
       fs.writeFileSync(opts.out, JSON.stringify(r.results));
     }
     if (opts.show) {
-      const png = await drawInstances({ ...r.image, channelOrder: 'bgr' }, filterInstances(r.instances, scoreThr ?? 0.3), { classes: det.classes, scoreThr: scoreThr ?? 0.3 });
+      const png = await drawInstances({ ...r.image, channelOrder: 'bgr' }, filterInstances(r.instances, scoreThr ?? 0.3), { ...pictureStyle(det), classes: det.classes, scoreThr: scoreThr ?? 0.3 });
       fs.mkdirSync(path.dirname(path.resolve(opts.show)), { recursive: true });
       fs.writeFileSync(opts.show, png);
     }

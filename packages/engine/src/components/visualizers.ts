@@ -56,17 +56,21 @@ export const detLocalVisualizerOptions = defineOptions({
   bbox_color: { type: 'any', nullable: true, doc: 'must be unset: boxes take the class colour (dataset palette)' },
   text_color: { type: 'any', nullable: true, doc: 'must be unset: labels are white on the class colour' },
   mask_color: { type: 'any', nullable: true, doc: 'must be unset: masks take the class colour (dataset palette)' },
-  line_width: { type: 'number', nullable: true, doc: 'must be unset: the drawing uses line width 2' },
-  alpha: { type: 'number', nullable: true, doc: 'must be unset: the drawing uses mask opacity 0.5' },
+  line_width: { type: 'number', nullable: true, doc: 'box line width in pixels of the pictures (solo test --show-dir, solo infer --show); null: 2' },
+  alpha: { type: 'number', nullable: true, doc: 'mask opacity of the pictures, 0 to 1; null: 0.5' },
 });
 
 export class DetLocalVisualizer {
   static readonly type = 'DetLocalVisualizer';
-  static readonly description = 'validates the visualizer config; pictures (solo infer --show, solo test --show-dir) take the class colours, mask opacity 0.5 and line width 2';
+  static readonly description = 'the style of the pictures of solo infer --show and solo test --show-dir (class colours; mask opacity `alpha`, box `line_width`)';
   static readonly options = detLocalVisualizerOptions;
   /** The instance name (mmengine's `ManagerMixin` name). */
   readonly name: string;
   readonly backends: unknown[];
+  /** Mask opacity of the pictures (undefined: the drawing's default, 0.5). */
+  readonly alpha?: number;
+  /** Box line width of the pictures in pixels (undefined: the drawing's default, 2). */
+  readonly lineWidth?: number;
   constructor(options: OptionsInput<typeof detLocalVisualizerOptions>, ctx: Pick<BuildContext, 'build'>) {
     const t = DetLocalVisualizer.type;
     const o = resolveOptions(detLocalVisualizerOptions, options, t);
@@ -74,8 +78,14 @@ export class DetLocalVisualizer {
     requireValue(t, 'bbox_color', o.bboxColor, null, 'boxes take the class colour of the dataset palette');
     requireValue(t, 'text_color', o.textColor, null, 'labels are white on the class colour');
     requireValue(t, 'mask_color', o.maskColor, null, 'masks take the class colour of the dataset palette');
-    requireValue(t, 'line_width', o.lineWidth, null, 'pictures of solo infer --show / solo test --show-dir are drawn with line width 2');
-    requireValue(t, 'alpha', o.alpha, null, 'pictures of solo infer --show / solo test --show-dir are drawn with mask opacity 0.5');
+    if (o.alpha !== null && o.alpha !== undefined && !(o.alpha >= 0 && o.alpha <= 1)) {
+      throw new ConfigError(`${t}.alpha must be a number from 0 to 1, got ${o.alpha}`);
+    }
+    if (o.lineWidth !== null && o.lineWidth !== undefined && !(o.lineWidth > 0 && Number.isFinite(o.lineWidth))) {
+      throw new ConfigError(`${t}.line_width must be a positive number of pixels, got ${o.lineWidth}`);
+    }
+    this.alpha = o.alpha ?? undefined;
+    this.lineWidth = o.lineWidth ?? undefined;
     this.name = o.name;
     this.backends = (o.visBackends ?? []).map((b, i) => ctx.build('visualizers', b, `vis_backends.${i}`));
   }

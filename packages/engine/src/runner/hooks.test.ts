@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module, Registry, isSoloError, type DetDataSample } from '@solo-ts/core';
 import { readLastCheckpoint } from '@solo-ts/checkpoint';
 import { setupTestBackend } from '@solo-ts/testing';
-import { engineComponents } from '../components/index.js';
+import { DetLocalVisualizer, engineComponents } from '../components/index.js';
 import { CheckpointHook, IterTimerHook, LoggerHook, NanGuardHook, ParamSchedulerHook, ValidationHook } from '../components/hooks/index.js';
 import { SGD } from '../optim/sgd.js';
 import { PRIORITY, sortHooks, type Hook, type HookPoint } from './hooks.js';
@@ -269,6 +269,13 @@ describe('hook and visualizer options through the registry', () => {
     expect(r.build<LoggerHook>('hooks', { type: 'LoggerHook', priority: 'LOW' }).priority).toBe('LOW');
   });
 
+  it('the visualizer keeps the picture style it is given (alpha, line_width) and leaves the rest to the drawing', () => {
+    const v = r.build<DetLocalVisualizer>('visualizers', { type: 'DetLocalVisualizer', alpha: 0.8, line_width: 3 });
+    expect([v.alpha, v.lineWidth]).toEqual([0.8, 3]);
+    const d = r.build<DetLocalVisualizer>('visualizers', { type: 'DetLocalVisualizer' });
+    expect([d.alpha, d.lineWidth]).toEqual([undefined, undefined]);
+  });
+
   it('options solo-ts does not implement are ConfigErrors, not silently ignored', () => {
     for (const [scope, cfg, re] of [
       ['hooks', { type: 'LoggerHook', interval_exp_name: 1000 }, /LoggerHook\.interval_exp_name: 1000 is not supported/],
@@ -277,8 +284,9 @@ describe('hook and visualizer options through the registry', () => {
       ['hooks', { type: 'CheckpointHook', save_best: ['a', 'b'] }, /list of one name/],
       ['hooks', { type: 'DetVisualizationHook', draw: true }, /DetVisualizationHook\.draw: true is not supported/],
       ['hooks', { type: 'IterTimerHook', priority: 'SOMETIMES' }, /priority must be/],
-      ['visualizers', { type: 'DetLocalVisualizer', alpha: 0.5 }, /DetLocalVisualizer\.alpha/],
-      ['visualizers', { type: 'DetLocalVisualizer', line_width: 3 }, /DetLocalVisualizer\.line_width/],
+      ['visualizers', { type: 'DetLocalVisualizer', alpha: 1.5 }, /DetLocalVisualizer\.alpha must be a number from 0 to 1, got 1\.5/],
+      ['visualizers', { type: 'DetLocalVisualizer', line_width: 0 }, /DetLocalVisualizer\.line_width must be a positive number of pixels, got 0/],
+      ['visualizers', { type: 'DetLocalVisualizer', bbox_color: 'red' }, /DetLocalVisualizer\.bbox_color/],
       ['visualizers', { type: 'LogProcessor', by_epoch: false }, /LogProcessor\.by_epoch/],
       ['visualizers', { type: 'LocalVisBackend', save_dir: 'x' }, /LocalVisBackend\.save_dir/],
     ] as const) {
