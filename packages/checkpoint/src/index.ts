@@ -6,10 +6,18 @@
  * `@solo-ts/checkpoint/pure` exports the same minus the Node file functions of `node.ts`, for browsers.
  */
 export const PACKAGE_NAME = '@solo-ts/checkpoint';
-// The browser-safe API is listed by name once, in pure.ts (the `@solo-ts/checkpoint/pure` entry point); the
-// package root re-exports that list rather than repeating it.
-// eslint-disable-next-line no-restricted-syntax
-export * from './pure.js';
+// The browser-safe part, from the `@solo-ts/checkpoint/pure` entry point (pure.ts says which module holds each).
+export {
+  CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, PickleGlobal, PickleObject, TorchTensor, applyPrefixMap, decodeCheckpoint,
+  decodeSafetensors, encodeCheckpoint, encodePthAsCheckpoint, encodeSafetensors, extractStateDict, int64ToNumbers, isPth,
+  isTensorLike, parsePrefixMap, parseSafetensors, pthToCheckpoint, readAnyCheckpoint, readPth, summarizeStateDict,
+  tensorToFloat32, toJSONSafe,
+  type AnyCheckpoint, type CheckpointData, type ConversionSummary, type ConvertOptions, type ConvertedCheckpoint,
+  type DecodeCheckpointOptions, type ExtractOptions, type ExtractedStateDict, type HashFactory, type Hasher,
+  type InflateRaw, type LoadedCheckpoint, type ParsedSafetensors, type PrefixMap, type PthConversionMeta, type PthObject,
+  type PthValue, type ReadAnyOptions, type ReadPthOptions, type SafetensorsEntry, type StateDictSummary, type TensorCollection,
+  type TensorData, type TensorLike, type TorchDType,
+} from './pure.js';
 export {
   LAST_CHECKPOINT_FILE,
   atomicWriteFile,
