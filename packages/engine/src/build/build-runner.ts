@@ -219,13 +219,19 @@ function buildTrainLoop(cfg: Config, registry: Registry): EpochBasedTrainLoop {
  * keys, optim_wrapper and its optimizer, param_scheduler): a config that passes trains as far as its keys go.
  */
 export function validateTrainingConfig(cfg: Config, registry: Registry): { loop: EpochBasedTrainLoop; hooks: Hook[]; logProcessor: LogProcessor } {
-  const loop = buildTrainLoop(cfg, registry);
-  const hooks = buildHooks(cfg, registry, { validation: loop, progress: false });
-  const logProcessor = buildLogProcessor(cfg, registry);
-  validateRuntimeKeys(cfg, registry);
+  const parts = buildRunParts(cfg, registry, false);
   const ow = asMap(cfg.get('optim_wrapper'));
   if (ow) registry.build('optimizers', (registry.build<{ optimizer: unknown }>('optim_wrappers', { type: 'OptimWrapper', ...ow }, 'optim_wrapper')).optimizer, 'optim_wrapper.optimizer');
   buildSchedulers(cfg, registry);
+  return parts;
+}
+
+/** The train loop, the hooks and the log processor of a run, with the runtime keys checked. */
+function buildRunParts(cfg: Config, registry: Registry, progress: boolean | undefined): { loop: EpochBasedTrainLoop; hooks: Hook[]; logProcessor: LogProcessor } {
+  const loop = buildTrainLoop(cfg, registry);
+  const hooks = buildHooks(cfg, registry, { validation: loop, progress });
+  const logProcessor = buildLogProcessor(cfg, registry);
+  validateRuntimeKeys(cfg, registry);
   return { loop, hooks, logProcessor };
 }
 
@@ -241,6 +247,8 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
   const cores = os.availableParallelism?.() ?? os.cpus().length;
   let workers = o.workers === 'auto' ? autoWorkers(cores) : (o.workers ?? 1);
   if (!Number.isInteger(workers) || workers < 1) throw new SoloError(`workers must be a positive integer or auto, got ${String(o.workers)}`, { code: 'ARGUMENT' });
+  if (!o.registry) throw new SoloError('buildRunnerFromConfig needs a registry (or a registry factory) to build from', { code: 'ARGUMENT', hint: 'pass `registry: defaultRegistryFactory` from @solo-ts/apis' });
+  const factory = isRegistryFactory(o.registry) ? o.registry : undefined;
   const threads = workers > 1 ? threadsPerWorker(o.threads, workers, cores) : o.threads;
   const backend = o.backend === null ? null : await selectBackend(o.backend ?? 'auto', { threads, quiet: true });
   const backendName = backend?.name ?? tf.getBackend();
@@ -248,8 +256,6 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
   if (workers > 1 && !DATA_PARALLEL_BACKENDS.includes(backendName)) {
     throw new SoloError(`--workers ${workers} needs the wasm or cpu backend; the current one is ${backendName}`, { code: 'BACKEND', hint: 'use --backend wasm, or --workers 1' });
   }
-  if (!o?.registry) throw new SoloError('buildRunnerFromConfig needs a registry (or a registry factory) to build from', { code: 'ARGUMENT', hint: 'pass `registry: defaultRegistryFactory` from @solo-ts/apis' });
-  const factory = isRegistryFactory(o.registry) ? o.registry : undefined;
   if (workers > 1 && (!factory || o.extraModules?.length)) {
     throw new SoloError('data-parallel workers build their model from a registry factory and the config\'s plugins; a registry instance or extraModules cannot reach them', { code: 'ARGUMENT', hint: 'list the plugin packages in the config (custom_imports), or use workers: 1' });
   }
@@ -268,10 +274,7 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
   const resumeFile = resume === true ? await readLastCheckpoint(workDir) : typeof resume === 'string' ? path.resolve(resume) : undefined;
   const seed = o.seed ?? (await checkpointSeed(resumeFile)) ?? configSeed(cfg);
 
-  const loop = buildTrainLoop(cfg, registry);
-  const hooks = buildHooks(cfg, registry, { validation: loop, progress: o.progress });
-  const logProcessor = buildLogProcessor(cfg, registry);
-  validateRuntimeKeys(cfg, registry);
+  const { loop, hooks, logProcessor } = buildRunParts(cfg, registry, o.progress);
 
   const model = buildModel(cfg, { registry, seed });
   const print = o.print ?? ((l: string) => process.stdout.write(`${l}\n`));
@@ -298,7 +301,7 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
     const batchSize = perWorkerBatch * workers;
     const opt = buildOptimizer(cfg, model, { registry, batchSize, autoScaleLr: o.autoScaleLr });
     const schedulers = buildSchedulers(cfg, registry);
-    const parallel = workers > 1 ? new DataParallelTrainer({ worldSize: workers, model, config: cfg, seed, backend: { name: backendName, threads: threads ?? 1 }, batchSize: perWorkerBatch, registry: { module: factory!.module, exportName: factory!.exportName } }) : undefined;
+    const parallel = workers > 1 ? new DataParallelTrainer({ worldSize: workers, model, config: cfg, seed, backend: { name: backendName, threads: threads ?? 1 }, batchSize: perWorkerBatch, registry: factory! }) : undefined;
     if (parallel) closers.push(() => parallel.close());
     const runner = new Runner({
       model,

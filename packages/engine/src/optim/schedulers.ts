@@ -206,7 +206,7 @@ export class CosineAnnealingLR extends BaseScheduler<typeof cosineAnnealingLROpt
 }
 
 /** Learning rate at a position given the scheduler list (product of factors). */
-export function lrAt(schedulers: LrScheduler[], baseLr: number, pos: SchedulerPosition): number {
+export function lrAt(schedulers: readonly LrScheduler[], baseLr: number, pos: SchedulerPosition): number {
   let f = 1;
   for (const s of schedulers) f *= s.factor(pos, baseLr);
   return baseLr * f;

@@ -116,8 +116,6 @@ export class Runner {
   lastCheckpoint?: string;
   /** the best checkpoint so far (kept by the checkpoint hook) */
   bestCheckpoint?: string;
-  /** metrics of the last validation */
-  metrics?: Record<string, number>;
   /** the last validation's size and duration */
   lastValidation?: EvaluateResult;
   /** a progress bar on the terminal (set by the progress bar hook; log lines clear its line first) */
@@ -317,7 +315,6 @@ export class Runner {
     ev.onLog = (line) => this.log(line);
     const r = await evaluateModel(this.o.model, this.o.valLoader, ev, { label: `val epoch ${this.pos.epoch}`, progress: (this.o.progress ?? true) ? undefined : null });
     this.lastValidation = r;
-    this.metrics = r.metrics;
     await this.callHook('afterValEpoch', r.metrics);
     await this.callHook('afterVal');
     return r.metrics;
@@ -368,7 +365,7 @@ export class Runner {
       }
     }
     const seconds = (performance.now() - start) / 1000;
-    return { epochs: this.pos.epoch, iters: this.pos.iter, seconds, lastLosses: result.lastLosses, metrics: this.metrics, history: result.history, stoppedBy: this.stoppedBy, signal: this.stopRequested ?? undefined, lastCheckpoint: this.lastCheckpoint, bestCheckpoint: this.bestCheckpoint, logDir: this.logDir };
+    return { epochs: this.pos.epoch, iters: this.pos.iter, seconds, lastLosses: result.lastLosses, metrics: this.lastValidation?.metrics, history: result.history, stoppedBy: this.stoppedBy, signal: this.stopRequested ?? undefined, lastCheckpoint: this.lastCheckpoint, bestCheckpoint: this.bestCheckpoint, logDir: this.logDir };
   }
 }
 

@@ -57,9 +57,6 @@ export abstract class PriorityOnlyHook {
  * unset): `why` says what solo-ts does instead.
  */
 export function requireValue(type: string, key: string, value: unknown, supported: unknown, why: string): void {
-  const unset = (v: unknown) => v === null || v === undefined;
-  if (unset(value) && unset(supported)) return;
-  if (value === supported) return;
-  if (unset(value)) return;
+  if (value === null || value === undefined || value === supported) return;
   throw new ConfigError(`${type}.${key}: ${JSON.stringify(value)} is not supported by solo-ts (${why})`);
 }

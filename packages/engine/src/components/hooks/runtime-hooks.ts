@@ -75,7 +75,7 @@ export class ParamSchedulerHook extends PriorityOnlyHook implements Hook {
   static readonly options = paramSchedulerHookOptions;
   beforeTrainIter(runner: Runner): void {
     const opt = runner.optimizer;
-    opt.setLr(lrAt([...runner.schedulers], opt.baseLr, { epoch: runner.epoch, iter: runner.iter, itersPerEpoch: runner.itersPerEpoch }));
+    opt.setLr(lrAt(runner.schedulers, opt.baseLr, { epoch: runner.epoch, iter: runner.iter, itersPerEpoch: runner.itersPerEpoch }));
   }
 }
 
