@@ -187,14 +187,16 @@ export function parseJsonText(text: string, file: string, expected = 'a JSON doc
   try {
     return JSON.parse(text);
   } catch (e) {
-    const problem = jsonSyntaxProblem(text);
-    if (!problem) {
-      try {
-        return JSON.parse(quoteNonFinite(text), reviveNonFinite);
-      } catch (e2) {
-        throw new DatasetError(`malformed JSON: ${e2 instanceof Error ? e2.message : String(e2)}`, { location: { file }, expected, cause: e2 });
-      }
+    // Python's json writes NaN / Infinity: try that reading first; locate the problem (a scan of the whole text)
+    // only when the text is not JSON either way.
+    let e2: unknown;
+    try {
+      return JSON.parse(quoteNonFinite(text), reviveNonFinite);
+    } catch (err) {
+      e2 = err;
     }
+    const problem = jsonSyntaxProblem(text);
+    if (!problem) throw new DatasetError(`malformed JSON: ${e2 instanceof Error ? e2.message : String(e2)}`, { location: { file }, expected, cause: e2 });
     const { offset } = problem;
     const found = offset < text.length ? `unexpected ${JSON.stringify(text[offset])}` : 'unexpected end of file';
     throw new DatasetError(`malformed JSON: ${found}, expected ${problem.expected}`, {
