@@ -46,38 +46,3 @@ export function segmentationsToMasks(segs: readonly unknown[], h: number, w: num
   return { count: segs.length, height: h, width: w, data };
 }
 
-/**
- * Tight xyxy boxes of masks (mmdetection `BitmapMasks.get_bboxes`): x1 = first column with a pixel,
- * x2 = last column + 1 (same for rows); an empty mask gives [0, 0, 0, 0].
- */
-export function bboxFromMask(masks: BitmapMasks): Float32Array {
-  const { count, height: h, width: w, data } = masks;
-  const out = new Float32Array(count * 4);
-  const hw = h * w;
-  for (let i = 0; i < count; i++) {
-    let x1 = w;
-    let y1 = h;
-    let x2 = -1;
-    let y2 = -1;
-    const base = i * hw;
-    for (let y = 0; y < h; y++) {
-      const row = base + y * w;
-      let first = -1;
-      let last = -1;
-      for (let x = 0; x < w; x++) {
-        if (data[row + x]) {
-          if (first < 0) first = x;
-          last = x;
-        }
-      }
-      if (first >= 0) {
-        if (y < y1) y1 = y;
-        y2 = y;
-        if (first < x1) x1 = first;
-        if (last > x2) x2 = last;
-      }
-    }
-    if (x2 >= 0) out.set([x1, y1, x2 + 1, y2 + 1], i * 4);
-  }
-  return out;
-}

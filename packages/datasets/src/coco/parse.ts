@@ -284,12 +284,3 @@ function checkSegmentation(seg: unknown, id: number, path: string, img: CheckedC
   return true;
 }
 
-/** Polygons with fewer than 3 points or an odd number of coordinates (LoadAnnotations drops them). */
-export function degeneratePolygons(seg: unknown): number[] {
-  if (segmentationKind(seg) !== 'polygons') return [];
-  const bad: number[] = [];
-  (seg as unknown[][]).forEach((p, i) => {
-    if (p.length < 6 || p.length % 2 !== 0) bad.push(i);
-  });
-  return bad;
-}

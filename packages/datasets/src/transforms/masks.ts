@@ -23,9 +23,6 @@ export function isPolygonMasks(m: unknown): m is PolygonMasks {
   return typeof m === 'object' && m !== null && (m as PolygonMasks).kind === 'polygons';
 }
 
-export function masksCount(m: AnyMasks): number {
-  return isPolygonMasks(m) ? m.polygons.length : m.count;
-}
 
 /** Resize every mask to (w, h) with cv2 INTER_NEAREST (BitmapMasks) or scale the coordinates (PolygonMasks). */
 export function resizeMasks(m: AnyMasks, w: number, h: number): AnyMasks {
