@@ -167,9 +167,10 @@ export abstract class BaseMaskHead extends Module implements MaskHead {
     checkTestCfgKeys(this.testCfg, ctor.type, ctx.locate('test_cfg'));
     this.lossCls = ctx.build<Loss>('models', o.lossCls, 'loss_cls');
     this.lossMask = ctx.build<Loss>('models', o.lossMask, 'loss_mask');
-    this.assigner = ctx.build<GridAssigner>('task_utils', { ...this.assignerSettings(o), ...o.assigner }, 'assigner');
     this.postprocessor = ctx.build<MaskPostProcessor>('task_utils', o.postprocessor, 'postprocessor');
     this.initLayers(o);
+    // after the layers: a head's assigner settings may come from them (SOLOv2's mask stride)
+    this.assigner = ctx.build<GridAssigner>('task_utils', { ...this.assignerSettings(), ...o.assigner }, 'assigner');
     applyInitCfg(this, o.initCfg, ctor.type);
   }
 
@@ -192,8 +193,8 @@ export abstract class BaseMaskHead extends Module implements MaskHead {
   /** The runtime-neutral path: the same from raw test-mode forward outputs as NCHW arrays (shape-checked). */
   protected abstract rawFeatures(outputs: MaskHeadRawOutputs, batchSize: number): CandidateSource;
 
-  /** Settings every grid assigner receives (mmdetection's head attributes); `options` as in `initLayers`. */
-  protected assignerSettings(_options: SOLOHeadOptions): Record<string, unknown> {
+  /** Settings every grid assigner receives (mmdetection's head attributes; built after `initLayers`). */
+  protected assignerSettings(): Record<string, unknown> {
     return {
       type: 'SOLOGridAssigner',
       num_classes: this.numClasses,
@@ -371,7 +372,7 @@ export abstract class BaseMaskHead extends Module implements MaskHead {
     const data = (await flat.data()) as Float32Array;
     const [b, cells] = flat.shape;
     flat.dispose();
-    return Array.from({ length: b }, (_, i) => data.slice(i * cells * this.numClasses, (i + 1) * cells * this.numClasses));
+    return Array.from({ length: b }, (_, i) => data.subarray(i * cells * this.numClasses, (i + 1) * cells * this.numClasses));
   }
 
   /** Per-candidate stride (of the level its cell belongs to). */

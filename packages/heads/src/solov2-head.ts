@@ -74,9 +74,8 @@ export class SOLOV2Head extends BaseMaskHead {
     super(options, ctx);
   }
 
-  /** `options`: this head's resolved options (the base resolves the concrete class's declaration). */
-  protected override assignerSettings(options: SOLOV2HeadOptions): Record<string, unknown> {
-    return { ...super.assignerSettings(options), mode: 'solov2', mask_stride: maskFeatModuleInput(options.maskFeatureHead, options.inChannels, this.typeName).maskStride };
+  protected override assignerSettings(): Record<string, unknown> {
+    return { ...super.assignerSettings(), mode: 'solov2', mask_stride: this.maskStride };
   }
 
   protected initLayers(options: SOLOV2HeadOptions): void {
