@@ -5,32 +5,22 @@
 // (`@solo-ts/x/src/...`, `@solo-ts/x/dist/...`). These rules match import specifiers, so they need no module resolution
 // and no build, and a package listed in the table but not (yet) on disk costs nothing. Relative paths that leave their
 // package are caught by `solo/no-relative-escape` below.
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
+import { above as dependentsOf, readLayers } from './scripts/layers.mjs';
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
-/** @type {{ packages: Record<string, { imports: string[]; testOnly?: boolean }> }} */
-const LAYERS = JSON.parse(readFileSync(path.join(ROOT, 'layers.json'), 'utf8'));
+const LAYERS = { packages: readLayers(ROOT) };
 const NAMES = Object.keys(LAYERS.packages);
 const TEST_FILES = ['**/*.test.ts', '**/__fixtures__/**/*.ts'];
 // A package's scripts/ (benchmarks, run from the repository root) may use any package by its name, like the root's.
 const PACKAGE_SCRIPTS = 'packages/*/scripts/**';
 
 /** Packages that may import `name`, directly or through others (its dependents by the table). */
-function above(name) {
-  const out = new Set();
-  for (let size = -1; size !== out.size; ) {
-    size = out.size;
-    for (const [p, { imports }] of Object.entries(LAYERS.packages)) {
-      if (imports.some((q) => q === name || out.has(q))) out.add(p);
-    }
-  }
-  return out;
-}
+const above = (name) => dependentsOf(LAYERS.packages, name);
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 const DEEP = {
@@ -51,8 +41,6 @@ function restrict(allowed, why, self) {
 
 const list = (xs) => (xs.length ? xs.map((x) => `@solo-ts/${x}`).join(', ') : 'no @solo-ts package');
 
-// Every package lists its public exports by name (no `export *`), except these, whose index.ts is not converted yet:
-// remove a package from the list once it is.
 
 const layering = NAMES.flatMap((name) => {
   const { imports } = LAYERS.packages[name];

@@ -24,15 +24,11 @@ import { builtinModules } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { above, readLayers } from './layers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCOPE = '@solo-ts/';
 
-interface LayerEntry {
-  owns?: string;
-  imports: string[];
-  testOnly?: boolean;
-}
 interface Manifest {
   name: string;
   version?: string;
@@ -163,19 +159,10 @@ function binsOf(name: string, dir: string): string[] {
   return [];
 }
 
-/** Packages that may import `name` directly or through others, by the table. */
-function above(layers: Record<string, LayerEntry>, name: string): Set<string> {
-  const out = new Set<string>();
-  for (let size = -1; size !== out.size; ) {
-    size = out.size;
-    for (const [p, { imports }] of Object.entries(layers)) if (imports.some((q) => q === name || out.has(q))) out.add(p);
-  }
-  return out;
-}
 
 export function check(): string[] {
   const problems: string[] = [];
-  const { packages: layers } = readJson<{ packages: Record<string, LayerEntry> }>(path.join(ROOT, 'layers.json'));
+  const layers = readLayers(ROOT);
 
   // the table: known names, no cycles, test-only packages imported by tests only
   for (const [name, { imports }] of Object.entries(layers)) {
