@@ -8,7 +8,7 @@
 export const PACKAGE_NAME = '@solo-ts/cocoapi';
 export { MaskApiError, type BinaryMask, type Box, type Polygon, type RLE, type RLEInput, type RleData, type UncompressedRLE } from './types.js';
 export type { CocoAnnotation, CocoCategory, CocoDataset, CocoImage, CocoResult, CocoSegmentation } from './coco-json.js';
-export { parseJsonText } from './json.js';
+export { COCO_INSTANCES, parseJsonText } from './json.js';
 /** The in-memory RLE (`RleData`): encode / decode in either pixel order, string code, area, box, merge. */
 export { rleEncodeColumnMajor, rleEncodeRowMajor, rleDecodeColumnMajor, rleDecodeRowMajor, rleFromCounts, rleEmpty } from './rle.js';
 export { rleFromString, rleToString, rleArea, rleToBbox, rleMerge } from './rle.js';

@@ -177,6 +177,9 @@ function reviveNonFinite(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** What a COCO instances file is, for `parseJsonText`'s `expected` (datasets, the engine's evaluator). */
+export const COCO_INSTANCES = 'a COCO instances file (a JSON object with `images`, `annotations` and `categories`)';
+
 /**
  * Parse JSON text with Python `json`'s rules (see the module doc).
  * @param file the file name for the error location

@@ -13,12 +13,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { parseJsonText } from '@solo-ts/cocoapi';
+import { COCO_INSTANCES, parseJsonText } from '@solo-ts/cocoapi';
 import { DatasetError, SoloError, defineOptions, resolveOptions, typed, type BuildContext, type OptionsInput, type RandomSource, type ResolvedOptions } from '@solo-ts/core';
 import { Compose } from '../transforms/compose.js';
 import type { PipelineResults } from '../transforms/results.js';
 import { buildDataList, defaultPalette, type FilterCfg } from './data-list.js';
-import { COCO_INSTANCES, scanCoco, type CocoProblem } from './parse.js';
+import { scanCoco, type CocoProblem } from './parse.js';
 import type { CocoDataInfo, CocoMetainfo } from './types.js';
 
 /** `filter_cfg` of mmdet's CocoDataset (either spelling). */

@@ -12,7 +12,6 @@
 import type { CheckedCocoAnnotation, CheckedCocoCategory, CheckedCocoImage } from './types.js';
 
 /** What an annotation file must be (for `parseJsonText`'s syntax errors). */
-export const COCO_INSTANCES = 'a COCO instances file (a JSON object with `images`, `annotations` and `categories`)';
 
 export type ProblemKind =
   | 'file'

@@ -17,10 +17,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { annToRleData, parseJsonText, rleArea, rleToBbox } from '@solo-ts/cocoapi';
+import { COCO_INSTANCES, annToRleData, parseJsonText, rleArea, rleToBbox } from '@solo-ts/cocoapi';
 import { DatasetError } from '@solo-ts/core';
 import { rescaleSize } from '@solo-ts/ops';
-import { COCO_INSTANCES, scanCoco, segmentationKind, type CocoProblem } from '../coco/parse.js';
+import { scanCoco, segmentationKind, type CocoProblem } from '../coco/parse.js';
 import type { CheckedCocoAnnotation, CheckedCocoImage } from '../coco/types.js';
 import { decodeImage } from '../transforms/load-image.js';
 

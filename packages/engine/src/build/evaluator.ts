@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SoloError, type DetDataSample, type Registry } from '@solo-ts/core';
-import { parseJsonText, type CocoAnnotation, type CocoDataset as CocoJson } from '@solo-ts/cocoapi';
+import { COCO_INSTANCES, parseJsonText, type CocoAnnotation, type CocoDataset as CocoJson } from '@solo-ts/cocoapi';
 import { CocoMetric } from '@solo-ts/evaluation';
 
 /** What the runner's validation / test loops call. */
@@ -34,7 +34,7 @@ export function readCocoJson(file: string): CocoJson {
       hint: 'set val_evaluator.ann_file / test_evaluator.ann_file to the COCO annotation file of the split',
     });
   }
-  return parseJsonText(text, file, 'a COCO instances file (a JSON object with `images`, `annotations` and `categories`)') as CocoJson;
+  return parseJsonText(text, file, COCO_INSTANCES) as CocoJson;
 }
 
 /**
