@@ -62,12 +62,8 @@ export class SOLOMaskPostProcessor implements MaskPostProcessor {
     const o = resolveOptions(soloMaskPostProcessorOptions, options, 'SOLOMaskPostProcessor');
     this.chunkSize = o.chunkSize;
     this.hostCompute = o.hostCompute;
-    if (!Number.isInteger(this.chunkSize) || this.chunkSize < 1) {
-      throw new ConfigError(`SOLOMaskPostProcessor: chunk_size must be a positive integer, got ${String(this.chunkSize)}`);
-    }
-    if (!['auto', 'on', 'off'].includes(this.hostCompute)) {
-      throw new ConfigError(`SOLOMaskPostProcessor: host_compute must be 'auto', 'on' or 'off', got ${JSON.stringify(this.hostCompute)}`);
-    }
+    // integer kind and the host_compute enum are checked by resolveOptions
+    if (this.chunkSize < 1) throw new ConfigError(`SOLOMaskPostProcessor: chunk_size must be a positive integer, got ${String(this.chunkSize)}`);
   }
 
   async process(candidates: MaskCandidates, meta: DetMeta, cfg: SoloTestCfg): Promise<InstanceData> {
