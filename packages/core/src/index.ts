@@ -22,6 +22,7 @@ export {
   snakeToCamel,
   isOptionName,
   checkValue,
+  declarationProblems,
   isDeclaredOptions,
   type OptionType,
   type OptionSpec,

@@ -161,19 +161,31 @@ const declared = new WeakSet<object>();
  * object.
  */
 export function defineOptions<const S extends Record<string, OptionSpec>>(specs: S): DeclaredOptions<S> {
-  for (const [k, spec] of Object.entries(specs)) {
-    const where = `option \`${k}\``;
-    if (!isOptionName(k)) throw new RegistryError(`${where} is not snake_case (options are declared in the YAML spelling)`);
-    if (typeof spec.doc !== 'string' || spec.doc.trim() === '') throw new RegistryError(`${where} has no doc line`);
-    if (spec.required && spec.default !== undefined) throw new RegistryError(`${where} is required and has a default`);
-    if (spec.default !== undefined) {
-      const problem = checkValue(spec, spec.default);
-      if (problem) throw new RegistryError(`the default of ${where}${problem.path ? ` (element ${problem.path})` : ''} ${problem.message}`);
-    }
-  }
+  const [problem] = declarationProblems(specs);
+  if (problem) throw new RegistryError(problem);
   Object.freeze(specs);
   declared.add(specs);
   return specs as unknown as DeclaredOptions<S>;
+}
+
+/**
+ * What is wrong with a declaration of options, one message per problem (none: a good declaration): names in the
+ * YAML spelling, a doc line each, no default on a required option, defaults of the declared kind (enum included).
+ * `defineOptions` refuses the first; the contract suite of @solo-ts/testing reports them for hand-written specs.
+ */
+export function declarationProblems(specs: Record<string, OptionSpec>): string[] {
+  const out: string[] = [];
+  for (const [k, spec] of Object.entries(specs)) {
+    const where = `option \`${k}\``;
+    if (!isOptionName(k)) out.push(`${where} is not snake_case (options are declared in the YAML spelling)`);
+    if (typeof spec.doc !== 'string' || spec.doc.trim() === '') out.push(`${where} has no doc line`);
+    if (spec.required && spec.default !== undefined) out.push(`${where} is required and has a default`);
+    if (spec.default !== undefined) {
+      const problem = checkValue(spec, spec.default);
+      if (problem) out.push(`the default of ${where}${problem.path ? ` (element ${problem.path})` : ''} ${problem.message}`);
+    }
+  }
+  return out;
 }
 
 /**

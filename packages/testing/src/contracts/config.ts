@@ -6,7 +6,7 @@
  * declaration when the module loads; this contract also covers components (third-party plugins) that still
  * write `static options: OptionSpecs` by hand.
  */
-import { checkValue, isOptionName, type OptionSpec, type Registry, type Scope } from '@solo-ts/core';
+import { declarationProblems, type OptionSpec, type Registry, type Scope } from '@solo-ts/core';
 import { check, ContractViolation } from '../tensors.js';
 import { disposeComponent, expectThrows } from './common.js';
 import type { ContractCheck, YamlOptions } from './types.js';
@@ -21,10 +21,6 @@ export interface ConfigContractOptions {
   extra?: Record<string, unknown>;
   /** Why the component cannot be built here (the declaration and unknown-key checks still run). */
   skipBuild?: string;
-}
-
-function defaultMatchesType(spec: OptionSpec): boolean {
-  return spec.default === undefined || checkValue(spec, spec.default) === undefined;
 }
 
 /** The key used to probe unknown-option errors. */
@@ -50,14 +46,8 @@ export function configChecks(o: ConfigContractOptions): ContractCheck[] {
     {
       name: 'options are declared with a doc line; defaults have the declared type',
       run: () => {
-        const s = specs();
-        for (const [k, spec] of Object.entries(s)) {
-          check(isOptionName(k), `${label}: option \`${k}\` is not snake_case (the YAML spelling; camelCase is for TypeScript)`);
-          check(typeof spec.doc === 'string' && spec.doc.trim().length > 0, `${label}: option \`${k}\` has no doc line`);
-          check(defaultMatchesType(spec), `${label}: the default of \`${k}\` (${JSON.stringify(spec.default)}) is not a ${spec.type}${spec.nullable ? ' or null' : ''}`);
-          if (spec.enum && spec.default !== undefined && spec.default !== null) check(spec.enum.includes(spec.default), `${label}: the default of \`${k}\` is not one of its enum values`);
-          if (spec.required) check(spec.default === undefined, `${label}: option \`${k}\` is required and has a default`);
-        }
+        const [problem] = declarationProblems(specs());
+        check(problem === undefined, `${label}: ${problem}`);
       },
     },
     {
