@@ -16,3 +16,6 @@ export {
 } from './select.js';
 export { releaseBackendThreads } from './release.js';
 export { MAX_WASM_THREADS, nodeSupportsWasmThreads, registerThreadedWasmBackend, type WasmPackage } from './wasm-node.js';
+export {
+  describeAdapter, NO_ADAPTER_HINT, openWebgpu, SWIFTSHADER_ICD, swiftshaderRequested, type OpenWebgpuOptions, type WebgpuAdapterInfo,
+} from './webgpu-node.js';

@@ -11,7 +11,8 @@
  * - `wasm`: `@tensorflow/tfjs-backend-wasm` with solo-ts's training kernels; under Node multi-threaded through
  *   `wasm-node.ts` (default `os.availableParallelism()` threads, at most 8).
  * - `cpu`: the pure-JS reference backend (slow; with the `halfPixelCenters`-correct resize gradients).
- * - `webgpu`: `@tensorflow/tfjs-backend-webgpu` (optional; in Node also the `webgpu` package and a Vulkan driver).
+ * - `webgpu`: `@tensorflow/tfjs-backend-webgpu` with solo-ts's WebGPU kernels; in Node through Dawn (the `webgpu`
+ *   package, optional dependencies) on a Vulkan driver (`webgpu-node.ts`); the adapter is named in `detail`.
  * - `auto`: `tensorflow` when one of the tfjs-node packages is installed and loads, else `wasm`.
  *
  * A requested backend that is missing or fails to start is a `SoloError` (code `BACKEND`) saying what to install.
@@ -19,11 +20,14 @@
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import { SoloError } from '@solo-ts/core';
-import { registerGroupNormKernels, registerResizeGradKernels, registerWasmTrainingKernels, registerZeroGradients } from '@solo-ts/ops';
+import {
+  registerGroupNormKernels, registerResizeGradKernels, registerWasmTrainingKernels, registerZeroGradients,
+} from '@solo-ts/ops';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   lastThreadedWasmError, MAX_WASM_THREADS, nodeSupportsWasmThreads, registerThreadedWasmBackend, type WasmPackage,
 } from './wasm-node.js';
+import { describeAdapter, NO_ADAPTER_HINT, openWebgpu, type WebgpuAdapterInfo } from './webgpu-node.js';
 
 /** Backends `selectBackend` knows. */
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
@@ -35,6 +39,11 @@ export interface SelectBackendOptions {
   threads?: number;
   /** Silence tfjs's own console messages (sets tfjs `PROD` mode) and solo-ts's fallback warnings. */
   quiet?: boolean;
+  /**
+   * `webgpu` in Node: use the SwiftShader software Vulkan driver (Debian's chromium package) when `VK_ICD_FILENAMES`
+   * is unset. Default: `SOLO_WEBGPU_SWIFTSHADER=1`; otherwise the system's Vulkan driver is used.
+   */
+  swiftshader?: boolean;
 }
 
 export interface SelectedBackend {
@@ -42,6 +51,8 @@ export interface SelectedBackend {
   name: string;
   /** Human-readable description for the start-up log, e.g. `wasm (XNNPACK, 2 threads, SIMD)`. */
   detail: string;
+  /** `webgpu`: the adapter's vendor, architecture, device and description. */
+  adapter?: WebgpuAdapterInfo;
 }
 
 const TFJS_NODE_INSTALL =
@@ -201,34 +212,24 @@ async function selectWasm(threadsOption: number | undefined): Promise<SelectedBa
   };
 }
 
-async function selectWebgpu(): Promise<SelectedBackend> {
+async function selectWebgpu(options: SelectBackendOptions): Promise<SelectedBackend> {
+  // navigator.gpu first: @tensorflow/tfjs-backend-webgpu registers its backend only where it exists at import.
+  const adapter = await openWebgpu({ swiftshader: options.swiftshader });
   const r = await tryImport('@tensorflow/tfjs-backend-webgpu');
   if (!('module' in r)) {
     throw new SoloError(`backend 'webgpu' needs @tensorflow/tfjs-backend-webgpu: ${errorText(r.error)}`, {
       code: 'BACKEND',
-      hint: 'npm install @tensorflow/tfjs-backend-webgpu@4.22.0 (and in Node the `webgpu` package and a Vulkan driver)',
+      hint: 'npm install @tensorflow/tfjs-backend-webgpu@4.22.0 (an optional dependency of @solo-ts/backends)',
       cause: r.error,
     });
   }
-  const g = globalThis as { navigator?: { gpu?: unknown } };
-  if (isNode && g.navigator?.gpu === undefined) {
-    const dawn = await tryImport('webgpu');
-    if (!('module' in dawn)) {
-      throw new SoloError("backend 'webgpu' in Node needs the `webgpu` package (Dawn) to provide navigator.gpu", {
-        code: 'BACKEND', hint: 'npm install webgpu (needs a Vulkan driver)', cause: dawn.error,
-      });
-    }
-    const m = dawn.module as { create?: (flags: string[]) => unknown; globals?: Record<string, unknown> };
-    if (m.globals) Object.assign(globalThis, m.globals);
-    const gpu = m.create?.([]);
-    if (g.navigator === undefined) {
-      Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
-    } else {
-      Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
-    }
+  if (tf.findBackendFactory('webgpu') === null) {
+    throw new SoloError("@tensorflow/tfjs-backend-webgpu did not register the 'webgpu' backend", {
+      code: 'BACKEND', hint: 'it must be imported after navigator.gpu exists; let selectBackend import it',
+    });
   }
-  await setBackendOrThrow('webgpu', 'no usable WebGPU adapter (in Node Dawn needs a real Vulkan driver); use wasm');
-  return { name: 'webgpu', detail: 'webgpu (experimental for training)' };
+  await setBackendOrThrow('webgpu', NO_ADAPTER_HINT);
+  return { name: 'webgpu', detail: `webgpu (${isNode ? 'Dawn, ' : ''}${describeAdapter(adapter)})`, adapter };
 }
 
 /**
@@ -263,7 +264,7 @@ export async function selectBackend(
     case 'wasm':
       return selectWasm(threads);
     case 'webgpu':
-      return selectWebgpu();
+      return selectWebgpu(options);
     case 'tensorflow':
       return (await selectTensorflow(true, quiet)) as SelectedBackend;
     case 'auto':

@@ -10,7 +10,7 @@
  * - Helpers: `setupTestBackend`, `expectNoLeaks`, `checkGradients`, `gradientReport`, `makeSample`, `featurePyramid`.
  */
 export const PACKAGE_NAME = '@solo-ts/testing';
-export { setupTestBackend, type TestBackendName } from './backend.js';
+export { setupTestBackend, webgpuTestSkipReason, type TestBackendName } from './backend.js';
 export { ContractViolation, expectNoLeaks } from './tensors.js';
 export {
   emptySample,

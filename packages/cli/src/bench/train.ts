@@ -87,10 +87,10 @@ export async function benchTraining(o: TrainBenchOptions): Promise<TrainBenchRes
       }
       // 2. the real step
       const t = stamp();
-      const r = trainStep(o.batch, { model, optimizer: built.optimizer, params, mults: built.mults, clipGrad: built.clipGrad, checkFinite: true, iter: it });
+      const r = await trainStep(o.batch, { model, optimizer: built.optimizer, params, mults: built.mults, clipGrad: built.clipGrad, checkFinite: true, iter: it });
       await settle(r.losses);
       const step = since(t);
-      lastLoss = r.losses.loss.dataSync()[0];
+      lastLoss = (await r.losses.loss.data())[0];
       tf.dispose([...Object.values(r.losses), ...(r.gradNorm ? [r.gradNorm] : [])]);
       if (timed) {
         rec.add('step', step);
@@ -119,8 +119,8 @@ export async function benchTraining(o: TrainBenchOptions): Promise<TrainBenchRes
     }
     if (o.profile) {
       model.train();
-      const p = await tf.profile(() => {
-        const r = trainStep(o.batch, { model, optimizer: built.optimizer, params, mults: built.mults, clipGrad: built.clipGrad, checkFinite: true, iter: o.warmup + o.iters });
+      const p = await tf.profile(async () => {
+        const r = await trainStep(o.batch, { model, optimizer: built.optimizer, params, mults: built.mults, clipGrad: built.clipGrad, checkFinite: true, iter: o.warmup + o.iters });
         tf.dispose([...Object.values(r.losses), ...(r.gradNorm ? [r.gradNorm] : [])]);
       });
       kernelTimes = aggregateKernelTimes(p.kernels);

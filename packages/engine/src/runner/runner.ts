@@ -289,7 +289,7 @@ export class Runner {
   /** One optimisation step on `batch` (trainStep, or the data-parallel engine); loss values read back. */
   async step(batch: DataBatch, lr: number): Promise<TrainIterOutputs> {
     const stepOptions = { model: this.o.model, optimizer: this.o.optimizer, params: this.params, mults: this.o.mults, clipGrad: this.o.settings.clipGrad, checkFinite: true, iter: this.pos.iter + 1 };
-    const res = this.o.parallel ? await this.o.parallel.step(batch, stepOptions) : trainStep(batch, stepOptions);
+    const res = this.o.parallel ? await this.o.parallel.step(batch, stepOptions) : await trainStep(batch, stepOptions);
     const losses: Record<string, number> = {};
     for (const [k, t] of Object.entries(res.losses)) {
       losses[k] = (await t.data())[0];

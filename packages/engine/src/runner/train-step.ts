@@ -3,7 +3,7 @@
  * One optimisation step: forward in loss mode, backward, optional gradient clipping, non-finite check, optimizer update.
  *
  * The loss terms stay on the device (`tf.Scalar`s the caller owns); the only read-back is the total loss, used to
- * refuse a non-finite update before it reaches the weights (see `NonFiniteLossError`). Timings of the forward +
+ * refuse a non-finite update before it reaches the weights (see `NonFiniteLossError`), read asynchronously. Timings of the forward +
  * backward and of the optimizer are returned separately for the logger and `solo bench`.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -105,13 +105,18 @@ export function applyGradients(grads: Map<string, tf.Tensor>, o: Pick<StepOption
   return gradNorm;
 }
 
-export function trainStep(batch: DataBatch, o: StepOptions): StepResult {
+/**
+ * One step. Asynchronous because the finiteness check reads the total loss with `data()`: GPU backends (webgpu in
+ * Node) cannot read synchronously. With `checkFinite: false` the step reads nothing back from the device.
+ */
+export async function trainStep(batch: DataBatch, o: StepOptions): Promise<StepResult> {
   const { terms, value, grads, timings } = computeGradients(batch, o.model, o.params);
   const t2 = performance.now();
   if (o.checkFinite) {
-    const total = value.dataSync()[0];
+    const total = (await value.data())[0];
     if (!Number.isFinite(total)) {
-      const vals = Object.fromEntries(Object.entries(terms).map(([k, t]) => [k, t.dataSync()[0]]));
+      const vals: Record<string, number> = {};
+      for (const [k, t] of Object.entries(terms)) vals[k] = (await t.data())[0];
       for (const g of grads.values()) g.dispose();
       for (const t of Object.values(terms)) t.dispose();
       value.dispose();
