@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import { SoloError } from '@solo-ts/core';
 import {
-  registerGroupNormKernels, registerResizeGradKernels, registerWasmTrainingKernels, registerZeroGradients,
+  registerGroupNormKernels, registerResizeGradKernels, registerWasmTrainingKernels, registerWebgpuKernels, registerZeroGradients,
 } from '@solo-ts/ops';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -228,6 +228,7 @@ async function selectWebgpu(options: SelectBackendOptions): Promise<SelectedBack
       code: 'BACKEND', hint: 'it must be imported after navigator.gpu exists; let selectBackend import it',
     });
   }
+  registerWebgpuKernels();
   await setBackendOrThrow('webgpu', NO_ADAPTER_HINT);
   return { name: 'webgpu', detail: `webgpu (${isNode ? 'Dawn, ' : ''}${describeAdapter(adapter)})`, adapter };
 }

@@ -43,6 +43,7 @@ export {
   WASM_TRAINING_KERNELS,
 } from './kernels/register.js';
 export { registerZeroGradients, ZERO_GRADIENT_KERNELS } from './kernels/gradients.js';
+export { registerWebgpuKernels, WEBGPU_KERNELS } from './kernels/webgpu.js';
 
 // FLOP counting
 export { countFlops, formatFlopTable, type FlopReport, type LayerFlops } from './flops/count-flops.js';

@@ -1,0 +1,21 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { setupTestBackend } from '@solo-ts/testing';
+import { it, expect } from 'vitest';
+it('pad rank 6', async () => {
+  await setupTestBackend('cpu');
+  const x = tf.randomNormal([2, 3, 1, 2, 2, 3]);
+  const p: Array<[number, number]> = [[0, 1], [1, 0], [0, 0], [2, 1], [0, 0], [1, 1]];
+  const ref = x.pad(p).arraySync();
+  const xd = x.arraySync();
+  await setupTestBackend('webgpu');
+  const x2 = tf.tensor(xd as number[]);
+  const n = tf.memory().numTensors;
+  const y = x2.pad(p, 0.5);
+  const got = await y.array();
+  y.dispose();
+  expect(tf.memory().numTensors).toBe(n);
+  const y0 = tf.tensor(ref as number[]).arraySync();
+  await setupTestBackend('cpu');
+  expect(tf.tensor(got as number[]).sub(x.pad(p, 0.5)).abs().max().arraySync()).toBe(0);
+  void y0;
+});
