@@ -9,4 +9,5 @@ export {
   loadConfigPlugins, parseCfgOptions, reportError, stderrProgress, type GlobalOptions,
 } from './util/index.js';
 export type { BenchResult } from './bench/bench.js';
+export { syntheticTrainBatch } from './bench/inputs.js';
 export { Progress, createProgress, type ProgressOptions } from '@solo-ts/core';

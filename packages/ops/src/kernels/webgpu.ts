@@ -11,7 +11,10 @@
  *   `ResizeBilinearGrad` ignores `halfPixelCenters`, so `hasExactResizeGrads('webgpu')` stays false);
  * - DCNv2 sampling and its gradients: the gather/multiply formulation of `functional/deform-conv.ts`;
  * - `PadV2` of rank 5 and 6: the stock shader does not compile above rank 4 (it indexes a `vec6`), which breaks
- *   the gradient of any slice of a rank-5/6 tensor; here such pads run one padded axis at a time as rank-3 pads.
+ *   the gradient of any slice of a rank-5/6 tensor; here such pads run one padded axis at a time as rank-3 pads;
+ * - `AddN` of more than 7 tensors: the stock kernel binds every input at once, past the device's
+ *   `maxStorageBuffersPerShaderStage` (8 by default: the pipeline is invalid, e.g. a gradient-norm sum over all
+ *   parameters); here such sums run in chunks of at most 7 (the same float32 additions, grouped).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -51,6 +54,36 @@ function padAnyRank(stock: KernelFunc): KernelFunc {
   };
 }
 
+/** Most inputs of one stock `AddN` (one storage buffer stays for the output). */
+const ADDN_MAX_INPUTS = 7;
+
+/** `AddN` for any number of inputs: partial sums of at most `ADDN_MAX_INPUTS` tensors, then their sum. */
+function addNChunked(stock: KernelFunc): KernelFunc {
+  return (args) => {
+    let level = args.inputs as unknown as tf.TensorInfo[];
+    if (level.length <= ADDN_MAX_INPUTS) return stock(args);
+    const backend = args.backend as unknown as RefBackend;
+    const temps: tf.TensorInfo[] = [];
+    while (level.length > ADDN_MAX_INPUTS) {
+      const next: tf.TensorInfo[] = [];
+      for (let i = 0; i < level.length; i += ADDN_MAX_INPUTS) {
+        const part = level.slice(i, i + ADDN_MAX_INPUTS);
+        if (part.length === 1) {
+          next.push(part[0]);
+          continue;
+        }
+        const sum = stock({ inputs: part as unknown as tf.NamedTensorInfoMap, backend: args.backend, attrs: {} }) as tf.TensorInfo;
+        temps.push(sum);
+        next.push(sum);
+      }
+      level = next;
+    }
+    const out = stock({ inputs: level as unknown as tf.NamedTensorInfoMap, backend: args.backend, attrs: {} }) as tf.TensorInfo;
+    for (const t of temps) backend.disposeData(t.dataId);
+    return out;
+  };
+}
+
 function wrap(name: string, make: (stock: KernelFunc) => KernelFunc): tf.KernelConfig | undefined {
   const current = tf.getKernel(name, 'webgpu');
   if (current === undefined) return undefined;
@@ -63,7 +96,7 @@ function wrap(name: string, make: (stock: KernelFunc) => KernelFunc): tf.KernelC
 }
 
 /** Names of the kernels `registerWebgpuKernels` installs (wrapping the stock ones). */
-export const WEBGPU_KERNELS: readonly string[] = ['PadV2'];
+export const WEBGPU_KERNELS: readonly string[] = ['PadV2', 'AddN'];
 
 /**
  * Installs solo-ts's webgpu kernels (idempotent; call after importing `@tensorflow/tfjs-backend-webgpu`). Returns the
@@ -71,7 +104,7 @@ export const WEBGPU_KERNELS: readonly string[] = ['PadV2'];
  */
 export function registerWebgpuKernels(): string[] {
   const changed: string[] = [];
-  const configs = [wrap('PadV2', padAnyRank)].filter((c): c is tf.KernelConfig => c !== undefined);
+  const configs = [wrap('PadV2', padAnyRank), wrap('AddN', addNChunked)].filter((c): c is tf.KernelConfig => c !== undefined);
   for (const config of configs) {
     const current = tf.getKernel(config.kernelName, 'webgpu');
     if (current?.kernelFunc === config.kernelFunc) continue;
