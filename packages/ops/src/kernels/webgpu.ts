@@ -14,7 +14,9 @@
  *   the gradient of any slice of a rank-5/6 tensor; here such pads run one padded axis at a time as rank-3 pads;
  * - `AddN` of more than 7 tensors: the stock kernel binds every input at once, past the device's
  *   `maxStorageBuffersPerShaderStage` (8 by default: the pipeline is invalid, e.g. a gradient-norm sum over all
- *   parameters); here such sums run in chunks of at most 7 (the same float32 additions, grouped).
+ *   parameters); here such sums run in chunks of at most 7 (the same float32 additions, grouped);
+ * - `Select` (`tf.where`) above rank 4 (the stock kernel throws "Where for rank 5 is not yet supported"; DCNv2's
+ *   sampler uses it): condition and both branches have one shape there, so it runs on flat views.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -51,6 +53,24 @@ function padAnyRank(stock: KernelFunc): KernelFunc {
       cur = next;
     }
     return cur;
+  };
+}
+
+/** `Select` of any rank: equal-shaped inputs above rank 4 run as rank-1 views. */
+function selectAnyRank(stock: KernelFunc): KernelFunc {
+  return (args) => {
+    const { condition, t, e } = args.inputs as { condition: tf.TensorInfo; t: tf.TensorInfo; e: tf.TensorInfo };
+    const shape = t.shape;
+    if (shape.length <= 4 || !tf.util.arraysEqual(condition.shape, shape) || !tf.util.arraysEqual(e.shape, shape)) return stock(args);
+    const reshape = tf.getKernel('Reshape', 'webgpu')!.kernelFunc;
+    const backend = args.backend as unknown as RefBackend;
+    const view = (x: tf.TensorInfo, s: number[]) => reshape({ inputs: { x }, backend: args.backend, attrs: { shape: s } }) as tf.TensorInfo;
+    const n = tf.util.sizeFromShape(shape);
+    const flat = [view(condition, [n]), view(t, [n]), view(e, [n])];
+    const out = stock({ inputs: { condition: flat[0], t: flat[1], e: flat[2] }, backend: args.backend, attrs: {} }) as tf.TensorInfo;
+    const result = view(out, shape.slice());
+    for (const x of [...flat, out]) backend.disposeData(x.dataId);
+    return result;
   };
 }
 
@@ -96,7 +116,7 @@ function wrap(name: string, make: (stock: KernelFunc) => KernelFunc): tf.KernelC
 }
 
 /** Names of the kernels `registerWebgpuKernels` installs (wrapping the stock ones). */
-export const WEBGPU_KERNELS: readonly string[] = ['PadV2', 'AddN'];
+export const WEBGPU_KERNELS: readonly string[] = ['PadV2', 'AddN', 'Select'];
 
 /**
  * Installs solo-ts's webgpu kernels (idempotent; call after importing `@tensorflow/tfjs-backend-webgpu`). Returns the
@@ -104,7 +124,7 @@ export const WEBGPU_KERNELS: readonly string[] = ['PadV2', 'AddN'];
  */
 export function registerWebgpuKernels(): string[] {
   const changed: string[] = [];
-  const configs = [wrap('PadV2', padAnyRank), wrap('AddN', addNChunked)].filter((c): c is tf.KernelConfig => c !== undefined);
+  const configs = [wrap('PadV2', padAnyRank), wrap('AddN', addNChunked), wrap('Select', selectAnyRank)].filter((c): c is tf.KernelConfig => c !== undefined);
   for (const config of configs) {
     const current = tf.getKernel(config.kernelName, 'webgpu');
     if (current?.kernelFunc === config.kernelFunc) continue;
