@@ -5,7 +5,7 @@
  * gradient norms of every parameter, with the tolerances the wasm runs use (backbone-neck.test.ts,
  * detectors.test.ts). GPU tensors are read with `data()` (a WebGPU backend in Node has no synchronous read).
  *
- * Variants: SOLOv2-light R18 by default (SwiftShader runs on the CPU: about a minute for all of it on 2 cores);
+ * Variants: SOLOv2-light R18 by default (SwiftShader runs on the CPU: 2-3 minutes for all of it on 2 busy cores);
  * SOLO_WEBGPU_PARITY_VARIANTS=all (or a comma list) runs more. Skips, with the reason, where no WebGPU adapter exists.
  */
 import { readFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ import { lossesComponents } from '@solo-ts/losses';
 import { assignersComponents } from '@solo-ts/assigners';
 import { postprocessComponents } from '@solo-ts/postprocess';
 import { detectorsComponents, type SingleStageInstanceSegmentor } from '@solo-ts/detectors';
-import { setupTestBackend, webgpuTestSkipReason } from '@solo-ts/testing';
+import { countDeviceReads, setupTestBackend, webgpuTestSkipReason } from '@solo-ts/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { npyFloat32, parityPath, readParity } from '../helpers/npy.js';
 import {
@@ -37,27 +37,6 @@ async function nchwData(t: tf.Tensor4D): Promise<Float32Array> {
   const d = (await n.data()) as Float32Array;
   n.dispose();
   return d;
-}
-
-/** Counts reads of device data (`read` / `readSync` of the active backend) while `fn` runs. */
-async function countReads<T>(fn: () => Promise<T>): Promise<{ result: T; reads: number }> {
-  const backend = tf.backend() as unknown as { read: (id: object) => Promise<unknown>; readSync: (id: object) => unknown };
-  const { read, readSync } = backend;
-  let reads = 0;
-  backend.read = (id) => {
-    reads++;
-    return read.call(backend, id);
-  };
-  backend.readSync = (id) => {
-    reads++;
-    return readSync.call(backend, id);
-  };
-  try {
-    return { result: await fn(), reads };
-  } finally {
-    backend.read = read;
-    backend.readSync = readSync;
-  }
 }
 
 describe.skipIf(skipReason !== undefined).each(variants)('mmdetection parity on webgpu: %s', (v) => {
@@ -106,13 +85,13 @@ describe.skipIf(skipReason !== undefined).each(variants)('mmdetection parity on 
   it('predictions match pred_* and predictions.segm.json; device reads are counted', async () => {
     model.eval();
     const before = tf.memory().numTensors;
-    const { result: [res], reads } = await countReads(() => model.predict(input, [{ metainfo: variantMeta(cfg) }]));
+    const { result: [res], reads } = await countDeviceReads(() => model.predict(input, [{ metainfo: variantMeta(cfg) }]));
     expect(tf.memory().numTensors).toBe(before);
     expectPredictionsMatch(v, cfg, res);
     // the post-processing's reads: the candidates' class scores once, then the kept masks' data (not one per instance)
     console.log(`[webgpu parity] ${v}: predict read device data ${reads} times`);
     expect(reads).toBeLessThanOrEqual(8);
-  });
+  }, 300_000);
 
   it('losses and the gradient norms of every trainable parameter match loss/*.json; no device read in forward + backward', async () => {
     model.train();
@@ -120,7 +99,7 @@ describe.skipIf(skipReason !== undefined).each(variants)('mmdetection parity on 
     const trainable = model.trainableParameters();
     const before = tf.memory().numTensors;
     let terms: tf.Scalar[] = [];
-    const { result: { value, grads }, reads } = await countReads(async () => tf.variableGrads(() => {
+    const { result: { value, grads }, reads } = await countDeviceReads(async () => tf.variableGrads(() => {
       const l = model.loss(input, [lossSample(v, cfg)]);
       terms = [tf.keep(l.loss_mask), tf.keep(l.loss_cls)];
       return tf.add(l.loss_mask, l.loss_cls) as tf.Scalar;
@@ -138,5 +117,5 @@ describe.skipIf(skipReason !== undefined).each(variants)('mmdetection parity on 
     const r = compareClose(got, want, 1e-3, 1e-6);
     expect(r.bad, `${describeReport(`${v} grad norms`, r)} (${trainable[r.worst.index][0]})`).toBe(0);
     model.eval();
-  });
+  }, 600_000);
 });

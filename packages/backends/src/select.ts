@@ -215,12 +215,14 @@ async function selectWasm(threadsOption: number | undefined): Promise<SelectedBa
 async function selectWebgpu(options: SelectBackendOptions): Promise<SelectedBackend> {
   // navigator.gpu first: @tensorflow/tfjs-backend-webgpu registers its backend only where it exists at import.
   const adapter = await openWebgpu({ swiftshader: options.swiftshader });
-  const r = await tryImport('@tensorflow/tfjs-backend-webgpu');
-  if (!('module' in r)) {
-    throw new SoloError(`backend 'webgpu' needs @tensorflow/tfjs-backend-webgpu: ${errorText(r.error)}`, {
+  try {
+    // a literal specifier, so that bundlers (scripts/gpu-bundle.sh) include it with the one tfjs-core
+    await import('@tensorflow/tfjs-backend-webgpu');
+  } catch (error) {
+    throw new SoloError(`backend 'webgpu' needs @tensorflow/tfjs-backend-webgpu: ${errorText(error)}`, {
       code: 'BACKEND',
       hint: 'npm install @tensorflow/tfjs-backend-webgpu@4.22.0 (an optional dependency of @solo-ts/backends)',
-      cause: r.error,
+      cause: error,
     });
   }
   if (tf.findBackendFactory('webgpu') === null) {

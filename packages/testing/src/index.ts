@@ -11,6 +11,7 @@
  */
 export const PACKAGE_NAME = '@solo-ts/testing';
 export { setupTestBackend, webgpuTestSkipReason, type TestBackendName } from './backend.js';
+export { countDeviceReads } from './device-reads.js';
 export { ContractViolation, expectNoLeaks } from './tensors.js';
 export {
   emptySample,
