@@ -38,7 +38,19 @@ if ! ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1' >/dev/null; then
   export LD_LIBRARY_PATH="$DIR/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   echo "== Vulkan loader: $DIR/lib/libvulkan.so.1 (none on the system)"
 fi
-echo "== Vulkan ICDs: ${VK_ICD_FILENAMES:-$(ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json 2>/dev/null | tr '\n' ' ')}"
+# NVIDIA driver without its ICD manifest (some server installs / containers): point Vulkan at libGLX_nvidia.so.0.
+if [ -z "${VK_ICD_FILENAMES:-}" ] && [ "${SOLO_WEBGPU_SWIFTSHADER:-0}" = 0 ] \
+  && ! ls /usr/share/vulkan/icd.d/nvidia*.json /etc/vulkan/icd.d/nvidia*.json >/dev/null 2>&1; then
+  GLX=$(ldconfig -p 2>/dev/null | awk '/libGLX_nvidia\.so\.0/ && !v {v = $NF} END {print v}')
+  if [ -n "$GLX" ]; then
+    printf '{"file_format_version": "1.0.0", "ICD": {"library_path": "%s", "api_version": "1.3.0"}}\n' "$GLX" > "$DIR/nvidia_icd.json"
+    export VK_ICD_FILENAMES="$DIR/nvidia_icd.json"
+    echo "== no NVIDIA Vulkan ICD manifest found: using $GLX through $DIR/nvidia_icd.json"
+  fi
+fi
+if [ -n "${VK_ICD_FILENAMES:-}" ]; then echo "== Vulkan ICD (VK_ICD_FILENAMES): $VK_ICD_FILENAMES"
+elif [ "${SOLO_WEBGPU_SWIFTSHADER:-0}" != 0 ]; then echo "== Vulkan ICD: SwiftShader (SOLO_WEBGPU_SWIFTSHADER; software, for correctness only)"
+else echo "== Vulkan ICDs on the system: $(ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json 2>/dev/null | tr '\n' ' ')"; fi
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 export SOLO_TS_SHARED="$DIR/shared"
 
