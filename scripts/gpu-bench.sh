@@ -4,7 +4,8 @@
 # Runs from the folder scripts/gpu-bundle.sh prepares (no package registry needed on the GPU machine):
 #
 #   ./gpu-bench.sh            # everything (~5 minutes on a datacenter GPU)
-#   QUICK=1 ./gpu-bench.sh    # tiny sizes, 1 iteration (a smoke test; with SOLO_WEBGPU_SWIFTSHADER=1 on a CPU)
+#   QUICK=1 ./gpu-bench.sh    # tiny sizes, 1 iteration (a smoke test; with SOLO_WEBGPU_SWIFTSHADER=1 on a CPU:
+#                             # ~15 minutes on 2 cores, every shader runs on the CPU)
 #
 # Prints: the Vulkan driver and WebGPU adapter, the parity check on the GPU (SOLOv2-light R18 goldens: predictions,
 # losses, gradient norms), `solo bench` inference of SOLOv2 R50 @800x1333 and SOLOv2-light R18 @448x768, the
@@ -56,7 +57,7 @@ export SOLO_TS_SHARED="$DIR/shared"
 
 SOLO=("$NODE" "$DIR/solo.mjs")
 if [ "${QUICK:-0}" = 1 ]; then
-  R50=256x384; LIGHT=256x384; R50T=128x192; DEMO=120x160; IT=(--warmup 1 --iters 1); DB=2
+  R50=96x128; LIGHT=96x128; R50T=64x96; DEMO=64x96; IT=(--warmup 0 --iters 1); DB=2
 else
   R50=800x1333; LIGHT=448x768; R50T=800x1333; DEMO=120x160; IT=(--warmup 3 --iters 10); DB=8
 fi
