@@ -75,9 +75,13 @@ run() { # label, log name, command...
 
 run "WebGPU adapter + parity on the GPU (SOLOv2-light R18 goldens)" parity "$NODE" "$DIR/gpu-parity.mjs" "$DIR/shared/parity/solov2-light_r18_fpn_ms-3x_coco"
 B=(--backend webgpu bench --no-peak --no-flops --verbose "${IT[@]}")
+if [ "${QUICK:-0}" = 1 ]; then
+  echo; echo "== QUICK: SOLOv2 R50 and R18 runs skipped (their heads are tens of GFLOP per forward at any input size: minutes on a software GPU)"
+else
 run "solo bench: SOLOv2 R50 inference @$R50" infer-r50 "${SOLO[@]}" "${B[@]}" --candidates 500 configs/solov2/solov2_r50_fpn_1x_coco.yaml --shape "$R50"
 run "solo bench: SOLOv2-light R18 inference @$LIGHT" infer-r18 "${SOLO[@]}" "${B[@]}" --candidates 500 configs/solov2/solov2-light_r18_fpn_ms-3x_coco.yaml --shape "$LIGHT"
 run "solo bench: SOLOv2 R50 training step, batch 2 @$R50T" train-r50 "${SOLO[@]}" "${B[@]}" --mode train --batch 2 configs/solov2/solov2_r50_fpn_1x_coco.yaml --shape "$R50T"
+fi
 run "solo bench: demo model training step, batch $DB @$DEMO" train-demo "${SOLO[@]}" "${B[@]}" --mode train --batch "$DB" configs/demo/solov2-light_r18_shapes.yaml --shape "$DEMO"
 
 echo; echo "== PyTorch CUDA fp32 reference (same networks, inputs and batches; loss = sum of outputs)"
