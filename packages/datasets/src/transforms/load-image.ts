@@ -17,12 +17,12 @@
  * Node-only (sharp, fs). Failures throw a `DatasetError` naming the file (or return null with `ignore_empty`).
  */
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
 import { DatasetError, defineOptions, resolveOptions, typed, type BuildContext, type OptionsInput, type RandomSource, type ResolvedOptions, type Transform } from '@solo-ts/core';
 import type { ImageU8 } from '@solo-ts/ops';
+import { decodeImage, type ColorType } from './decode-image.js';
 import type { PipelineResults } from './results.js';
 
-export type ColorType = 'color' | 'color_ignore_orientation' | 'grayscale' | 'grayscale_ignore_orientation' | 'unchanged';
+export type { ColorType } from './decode-image.js';
 
 /** The options of {@link LoadImageFromFile} (mmcv `LoadImageFromFile.__init__`), declared once. */
 export const loadImageFromFileOptions = defineOptions({
@@ -40,52 +40,6 @@ export const loadImageFromFileOptions = defineOptions({
 });
 /** Resolved options of {@link LoadImageFromFile}. */
 export type LoadImageFromFileOptions = ResolvedOptions<typeof loadImageFromFileOptions>;
-
-/** Swap channels 0 and 2 in place (RGB <-> BGR) for 3- or 4-channel data. */
-function swapRB(data: Uint8Array, channels: number): void {
-  if (channels < 3) return;
-  for (let i = 0; i < data.length; i += channels) {
-    const t = data[i];
-    data[i] = data[i + 2];
-    data[i + 2] = t;
-  }
-}
-
-/** cv2 `COLOR_BGR2GRAY` on uint8: (B*1868 + G*9617 + R*4899 + 8192) >> 14. */
-export function bgrToGray(img: ImageU8): ImageU8 {
-  const n = img.height * img.width;
-  const out = new Uint8Array(n);
-  const d = img.data;
-  for (let i = 0, j = 0; i < n; i++, j += img.channels) out[i] = (d[j] * 1868 + d[j + 1] * 9617 + d[j + 2] * 4899 + 8192) >> 14;
-  return { data: out, height: img.height, width: img.width, channels: 1 };
-}
-
-/** Decode image bytes like `mmcv.imfrombytes(bytes, flag=colorType, backend='cv2')`. */
-export async function decodeImage(bytes: Uint8Array, colorType: ColorType = 'color'): Promise<ImageU8> {
-  const orient = colorType === 'color' || colorType === 'grayscale';
-  let s = sharp(bytes);
-  if (orient) s = s.autoOrient();
-  if (colorType === 'unchanged') {
-    const { data, info } = await s.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    const out = new Uint8Array(data.buffer, data.byteOffset, data.length);
-    swapRB(out, info.channels);
-    return { data: out, height: info.height, width: info.width, channels: info.channels };
-  }
-  const { data, info } = await s.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-  let out = new Uint8Array(data.buffer, data.byteOffset, data.length);
-  let channels = info.channels;
-  if (channels === 1) {
-    // sharp kept a single band: replicate like cv2 does for gray input in colour mode
-    const rep = new Uint8Array(info.width * info.height * 3);
-    for (let i = 0; i < out.length; i++) rep[3 * i] = rep[3 * i + 1] = rep[3 * i + 2] = out[i];
-    out = rep;
-    channels = 3;
-  }
-  if (channels !== 3) throw new DatasetError(`unexpected ${channels} channels after decoding`);
-  swapRB(out, 3);
-  const img: ImageU8 = { data: out, height: info.height, width: info.width, channels: 3 };
-  return colorType.startsWith('grayscale') ? bgrToGray(img) : img;
-}
 
 export class LoadImageFromFile implements Transform<PipelineResults> {
   static readonly type = 'LoadImageFromFile';

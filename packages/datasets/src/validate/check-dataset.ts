@@ -22,7 +22,7 @@ import { DatasetError } from '@solo-ts/core';
 import { rescaleSize } from '@solo-ts/ops';
 import { scanCoco, segmentationKind, type CocoProblem } from '../coco/parse.js';
 import type { CheckedCocoAnnotation, CheckedCocoImage } from '../coco/types.js';
-import { decodeImage } from '../transforms/load-image.js';
+import { decodeImage } from '../transforms/decode-image.js';
 
 export interface CheckDatasetOptions {
   annFile: string;

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `decodeImage`: image bytes to the array `mmcv.imfrombytes(bytes, flag, backend='cv2')` returns, i.e.
+ * `cv2.imdecode` of OpenCV 4.6.0 (Debian's build, as mmdetection users run it): uint8 HWC, BGR / BGRA / gray.
+ * This is the one decoder of solo-ts; every path that reads an image for the model goes through it.
+ *
+ * OpenCV picks the decoder by the file's signature, not its name; so does this. Formats and how:
+ * - JPEG: sharp (libjpeg-turbo, same IDCT and upsampling as OpenCV's libjpeg). Embedded ICC profiles are ignored
+ *   (OpenCV ignores them). CMYK / YCCK: sharp's raw CMYK samples, converted to BGR (and gray) with OpenCV's integer
+ *   formula in JavaScript. `grayscale` of a colour JPEG is libjpeg's luma (OpenCV asks libjpeg for JCS_GRAYSCALE):
+ *   the file's markers are rewritten so that libjpeg reads its components as RGB without colour conversion, and the
+ *   first one (Y) is kept.
+ * - PNG: sharp (libpng). `grayscale` of a colour PNG uses libpng's rgb_to_gray weights (OpenCV asks libpng for it).
+ * - TIFF: sharp (libtiff). OpenCV reads 8-bit and 16-bit RGB(A) TIFF through libtiff's RGBA interface, which applies
+ *   the Orientation tag under every flag, premultiplies unassociated alpha and rounds 16-bit samples to 8 bits;
+ *   this is reproduced.
+ * - WebP: sharp (libwebp). OpenCV applies no EXIF orientation to WebP, and grays it with `cvtColor`.
+ * - BMP (uncompressed 1/4/8-bit palette, 24-bit, 32-bit) and PNM (P1-P6): read here (sharp has no BMP or PNM
+ *   loader, and no maintained npm decoder covers these variants with OpenCV's rules).
+ * Anything else (GIF, SVG, AVIF, ...; OpenCV 4.6 reads none of them) and files OpenCV cannot read throw.
+ *
+ * `colorType` (mmcv's `imread_flags`):
+ * - `color`: 3 channels BGR, EXIF orientation applied (JPEG, PNG), alpha dropped, 16-bit samples to 8 bits.
+ * - `color_ignore_orientation`: as `color` without the EXIF rotation.
+ * - `grayscale` / `grayscale_ignore_orientation`: 1 channel, by each OpenCV decoder's own conversion.
+ * - `unchanged`: the file's channels (gray, BGR or BGRA), no EXIF orientation. mmcv keeps 16-bit samples as
+ *   uint16 there; solo-ts images are uint8, so 16-bit files are refused under `unchanged`.
+ *
+ * Node-only (sharp).
+ */
+import sharp, { type Sharp } from 'sharp';
+import { DatasetError } from '@solo-ts/core';
+import type { ImageU8 } from '@solo-ts/ops';
+
+export type ColorType = 'color' | 'color_ignore_orientation' | 'grayscale' | 'grayscale_ignore_orientation' | 'unchanged';
+
+/** The image formats OpenCV 4.6's `imdecode` recognises and solo-ts reads, by signature. */
+export type ImageFormat = 'jpeg' | 'png' | 'tiff' | 'webp' | 'bmp' | 'pnm';
+
+type Mode = 'color' | 'gray' | 'unchanged';
+
+/** The format of `bytes` by its signature (as OpenCV's `findDecoder`), or null. */
+export function sniffImageFormat(bytes: Uint8Array): ImageFormat | null {
+  const b = bytes;
+  const ascii = (at: number, s: string): boolean => {
+    for (let i = 0; i < s.length; i++) if (b[at + i] !== s.charCodeAt(i)) return false;
+    return true;
+  };
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (b.length >= 8 && b[0] === 0x89 && ascii(1, 'PNG\r\n\x1a\n')) return 'png';
+  if (b.length >= 4 && (ascii(0, 'II*\0') || ascii(0, 'MM\0*'))) return 'tiff';
+  if (b.length >= 12 && ascii(0, 'RIFF') && ascii(8, 'WEBP')) return 'webp';
+  if (b.length >= 2 && ascii(0, 'BM')) return 'bmp';
+  if (b.length >= 3 && b[0] === 0x50 && b[1] >= 0x31 && b[1] <= 0x36 && isSpace(b[2])) return 'pnm';
+  return null;
+}
+
+/** Decode image bytes like `mmcv.imfrombytes(bytes, flag=colorType, backend='cv2')` (OpenCV 4.6.0). */
+export async function decodeImage(bytes: Uint8Array, colorType: ColorType = 'color'): Promise<ImageU8> {
+  const mode: Mode = colorType === 'unchanged' ? 'unchanged' : colorType.startsWith('grayscale') ? 'gray' : 'color';
+  const orient = colorType === 'color' || colorType === 'grayscale';
+  const format = sniffImageFormat(bytes);
+  switch (format) {
+    case 'jpeg':
+      return decodeJpeg(bytes, mode, orient);
+    case 'png':
+      return decodePng(bytes, mode, orient);
+    case 'tiff':
+      return decodeTiff(bytes, mode);
+    case 'webp':
+      return decodeWebp(bytes, mode);
+    case 'bmp':
+      return decodeBmp(bytes, mode);
+    case 'pnm':
+      return decodePnm(bytes, mode);
+    default:
+      throw new DatasetError(
+        'unsupported image format: OpenCV 4.6 (mmdetection\'s decoder) reads JPEG, PNG, TIFF, WebP, BMP and PNM, and the file starts with none of their signatures',
+      );
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ pixel helpers
+
+function image(data: Uint8Array, height: number, width: number, channels: number): ImageU8 {
+  return { data, height, width, channels };
+}
+
+/** imgcodecs' `icvCvt_BGR2Gray_8u` (BMP, PNM, TIFF, CMYK JPEG): (B*1868 + G*9617 + R*4899 + 8192) >> 14. */
+export function bgrToGray(img: ImageU8): ImageU8 {
+  const n = img.height * img.width;
+  const out = new Uint8Array(n);
+  const d = img.data;
+  for (let i = 0, j = 0; i < n; i++, j += img.channels) out[i] = (d[j] * 1868 + d[j + 1] * 9617 + d[j + 2] * 4899 + 8192) >> 14;
+  return image(out, img.height, img.width, 1);
+}
+
+/** `cv::cvtColor(..., COLOR_BGR2GRAY)` on uint8 (WebP): (B*3735 + G*19235 + R*9798 + 16384) >> 15. */
+function bgrToGrayCvt(img: ImageU8): ImageU8 {
+  const n = img.height * img.width;
+  const out = new Uint8Array(n);
+  const d = img.data;
+  for (let i = 0, j = 0; i < n; i++, j += img.channels) out[i] = (d[j] * 3735 + d[j + 1] * 19235 + d[j + 2] * 9798 + 16384) >> 15;
+  return image(out, img.height, img.width, 1);
+}
+
+/** Reorder/convert `channels`-band RGB(A)/gray(+alpha) samples into `outChannels` (1, 3 or 4) in BGR(A) order. */
+function toBgr(src: ArrayLike<number>, n: number, channels: number, outChannels: number): Uint8Array {
+  const out = new Uint8Array(n * outChannels);
+  const gray = channels <= 2;
+  for (let i = 0, s = 0, o = 0; i < n; i++, s += channels, o += outChannels) {
+    if (outChannels === 1) {
+      out[o] = src[s];
+      continue;
+    }
+    const r = src[s];
+    const g = gray ? r : src[s + 1];
+    const b = gray ? r : src[s + 2];
+    out[o] = b;
+    out[o + 1] = g;
+    out[o + 2] = r;
+    if (outChannels === 4) out[o + 3] = channels === 2 || channels === 4 ? src[s + channels - 1] : 255;
+  }
+  return out;
+}
+
+interface Raw {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+async function raw(s: Sharp): Promise<Raw> {
+  const { data, info } = await s.raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: info.channels };
+}
+
+/** 16-bit samples from sharp (`depth: 'ushort'`), as a Uint16Array view. */
+async function raw16(s: Sharp): Promise<{ data: Uint16Array; width: number; height: number; channels: number }> {
+  const { data, info } = await s.raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+  const copy = new Uint8Array(data.length);
+  copy.set(data);
+  return { data: new Uint16Array(copy.buffer), width: info.width, height: info.height, channels: info.channels };
+}
+
+function load(bytes: Uint8Array, orient: boolean): Sharp {
+  const s = sharp(bytes, { ignoreIcc: true, failOn: 'warning' });
+  return orient ? s.autoOrient() : s;
+}
+
+function refuse16(what: string): never {
+  throw new DatasetError(
+    `${what} has 16-bit samples: with color_type 'unchanged' mmcv keeps them as uint16, which solo-ts's uint8 images do not carry; use 'color' or 'grayscale'`,
+  );
+}
+
+// ------------------------------------------------------------------------------------------------ JPEG
+
+/** Number of components in the frame header, or 0 if none is found before the first scan. */
+function jpegComponents(b: Uint8Array): number {
+  let i = 2;
+  while (i + 4 <= b.length) {
+    if (b[i] !== 0xff) return 0;
+    const m = b[i + 1];
+    if (m === 0xff) {
+      i++;
+      continue;
+    }
+    const len = (b[i + 2] << 8) | b[i + 3];
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return b[i + 9] ?? 0;
+    if (m === 0xda) return 0;
+    i += 2 + len;
+  }
+  return 0;
+}
+
+/**
+ * A copy of a 3-component JPEG that libjpeg decodes without colour conversion: its JFIF and Adobe markers are
+ * renamed (so libjpeg ignores them) and an Adobe marker with transform 0 (components are RGB) is put first.
+ * Decoded as "RGB", band 0 is then exactly libjpeg's luma output (JCS_GRAYSCALE), which OpenCV's grayscale read is.
+ */
+function jpegWithoutColorTransform(b: Uint8Array): Uint8Array {
+  const adobe = [0xff, 0xee, 0, 14, 0x41, 0x64, 0x6f, 0x62, 0x65, 0, 100, 0, 0, 0, 0, 0];
+  const out = new Uint8Array(b.length + adobe.length);
+  out.set(b.subarray(0, 2));
+  out.set(adobe, 2);
+  out.set(b.subarray(2), 2 + adobe.length);
+  let i = 2 + adobe.length;
+  while (i + 4 <= out.length && out[i] === 0xff) {
+    const m = out[i + 1];
+    if (m === 0xda) break;
+    const len = (out[i + 2] << 8) | out[i + 3];
+    const id = String.fromCharCode(...out.subarray(i + 4, i + 9));
+    if ((m === 0xe0 && id === 'JFIF\0') || (m === 0xee && id === 'Adobe')) out[i + 4] = 0x58; // 'X'
+    i += 2 + len;
+  }
+  return out;
+}
+
+async function decodeJpeg(bytes: Uint8Array, mode: Mode, orient: boolean): Promise<ImageU8> {
+  const comps = jpegComponents(bytes);
+  if (comps === 4) {
+    // OpenCV asks libjpeg for CMYK (libjpeg converts YCCK) and converts it with integer arithmetic:
+    // X = K - ((255 - X) * K >> 8) on libjpeg's samples. sharp's (libvips') CMYK samples are libjpeg's inverted.
+    const r = await raw(load(bytes, orient).pipelineColourspace('cmyk').toColourspace('cmyk'));
+    if (r.channels !== 4) throw new DatasetError(`unexpected ${r.channels} channels decoding a CMYK JPEG`);
+    const n = r.width * r.height;
+    const bgr = new Uint8Array(n * 3);
+    const d = r.data;
+    for (let i = 0, s = 0, o = 0; i < n; i++, s += 4, o += 3) {
+      const k = 255 - d[s + 3];
+      bgr[o] = k - ((d[s + 2] * k) >> 8);
+      bgr[o + 1] = k - ((d[s + 1] * k) >> 8);
+      bgr[o + 2] = k - ((d[s] * k) >> 8);
+    }
+    const img = image(bgr, r.height, r.width, 3);
+    return mode === 'gray' ? bgrToGray(img) : img;
+  }
+  if (mode === 'gray' && comps === 3) {
+    const r = await raw(load(jpegWithoutColorTransform(bytes), orient).toColourspace('srgb'));
+    return image(toBgr(r.data, r.width * r.height, r.channels, 1), r.height, r.width, 1);
+  }
+  if (comps === 1) {
+    const r = await raw(load(bytes, orient).toColourspace('b-w'));
+    const n = r.width * r.height;
+    return mode === 'color' ? image(toBgr(r.data, n, 1, 3), r.height, r.width, 3) : image(r.data, r.height, r.width, 1);
+  }
+  const r = await raw(load(bytes, orient).toColourspace('srgb'));
+  const n = r.width * r.height;
+  if (r.channels !== 3) throw new DatasetError(`unexpected ${r.channels} channels decoding a JPEG`);
+  return image(toBgr(r.data, n, 3, 3), r.height, r.width, 3);
+}
+
+// ------------------------------------------------------------------------------------------------ PNG
+
+/** IHDR bit depth and colour type, and whether a tRNS chunk is present. */
+function pngHeader(b: Uint8Array): { depth: number; colorType: number; trns: boolean } {
+  const depth = b[24];
+  const colorType = b[25];
+  let trns = false;
+  let i = 8;
+  while (i + 8 <= b.length) {
+    const len = ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+    const kind = String.fromCharCode(b[i + 4], b[i + 5], b[i + 6], b[i + 7]);
+    if (kind === 'tRNS') trns = true;
+    if (kind === 'IDAT' || kind === 'IEND') break;
+    i += 12 + len;
+  }
+  return { depth, colorType, trns };
+}
+
+// libpng's png_set_rgb_to_gray(png, 1, 0.299, 0.587) fixed-point weights (of 32768), as OpenCV sets them
+const PNG_RC = 9797;
+const PNG_GC = 19234;
+const PNG_BC = 32768 - PNG_RC - PNG_GC;
+
+async function decodePng(bytes: Uint8Array, mode: Mode, orient: boolean): Promise<ImageU8> {
+  const { depth, colorType, trns } = pngHeader(bytes);
+  const isGray = (colorType & 2) === 0;
+  if (mode === 'color') {
+    const r = await raw(load(bytes, orient).removeAlpha().toColourspace('srgb'));
+    if (r.channels !== 3) throw new DatasetError(`unexpected ${r.channels} channels decoding a PNG`);
+    return image(toBgr(r.data, r.width * r.height, 3, 3), r.height, r.width, 3);
+  }
+  if (mode === 'gray') {
+    if (isGray) {
+      const r = await raw(load(bytes, orient));
+      return image(toBgr(r.data, r.width * r.height, r.channels, 1), r.height, r.width, 1);
+    }
+    // libpng's rgb_to_gray: 8-bit truncates (and keeps equal components), 16-bit rounds and then drops the low byte
+    if (depth === 16) {
+      const r = await raw16(load(bytes, orient).toColourspace('rgb16'));
+      const n = r.width * r.height;
+      const out = new Uint8Array(n);
+      for (let i = 0, s = 0; i < n; i++, s += r.channels) {
+        out[i] = ((PNG_RC * r.data[s] + PNG_GC * r.data[s + 1] + PNG_BC * r.data[s + 2] + 16384) >>> 15) >> 8;
+      }
+      return image(out, r.height, r.width, 1);
+    }
+    const r = await raw(load(bytes, orient).toColourspace('srgb'));
+    const n = r.width * r.height;
+    const out = new Uint8Array(n);
+    for (let i = 0, s = 0; i < n; i++, s += r.channels) {
+      const red = r.data[s];
+      const green = r.data[s + 1];
+      const blue = r.data[s + 2];
+      out[i] = red === green && red === blue ? red : (PNG_RC * red + PNG_GC * green + PNG_BC * blue) >>> 15;
+    }
+    return image(out, r.height, r.width, 1);
+  }
+  // unchanged: gray stays 1 channel (tRNS ignored), gray+alpha becomes BGRA, RGB/palette with tRNS become BGRA
+  if (depth === 16) refuse16('this PNG');
+  const r = await raw(load(bytes, false));
+  const n = r.width * r.height;
+  const out = colorType === 0 ? 1 : colorType === 4 || colorType === 6 || trns ? 4 : 3;
+  return image(toBgr(r.data, n, isGray && colorType === 0 ? r.channels : r.channels, out), r.height, r.width, out);
+}
+
+// ------------------------------------------------------------------------------------------------ TIFF
+
+async function decodeTiff(bytes: Uint8Array, mode: Mode): Promise<ImageU8> {
+  const meta = await sharp(bytes).metadata();
+  const is16 = meta.depth === 'ushort';
+  const channels = meta.channels ?? 0;
+  const isGray = channels <= 2;
+  let img: ImageU8;
+  if (isGray) {
+    // gray TIFFs are read as strips: no orientation; 16-bit keeps the high byte
+    if (is16) {
+      if (mode === 'unchanged') refuse16('this TIFF');
+      const r = await raw16(load(bytes, false).toColourspace('grey16'));
+      const n = r.width * r.height;
+      const g = new Uint8Array(n);
+      for (let i = 0; i < n; i++) g[i] = r.data[i * r.channels] >> 8;
+      img = image(g, r.height, r.width, 1);
+    } else {
+      const r = await raw(load(bytes, false).toColourspace('b-w'));
+      img = image(toBgr(r.data, r.width * r.height, r.channels, 1), r.height, r.width, 1);
+    }
+    return mode === 'color' ? image(toBgr(img.data, img.height * img.width, 1, 3), img.height, img.width, 3) : img;
+  }
+  // RGB(A): libtiff's RGBA interface (orientation applied, alpha premultiplied, 16 bits rounded to 8)
+  if (is16 && mode === 'unchanged') refuse16('this TIFF');
+  const oriented = load(bytes, true);
+  let rgba: Uint8Array;
+  let width: number;
+  let height: number;
+  let ch: number;
+  if (is16) {
+    const r = await raw16(oriented.toColourspace('rgb16'));
+    rgba = new Uint8Array(r.data.length);
+    for (let i = 0; i < r.data.length; i++) rgba[i] = Math.floor((r.data[i] * 255 + 32767) / 65535);
+    ({ width, height } = r);
+    ch = r.channels;
+  } else {
+    const r = await raw(oriented.toColourspace('srgb'));
+    ({ width, height } = r);
+    rgba = r.data;
+    ch = r.channels;
+  }
+  const n = width * height;
+  if (ch === 4) {
+    for (let i = 0; i < n * 4; i += 4) {
+      const a = rgba[i + 3];
+      for (let c = 0; c < 3; c++) rgba[i + c] = Math.floor((rgba[i + c] * a + 127) / 255);
+    }
+  }
+  const outCh = mode === 'unchanged' && ch === 4 ? 4 : 3;
+  img = image(toBgr(rgba, n, ch, outCh), height, width, outCh);
+  return mode === 'gray' ? bgrToGray(img) : img;
+}
+
+// ------------------------------------------------------------------------------------------------ WebP
+
+async function decodeWebp(bytes: Uint8Array, mode: Mode): Promise<ImageU8> {
+  const r = await raw(load(bytes, false));
+  const n = r.width * r.height;
+  if (mode === 'unchanged') return image(toBgr(r.data, n, r.channels, r.channels === 4 ? 4 : 3), r.height, r.width, r.channels === 4 ? 4 : 3);
+  const img = image(toBgr(r.data, n, r.channels, 3), r.height, r.width, 3);
+  return mode === 'gray' ? bgrToGrayCvt(img) : img;
+}
+
+// ------------------------------------------------------------------------------------------------ BMP
+
+function u16(b: Uint8Array, at: number): number {
+  return b[at] | (b[at + 1] << 8);
+}
+function i32(b: Uint8Array, at: number): number {
+  return b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24);
+}
+
+function decodeBmp(b: Uint8Array, mode: Mode): ImageU8 {
+  const bad = (why: string): never => {
+    throw new DatasetError(`cannot decode BMP: ${why}`);
+  };
+  if (b.length < 54) bad('the file is shorter than its headers');
+  const dataOffset = i32(b, 10);
+  const headerSize = i32(b, 14);
+  if (headerSize < 40) bad(`OS/2 BMP headers (${headerSize} bytes) are not supported`);
+  const width = i32(b, 18);
+  const rawHeight = i32(b, 22);
+  const bpp = u16(b, 28);
+  const compression = i32(b, 30);
+  const height = Math.abs(rawHeight);
+  const topDown = rawHeight < 0;
+  if (width <= 0 || height <= 0) bad(`bad size ${width}x${rawHeight}`);
+  if (![1, 4, 8, 24, 32].includes(bpp)) bad(`${bpp} bits per pixel is not supported`);
+  if (!(compression === 0 || (compression === 3 && bpp === 32))) bad(`compression ${compression} (RLE or bit fields) is not supported`);
+  // palette (B, G, R, reserved)
+  let palette: Uint8Array | null = null;
+  let colorPalette = true;
+  if (bpp <= 8) {
+    const used = i32(b, 46);
+    const count = Math.min(used > 0 ? used : 1 << bpp, 1 << bpp);
+    palette = new Uint8Array(256 * 3);
+    const at = 14 + headerSize;
+    if (at + count * 4 > b.length) bad('the palette runs past the end of the file');
+    colorPalette = false;
+    for (let i = 0; i < count; i++) {
+      const [pb, pg, pr] = [b[at + 4 * i], b[at + 4 * i + 1], b[at + 4 * i + 2]];
+      palette.set([pb, pg, pr], 3 * i);
+      if (pb !== pg || pg !== pr) colorPalette = true;
+    }
+  }
+  const stride = Math.floor((width * bpp + 31) / 32) * 4;
+  if (dataOffset + stride * height > b.length) bad('the pixel data runs past the end of the file');
+  const outCh = mode === 'gray' ? 1 : mode === 'color' ? 3 : bpp === 32 && compression === 3 ? 4 : bpp <= 8 && !colorPalette ? 1 : 3;
+  const grayPalette = palette && outCh === 1 ? bgrToGray(image(palette, 1, 256, 3)).data : null;
+  const out = new Uint8Array(width * height * outCh);
+  for (let y = 0; y < height; y++) {
+    const row = dataOffset + stride * (topDown ? y : height - 1 - y);
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * outCh;
+      if (palette) {
+        const bit = x * bpp;
+        const idx = (b[row + (bit >> 3)] >> (8 - bpp - (bit & 7))) & ((1 << bpp) - 1);
+        if (grayPalette) out[o] = grayPalette[idx];
+        else out.set(palette.subarray(3 * idx, 3 * idx + 3), o);
+      } else {
+        const s = row + x * (bpp >> 3);
+        if (outCh === 1) out[o] = (b[s] * 1868 + b[s + 1] * 9617 + b[s + 2] * 4899 + 8192) >> 14;
+        else {
+          out[o] = b[s];
+          out[o + 1] = b[s + 1];
+          out[o + 2] = b[s + 2];
+          if (outCh === 4) out[o + 3] = b[s + 3];
+        }
+      }
+    }
+  }
+  return image(out, height, width, outCh);
+}
+
+// ------------------------------------------------------------------------------------------------ PNM
+
+function isSpace(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0b || c === 0x0c;
+}
+
+function decodePnm(b: Uint8Array, mode: Mode): ImageU8 {
+  const kind = b[1] - 0x30; // 1..6
+  let pos = 2;
+  const bad = (why: string): never => {
+    throw new DatasetError(`cannot decode P${kind} image: ${why}`);
+  };
+  const number = (): number => {
+    for (;;) {
+      while (pos < b.length && isSpace(b[pos])) pos++;
+      if (b[pos] !== 0x23) break;
+      while (pos < b.length && b[pos] !== 0x0a && b[pos] !== 0x0d) pos++;
+    }
+    if (pos >= b.length || b[pos] < 0x30 || b[pos] > 0x39) bad('expected a number');
+    let v = 0;
+    while (pos < b.length && b[pos] >= 0x30 && b[pos] <= 0x39) v = v * 10 + (b[pos++] - 0x30);
+    return v;
+  };
+  const width = number();
+  const height = number();
+  const bitmap = kind === 1 || kind === 4;
+  const maxval = bitmap ? 1 : number();
+  if (width <= 0 || height <= 0) bad(`bad size ${width}x${height}`);
+  if (maxval <= 0 || maxval > 65535) bad(`bad maximum value ${maxval}`);
+  const ascii = kind <= 3;
+  const color = kind === 3 || kind === 6;
+  const spp = color ? 3 : 1;
+  const n = width * height;
+  const wide = maxval > 255;
+  if (wide && mode === 'unchanged') refuse16(`this P${kind} image`);
+  pos++; // the single whitespace after the header
+  const samples = new Uint8Array(n * spp);
+  if (bitmap) {
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        let bit: number;
+        if (ascii) {
+          while (pos < b.length && (isSpace(b[pos]) || b[pos] === 0x23)) {
+            if (b[pos] === 0x23) while (pos < b.length && b[pos] !== 0x0a) pos++;
+            else pos++;
+          }
+          if (pos >= b.length) bad('the pixel data ends early');
+          bit = b[pos++] - 0x30;
+        } else {
+          const at = pos + y * ((width + 7) >> 3) + (x >> 3);
+          if (at >= b.length) bad('the pixel data ends early');
+          bit = (b[at] >> (7 - (x & 7))) & 1;
+        }
+        samples[y * width + x] = bit ? 0 : 255;
+      }
+    }
+  } else if (ascii) {
+    pos--;
+    for (let i = 0; i < n * spp; i++) {
+      const v = number();
+      samples[i] = wide ? v >> 8 : v;
+    }
+  } else {
+    const need = n * spp * (wide ? 2 : 1);
+    if (pos + need > b.length) bad('the pixel data ends early');
+    for (let i = 0; i < n * spp; i++) samples[i] = wide ? b[pos + 2 * i] : b[pos + i];
+  }
+  const outCh = mode === 'gray' ? 1 : mode === 'color' ? 3 : spp;
+  if (outCh === spp && spp === 1) return image(samples, height, width, 1);
+  const bgr = image(toBgr(samples, n, spp, 3), height, width, 3);
+  return outCh === 1 ? bgrToGray(bgr) : bgr;
+}
