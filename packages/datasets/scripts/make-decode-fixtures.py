@@ -4,7 +4,7 @@
 mmcv's imread flags, for the decode conformance test (src/transforms/decode.test.ts). Not used by the tests.
 
 Needs Debian's python3-opencv (OpenCV 4.6.0), python3-pil and the ghostscript ICC profiles (installed with
-imagemagick): apt-get install -y python3-opencv python3-pil imagemagick
+imagemagick) and tiffset: apt-get install -y python3-opencv python3-pil imagemagick libtiff-tools
 Run: /usr/bin/python3 packages/datasets/scripts/make-decode-fixtures.py
 
 Writes src/transforms/__fixtures__/decode/:
@@ -17,6 +17,8 @@ import io
 import json
 import os
 import struct
+import subprocess
+import tempfile
 import zlib
 
 import cv2
@@ -156,6 +158,9 @@ def jpeg_files():
     f['jpeg-cmyk-adobe-exif6.jpg'] = jpeg_insert_after_app0(adobe, exif_app1(6))
     for o in range(1, 9):
         f[f'jpeg-exif{o}.jpg'] = jpeg_insert_after_app0(f['jpeg-baseline-420.jpg'], exif_app1(o))
+    base = f['jpeg-baseline-420.jpg']
+    f['jpeg-truncated-scan.jpg'] = base[:int(len(base) * 0.7)]  # libjpeg warns and fills in; OpenCV returns it
+    f['jpeg-no-eoi.jpg'] = base[:-2]
     f['jpeg-gray-exif6.jpg'] = jpeg_insert_after_app0(f['jpeg-gray.jpg'], exif_app1(6))
     return f
 
@@ -297,6 +302,9 @@ def bmp_files():
         q = Image.fromarray(rgb).quantize(colors=min(n, 64))
         pal = np.array(q.getpalette()[:3 * min(n, 64)], np.uint8).reshape(-1, 3)
         f[f'bmp-palette{d}.bmp'] = bmp_bytes(np.array(q), d, palette=[tuple(p) for p in pal])
+    q = Image.fromarray(base_rgb(23, 31)).quantize(colors=16)
+    pal = np.array(q.getpalette()[:48], np.uint8).reshape(-1, 3)
+    f['bmp-palette4-odd-width.bmp'] = bmp_bytes(np.array(q), 4, palette=[tuple(p) for p in pal])
     gpal = [(i, i, i) for i in range(256)]
     f['bmp-palette8-gray.bmp'] = bmp_bytes(gray8(), 8, palette=gpal)
     return f
@@ -316,6 +324,13 @@ def tiff_files():
     ok, b = cv2.imencode('.tiff', to16(rgb)[..., ::-1].copy())  # OpenCV writes 16-bit RGB TIFF (LZW)
     f['tiff-rgb16.tif'] = b.tobytes()
     f['tiff-rgb8-orientation6.tif'] = pil_bytes(Image.fromarray(rgb), 'TIFF', tiffinfo={274: 6})
+    f['tiff-gray16-orientation6.tif'] = pil_bytes(Image.fromarray(to16(gray8()), 'I;16'), 'TIFF', tiffinfo={274: 6})
+    f['tiff-gray8-orientation6.tif'] = pil_bytes(Image.fromarray(gray8()), 'TIFF', tiffinfo={274: 6})
+    with tempfile.NamedTemporaryFile(suffix='.tif') as tmp:  # tiffset (libtiff-tools) adds the tag to OpenCV's file
+        tmp.write(f['tiff-rgb16.tif'])
+        tmp.flush()
+        subprocess.run(['tiffset', '-s', '274', '6', tmp.name], check=True)
+        f['tiff-rgb16-orientation6.tif'] = open(tmp.name, 'rb').read()
     return f
 
 
@@ -354,6 +369,15 @@ def undecodable_files():
     f['none-svg.svg'] = b'<svg xmlns="http://www.w3.org/2000/svg" width="32" height="24"><rect width="32" height="24" fill="red"/></svg>'
     f['none-truncated.jpg'] = jpeg_files()['jpeg-baseline-420.jpg'][:300]
     f['none-text.jpg'] = b'this is not an image'
+    png = png_files()['png-rgb8.png']
+    f['none-png-truncated.png'] = png[:int(len(png) * 0.7)]
+    i = png.index(b'IDAT') + 10
+    f['none-png-corrupt.png'] = png[:i] + bytes([png[i] ^ 0xFF]) + png[i + 1:]
+    for name, data, keep in [('webp-truncated.webp', webp_files()['webp-lossy.webp'], 0.8),
+                             ('tiff-truncated.tif', tiff_files()['tiff-rgb8.tif'], 0.6),
+                             ('bmp-truncated.bmp', bmp_files()['bmp-bgr24.bmp'], 0.6),
+                             ('pnm-truncated.ppm', pnm_files()['pnm-rgb8.ppm'], 0.6)]:
+        f['none-' + name] = data[:int(len(data) * keep)]
     return f
 
 
@@ -384,8 +408,9 @@ def main():
     with open(os.path.join(OUT, 'refs.bin.gz'), 'wb') as fh:
         fh.write(gzip.compress(bytes(blob), 9, mtime=0))
     with open(os.path.join(OUT, 'index.json'), 'w') as fh:
-        json.dump({'opencv': cv2.__version__, 'files': index}, fh, indent=1)
-        fh.write('\n')
+        fh.write('{"opencv": "%s", "files": [\n' % cv2.__version__)
+        fh.write(',\n'.join(json.dumps(e, separators=(',', ':')) for e in index))
+        fh.write('\n]}\n')
     print('wrote', len(index), 'files,', len(blob), 'reference bytes')
 
 

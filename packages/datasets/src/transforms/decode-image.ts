@@ -11,9 +11,9 @@
  *   the file's markers are rewritten so that libjpeg reads its components as RGB without colour conversion, and the
  *   first one (Y) is kept.
  * - PNG: sharp (libpng). `grayscale` of a colour PNG uses libpng's rgb_to_gray weights (OpenCV asks libpng for it).
- * - TIFF: sharp (libtiff). OpenCV reads 8-bit and 16-bit RGB(A) TIFF through libtiff's RGBA interface, which applies
- *   the Orientation tag under every flag, premultiplies unassociated alpha and rounds 16-bit samples to 8 bits;
- *   this is reproduced.
+ * - TIFF: sharp (libtiff). OpenCV applies the TIFF Orientation tag under every flag (even `unchanged` and
+ *   `*_ignore_orientation`), premultiplies unassociated alpha, rounds 16-bit RGB samples to 8 bits and keeps the high
+ *   byte of 16-bit gray ones; this is reproduced.
  * - WebP: sharp (libwebp). OpenCV applies no EXIF orientation to WebP, and grays it with `cvtColor`.
  * - BMP (uncompressed 1/4/8-bit palette, 24-bit, 32-bit) and PNM (P1-P6): read here (sharp has no BMP or PNM
  *   loader, and no maintained npm decoder covers these variants with OpenCV's rules).
@@ -144,8 +144,13 @@ async function raw16(s: Sharp): Promise<{ data: Uint16Array; width: number; heig
   return { data: new Uint16Array(copy.buffer), width: info.width, height: info.height, channels: info.channels };
 }
 
-function load(bytes: Uint8Array, orient: boolean): Sharp {
-  const s = sharp(bytes, { ignoreIcc: true, failOn: 'warning' });
+/**
+ * A sharp pipeline on `bytes`, ICC profile ignored, EXIF-oriented if `orient`. `lenient`: decode through the
+ * decoder's warnings (a truncated JPEG scan: libjpeg fills in the rest and OpenCV returns the image); otherwise any
+ * warning fails, as libpng's, libtiff's and libwebp's errors fail in OpenCV.
+ */
+function load(bytes: Uint8Array, orient: boolean, lenient = false): Sharp {
+  const s = sharp(bytes, { ignoreIcc: true, failOn: lenient ? 'none' : 'warning' });
   return orient ? s.autoOrient() : s;
 }
 
@@ -203,7 +208,7 @@ async function decodeJpeg(bytes: Uint8Array, mode: Mode, orient: boolean): Promi
   if (comps === 4) {
     // OpenCV asks libjpeg for CMYK (libjpeg converts YCCK) and converts it with integer arithmetic:
     // X = K - ((255 - X) * K >> 8) on libjpeg's samples. sharp's (libvips') CMYK samples are libjpeg's inverted.
-    const r = await raw(load(bytes, orient).pipelineColourspace('cmyk').toColourspace('cmyk'));
+    const r = await raw(load(bytes, orient, true).pipelineColourspace('cmyk').toColourspace('cmyk'));
     if (r.channels !== 4) throw new DatasetError(`unexpected ${r.channels} channels decoding a CMYK JPEG`);
     const n = r.width * r.height;
     const bgr = new Uint8Array(n * 3);
@@ -218,15 +223,15 @@ async function decodeJpeg(bytes: Uint8Array, mode: Mode, orient: boolean): Promi
     return mode === 'gray' ? bgrToGray(img) : img;
   }
   if (mode === 'gray' && comps === 3) {
-    const r = await raw(load(jpegWithoutColorTransform(bytes), orient).toColourspace('srgb'));
+    const r = await raw(load(jpegWithoutColorTransform(bytes), orient, true).toColourspace('srgb'));
     return image(toBgr(r.data, r.width * r.height, r.channels, 1), r.height, r.width, 1);
   }
   if (comps === 1) {
-    const r = await raw(load(bytes, orient).toColourspace('b-w'));
+    const r = await raw(load(bytes, orient, true).toColourspace('b-w'));
     const n = r.width * r.height;
     return mode === 'color' ? image(toBgr(r.data, n, 1, 3), r.height, r.width, 3) : image(r.data, r.height, r.width, 1);
   }
-  const r = await raw(load(bytes, orient).toColourspace('srgb'));
+  const r = await raw(load(bytes, orient, true).toColourspace('srgb'));
   const n = r.width * r.height;
   if (r.channels !== 3) throw new DatasetError(`unexpected ${r.channels} channels decoding a JPEG`);
   return image(toBgr(r.data, n, 3, 3), r.height, r.width, 3);
@@ -306,21 +311,21 @@ async function decodeTiff(bytes: Uint8Array, mode: Mode): Promise<ImageU8> {
   const isGray = channels <= 2;
   let img: ImageU8;
   if (isGray) {
-    // gray TIFFs are read as strips: no orientation; 16-bit keeps the high byte
+    // 16-bit gray keeps the high byte
     if (is16) {
       if (mode === 'unchanged') refuse16('this TIFF');
-      const r = await raw16(load(bytes, false).toColourspace('grey16'));
+      const r = await raw16(load(bytes, true).toColourspace('grey16'));
       const n = r.width * r.height;
       const g = new Uint8Array(n);
       for (let i = 0; i < n; i++) g[i] = r.data[i * r.channels] >> 8;
       img = image(g, r.height, r.width, 1);
     } else {
-      const r = await raw(load(bytes, false).toColourspace('b-w'));
+      const r = await raw(load(bytes, true).toColourspace('b-w'));
       img = image(toBgr(r.data, r.width * r.height, r.channels, 1), r.height, r.width, 1);
     }
     return mode === 'color' ? image(toBgr(img.data, img.height * img.width, 1, 3), img.height, img.width, 3) : img;
   }
-  // RGB(A): libtiff's RGBA interface (orientation applied, alpha premultiplied, 16 bits rounded to 8)
+  // RGB(A): as libtiff's RGBA interface (alpha premultiplied, 16 bits rounded to 8)
   if (is16 && mode === 'unchanged') refuse16('this TIFF');
   const oriented = load(bytes, true);
   let rgba: Uint8Array;

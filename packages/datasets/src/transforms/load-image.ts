@@ -3,16 +3,9 @@
  * `LoadImageFromFile` (registry key `LoadImageFromFile`, scope `transforms`): reads `results.imgPath` and decodes
  * it like mmcv's `imfrombytes` with the cv2 backend: uint8 HWC in **BGR** order, `imgShape` = `oriShape` = [h, w].
  *
- * Decoding uses sharp (libvips on libuv threads, so decoding does not block the event loop). Measured equal to
- * `cv2.imdecode` (OpenCV 4.6.0) on baseline and progressive JPEG, grayscale JPEG, RGB/RGBA/gray/palette PNG
- * (see the decode fixtures). `color_type`:
- * - `color` (default): 3 channels. EXIF orientation is applied, as cv2's `IMREAD_COLOR` does (checked: an
- *   orientation-6 JPEG or PNG comes back rotated); alpha is dropped; gray is replicated; 16-bit keeps the
- *   high byte.
- * - `color_ignore_orientation`: as `color` without the EXIF rotation (`IMREAD_COLOR | IMREAD_IGNORE_ORIENTATION`).
- * - `grayscale` / `grayscale_ignore_orientation`: 1 channel from the colour image with cv2's
- *   `COLOR_BGR2GRAY` fixed-point weights (cv2 decodes JPEG luma directly; results can differ by 1).
- * - `unchanged`: the file's channels (BGR/BGRA order), no orientation.
+ * Decoding is `decodeImage` (decode-image.ts): equal to `cv2.imdecode` (OpenCV 4.6.0) for JPEG, PNG, TIFF, WebP,
+ * BMP and PNM under every `color_type` (see the decode fixtures and docs/datasets.md); sharp does most of it on
+ * libuv threads, so decoding does not block the event loop.
  *
  * Node-only (sharp, fs). Failures throw a `DatasetError` naming the file (or return null with `ignore_empty`).
  */
@@ -70,14 +63,22 @@ export class LoadImageFromFile implements Transform<PipelineResults> {
     const file = results.imgPath;
     if (typeof file !== 'string') throw new DatasetError('LoadImageFromFile: the sample has no `imgPath`');
     let img: ImageU8;
+    let stage = 'read';
     try {
       const bytes = await readFile(file);
+      stage = 'decode';
       img = await decodeImage(bytes, this.colorType);
     } catch (e) {
       if (this.ignoreEmpty) return null;
       const code = (e as { code?: string }).code;
       const why =
-        code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : code ? `cannot read the file: ${(e as Error).message}` : `cannot decode image: ${(e as Error).message}`;
+        stage === 'decode'
+          ? `cannot decode image: ${(e as Error).message}`
+          : code === 'ENOENT'
+            ? 'file not found'
+            : code === 'EISDIR'
+              ? 'is a directory'
+              : `cannot read the file: ${(e as Error).message}`;
       throw new DatasetError(`failed to load image ${file}: ${why}`, { location: { file }, cause: e });
     }
     results.img = img;
