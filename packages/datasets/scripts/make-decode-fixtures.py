@@ -264,7 +264,7 @@ def bmp_bytes(pixels, bpp, palette=None, top_down=False, bitfields=None):
     h, w = pixels.shape[:2]
     rows = []
     for r in range(h):
-        if bpp >= 24:
+        if bpp >= 16:
             row = pixels[r].astype(np.uint8).tobytes()
         elif bpp == 8:
             row = pixels[r].astype(np.uint8).tobytes()
@@ -287,6 +287,38 @@ def bmp_bytes(pixels, bpp, palette=None, top_down=False, bitfields=None):
     return b'BM' + struct.pack('<IHHI', off + len(data), 0, 0, off) + info + pal + data
 
 
+def bmp_rle(idx, bpp):
+    """RLE8 / RLE4 stream (bottom-up) of palette indices; some rows end early and one delta skips pixels."""
+    h, w = idx.shape
+    out = bytearray()
+    for r in range(h - 1, -1, -1):
+        row = idx[r]
+        end = w - 5 if r % 5 == 0 else w  # end of line before the last pixels
+        x = 0
+        if r == h // 2:
+            out += bytes([0, 2, 3, 0])  # delta: skip 3 pixels
+            x = 3
+        while x < end:
+            n = 1
+            while x + n < end and n < 255 and row[x + n] == row[x]:
+                n += 1
+            v = int(row[x])
+            out += bytes([n, v if bpp == 8 else (v << 4) | v])
+            x += n
+        out += bytes([0, 0])
+    out += bytes([0, 1])
+    return bytes(out)
+
+
+def bmp_rle_bytes(idx, bpp, palette):
+    h, w = idx.shape
+    data = bmp_rle(idx, bpp)
+    info = struct.pack('<IiiHHIIiiII', 40, w, h, 1, bpp, 1 if bpp == 8 else 2, len(data), 2835, 2835, len(palette), 0)
+    pal = b''.join(bytes([b, g, r, 0]) for r, g, b in palette)
+    off = 14 + len(info) + len(pal)
+    return b'BM' + struct.pack('<IHHI', off + len(data), 0, 0, off) + info + pal + data
+
+
 def bmp_files():
     rgb = base_rgb()
     bgr = rgb[..., ::-1]
@@ -305,6 +337,28 @@ def bmp_files():
     q = Image.fromarray(base_rgb(23, 31)).quantize(colors=16)
     pal = np.array(q.getpalette()[:48], np.uint8).reshape(-1, 3)
     f['bmp-palette4-odd-width.bmp'] = bmp_bytes(np.array(q), 4, palette=[tuple(p) for p in pal])
+    for d in (4, 8):
+        q = Image.fromarray(rgb).quantize(colors=16 if d == 4 else 64)
+        pal = np.array(q.getpalette()[:48 if d == 4 else 192], np.uint8).reshape(-1, 3)
+        f[f'bmp-palette{d}-rle{d}.bmp'] = bmp_rle_bytes(np.array(q), d, [tuple(p) for p in pal])
+    b16 = bgr.astype(np.uint16)
+    v555 = ((b16[..., 2] >> 3) << 10) | ((b16[..., 1] >> 3) << 5) | (b16[..., 0] >> 3)
+    v565 = ((b16[..., 2] >> 3) << 11) | ((b16[..., 1] >> 2) << 5) | (b16[..., 0] >> 3)
+    f['bmp-rgb555.bmp'] = bmp_bytes(v555.astype('<u2').view(np.uint8).reshape(H, W, 2), 16)
+    f['bmp-rgb565-bitfields.bmp'] = bmp_bytes(v565.astype('<u2').view(np.uint8).reshape(H, W, 2), 16, bitfields=(0xF800, 0x7E0, 0x1F))
+    # BITMAPV5HEADER with an alpha mask, as GIMP writes 32-bit BMPs
+    v5 = bmp_bytes(np.dstack([bgr, a]), 32, bitfields=(0xFF0000, 0xFF00, 0xFF))
+    hdr = bytearray(v5[14:14 + 52]) + struct.pack('<I', 0xFF000000) + b'sRGB'.ljust(4) + bytes(124 - 60)
+    hdr[0:4] = struct.pack('<I', 124)
+    pix = v5[struct.unpack('<I', v5[10:14])[0]:]
+    f['bmp-bgra32-v5.bmp'] = b'BM' + struct.pack('<IHHI', 14 + 124 + len(pix), 0, 0, 14 + 124) + bytes(hdr) + pix
+    # OS/2 BITMAPCOREHEADER (12 bytes, 3-byte palette entries)
+    q = Image.fromarray(rgb).quantize(colors=64)
+    pal = np.array(q.getpalette()[:192], np.uint8).reshape(-1, 3)
+    idx = np.array(q)
+    rows = b''.join(idx[r].tobytes() for r in range(H - 1, -1, -1))
+    core = struct.pack('<IHHHH', 12, W, H, 1, 8) + b''.join(bytes([b, g, r]) for r, g, b in pal) + bytes(3 * (256 - 64))
+    f['bmp-os2-palette8.bmp'] = b'BM' + struct.pack('<IHHI', 14 + len(core) + len(rows), 0, 0, 14 + len(core)) + core + rows
     gpal = [(i, i, i) for i in range(256)]
     f['bmp-palette8-gray.bmp'] = bmp_bytes(gray8(), 8, palette=gpal)
     return f
