@@ -411,6 +411,8 @@ def pnm_files():
     f['pnm-gray16.pgm'] = b'P5\n%d %d\n65535\n' % (W, H) + to16(g).astype('>u2').tobytes()
     f['pnm-rgb16.ppm'] = b'P6\n%d %d\n65535\n' % (W, H) + to16(rgb).astype('>u2').tobytes()
     f['pnm-rgb-maxval100.ppm'] = b'P6\n%d %d\n100\n' % (W, H) + (rgb.astype(np.int32) * 100 // 255).astype(np.uint8).tobytes()
+    f['pnm-gray-maxval1023.pgm'] = b'P5\n%d %d\n1023\n' % (W, H) + (g.astype(np.uint16) * 4 + 1).astype('>u2').tobytes()
+    f['pnm-gray-maxval1023-ascii.pgm'] = b'P2\n%d %d\n1023\n' % (W, H) + ' '.join(map(str, g.reshape(-1).astype(int) * 4 + 1)).encode() + b'\n'
     bits = (g > 128).astype(np.uint8)
     f['pnm-bitmap.pbm'] = b'P4\n%d %d\n' % (W, H) + np.packbits(bits, axis=1).tobytes()
     f['pnm-bitmap-ascii.pbm'] = b'P1\n%d %d\n' % (W, H) + ' '.join(map(str, bits.reshape(-1))).encode() + b'\n'
