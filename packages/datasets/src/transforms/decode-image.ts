@@ -104,22 +104,32 @@ function bgrToGrayCvt(img: ImageU8): ImageU8 {
   return image(out, img.height, img.width, 1);
 }
 
-/** Reorder/convert `channels`-band RGB(A)/gray(+alpha) samples into `outChannels` (1, 3 or 4) in BGR(A) order. */
-function toBgr(src: ArrayLike<number>, n: number, channels: number, outChannels: number): Uint8Array {
-  const out = new Uint8Array(n * outChannels);
-  const gray = channels <= 2;
-  for (let i = 0, s = 0, o = 0; i < n; i++, s += channels, o += outChannels) {
-    if (outChannels === 1) {
-      out[o] = src[s];
-      continue;
+/**
+ * Reorder/convert `channels`-band RGB(A) / gray(+alpha) samples into `outChannels` (1, 3 or 4) in BGR(A) order.
+ * RGB to BGR swaps in place (the samples are sharp's fresh buffer or our own).
+ */
+function toBgr(src: Uint8Array, n: number, channels: number, outChannels: number): Uint8Array {
+  if (channels === 3 && outChannels === 3) {
+    for (let i = 0; i < 3 * n; i += 3) {
+      const t = src[i];
+      src[i] = src[i + 2];
+      src[i + 2] = t;
     }
+    return src;
+  }
+  const out = new Uint8Array(n * outChannels);
+  if (outChannels === 1) {
+    for (let i = 0, s = 0; i < n; i++, s += channels) out[i] = src[s];
+    return out;
+  }
+  const gray = channels <= 2;
+  const alpha = channels === 2 || channels === 4;
+  for (let i = 0, s = 0, o = 0; i < n; i++, s += channels, o += outChannels) {
     const r = src[s];
-    const g = gray ? r : src[s + 1];
-    const b = gray ? r : src[s + 2];
-    out[o] = b;
-    out[o + 1] = g;
+    out[o] = gray ? r : src[s + 2];
+    out[o + 1] = gray ? r : src[s + 1];
     out[o + 2] = r;
-    if (outChannels === 4) out[o + 3] = channels === 2 || channels === 4 ? src[s + channels - 1] : 255;
+    if (outChannels === 4) out[o + 3] = alpha ? src[s + channels - 1] : 255;
   }
   return out;
 }
