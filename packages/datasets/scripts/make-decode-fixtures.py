@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
 """Small image files of every format/variant and what cv2.imdecode (OpenCV 4.6.0) returns for them under each of
-mmcv's imread flags, for the decode conformance test (src/transforms/decode.test.ts). Not used by the tests.
+mmcv's imread flags, for the decode conformance test (src/transforms/decode-image.test.ts). Not used by the tests.
 
 Needs Debian's python3-opencv (OpenCV 4.6.0), python3-pil and the ghostscript ICC profiles (installed with
-imagemagick) and tiffset: apt-get install -y python3-opencv python3-pil imagemagick libtiff-tools
+imagemagick), tiffset and cjpeg:
+apt-get install -y python3-opencv python3-pil imagemagick libtiff-tools libjpeg-turbo-progs
 Run: /usr/bin/python3 packages/datasets/scripts/make-decode-fixtures.py
 
 Writes src/transforms/__fixtures__/decode/:
@@ -148,6 +149,9 @@ def jpeg_files():
     f['jpeg-odd-size-420.jpg'] = pil_bytes(Image.fromarray(base_rgb(23, 31)), 'JPEG', quality=90, subsampling=2)
     f['jpeg-gray.jpg'] = pil_bytes(Image.fromarray(gray8()), 'JPEG', quality=90)
     f['jpeg-icc-prophoto.jpg'] = pil_bytes(im, 'JPEG', quality=90, icc_profile=open(PROPHOTO, 'rb').read())
+    # RGB components (Adobe transform 0, no JFIF), as libjpeg-turbo's cjpeg -rgb writes them (libjpeg-turbo-progs)
+    ppm = b'P6\n%d %d\n255\n' % (W, H) + rgb.tobytes()
+    f['jpeg-rgb-components.jpg'] = subprocess.run(['cjpeg', '-rgb', '-quality', '90'], input=ppm, capture_output=True, check=True).stdout
     cmyk = cmyk_from_rgb(rgb)
     adobe = pil_bytes(Image.fromarray(cmyk, 'CMYK'), 'JPEG', quality=90)
     f['jpeg-cmyk-adobe.jpg'] = adobe

@@ -7,9 +7,9 @@
  * OpenCV picks the decoder by the file's signature, not its name; so does this. Formats and how:
  * - JPEG: sharp (libjpeg-turbo, same IDCT and upsampling as OpenCV's libjpeg). Embedded ICC profiles are ignored
  *   (OpenCV ignores them). CMYK / YCCK: sharp's raw CMYK samples, converted to BGR (and gray) with OpenCV's integer
- *   formula in JavaScript. `grayscale` of a colour JPEG is libjpeg's luma (OpenCV asks libjpeg for JCS_GRAYSCALE):
- *   the file's markers are rewritten so that libjpeg reads its components as RGB without colour conversion, and the
- *   first one (Y) is kept.
+ *   formula in JavaScript. `grayscale` of a colour JPEG is libjpeg's gray output (OpenCV asks libjpeg for
+ *   JCS_GRAYSCALE): for YCbCr files its luma (the file's markers are rewritten so that libjpeg reads the components
+ *   as RGB without colour conversion, and the first one, Y, is kept); for RGB-component files libjpeg's weights.
  * - PNG: sharp (libpng). `grayscale` of a colour PNG uses libpng's rgb_to_gray weights (OpenCV asks libpng for it).
  * - TIFF: sharp (libtiff). OpenCV applies the TIFF Orientation tag under every flag (even `unchanged` and
  *   `*_ignore_orientation`), premultiplies unassociated alpha, rounds 16-bit RGB samples to 8 bits and keeps the high
@@ -172,22 +172,36 @@ function refuse16(what: string): never {
 
 // ------------------------------------------------------------------------------------------------ JPEG
 
-/** Number of components in the frame header, or 0 if none is found before the first scan. */
-function jpegComponents(b: Uint8Array): number {
+/**
+ * The frame's number of components (0 if no frame header comes before the first scan) and whether libjpeg takes
+ * 3 components as RGB rather than YCbCr: no JFIF marker and an Adobe marker with transform 0, or neither marker
+ * and component ids 'R', 'G', 'B' (libjpeg-turbo's default_decompress_parms).
+ */
+function jpegFrame(b: Uint8Array): { components: number; rgb: boolean } {
+  let jfif = false;
+  let adobeTransform = -1;
   let i = 2;
   while (i + 4 <= b.length) {
-    if (b[i] !== 0xff) return 0;
+    if (b[i] !== 0xff) break;
     const m = b[i + 1];
     if (m === 0xff) {
       i++;
       continue;
     }
     const len = (b[i + 2] << 8) | b[i + 3];
-    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return b[i + 9] ?? 0;
-    if (m === 0xda) return 0;
+    const id = String.fromCharCode(...b.subarray(i + 4, i + 9));
+    if (m === 0xe0 && len >= 16 && id === 'JFIF\0') jfif = true;
+    if (m === 0xee && len >= 14 && id === 'Adobe') adobeTransform = b[i + 15];
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
+      const components = b[i + 9] ?? 0;
+      const ids = components === 3 ? [b[i + 10], b[i + 13], b[i + 16]].join() : '';
+      const rgb = !jfif && (adobeTransform >= 0 ? adobeTransform === 0 : ids === '82,71,66');
+      return { components, rgb };
+    }
+    if (m === 0xda) break;
     i += 2 + len;
   }
-  return 0;
+  return { components: 0, rgb: false };
 }
 
 /**
@@ -214,7 +228,7 @@ function jpegWithoutColorTransform(b: Uint8Array): Uint8Array {
 }
 
 async function decodeJpeg(bytes: Uint8Array, mode: Mode, orient: boolean): Promise<ImageU8> {
-  const comps = jpegComponents(bytes);
+  const { components: comps, rgb } = jpegFrame(bytes);
   if (comps === 4) {
     // OpenCV asks libjpeg for CMYK (libjpeg converts YCCK) and converts it with integer arithmetic:
     // X = K - ((255 - X) * K >> 8) on libjpeg's samples. sharp's (libvips') CMYK samples are libjpeg's inverted.
@@ -232,9 +246,17 @@ async function decodeJpeg(bytes: Uint8Array, mode: Mode, orient: boolean): Promi
     const img = image(bgr, r.height, r.width, 3);
     return mode === 'gray' ? bgrToGray(img) : img;
   }
-  if (mode === 'gray' && comps === 3) {
+  if (mode === 'gray' && comps === 3 && !rgb) {
     const r = await raw(load(jpegWithoutColorTransform(bytes), orient, true).toColourspace('srgb'));
     return image(toBgr(r.data, r.width * r.height, r.channels, 1), r.height, r.width, 1);
+  }
+  if (mode === 'gray' && comps === 3) {
+    // RGB components: libjpeg's rgb_gray_convert, (R*19595 + G*38470 + B*7471 + 32768) >> 16
+    const r = await raw(load(bytes, orient, true).toColourspace('srgb'));
+    const n = r.width * r.height;
+    const out = new Uint8Array(n);
+    for (let i = 0, s = 0; i < n; i++, s += r.channels) out[i] = (r.data[s] * 19595 + r.data[s + 1] * 38470 + r.data[s + 2] * 7471 + 32768) >>> 16;
+    return image(out, r.height, r.width, 1);
   }
   if (comps === 1) {
     const r = await raw(load(bytes, orient, true).toColourspace('b-w'));
