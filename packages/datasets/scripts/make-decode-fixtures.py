@@ -255,6 +255,18 @@ def png_files():
         if d in (4, 8):
             trns = bytes([(i * 37) % 256 for i in range(min(n, 64) // 2)])  # partial alpha table
             f[f'png-palette{d}-trns.png'] = png_bytes(idx, d, 3, plte=pal, trns=trns)
+    # file gamma: OpenCV leaves colour alone but libpng's rgb_to_gray (grayscale) then works in linear light
+    gama = lambda g: (b'gAMA', struct.pack('>I', g))
+    f['png-rgb8-gama.png'] = png_bytes(rgb, 8, 2, extra=[gama(20000)])
+    f['png-rgb8-gama-near1.png'] = png_bytes(rgb, 8, 2, extra=[gama(97000)])
+    f['png-rgb8-srgb.png'] = png_bytes(rgb, 8, 2, extra=[(b'sRGB', b'\x00'), gama(45455)])
+    f['png-rgba8-srgb.png'] = png_bytes(np.dstack([rgb, a]), 8, 6, extra=[(b'sRGB', b'\x00')])
+    f['png-gray8-gama.png'] = png_bytes(g, 8, 0, extra=[gama(20000)])
+    f['png-rgb16-gama.png'] = png_bytes(to16(rgb), 16, 2, extra=[gama(45455)])
+    f['png-rgb16-gama-sbit9.png'] = png_bytes(to16(rgb), 16, 2, extra=[(b'sBIT', b'\x09\x09\x09'), gama(30000)])
+    q = Image.fromarray(rgb).quantize(colors=64)
+    f['png-palette8-srgb.png'] = png_bytes(np.array(q), 8, 3, plte=np.array(q.getpalette()[:192], np.uint8).reshape(-1, 3),
+                                           extra=[(b'sRGB', b'\x00'), gama(45455)])
     f['png-exif6.png'] = png_bytes(rgb, 8, 2, extra=[(b'eXIf', exif_tiff_bytes(6)[6:])])
     icc = open(PROPHOTO, 'rb').read()
     f['png-icc-prophoto.png'] = png_bytes(rgb, 8, 2, extra=[(b'iCCP', b'ProPhoto\x00\x00' + zlib.compress(icc))])
@@ -381,6 +393,19 @@ def tiff_files():
     f['tiff-gray16.tif'] = pil_bytes(Image.fromarray(to16(gray8()), 'I;16'), 'TIFF')
     ok, b = cv2.imencode('.tiff', to16(rgb)[..., ::-1].copy())  # OpenCV writes 16-bit RGB TIFF (LZW)
     f['tiff-rgb16.tif'] = b.tobytes()
+    f['tiff-palette8.tif'] = pil_bytes(Image.fromarray(rgb).quantize(colors=64), 'TIFF')
+    f['tiff-bilevel.tif'] = pil_bytes(Image.fromarray(gray8()).convert('1'), 'TIFF')
+    f['tiff-cmyk8.tif'] = pil_bytes(Image.fromarray(cmyk_from_rgb(rgb), 'CMYK'), 'TIFF')
+    f['tiff-rgb8-jpeg.tif'] = pil_bytes(Image.fromarray(rgb), 'TIFF', compression='jpeg')
+    f['tiff-cmyk8-orientation6.tif'] = pil_bytes(Image.fromarray(cmyk_from_rgb(rgb), 'CMYK'), 'TIFF', tiffinfo={274: 6})
+    f['tiff-rgb8-two-pages.tif'] = pil_bytes(Image.fromarray(rgb), 'TIFF', save_all=True, append_images=[Image.fromarray(255 - rgb)])
+    # tiled, with tiffcp (libtiff-tools). cv2.imdecode (not imread) of OpenCV 4.6 fails on uncompressed tiles whose
+    # size in bytes is not a multiple of 1024 (16x16 RGB here); 32x32 tiles it reads
+    for t in (32, 16):
+        with tempfile.TemporaryDirectory() as d:
+            open(os.path.join(d, 'a.tif'), 'wb').write(f['tiff-rgb8.tif'])
+            subprocess.run(['tiffcp', '-t', '-w', str(t), '-l', str(t), os.path.join(d, 'a.tif'), os.path.join(d, 'b.tif')], check=True)
+            f[f'tiff-rgb8-tiled{t}.tif'] = open(os.path.join(d, 'b.tif'), 'rb').read()
     f['tiff-rgb8-orientation6.tif'] = pil_bytes(Image.fromarray(rgb), 'TIFF', tiffinfo={274: 6})
     f['tiff-gray16-orientation6.tif'] = pil_bytes(Image.fromarray(to16(gray8()), 'I;16'), 'TIFF', tiffinfo={274: 6})
     f['tiff-gray8-orientation6.tif'] = pil_bytes(Image.fromarray(gray8()), 'TIFF', tiffinfo={274: 6})
@@ -400,6 +425,7 @@ def webp_files():
     f['webp-lossless.webp'] = pil_bytes(Image.fromarray(rgb), 'WEBP', lossless=True)
     f['webp-lossy-alpha.webp'] = pil_bytes(rgba, 'WEBP', quality=80)
     f['webp-lossless-alpha.webp'] = pil_bytes(rgba, 'WEBP', lossless=True)
+    f['webp-animated.webp'] = pil_bytes(Image.fromarray(rgb), 'WEBP', save_all=True, append_images=[Image.fromarray(255 - rgb)], duration=100, lossless=True)
     f['webp-lossy-exif6.webp'] = pil_bytes(Image.fromarray(rgb), 'WEBP', quality=80, exif=exif_tiff_bytes(6))
     return f
 

@@ -26,6 +26,11 @@ const refs = gunzipSync(readFileSync(join(DIR, 'refs.bin.gz')));
  * uninitialised memory. That content is undefined, so only the shape is compared; solo-ts returns libjpeg's fill-in.
  */
 const UNDEFINED_IN_OPENCV = new Set(['jpeg-no-eoi.jpg', 'jpeg-truncated-scan.jpg']);
+/**
+ * Uncompressed tiled TIFFs whose tile size in bytes is not a multiple of 1024 (16x16 RGB tiles here): cv2.imdecode of
+ * OpenCV 4.6 returns None for them (cv2.imread reads them, as it does 32x32 tiles); solo-ts decodes them.
+ */
+const OPENCV_IMDECODE_FAILS = new Set(['tiff-rgb8-tiled16.tif']);
 const FLAGS: ColorType[] = ['color', 'color_ignore_orientation', 'grayscale', 'grayscale_ignore_orientation', 'unchanged'];
 
 describe(`decodeImage equals cv2.imdecode (OpenCV ${index.opencv})`, () => {
@@ -40,6 +45,11 @@ describe(`decodeImage equals cv2.imdecode (OpenCV ${index.opencv})`, () => {
       const bytes = readFileSync(join(DIR, 'files', entry.file));
       for (const flag of FLAGS) {
         const ref = entry[flag];
+        if (OPENCV_IMDECODE_FAILS.has(entry.file)) {
+          const same = await decodeImage(readFileSync(join(DIR, 'files', 'tiff-rgb8.tif')), flag);
+          expect((await decodeImage(bytes, flag)).data).toEqual(same.data);
+          continue;
+        }
         if (ref === null) {
           // OpenCV returns None: so do we fail (LoadImageFromFile names the file)
           await expect(decodeImage(bytes, flag), `${flag} should fail`).rejects.toThrow();
@@ -81,7 +91,7 @@ describe('JPEGs that end early', () => {
 describe('undecodable files', () => {
   it('LoadImageFromFile names the file', async () => {
     const t = new LoadImageFromFile({});
-    for (const entry of index.files.filter((e) => e.color === null)) {
+    for (const entry of index.files.filter((e) => e.color === null && !OPENCV_IMDECODE_FAILS.has(e.file))) {
       const file = join(DIR, 'files', entry.file);
       const err = await t.transform({ imgPath: file }).catch((e: unknown) => e);
       expect(err, entry.file).toBeInstanceOf(DatasetError);

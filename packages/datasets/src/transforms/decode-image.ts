@@ -10,11 +10,13 @@
  *   formula in JavaScript. `grayscale` of a colour JPEG is libjpeg's gray output (OpenCV asks libjpeg for
  *   JCS_GRAYSCALE): for YCbCr files its luma (the file's markers are rewritten so that libjpeg reads the components
  *   as RGB without colour conversion, and the first one, Y, is kept); for RGB-component files libjpeg's weights.
- * - PNG: sharp (libpng). `grayscale` of a colour PNG uses libpng's rgb_to_gray weights (OpenCV asks libpng for it).
+ * - PNG: sharp (libpng). `grayscale` of a colour PNG is libpng's rgb_to_gray (OpenCV asks libpng for it): its
+ *   weights, and, when the file has a gamma (gAMA, sRGB), its linear-light tables.
  * - TIFF: sharp (libtiff). OpenCV applies the TIFF Orientation tag under every flag (even `unchanged` and
- *   `*_ignore_orientation`), premultiplies unassociated alpha, rounds 16-bit RGB samples to 8 bits and keeps the high
- *   byte of 16-bit gray ones; this is reproduced.
- * - WebP: sharp (libwebp). OpenCV applies no EXIF orientation to WebP, and grays it with `cvtColor`.
+ *   `*_ignore_orientation`), premultiplies unassociated alpha, converts CMYK with libtiff's integer formula, rounds
+ *   16-bit RGB samples to 8 bits and keeps the high byte of 16-bit gray ones; this is reproduced.
+ * - WebP: sharp (libwebp). OpenCV applies no EXIF orientation to WebP, grays it with `cvtColor`, and refuses
+ *   animated WebP.
  * - BMP (1/4/8-bit palette, RLE4/RLE8, 16/24/32-bit, OS/2 headers) and PNM (P1-P6): read here (sharp has no BMP
  *   or PNM loader, and no maintained npm decoder covers these variants with OpenCV's rules).
  * Anything else (GIF, SVG, AVIF, ...; OpenCV 4.6 reads none of them) and files OpenCV cannot read throw.
@@ -271,20 +273,26 @@ async function decodeJpeg(bytes: Uint8Array, mode: Mode, orient: boolean): Promi
 
 // ------------------------------------------------------------------------------------------------ PNG
 
-/** IHDR bit depth and colour type, and whether a tRNS chunk is present. */
-function pngHeader(b: Uint8Array): { depth: number; colorType: number; trns: boolean } {
+/** IHDR bit depth and colour type, tRNS presence, the file gamma (x100000; 0: none) and the sBIT maximum. */
+function pngHeader(b: Uint8Array): { depth: number; colorType: number; trns: boolean; gamma: number; sigBit: number } {
   const depth = b[24];
   const colorType = b[25];
   let trns = false;
+  let gama = 0;
+  let srgb = false;
+  let sigBit = 0;
   let i = 8;
   while (i + 8 <= b.length) {
     const len = ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
     const kind = String.fromCharCode(b[i + 4], b[i + 5], b[i + 6], b[i + 7]);
     if (kind === 'tRNS') trns = true;
+    if (kind === 'gAMA' && len === 4) gama = ((b[i + 8] << 24) | (b[i + 9] << 16) | (b[i + 10] << 8) | b[i + 11]) >>> 0;
+    if (kind === 'sRGB') srgb = true;
+    if (kind === 'sBIT') sigBit = Math.max(...b.subarray(i + 8, i + 8 + Math.min(len, 3)));
     if (kind === 'IDAT' || kind === 'IEND') break;
     i += 12 + len;
   }
-  return { depth, colorType, trns };
+  return { depth, colorType, trns, gamma: srgb ? 45455 : gama, sigBit };
 }
 
 // libpng's png_set_rgb_to_gray(png, 1, 0.299, 0.587) fixed-point weights (of 32768), as OpenCV sets them
@@ -292,8 +300,53 @@ const PNG_RC = 9797;
 const PNG_GC = 19234;
 const PNG_BC = 32768 - PNG_RC - PNG_GC;
 
+// libpng 1.6's fixed-point gamma arithmetic (x100000), floating-point build
+const gammaSignificant = (g: number): boolean => g < 95000 || g > 105000;
+const reciprocal = (a: number): number => Math.floor(1e10 / a + 0.5);
+
+/**
+ * The gamma tables libpng 1.6 uses in rgb_to_gray when the file has a gamma (gAMA, or sRGB) and OpenCV sets no
+ * screen gamma: the screen gamma defaults to the file's inverse, so colours stay as they are, but rgb_to_gray goes
+ * to linear light (`to1`), weighs, and comes back (`from1`); `same` maps pixels whose components are equal. Each
+ * maps a sample (8-bit, or 16-bit shifted right by `shift`). Null where libpng builds none (gamma within 5% of 1).
+ */
+function pngGrayGamma(fileGamma: number, depth: number, sigBit: number): { shift: number; to1: Uint16Array; from1: Uint16Array; same: Uint16Array } | null {
+  if (fileGamma <= 0) return null;
+  const screen = reciprocal(fileGamma);
+  if (!gammaSignificant(fileGamma) && !gammaSignificant(screen)) return null;
+  if (depth <= 8) {
+    const table = (g: number): Uint16Array => {
+      const t = new Uint16Array(256);
+      for (let v = 0; v < 256; v++) t[v] = gammaSignificant(g) && v > 0 && v < 255 ? Math.floor(255 * Math.pow(v / 255, g * 1e-5) + 0.5) : v;
+      return t;
+    };
+    return { shift: 0, to1: table(reciprocal(fileGamma)), from1: table(reciprocal(screen)), same: table(100000) };
+  }
+  // 16-bit: OpenCV strips to 8 bits, so libpng keeps at most 11 significant bits in its tables
+  let shift = sigBit > 0 && sigBit < 16 ? 16 - sigBit : 0;
+  shift = Math.min(Math.max(shift, 5), 8);
+  const size = 1 << (16 - shift);
+  const max = size - 1;
+  const table16 = (g: number): Uint16Array => {
+    const t = new Uint16Array(size);
+    for (let v = 0; v < size; v++) t[v] = gammaSignificant(g) ? Math.floor(65535 * Math.pow(v / max, g * 1e-5) + 0.5) : Math.floor((v * 65535 + (1 << (15 - shift))) / max);
+    return t;
+  };
+  // png_build_16to8_table with the product of file and screen gamma
+  const product = Math.floor(fileGamma * 1e-5 * screen + 0.5);
+  const correct16 = (v: number): number => (v > 0 && v < 65535 ? Math.floor(65535 * Math.pow(v / 65535, product * 1e-5) + 0.5) : v);
+  const same = new Uint16Array(size).fill(65535);
+  let last = 0;
+  for (let i = 0; i < 255; i++) {
+    const out = i * 257;
+    const bound = Math.floor((correct16(out + 128) * size + 32768) / 65535) + 1;
+    while (last < bound && last < size) same[last++] = out;
+  }
+  return { shift, to1: table16(reciprocal(fileGamma)), from1: table16(reciprocal(screen)), same };
+}
+
 async function decodePng(bytes: Uint8Array, mode: Mode, orient: boolean): Promise<ImageU8> {
-  const { depth, colorType, trns } = pngHeader(bytes);
+  const { depth, colorType, trns, gamma, sigBit } = pngHeader(bytes);
   const isGray = (colorType & 2) === 0;
   if (mode === 'color') {
     const r = await raw(load(bytes, orient).removeAlpha().toColourspace('srgb'));
@@ -305,13 +358,22 @@ async function decodePng(bytes: Uint8Array, mode: Mode, orient: boolean): Promis
       const r = await raw(load(bytes, orient));
       return image(toBgr(r.data, r.width * r.height, r.channels, 1), r.height, r.width, 1);
     }
-    // libpng's rgb_to_gray: 8-bit truncates (and keeps equal components), 16-bit rounds and then drops the low byte
+    // libpng's rgb_to_gray: without a file gamma 8-bit truncates, 16-bit rounds (then drops the low byte); with one
+    // it weighs in linear light through libpng's tables; pixels with equal components keep their value
+    const gt = pngGrayGamma(gamma, depth, sigBit);
     if (depth === 16) {
       const r = await raw16(load(bytes, orient).toColourspace('rgb16'));
       const n = r.width * r.height;
       const out = new Uint8Array(n);
+      const d = r.data;
       for (let i = 0, s = 0; i < n; i++, s += r.channels) {
-        out[i] = ((PNG_RC * r.data[s] + PNG_GC * r.data[s + 1] + PNG_BC * r.data[s + 2] + 16384) >>> 15) >> 8;
+        const [red, green, blue] = [d[s], d[s + 1], d[s + 2]];
+        if (!gt) out[i] = ((PNG_RC * red + PNG_GC * green + PNG_BC * blue + 16384) >>> 15) >> 8;
+        else if (red === green && red === blue) out[i] = gt.same[red >> gt.shift] >> 8;
+        else {
+          const g16 = (PNG_RC * gt.to1[red >> gt.shift] + PNG_GC * gt.to1[green >> gt.shift] + PNG_BC * gt.to1[blue >> gt.shift] + 16384) >>> 15;
+          out[i] = gt.from1[g16 >> gt.shift] >> 8;
+        }
       }
       return image(out, r.height, r.width, 1);
     }
@@ -322,7 +384,9 @@ async function decodePng(bytes: Uint8Array, mode: Mode, orient: boolean): Promis
       const red = r.data[s];
       const green = r.data[s + 1];
       const blue = r.data[s + 2];
-      out[i] = red === green && red === blue ? red : (PNG_RC * red + PNG_GC * green + PNG_BC * blue) >>> 15;
+      if (red === green && red === blue) out[i] = red;
+      else if (gt) out[i] = gt.from1[(PNG_RC * gt.to1[red] + PNG_GC * gt.to1[green] + PNG_BC * gt.to1[blue] + 16384) >>> 15];
+      else out[i] = (PNG_RC * red + PNG_GC * green + PNG_BC * blue) >>> 15;
     }
     return image(out, r.height, r.width, 1);
   }
@@ -342,6 +406,23 @@ async function decodeTiff(bytes: Uint8Array, mode: Mode): Promise<ImageU8> {
   const channels = meta.channels ?? 0;
   const isGray = channels <= 2;
   let img: ImageU8;
+  if (meta.space === 'cmyk') {
+    // libtiff's RGBA interface: X = (255 - K) * (255 - C) / 255 (integer); alpha 255 under 'unchanged'
+    if (is16) throw new DatasetError('16-bit CMYK TIFF is not supported');
+    const r = await raw(load(bytes, true).pipelineColourspace('cmyk').toColourspace('cmyk'));
+    const n = r.width * r.height;
+    const outCh = mode === 'unchanged' ? 4 : 3;
+    const bgr = new Uint8Array(n * outCh);
+    for (let i = 0, s = 0, o = 0; i < n; i++, s += r.channels, o += outCh) {
+      const k = 255 - r.data[s + 3];
+      bgr[o] = Math.floor((k * (255 - r.data[s + 2])) / 255);
+      bgr[o + 1] = Math.floor((k * (255 - r.data[s + 1])) / 255);
+      bgr[o + 2] = Math.floor((k * (255 - r.data[s])) / 255);
+      if (outCh === 4) bgr[o + 3] = 255;
+    }
+    img = image(bgr, r.height, r.width, outCh);
+    return mode === 'gray' ? bgrToGray(img) : img;
+  }
   if (isGray) {
     // 16-bit gray keeps the high byte
     if (is16) {
@@ -391,6 +472,10 @@ async function decodeTiff(bytes: Uint8Array, mode: Mode): Promise<ImageU8> {
 // ------------------------------------------------------------------------------------------------ WebP
 
 async function decodeWebp(bytes: Uint8Array, mode: Mode): Promise<ImageU8> {
+  // VP8X header with the animation flag: OpenCV 4.6 decodes no animated WebP
+  if (String.fromCharCode(...bytes.subarray(12, 16)) === 'VP8X' && (bytes[20] & 0x02) !== 0) {
+    throw new DatasetError('animated WebP: OpenCV 4.6 (mmdetection\'s decoder) does not decode animations');
+  }
   const r = await raw(load(bytes, false));
   const n = r.width * r.height;
   if (mode === 'unchanged') return image(toBgr(r.data, n, r.channels, r.channels === 4 ? 4 : 3), r.height, r.width, r.channels === 4 ? 4 : 3);
