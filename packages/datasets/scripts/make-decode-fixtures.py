@@ -267,6 +267,11 @@ def png_files():
     q = Image.fromarray(rgb).quantize(colors=64)
     f['png-palette8-srgb.png'] = png_bytes(np.array(q), 8, 3, plte=np.array(q.getpalette()[:192], np.uint8).reshape(-1, 3),
                                            extra=[(b'sRGB', b'\x00'), gama(45455)])
+    # files real datasets contain that make libpng / libtiff warn (OpenCV ignores warnings)
+    text = png_chunk(b'tEXt', b'Comment\x00hello')
+    plain = png_bytes(rgb, 8, 2)
+    f['png-warn-ancillary-crc.png'] = plain[:33] + text[:-4] + b'\x00\x00\x00\x00' + plain[33:]
+    f['png-warn-bad-iccp.png'] = png_bytes(rgb, 8, 2, extra=[(b'iCCP', b'broken\x00\x00' + zlib.compress(b'not a profile' * 20))])
     f['png-exif6.png'] = png_bytes(rgb, 8, 2, extra=[(b'eXIf', exif_tiff_bytes(6)[6:])])
     icc = open(PROPHOTO, 'rb').read()
     f['png-icc-prophoto.png'] = png_bytes(rgb, 8, 2, extra=[(b'iCCP', b'ProPhoto\x00\x00' + zlib.compress(icc))])
@@ -393,6 +398,7 @@ def tiff_files():
     f['tiff-gray16.tif'] = pil_bytes(Image.fromarray(to16(gray8()), 'I;16'), 'TIFF')
     ok, b = cv2.imencode('.tiff', to16(rgb)[..., ::-1].copy())  # OpenCV writes 16-bit RGB TIFF (LZW)
     f['tiff-rgb16.tif'] = b.tobytes()
+    f['tiff-warn-unknown-tag.tif'] = pil_bytes(Image.fromarray(rgb), 'TIFF', tiffinfo={65000: 'private'})
     f['tiff-palette8.tif'] = pil_bytes(Image.fromarray(rgb).quantize(colors=64), 'TIFF')
     f['tiff-bilevel.tif'] = pil_bytes(Image.fromarray(gray8()).convert('1'), 'TIFF')
     f['tiff-cmyk8.tif'] = pil_bytes(Image.fromarray(cmyk_from_rgb(rgb), 'CMYK'), 'TIFF')

@@ -5,8 +5,8 @@
  * This is the one decoder of solo-ts; every path that reads an image for the model goes through it.
  *
  * OpenCV picks the decoder by the file's signature, not its name; so does this. Formats and how:
- * - JPEG: sharp (libjpeg-turbo, same IDCT and upsampling as OpenCV's libjpeg). Embedded ICC profiles are ignored
- *   (OpenCV ignores them). CMYK / YCCK: sharp's raw CMYK samples, converted to BGR (and gray) with OpenCV's integer
+ * - JPEG: sharp (its mozjpeg, a libjpeg-turbo fork: same IDCT and upsampling as OpenCV's libjpeg-turbo). ICC
+ *   profiles are ignored (OpenCV ignores them). CMYK / YCCK: sharp's raw CMYK samples, converted to BGR (and gray) with OpenCV's integer
  *   formula in JavaScript. `grayscale` of a colour JPEG is libjpeg's gray output (OpenCV asks libjpeg for
  *   JCS_GRAYSCALE): for YCbCr files its luma (the file's markers are rewritten so that libjpeg reads the components
  *   as RGB without colour conversion, and the first one, Y, is kept); for RGB-component files libjpeg's weights.
@@ -89,7 +89,7 @@ function image(data: Uint8Array, height: number, width: number, channels: number
 }
 
 /** imgcodecs' `icvCvt_BGR2Gray_8u` (BMP, PNM, TIFF, CMYK JPEG): (B*1868 + G*9617 + R*4899 + 8192) >> 14. */
-export function bgrToGray(img: ImageU8): ImageU8 {
+function bgrToGray(img: ImageU8): ImageU8 {
   const n = img.height * img.width;
   const out = new Uint8Array(n);
   const d = img.data;
@@ -395,7 +395,7 @@ async function decodePng(bytes: Uint8Array, mode: Mode, orient: boolean): Promis
   const r = await raw(load(bytes, false));
   const n = r.width * r.height;
   const out = colorType === 0 ? 1 : colorType === 4 || colorType === 6 || trns ? 4 : 3;
-  return image(toBgr(r.data, n, isGray && colorType === 0 ? r.channels : r.channels, out), r.height, r.width, out);
+  return image(toBgr(r.data, n, r.channels, out), r.height, r.width, out);
 }
 
 // ------------------------------------------------------------------------------------------------ TIFF
