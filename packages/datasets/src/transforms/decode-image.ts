@@ -6,10 +6,11 @@
  *
  * OpenCV picks the decoder by the file's signature, not its name; so does this. Formats and how:
  * - JPEG: sharp (its mozjpeg, a libjpeg-turbo fork: same IDCT and upsampling as OpenCV's libjpeg-turbo). ICC
- *   profiles are ignored (OpenCV ignores them). CMYK / YCCK: sharp's raw CMYK samples, converted to BGR (and gray) with OpenCV's integer
- *   formula in JavaScript. `grayscale` of a colour JPEG is libjpeg's gray output (OpenCV asks libjpeg for
- *   JCS_GRAYSCALE): for YCbCr files its luma (the file's markers are rewritten so that libjpeg reads the components
- *   as RGB without colour conversion, and the first one, Y, is kept); for RGB-component files libjpeg's weights.
+ *   profiles are ignored (OpenCV ignores them). CMYK / YCCK: sharp's raw CMYK samples, converted to BGR (and
+ *   gray) with OpenCV's integer formula in JavaScript. `grayscale` of a colour JPEG is libjpeg's gray output
+ *   (OpenCV asks libjpeg for JCS_GRAYSCALE): for YCbCr files its luma (the file's markers are rewritten so that
+ *   libjpeg reads the components as RGB without colour conversion, and the first one, Y, is kept); for
+ *   RGB-component files libjpeg's weights. JPEGs that end early decode as far as libjpeg gets (OpenCV returns them).
  * - PNG: sharp (libpng). `grayscale` of a colour PNG is libpng's rgb_to_gray (OpenCV asks libpng for it): its
  *   weights, and, when the file has a gamma (gAMA, sRGB), its linear-light tables.
  * - TIFF: sharp (libtiff). OpenCV applies the TIFF Orientation tag under every flag (even `unchanged` and
