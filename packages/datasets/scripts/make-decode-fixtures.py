@@ -151,7 +151,11 @@ def jpeg_files():
     f['jpeg-icc-prophoto.jpg'] = pil_bytes(im, 'JPEG', quality=90, icc_profile=open(PROPHOTO, 'rb').read())
     # RGB components (Adobe transform 0, no JFIF), as libjpeg-turbo's cjpeg -rgb writes them (libjpeg-turbo-progs)
     ppm = b'P6\n%d %d\n255\n' % (W, H) + rgb.tobytes()
-    f['jpeg-rgb-components.jpg'] = subprocess.run(['cjpeg', '-rgb', '-quality', '90'], input=ppm, capture_output=True, check=True).stdout
+    cjpeg = lambda *args: subprocess.run(['cjpeg', '-quality', '90', *args], input=ppm, capture_output=True, check=True).stdout
+    f['jpeg-rgb-components.jpg'] = cjpeg('-rgb')
+    f['jpeg-arithmetic.jpg'] = cjpeg('-arithmetic')
+    f['jpeg-restart-markers.jpg'] = cjpeg('-restart', '1B', '-sample', '2x1')
+    f['jpeg-smooth-float-dct.jpg'] = cjpeg('-dct', 'float', '-sample', '1x2')
     cmyk = cmyk_from_rgb(rgb)
     adobe = pil_bytes(Image.fromarray(cmyk, 'CMYK'), 'JPEG', quality=90)
     f['jpeg-cmyk-adobe.jpg'] = adobe
