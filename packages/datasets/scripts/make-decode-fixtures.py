@@ -201,7 +201,7 @@ def png_rows(samples, depth):
 ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
 
 
-def png_bytes(samples, depth, color_type, plte=None, trns=None, interlace=False, extra=()):
+def png_bytes(samples, depth, color_type, plte=None, trns=None, interlace=False, extra=(), late=()):
     if samples.ndim == 2:
         samples = samples[..., None]
     h, w, _ = samples.shape
@@ -222,7 +222,10 @@ def png_bytes(samples, depth, color_type, plte=None, trns=None, interlace=False,
         out += png_chunk(b'PLTE', plte.astype(np.uint8).tobytes())
     if trns is not None:
         out += png_chunk(b'tRNS', trns)
-    return out + png_chunk(b'IDAT', zlib.compress(raw, 9)) + png_chunk(b'IEND', b'')
+    out += png_chunk(b'IDAT', zlib.compress(raw, 9))
+    for kind, data in late:
+        out += png_chunk(kind, data)
+    return out + png_chunk(b'IEND', b'')
 
 
 def png_up_filter(row, prev):
@@ -276,6 +279,9 @@ def png_files():
     plain = png_bytes(rgb, 8, 2)
     f['png-warn-ancillary-crc.png'] = plain[:33] + text[:-4] + b'\x00\x00\x00\x00' + plain[33:]
     f['png-warn-bad-iccp.png'] = png_bytes(rgb, 8, 2, extra=[(b'iCCP', b'broken\x00\x00' + zlib.compress(b'not a profile' * 20))])
+    # eXIf after the image data, as ImageMagick writes it; every orientation (16x12)
+    for o in range(1, 9):
+        f[f'png-exif{o}-after-idat.png'] = png_bytes(base_rgb(12, 16), 8, 2, late=[(b'eXIf', exif_tiff_bytes(o)[6:])])
     f['png-exif6.png'] = png_bytes(rgb, 8, 2, extra=[(b'eXIf', exif_tiff_bytes(6)[6:])])
     icc = open(PROPHOTO, 'rb').read()
     f['png-icc-prophoto.png'] = png_bytes(rgb, 8, 2, extra=[(b'iCCP', b'ProPhoto\x00\x00' + zlib.compress(icc))])

@@ -137,6 +137,51 @@ function toBgr(src: Uint8Array, n: number, channels: number, outChannels: number
   return out;
 }
 
+/** The Orientation tag (1-8) of an EXIF TIFF structure (IFD0), or 1. */
+function exifOrientation(t: Uint8Array): number {
+  if (t.length < 8) return 1;
+  const le = t[0] === 0x49 && t[1] === 0x49;
+  if (!le && !(t[0] === 0x4d && t[1] === 0x4d)) return 1;
+  const u16at = (at: number): number => (le ? t[at] | (t[at + 1] << 8) : (t[at] << 8) | t[at + 1]);
+  const u32at = (at: number): number => (le ? u16at(at) + u16at(at + 2) * 65536 : u16at(at) * 65536 + u16at(at + 2));
+  const ifd = u32at(4);
+  if (ifd + 2 > t.length) return 1;
+  const count = u16at(ifd);
+  for (let k = 0; k < count; k++) {
+    const e = ifd + 2 + 12 * k;
+    if (e + 12 > t.length) break;
+    if (u16at(e) === 0x0112) {
+      const o = u16at(e + 8);
+      return o >= 1 && o <= 8 ? o : 1;
+    }
+  }
+  return 1;
+}
+
+/** OpenCV's ApplyExifOrientation: flips and a transpose per EXIF orientation (1-8). */
+function applyOrientation(img: ImageU8, orientation: number): ImageU8 {
+  if (orientation <= 1 || orientation > 8) return img;
+  const { height: h, width: w, channels: c, data } = img;
+  const transpose = orientation >= 5;
+  const oh = transpose ? w : h;
+  const ow = transpose ? h : w;
+  // flips applied after the (optional) transpose: 2 and 6 mirror columns, 4 and 8 mirror rows, 3 and 7 both
+  const flipX = orientation === 2 || orientation === 3 || orientation === 6 || orientation === 7;
+  const flipY = orientation === 3 || orientation === 4 || orientation === 7 || orientation === 8;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < oh; y++) {
+    for (let x = 0; x < ow; x++) {
+      const ty = flipY ? oh - 1 - y : y;
+      const tx = flipX ? ow - 1 - x : x;
+      const [sy, sx] = transpose ? [tx, ty] : [ty, tx];
+      const si = (sy * w + sx) * c;
+      const oi = (y * ow + x) * c;
+      for (let k = 0; k < c; k++) out[oi + k] = data[si + k];
+    }
+  }
+  return image(out, oh, ow, c);
+}
+
 interface Raw {
   data: Uint8Array;
   width: number;
@@ -274,26 +319,33 @@ async function decodeJpeg(bytes: Uint8Array, mode: Mode, orient: boolean): Promi
 
 // ------------------------------------------------------------------------------------------------ PNG
 
-/** IHDR bit depth and colour type, tRNS presence, the file gamma (x100000; 0: none) and the sBIT maximum. */
-function pngHeader(b: Uint8Array): { depth: number; colorType: number; trns: boolean; gamma: number; sigBit: number } {
+/**
+ * IHDR bit depth and colour type, tRNS presence, the file gamma (x100000; 0: none), the sBIT maximum and the EXIF
+ * orientation of an eXIf chunk, which OpenCV finds before or after the image data.
+ */
+function pngHeader(b: Uint8Array): { depth: number; colorType: number; trns: boolean; gamma: number; sigBit: number; orientation: number } {
   const depth = b[24];
   const colorType = b[25];
   let trns = false;
   let gama = 0;
   let srgb = false;
   let sigBit = 0;
-  let i = 8;
-  while (i + 8 <= b.length) {
+  let orientation = 1;
+  let beforeData = true; // tRNS, gAMA, sRGB and sBIT only count before the image data (as libpng reads them)
+  for (let i = 8; i + 8 <= b.length; ) {
     const len = ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
     const kind = String.fromCharCode(b[i + 4], b[i + 5], b[i + 6], b[i + 7]);
-    if (kind === 'tRNS') trns = true;
-    if (kind === 'gAMA' && len === 4) gama = ((b[i + 8] << 24) | (b[i + 9] << 16) | (b[i + 10] << 8) | b[i + 11]) >>> 0;
-    if (kind === 'sRGB') srgb = true;
-    if (kind === 'sBIT') sigBit = Math.max(...b.subarray(i + 8, i + 8 + Math.min(len, 3)));
-    if (kind === 'IDAT' || kind === 'IEND') break;
+    const data = b.subarray(i + 8, i + 8 + len);
+    if (kind === 'IDAT') beforeData = false;
+    else if (kind === 'IEND') break;
+    else if (kind === 'eXIf') orientation = exifOrientation(data);
+    else if (beforeData && kind === 'tRNS') trns = true;
+    else if (beforeData && kind === 'gAMA' && len === 4) gama = ((data[0] << 24) | (data[1] << 16) | (data[2] << 8) | data[3]) >>> 0;
+    else if (beforeData && kind === 'sRGB') srgb = true;
+    else if (beforeData && kind === 'sBIT') sigBit = Math.max(...data.subarray(0, 3));
     i += 12 + len;
   }
-  return { depth, colorType, trns, gamma: srgb ? 45455 : gama, sigBit };
+  return { depth, colorType, trns, gamma: srgb ? 45455 : gama, sigBit, orientation };
 }
 
 // libpng's png_set_rgb_to_gray(png, 1, 0.299, 0.587) fixed-point weights (of 32768), as OpenCV sets them
@@ -347,23 +399,30 @@ function pngGrayGamma(fileGamma: number, depth: number, sigBit: number): { shift
 }
 
 async function decodePng(bytes: Uint8Array, mode: Mode, orient: boolean): Promise<ImageU8> {
-  const { depth, colorType, trns, gamma, sigBit } = pngHeader(bytes);
+  const header = pngHeader(bytes);
+  const img = await decodePngPixels(bytes, mode, header);
+  // OpenCV takes the orientation from an eXIf chunk wherever it is; libvips reads it only before the image data
+  return orient ? applyOrientation(img, header.orientation) : img;
+}
+
+async function decodePngPixels(bytes: Uint8Array, mode: Mode, header: ReturnType<typeof pngHeader>): Promise<ImageU8> {
+  const { depth, colorType, trns, gamma, sigBit } = header;
   const isGray = (colorType & 2) === 0;
   if (mode === 'color') {
-    const r = await raw(load(bytes, orient).removeAlpha().toColourspace('srgb'));
+    const r = await raw(load(bytes, false).removeAlpha().toColourspace('srgb'));
     if (r.channels !== 3) throw new DatasetError(`unexpected ${r.channels} channels decoding a PNG`);
     return image(toBgr(r.data, r.width * r.height, 3, 3), r.height, r.width, 3);
   }
   if (mode === 'gray') {
     if (isGray) {
-      const r = await raw(load(bytes, orient));
+      const r = await raw(load(bytes, false));
       return image(toBgr(r.data, r.width * r.height, r.channels, 1), r.height, r.width, 1);
     }
     // libpng's rgb_to_gray: without a file gamma 8-bit truncates, 16-bit rounds (then drops the low byte); with one
     // it weighs in linear light through libpng's tables; pixels with equal components keep their value
     const gt = pngGrayGamma(gamma, depth, sigBit);
     if (depth === 16) {
-      const r = await raw16(load(bytes, orient).toColourspace('rgb16'));
+      const r = await raw16(load(bytes, false).toColourspace('rgb16'));
       const n = r.width * r.height;
       const out = new Uint8Array(n);
       const d = r.data;
@@ -378,7 +437,7 @@ async function decodePng(bytes: Uint8Array, mode: Mode, orient: boolean): Promis
       }
       return image(out, r.height, r.width, 1);
     }
-    const r = await raw(load(bytes, orient).toColourspace('srgb'));
+    const r = await raw(load(bytes, false).toColourspace('srgb'));
     const n = r.width * r.height;
     const out = new Uint8Array(n);
     for (let i = 0, s = 0; i < n; i++, s += r.channels) {
