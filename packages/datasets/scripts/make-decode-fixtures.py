@@ -109,9 +109,10 @@ def jpeg_set_adobe_transform(data, transform):
     raise ValueError('no Adobe marker')
 
 
-def exif_app1(orientation):
-    ifd = struct.pack('>H', 1) + struct.pack('>HHIHH', 0x0112, 3, 1, orientation, 0) + struct.pack('>I', 0)
-    payload = b'Exif\x00\x00' + b'MM\x00\x2a' + struct.pack('>I', 8) + ifd
+def exif_app1(orientation, little_endian=False):
+    e = '<' if little_endian else '>'
+    ifd = struct.pack(e + 'H', 1) + struct.pack(e + 'HHIHH', 0x0112, 3, 1, orientation, 0) + struct.pack(e + 'I', 0)
+    payload = b'Exif\x00\x00' + (b'II\x2a\x00' if little_endian else b'MM\x00\x2a') + struct.pack(e + 'I', 8) + ifd
     return b'\xff\xe1' + struct.pack('>H', len(payload) + 2) + payload
 
 
@@ -169,6 +170,9 @@ def jpeg_files():
     base = f['jpeg-baseline-420.jpg']
     f['jpeg-truncated-scan.jpg'] = base[:int(len(base) * 0.7)]  # libjpeg warns and fills in; OpenCV returns it
     f['jpeg-no-eoi.jpg'] = base[:-2]
+    f['jpeg-exif6-little-endian.jpg'] = jpeg_insert_after_app0(base, exif_app1(6, True))
+    xmp = b'http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta xmlns:x="adobe:ns:meta/"/>'
+    f['jpeg-xmp-then-exif6.jpg'] = jpeg_insert_after_app0(base, b'\xff\xe1' + struct.pack('>H', len(xmp) + 2) + xmp + exif_app1(6))
     f['jpeg-gray-exif6.jpg'] = jpeg_insert_after_app0(f['jpeg-gray.jpg'], exif_app1(6))
     return f
 
@@ -282,6 +286,8 @@ def png_files():
     # eXIf after the image data, as ImageMagick writes it; every orientation (16x12)
     for o in range(1, 9):
         f[f'png-exif{o}-after-idat.png'] = png_bytes(base_rgb(12, 16), 8, 2, late=[(b'eXIf', exif_tiff_bytes(o)[6:])])
+    f['png-exif6-little-endian.png'] = png_bytes(rgb, 8, 2, extra=[(b'eXIf', exif_app1(6, True)[10:])])
+    # libpng and OpenCV warn about these and read on
     f['png-exif6.png'] = png_bytes(rgb, 8, 2, extra=[(b'eXIf', exif_tiff_bytes(6)[6:])])
     icc = open(PROPHOTO, 'rb').read()
     f['png-icc-prophoto.png'] = png_bytes(rgb, 8, 2, extra=[(b'iCCP', b'ProPhoto\x00\x00' + zlib.compress(icc))])

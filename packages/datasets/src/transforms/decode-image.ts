@@ -203,13 +203,38 @@ async function raw16(s: Sharp): Promise<{ data: Uint16Array; width: number; heig
 }
 
 /**
- * A sharp pipeline on `bytes`, ICC profile ignored, EXIF-oriented if `orient`. `lenient`: decode through the
- * decoder's warnings (a truncated JPEG scan: libjpeg fills in the rest and OpenCV returns the image); otherwise any
- * warning fails, as libpng's, libtiff's and libwebp's errors fail in OpenCV.
+ * A sharp pipeline on `bytes` (PNG, TIFF, WebP), ICC profile ignored, EXIF-oriented by libvips if `orient`; any
+ * decoder warning fails, as libpng's, libtiff's and libwebp's errors fail in OpenCV.
  */
-function load(bytes: Uint8Array, orient: boolean, lenient = false): Sharp {
-  const s = sharp(bytes, { ignoreIcc: true, failOn: lenient ? 'none' : 'warning' });
+function load(bytes: Uint8Array, orient: boolean): Sharp {
+  const s = sharp(bytes, { ignoreIcc: true, failOn: 'warning' });
   return orient ? s.autoOrient() : s;
+}
+
+/**
+ * A sharp pipeline on a JPEG, ICC profile ignored, turned as EXIF `orientation` (1-8) says. It decodes through
+ * libjpeg's warnings (a JPEG that ends early: libjpeg fills in the rest, and OpenCV returns such images too).
+ */
+function loadJpeg(bytes: Uint8Array, orientation: number): Sharp {
+  const s = sharp(bytes, { ignoreIcc: true, failOn: 'none' });
+  switch (orientation) {
+    case 2:
+      return s.flop();
+    case 3:
+      return s.rotate(180);
+    case 4:
+      return s.flip();
+    case 5: // transpose (sharp mirrors before it rotates)
+      return s.rotate(90).flip();
+    case 6:
+      return s.rotate(90);
+    case 7: // transverse
+      return s.rotate(90).flop();
+    case 8:
+      return s.rotate(270);
+    default:
+      return s;
+  }
 }
 
 function refuse16(what: string): never {
@@ -223,11 +248,13 @@ function refuse16(what: string): never {
 /**
  * The frame's number of components (0 if no frame header comes before the first scan) and whether libjpeg takes
  * 3 components as RGB rather than YCbCr: no JFIF marker and an Adobe marker with transform 0, or neither marker
- * and component ids 'R', 'G', 'B' (libjpeg-turbo's default_decompress_parms).
+ * and component ids 'R', 'G', 'B' (libjpeg-turbo's default_decompress_parms); and the EXIF orientation OpenCV
+ * finds: the first APP1 segment read as EXIF (an XMP segment first means none, where libvips would find the EXIF).
  */
-function jpegFrame(b: Uint8Array): { components: number; rgb: boolean } {
+function jpegFrame(b: Uint8Array): { components: number; rgb: boolean; orientation: number } {
   let jfif = false;
   let adobeTransform = -1;
+  let orientation = 0; // 0: no APP1 seen yet
   let i = 2;
   while (i + 4 <= b.length) {
     if (b[i] !== 0xff) break;
@@ -240,16 +267,18 @@ function jpegFrame(b: Uint8Array): { components: number; rgb: boolean } {
     const id = String.fromCharCode(...b.subarray(i + 4, i + 9));
     if (m === 0xe0 && len >= 16 && id === 'JFIF\0') jfif = true;
     if (m === 0xee && len >= 14 && id === 'Adobe') adobeTransform = b[i + 15];
+    // OpenCV parses the first APP1 segment as EXIF (past its 6-byte header), whatever it holds
+    if (m === 0xe1 && orientation === 0) orientation = exifOrientation(b.subarray(i + 10, i + 2 + len));
     if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
       const components = b[i + 9] ?? 0;
       const ids = components === 3 ? [b[i + 10], b[i + 13], b[i + 16]].join() : '';
       const rgb = !jfif && (adobeTransform >= 0 ? adobeTransform === 0 : ids === '82,71,66');
-      return { components, rgb };
+      return { components, rgb, orientation: orientation || 1 };
     }
     if (m === 0xda) break;
     i += 2 + len;
   }
-  return { components: 0, rgb: false };
+  return { components: 0, rgb: false, orientation: orientation || 1 };
 }
 
 /**
@@ -276,11 +305,12 @@ function jpegWithoutColorTransform(b: Uint8Array): Uint8Array {
 }
 
 async function decodeJpeg(bytes: Uint8Array, mode: Mode, orient: boolean): Promise<ImageU8> {
-  const { components: comps, rgb } = jpegFrame(bytes);
+  const { components: comps, rgb, orientation: exif } = jpegFrame(bytes);
+  const orientation = orient ? exif : 1;
   if (comps === 4) {
     // OpenCV asks libjpeg for CMYK (libjpeg converts YCCK) and converts it with integer arithmetic:
     // X = K - ((255 - X) * K >> 8) on libjpeg's samples. sharp's (libvips') CMYK samples are libjpeg's inverted.
-    const r = await raw(load(bytes, orient, true).pipelineColourspace('cmyk').toColourspace('cmyk'));
+    const r = await raw(loadJpeg(bytes, orientation).pipelineColourspace('cmyk').toColourspace('cmyk'));
     if (r.channels !== 4) throw new DatasetError(`unexpected ${r.channels} channels decoding a CMYK JPEG`);
     const n = r.width * r.height;
     const bgr = new Uint8Array(n * 3);
@@ -295,23 +325,23 @@ async function decodeJpeg(bytes: Uint8Array, mode: Mode, orient: boolean): Promi
     return mode === 'gray' ? bgrToGray(img) : img;
   }
   if (mode === 'gray' && comps === 3 && !rgb) {
-    const r = await raw(load(jpegWithoutColorTransform(bytes), orient, true).toColourspace('srgb'));
+    const r = await raw(loadJpeg(jpegWithoutColorTransform(bytes), orientation).toColourspace('srgb'));
     return image(toBgr(r.data, r.width * r.height, r.channels, 1), r.height, r.width, 1);
   }
   if (mode === 'gray' && comps === 3) {
     // RGB components: libjpeg's rgb_gray_convert, (R*19595 + G*38470 + B*7471 + 32768) >> 16
-    const r = await raw(load(bytes, orient, true).toColourspace('srgb'));
+    const r = await raw(loadJpeg(bytes, orientation).toColourspace('srgb'));
     const n = r.width * r.height;
     const out = new Uint8Array(n);
     for (let i = 0, s = 0; i < n; i++, s += r.channels) out[i] = (r.data[s] * 19595 + r.data[s + 1] * 38470 + r.data[s + 2] * 7471 + 32768) >>> 16;
     return image(out, r.height, r.width, 1);
   }
   if (comps === 1) {
-    const r = await raw(load(bytes, orient, true).toColourspace('b-w'));
+    const r = await raw(loadJpeg(bytes, orientation).toColourspace('b-w'));
     const n = r.width * r.height;
     return mode === 'color' ? image(toBgr(r.data, n, 1, 3), r.height, r.width, 3) : image(r.data, r.height, r.width, 1);
   }
-  const r = await raw(load(bytes, orient, true).toColourspace('srgb'));
+  const r = await raw(loadJpeg(bytes, orientation).toColourspace('srgb'));
   const n = r.width * r.height;
   if (r.channels !== 3) throw new DatasetError(`unexpected ${r.channels} channels decoding a JPEG`);
   return image(toBgr(r.data, n, 3, 3), r.height, r.width, 3);
