@@ -156,7 +156,7 @@ def jpeg_files():
     f['jpeg-rgb-components.jpg'] = cjpeg('-rgb')
     f['jpeg-arithmetic.jpg'] = cjpeg('-arithmetic')
     f['jpeg-restart-markers.jpg'] = cjpeg('-restart', '1B', '-sample', '2x1')
-    f['jpeg-smooth-float-dct.jpg'] = cjpeg('-dct', 'float', '-sample', '1x2')
+    f['jpeg-440-float-dct.jpg'] = cjpeg('-dct', 'float', '-sample', '1x2')
     cmyk = cmyk_from_rgb(rgb)
     adobe = pil_bytes(Image.fromarray(cmyk, 'CMYK'), 'JPEG', quality=90)
     f['jpeg-cmyk-adobe.jpg'] = adobe
