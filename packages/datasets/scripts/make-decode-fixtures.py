@@ -173,6 +173,8 @@ def jpeg_files():
     f['jpeg-exif6-little-endian.jpg'] = jpeg_insert_after_app0(base, exif_app1(6, True))
     xmp = b'http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta xmlns:x="adobe:ns:meta/"/>'
     f['jpeg-xmp-then-exif6.jpg'] = jpeg_insert_after_app0(base, b'\xff\xe1' + struct.pack('>H', len(xmp) + 2) + xmp + exif_app1(6))
+    sos = [seg for seg in jpeg_segments(base) if seg[0] == 0xDA][0][1]
+    f['jpeg-warn-extraneous-bytes.jpg'] = base[:sos] + b'\x00\x01\x02' + base[sos:]  # libjpeg warns, reads on
     f['jpeg-gray-exif6.jpg'] = jpeg_insert_after_app0(f['jpeg-gray.jpg'], exif_app1(6))
     return f
 
@@ -282,6 +284,10 @@ def png_files():
     text = png_chunk(b'tEXt', b'Comment\x00hello')
     plain = png_bytes(rgb, 8, 2)
     f['png-warn-ancillary-crc.png'] = plain[:33] + text[:-4] + b'\x00\x00\x00\x00' + plain[33:]
+    f['png-warn-trailing-data.png'] = plain + b'garbage after IEND'
+    rows = b''.join(b'\x00' + rgb[r].tobytes() for r in range(H)) + bytes(200)  # more rows than IHDR says
+    f['png-warn-too-much-data.png'] = (b'\x89PNG\r\n\x1a\n' + png_chunk(b'IHDR', struct.pack('>IIBBBBB', W, H, 8, 2, 0, 0, 0))
+                                       + png_chunk(b'IDAT', zlib.compress(rows)) + png_chunk(b'IEND', b''))
     f['png-warn-bad-iccp.png'] = png_bytes(rgb, 8, 2, extra=[(b'iCCP', b'broken\x00\x00' + zlib.compress(b'not a profile' * 20))])
     # eXIf after the image data, as ImageMagick writes it; every orientation (16x12)
     for o in range(1, 9):
