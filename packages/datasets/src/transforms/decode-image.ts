@@ -575,6 +575,9 @@ async function decodeWebp(bytes: Uint8Array, mode: Mode): Promise<ImageU8> {
 
 // ------------------------------------------------------------------------------------------------ BMP
 
+/** OpenCV's CV_IO_MAX_IMAGE_PIXELS default. */
+const MAX_PIXELS = 2 ** 30;
+
 function u16(b: Uint8Array, at: number): number {
   return b[at] | (b[at + 1] << 8);
 }
@@ -646,6 +649,7 @@ function decodeBmp(b: Uint8Array, mode: Mode): ImageU8 {
   }
   if (width <= 0 || rawHeight === 0) bad(`bad size ${width}x${rawHeight}`);
   const height = Math.abs(rawHeight);
+  if (width * height > MAX_PIXELS) bad(`${width}x${height} is more than OpenCV's limit of 2^30 pixels`);
   const topDown = rawHeight < 0;
   const outCh = mode === 'gray' ? 1 : mode === 'color' ? 3 : !isColor ? 1 : bpp === 32 && compression !== 0 ? 4 : 3;
   const gray = outCh === 1;
@@ -804,6 +808,7 @@ function decodePnm(b: Uint8Array, mode: Mode): ImageU8 {
   const bitmap = kind === 1 || kind === 4;
   const maxval = bitmap ? 1 : number();
   if (width <= 0 || height <= 0) bad(`bad size ${width}x${height}`);
+  if (width * height > MAX_PIXELS) bad(`${width}x${height} is more than OpenCV's limit of 2^30 pixels`);
   if (maxval <= 0 || maxval > 65535) bad(`bad maximum value ${maxval}`);
   const ascii = kind <= 3;
   const color = kind === 3 || kind === 6;
