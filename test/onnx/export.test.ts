@@ -11,16 +11,18 @@
  *   output grids follow num_grids, mask maps follow the input size).
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import type { ArrayTensor, MaskHeadRawOutputs } from '@solo-ts/core';
-import { configFromYAML } from '@solo-ts/config';
+import { configFromYAML, loadConfig } from '@solo-ts/config';
+import { DeformConvBase } from '@solo-ts/ops';
 import { setupTestBackend } from '@solo-ts/testing';
 import { buildDetector, exportOnnx, type Detector } from '@solo-ts/apis';
 import { outputNames, readOnnxMetadata, type SoloOnnxMetadata } from '@solo-ts/onnx';
 import { outputsToArrays } from '@solo-ts/heads';
-import { npyFloat32, parityPath, readParity } from '../helpers/npy.js';
+import { npyFloat32, parityPath, readParity, REPO_ROOT } from '../helpers/npy.js';
 import { VARIANTS, CATEGORY_IDS, variantConfig, variantMeta, expectPredictionsMatch, type Variant } from '../parity/solo-parity.js';
 
 /**
@@ -192,4 +194,90 @@ describe.each(VARIANTS)('ONNX export %s', (v) => {
 
 it('the golden image is what the variants were exported for', () => {
   expect(readFileSync(parityPath('solov2_r50_fpn_1x_coco', 'config.json')).length).toBeGreaterThan(0);
+});
+
+/**
+ * Deformable convolutions (ONNX DeformConv, opset 19): the DCN zoo configs shrunk as in test/configs/zoo.test.ts
+ * (ResNet-50 / ResNeXt-50 of base width 8, narrow heads), initialised at random with non-zero offset convs (mmcv
+ * zero-initialises them, which would make every DCN a plain conv), exported and run on ONNX Runtime: raw outputs
+ * against the tfjs forward (whose DCNv2 is checked against mmcv elsewhere), at two input sizes.
+ */
+describe.each([
+  ['solov2/solov2-light_r50-dcn_fpn_ms-3x_coco.yaml', false],
+  ['solov2/solov2_x101-dcn_fpn_ms-3x_coco.yaml', true],
+] as const)('ONNX export with DCNv2: %s', (file, resnext) => {
+  let det: Detector;
+  let session: ort.InferenceSession;
+
+  beforeAll(async () => {
+    await setupTestBackend('cpu');
+    const backbone = resnext
+      ? { 'model.backbone.depth': 50, 'model.backbone.base_channels': 8, 'model.backbone.groups': 4, 'model.backbone.base_width': 4 }
+      : { 'model.backbone.depth': 50, 'model.backbone.base_channels': 8 };
+    const cfg = loadConfig(resolve(REPO_ROOT, 'configs', file), {
+      cfgOptions: {
+        'model.backbone.init_cfg': null,
+        ...backbone,
+        'model.neck.in_channels': [32, 64, 128, 256],
+        'model.neck.out_channels': 16,
+        'model.mask_head.in_channels': 16,
+        'model.mask_head.feat_channels': 16,
+        'model.mask_head.num_classes': 4,
+        'model.mask_head.norm_cfg': { type: 'GN', num_groups: 4, requires_grad: true },
+        'model.mask_head.init_cfg': [{ type: 'Normal', layer: 'Conv2d', std: 0.3 }],
+        'model.mask_head.mask_feature_head.feat_channels': 8,
+        'model.mask_head.mask_feature_head.out_channels': 8,
+        'model.mask_head.mask_feature_head.norm_cfg.num_groups': 4,
+      },
+    });
+    det = await buildDetector(cfg);
+    let seed = 7;
+    let n = 0;
+    for (const [, m] of det.model.namedModules()) {
+      if (!(m instanceof DeformConvBase)) continue;
+      n++;
+      const w = m.convOffset.weight.variable;
+      const b = m.convOffset.bias!.variable;
+      w.assign(tf.randomNormal(w.shape, 0, 0.05, 'float32', seed++));
+      b.assign(tf.randomNormal(b.shape, 0, 0.5, 'float32', seed++));
+    }
+    expect(n).toBeGreaterThan(0);
+    const exported = exportOnnx(det);
+    expect(exported.metadata.opset).toBe(19);
+    expect(() => exportOnnx(det, { opset: 17 })).toThrow(/deformable convolutions need opset >= 19/);
+    session = await ort.InferenceSession.create(exported.bytes, { intraOpNumThreads: 2, interOpNumThreads: 1 });
+  });
+
+  afterAll(async () => {
+    await session?.release();
+    det?.dispose();
+  });
+
+  it.each([
+    [64, 96],
+    [96, 64],
+  ])('raw outputs match the tfjs forward at %ix%i', async (h, w) => {
+    const data = Float32Array.from({ length: 3 * h * w }, (_, i) => Math.sin(i * 0.37) * 1.5);
+    const res = await session.run({ input: new ort.Tensor('float32', data, [1, 3, h, w]) });
+    const x = tf.tidy(() => tf.transpose(tf.tensor4d(data, [1, 3, h, w]), [0, 2, 3, 1]) as tf.Tensor4D);
+    const out = (det.model as unknown as { forwardTensor(x: tf.Tensor4D): Record<string, tf.Tensor4D | tf.Tensor4D[]> }).forwardTensor(x);
+    const own = await outputsToArrays(out);
+    tf.dispose([x, out as unknown as tf.TensorContainer]);
+    const lines: string[] = [];
+    for (const [field, val] of Object.entries(own)) {
+      (Array.isArray(val) ? val : [val]).forEach((a, l) => {
+        const b = res[Array.isArray(val) ? `${field}_${l}` : field];
+        expect(b.dims).toEqual(a.shape);
+        let diff = 0;
+        let scale = 0;
+        for (let i = 0; i < a.data.length; i++) {
+          diff = Math.max(diff, Math.abs(a.data[i] - (b.data as Float32Array)[i]));
+          scale = Math.max(scale, Math.abs(a.data[i]));
+        }
+        lines.push(`${field}[${l}] ${diff.toExponential(2)}/${scale.toFixed(2)}`);
+        expect(diff, `${field}[${l}]`).toBeLessThanOrEqual(1e-4 * Math.max(1, scale));
+      });
+    }
+    console.log(`${file} ${h}x${w} max abs diff / max |value|: ${lines.join(', ')}`);
+  });
 });
