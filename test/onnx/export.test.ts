@@ -192,8 +192,39 @@ describe.each(VARIANTS)('ONNX export %s', (v) => {
   });
 });
 
-it('the golden image is what the variants were exported for', () => {
-  expect(readFileSync(parityPath('solov2_r50_fpn_1x_coco', 'config.json')).length).toBeGreaterThan(0);
+describe('ONNX export: options and errors', () => {
+  const v: Variant = 'solov2-light_r18_fpn_ms-3x_coco';
+  let det: Detector;
+  beforeAll(async () => {
+    await setupTestBackend('cpu');
+    det = await buildDetector(variantDetectorConfig(v), { checkpoint: parityPath(v, 'checkpoint.pth') });
+  });
+  afterAll(() => det?.dispose());
+
+  it('a later opset (21, IR 10) loads in ONNX Runtime and gives the same outputs', async () => {
+    const input = nchwInput(v);
+    const run = async (opset?: number) => {
+      const s = await ort.InferenceSession.create(exportOnnx(det, { opset }).bytes);
+      try {
+        return (await s.run({ input: new ort.Tensor('float32', input.data, input.dims) })).maskFeats.data as Float32Array;
+      } finally {
+        await s.release();
+      }
+    };
+    expect(Array.from(await run(21))).toEqual(Array.from(await run()));
+  });
+
+  it('a module without toOnnx is named in a clear error; opsets below 17 are refused', () => {
+    const neck = (det.model as unknown as { neck: object }).neck;
+    Object.defineProperty(neck, 'toOnnx', { value: undefined, configurable: true });
+    try {
+      expect(() => exportOnnx(det)).toThrow(/ONNX export: neck \(FPN\) cannot be exported: it has no toOnnx/);
+    } finally {
+      delete (neck as { toOnnx?: unknown }).toOnnx;
+    }
+    expect(() => exportOnnx(det, { opset: 13 })).toThrow(/opset 13 is not supported/);
+    expect(readFileSync(parityPath(v, 'checkpoint.pth')).length).toBeGreaterThan(0);
+  });
 });
 
 /**
