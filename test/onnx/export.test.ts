@@ -2,8 +2,9 @@
 /**
  * ONNX export numerics, for every public golden variant of ../shared/parity: the detector built from the variant's
  * resolved `model` config with `checkpoint.pth` (`buildDetector`), exported with `exportOnnx`, run with
- * onnxruntime-node (CPU) on `input.npy` (the data preprocessor's output, NHWC -> NCHW). Compared:
- * - the raw outputs against the tfjs forward of the same detector (eval mode; max abs diff reported, bounded);
+ * onnxruntime-node (CPU) on `input.npy` (the data preprocessor's output, NCHW). Compared:
+ * - the raw outputs against the tfjs forward of the same detector (eval mode, wasm backend; max abs diff reported,
+ *   bounded);
  * - `predictByFeat` on the ONNX outputs against mmdetection's predictions (same count, labels exact, scores within
  *   1e-4, mask IoU >= 0.99 against predictions.segm.json);
  * - the metadata read back with `readOnnxMetadata`;
@@ -82,7 +83,7 @@ describe.each(VARIANTS)('ONNX export %s', (v) => {
   let onnxRaw: MaskHeadRawOutputs;
 
   beforeAll(async () => {
-    await setupTestBackend('cpu');
+    await setupTestBackend('wasm');
     det = await buildDetector(variantDetectorConfig(v), { checkpoint: parityPath(v, 'checkpoint.pth') });
     bytes = exportOnnx(det).bytes;
     session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
@@ -196,7 +197,7 @@ describe('ONNX export: options and errors', () => {
   const v: Variant = 'solov2-light_r18_fpn_ms-3x_coco';
   let det: Detector;
   beforeAll(async () => {
-    await setupTestBackend('cpu');
+    await setupTestBackend('wasm');
     det = await buildDetector(variantDetectorConfig(v), { checkpoint: parityPath(v, 'checkpoint.pth') });
   });
   afterAll(() => det?.dispose());
@@ -241,7 +242,7 @@ describe.each([
   let session: ort.InferenceSession;
 
   beforeAll(async () => {
-    await setupTestBackend('cpu');
+    await setupTestBackend('wasm');
     const backbone = resnext
       ? { 'model.backbone.depth': 50, 'model.backbone.base_channels': 8, 'model.backbone.groups': 4, 'model.backbone.base_width': 4 }
       : { 'model.backbone.depth': 50, 'model.backbone.base_channels': 8 };
