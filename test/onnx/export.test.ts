@@ -17,12 +17,12 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
-import type { ArrayTensor, MaskHeadRawOutputs } from '@solo-ts/core';
+import type { MaskHeadRawOutputs } from '@solo-ts/core';
 import { configFromYAML, loadConfig } from '@solo-ts/config';
 import { DeformConvBase } from '@solo-ts/ops';
 import { setupTestBackend } from '@solo-ts/testing';
 import { buildDetector, exportOnnx, type Detector } from '@solo-ts/apis';
-import { outputNames, readOnnxMetadata, type SoloOnnxMetadata } from '@solo-ts/onnx';
+import { outputNames, rawOutputsFromNamed, readOnnxMetadata, type SoloOnnxMetadata } from '@solo-ts/onnx';
 import { outputsToArrays } from '@solo-ts/heads';
 import { npyFloat32, parityPath, readParity, REPO_ROOT } from '../helpers/npy.js';
 import { VARIANTS, CATEGORY_IDS, variantConfig, variantMeta, expectPredictionsMatch, type Variant } from '../parity/solo-parity.js';
@@ -53,13 +53,7 @@ function nchwInput(v: Variant): { data: Float32Array; dims: number[] } {
 
 /** ORT outputs as the head's raw outputs (fields and levels from the metadata). */
 function rawFromOrt(res: ort.InferenceSession.OnnxValueMapType, outputs: SoloOnnxMetadata['outputs']): MaskHeadRawOutputs {
-  const arr = (name: string): ArrayTensor => {
-    const t = res[name];
-    return { data: t.data as Float32Array, shape: t.dims.slice() };
-  };
-  const raw: Record<string, ArrayTensor | ArrayTensor[]> = {};
-  for (const [f, n] of Object.entries(outputs)) raw[f] = n === null ? arr(f) : Array.from({ length: n }, (_, l) => arr(`${f}_${l}`));
-  return raw;
+  return rawOutputsFromNamed(outputs, (name) => (res[name] ? { data: res[name].data as Float32Array, shape: res[name].dims.slice() } : undefined));
 }
 
 /** Crop or zero-pad an NCHW image batch to `h` x `w` and repeat it to `n` images. */
