@@ -16,6 +16,7 @@ export {
   buildDetector, filterInstances, inferImage, pictureStyle, resolveClasses, toCocoResults,
   type BuildDetectorOptions, type Detector, type InferResult,
 } from './detector.js';
+export { exportOnnx, type ExportedOnnx, type ExportOnnxOptions } from './export.js';
 export { drawInstances, type DrawOptions, type RawImage } from './draw.js';
 export { testModel, type TestOptions, type TestResult } from './test.js';
 export { createDefaultRegistry, defaultComponentModules, defaultRegistryFactory } from './registry.js';
