@@ -35,6 +35,7 @@ export type { PolygonMasks, AnyMasks } from './transforms/masks.js';
 export {
   DefaultSampler,
   AspectRatioBatchSampler,
+  shardSizes,
   type Sampler,
   type BatchSampler,
   type SizedDataset,

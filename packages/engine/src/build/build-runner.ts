@@ -38,6 +38,7 @@ import { EpochBasedTrainLoop } from '../components/loops.js';
 import { LogProcessor } from '../components/visualizers.js';
 import { HOOK_POINTS, isHook, type Hook } from '../runner/hooks.js';
 import { autoWorkers, DATA_PARALLEL_BACKENDS, DataParallelTrainer, threadsPerWorker } from '../parallel/data-parallel.js';
+import { DistributedDataParallel, initDistributed, type Launcher } from '../parallel/distributed.js';
 import { Runner, type TrainSummary } from '../runner/runner.js';
 import type { TrainableDetector } from '../runner/types.js';
 import { buildEvaluator, type Evaluator } from './evaluator.js';
@@ -65,6 +66,12 @@ export interface BuildRunnerOptions {
    * `auto`: min(cores, 2), or 1 when the backend is neither wasm nor cpu.
    */
   workers?: number | 'auto';
+  /**
+   * Distributed training across processes (`mpi`: started by mpirun / srun / an MPIJob; one process per rank,
+   * `train_dataloader.batch_size` per rank, rank 0 writes; docs/training.md). Default `none`: one process.
+   * WebAssembly threads per process default to max(1, floor(cores / processes on this host)).
+   */
+  launcher?: Launcher;
   /** `key=value` overrides (used when `cfg` is a path). */
   cfgOptions?: string[] | Record<string, unknown>;
   /**
@@ -97,8 +104,8 @@ export interface BuiltRun {
   valLoader?: LoaderAdapter;
   evaluator?: Evaluator;
   backend: SelectedBackend | null;
-  /** the data-parallel trainer (`workers` > 1); the runner starts and stops it */
-  parallel?: DataParallelTrainer;
+  /** the data-parallel trainer (`workers` > 1, or distributed); the runner starts and stops it */
+  parallel?: DataParallelTrainer | DistributedDataParallel;
   workDir: string;
   seed: number;
   /** Train, then close the loaders. */
@@ -249,8 +256,13 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
   if (!Number.isInteger(workers) || workers < 1) throw new SoloError(`workers must be a positive integer or auto, got ${String(o.workers)}`, { code: 'ARGUMENT' });
   if (!o.registry) throw new SoloError('buildRunnerFromConfig needs a registry (or a registry factory) to build from', { code: 'ARGUMENT', hint: 'pass `registry: defaultRegistryFactory` from @solo-ts/apis' });
   const factory = isRegistryFactory(o.registry) ? o.registry : undefined;
-  const threads = workers > 1 ? threadsPerWorker(o.threads, workers, cores) : o.threads;
-  const backend = o.backend === null ? null : await selectBackend(o.backend ?? 'auto', { threads, quiet: true });
+  const comm = initDistributed(o.launcher ?? 'none');
+  if (comm && workers > 1) {
+    await comm.close();
+    throw new SoloError(`--workers ${workers} (threads of one process) and --launcher ${o.launcher} (one process per rank) cannot be combined`, { code: 'ARGUMENT', hint: 'start more processes instead: tools/dist_train.sh CONFIG N' });
+  }
+  const threads = comm ? threadsPerWorker(o.threads, comm.localSize, cores) : workers > 1 ? threadsPerWorker(o.threads, workers, cores) : o.threads;
+  const backend = o.backend === null ? null : await selectBackend(o.backend ?? 'auto', { threads, quiet: true, localRank: comm?.localRank });
   const backendName = backend?.name ?? tf.getBackend();
   if (o.workers === 'auto' && !DATA_PARALLEL_BACKENDS.includes(backendName)) workers = 1;
   if (workers > 1 && !DATA_PARALLEL_BACKENDS.includes(backendName)) {
@@ -272,7 +284,9 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
     loadFrom = undefined;
   }
   const resumeFile = resume === true ? await readLastCheckpoint(workDir) : typeof resume === 'string' ? path.resolve(resume) : undefined;
-  const seed = o.seed ?? (await checkpointSeed(resumeFile)) ?? configSeed(cfg);
+  let seed = o.seed ?? (await checkpointSeed(resumeFile)) ?? configSeed(cfg);
+  // every rank: rank 0's seed (the data order and augmentation of the shards must be one order)
+  if (comm) seed = await comm.broadcastObject(seed, 0);
 
   const { loop, hooks, logProcessor } = buildRunParts(cfg, registry, o.progress);
 
@@ -283,7 +297,10 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
   const tdl = cfg.get<DataLoaderCfg>('train_dataloader');
   if (!tdl) throw new ConfigError(`${cfg.filename} has no \`train_dataloader\``);
   const perWorkerBatch = tdl.batch_size ?? 1;
-  const trainLoader = new LoaderAdapter(buildDataLoader(workers > 1 ? { ...tdl, batch_size: perWorkerBatch * workers } : tdl, { registry, path: 'train_dataloader', seed, onWarning, workers: o.loaderWorkers, modules }));
+  const ranks = comm?.worldSize ?? workers;
+  // distributed: every rank makes the global batches (ranks x batch_size) and prepares only its share of each
+  const shard = comm ? { rank: comm.rank, worldSize: comm.worldSize } : undefined;
+  const trainLoader = new LoaderAdapter(buildDataLoader(ranks > 1 ? { ...tdl, batch_size: perWorkerBatch * ranks } : tdl, { registry, path: 'train_dataloader', seed, onWarning, workers: o.loaderWorkers, modules, shard }));
   const closers: Array<() => Promise<void>> = [() => trainLoader.close()];
   try {
     checkClasses(model, trainLoader.loader.dataset.metainfo.classes, cfg, 'training');
@@ -293,15 +310,18 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
     const vdl = cfg.get<DataLoaderCfg>('val_dataloader');
     const vev = cfg.get('val_evaluator');
     if (!o.noValidate && vdl && vev && cfg.get('val_cfg') !== null) {
-      valLoader = new LoaderAdapter(buildDataLoader(vdl, { registry, path: 'val_dataloader', seed, onWarning, workers: o.loaderWorkers, modules }));
+      valLoader = new LoaderAdapter(buildDataLoader(shard ? { ...vdl, batch_size: (vdl.batch_size ?? 1) * shard.worldSize } : vdl, { registry, path: 'val_dataloader', seed, onWarning, workers: o.loaderWorkers, modules, shard }));
       closers.push(() => valLoader!.close());
       const ds = valLoader.loader.dataset as { annFile?: string; metainfo: { classes: string[] } };
       evaluator = buildEvaluator(vev, { registry, path: 'val_evaluator', dataset: ds });
     }
-    const batchSize = perWorkerBatch * workers;
+    const batchSize = perWorkerBatch * ranks;
     const opt = buildOptimizer(cfg, model, { registry, batchSize, autoScaleLr: o.autoScaleLr });
     const schedulers = buildSchedulers(cfg, registry);
-    const parallel = workers > 1 ? new DataParallelTrainer({ worldSize: workers, model, config: cfg, seed, backend: { name: backendName, threads: threads ?? 1 }, batchSize: perWorkerBatch, registry: factory! }) : undefined;
+    const parallel = comm
+      ? new DistributedDataParallel({ comm, model, batchSize: perWorkerBatch, backend: backend?.detail ?? tf.getBackend() })
+      : workers > 1
+        ? new DataParallelTrainer({ worldSize: workers, model, config: cfg, seed, backend: { name: backendName, threads: threads ?? 1 }, batchSize: perWorkerBatch, registry: factory! }) : undefined;
     if (parallel) closers.push(() => parallel.close());
     const runner = new Runner({
       model,
@@ -328,9 +348,11 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
       print,
       progress: o.progress,
       parallel,
+      collective: comm,
     });
-    cfg.dump(path.join(workDir, path.basename(cfg.filename).replace(/\.(json|yml)$/i, '.yaml')));
-    if (opt.lrScale !== 1) runner.log(`auto_scale_lr: lr ${opt.lr} (x${opt.lrScale} = batch ${batchSize}${workers > 1 ? ` = ${workers} workers x ${perWorkerBatch}` : ''} / base_batch_size)`);
+    if (comm) closers.push(() => comm.close());
+    if (runner.isMain) cfg.dump(path.join(workDir, path.basename(cfg.filename).replace(/\.(json|yml)$/i, '.yaml')));
+    if (opt.lrScale !== 1) runner.log(`auto_scale_lr: lr ${opt.lr} (x${opt.lrScale} = batch ${batchSize}${ranks > 1 ? ` = ${ranks} ${comm ? 'ranks' : 'workers'} x ${perWorkerBatch}` : ''} / base_batch_size)`);
     const close = async () => {
       for (const c of closers) await c();
     };
@@ -357,6 +379,8 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
     };
   } catch (e) {
     for (const c of closers) await c().catch(() => undefined);
+    // before the runner exists: the group was not handed to a closer yet (closing twice is harmless)
+    await comm?.close().catch(() => undefined);
     throw e;
   }
 }
