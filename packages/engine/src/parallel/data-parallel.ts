@@ -37,7 +37,7 @@ import type { RegistryFactoryRef } from '../build/registry-factory.js';
 import { encodeBatch, splitBatch } from './batch-codec.js';
 import { syncGradients } from './grad-sync.js';
 import { makeParamLayout, serializeError, workerError, type FromWorker, type ParamLayout, type StateRecord, type ToWorker, type WorkerInit } from './protocol.js';
-import { makeSharedMemoryGroup, SharedMemoryCollective, type SharedMemoryGroup } from './shared-memory.js';
+import { GROUP_ABORTED, makeSharedMemoryGroup, SharedMemoryCollective, type SharedMemoryGroup } from './shared-memory.js';
 
 export interface DataParallelOptions {
   /** number of ranks, >= 2 (the main thread is rank 0) */
@@ -218,6 +218,9 @@ export class DataParallelTrainer implements ParallelStepper {
   async step(batch: DataBatch, o: StepOptions): Promise<StepResult> {
     await this.ready();
     if (o.params.size !== this.vars.length) throw new SoloError(`step: ${o.params.size} parameters, the trainer has ${this.vars.length}`, { code: 'RUNTIME' });
+    // a worker that died cannot join the collective operations of this step
+    const dead = this.slots.find((s) => s.dead);
+    if (dead) throw dead.dead!;
     const { layout, worldSize: n } = this;
     const shards = splitBatch(batch, n);
     // encode every shard before posting any: a batch that cannot be sent fails the step before it starts
@@ -239,9 +242,11 @@ export class DataParallelTrainer implements ParallelStepper {
     }
     // even when rank 0 failed: the workers must be done with the shared buffers before anything else
     const settled = await Promise.allSettled(replies);
-    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
-    if (ownError !== undefined) throw ownError;
+    // every rank is out of the collective operations now: a failed step leaves the group usable
+    if (this.comm.aborted) this.comm.reset();
+    // the error that caused the abort, rather than the ranks that were merely released by it
+    const errors = [...settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : [])), ...(ownError !== undefined ? [ownError] : [])];
+    if (errors.length > 0) throw errors.find((e) => !String((e as Error)?.message).includes(GROUP_ABORTED)) ?? errors[0];
     const { grads, terms, timings } = own!;
     const t3 = performance.now();
     const gradNorm = applyGradients(grads!, o);

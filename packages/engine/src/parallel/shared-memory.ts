@@ -27,6 +27,9 @@ export interface SharedMemoryGroup {
 /** `Atomics.waitAsync` (Node >= 16; not in this project's TypeScript lib yet). */
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } }).waitAsync.bind(Atomics);
 
+/** The start of the message of an operation that failed because another rank aborted the group. */
+export const GROUP_ABORTED = 'data-parallel group aborted';
+
 const COUNT = 0;
 const GENERATION = 1;
 const ABORTED = 2;
@@ -64,13 +67,23 @@ export class SharedMemoryCollective implements Collective {
     Atomics.notify(this.ctrl, GENERATION);
   }
 
+  /**
+   * Make an aborted group usable again. Only when no rank is inside an operation (the data-parallel trainer: after
+   * every worker has answered the failed step).
+   */
+  reset(): void {
+    Atomics.store(this.ctrl, COUNT, 0);
+    Atomics.store(this.ctrl, ABORTER, 0);
+    Atomics.store(this.ctrl, ABORTED, 0);
+  }
+
   get aborted(): boolean {
     return Atomics.load(this.ctrl, ABORTED) !== 0;
   }
 
   private abortedError(): SoloError {
     const by = Atomics.load(this.ctrl, ABORTER) - 1;
-    return new SoloError(`data-parallel group aborted (by rank ${by}); rank ${this.rank} stops`, { code: 'RUNTIME' });
+    return new SoloError(`${GROUP_ABORTED} (by rank ${by}); rank ${this.rank} stops`, { code: 'RUNTIME' });
   }
 
   async barrier(): Promise<void> {
