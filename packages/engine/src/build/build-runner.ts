@@ -39,6 +39,7 @@ import { LogProcessor } from '../components/visualizers.js';
 import { HOOK_POINTS, isHook, type Hook } from '../runner/hooks.js';
 import { autoWorkers, DATA_PARALLEL_BACKENDS, DataParallelTrainer, threadsPerWorker } from '../parallel/data-parallel.js';
 import { DistributedDataParallel, initDistributed, type Launcher } from '../parallel/distributed.js';
+import type { Collective } from '../parallel/collective.js';
 import { Runner, type TrainSummary } from '../runner/runner.js';
 import type { TrainableDetector } from '../runner/types.js';
 import { buildEvaluator, type Evaluator } from './evaluator.js';
@@ -104,8 +105,10 @@ export interface BuiltRun {
   valLoader?: LoaderAdapter;
   evaluator?: Evaluator;
   backend: SelectedBackend | null;
-  /** the data-parallel trainer (`workers` > 1, or distributed); the runner starts and stops it */
-  parallel?: DataParallelTrainer | DistributedDataParallel;
+  /** the data-parallel trainer (`workers` > 1); the runner starts and stops it */
+  parallel?: DataParallelTrainer;
+  /** distributed training (`launcher`): the step engine and the process group (closed by `close`) */
+  distributed?: { parallel: DistributedDataParallel; collective: Collective };
   workDir: string;
   seed: number;
   /** Train, then close the loaders. */
@@ -256,7 +259,7 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
   if (!Number.isInteger(workers) || workers < 1) throw new SoloError(`workers must be a positive integer or auto, got ${String(o.workers)}`, { code: 'ARGUMENT' });
   if (!o.registry) throw new SoloError('buildRunnerFromConfig needs a registry (or a registry factory) to build from', { code: 'ARGUMENT', hint: 'pass `registry: defaultRegistryFactory` from @solo-ts/apis' });
   const factory = isRegistryFactory(o.registry) ? o.registry : undefined;
-  const comm = initDistributed(o.launcher ?? 'none');
+  const comm = await initDistributed(o.launcher ?? 'none');
   if (comm && workers > 1) {
     await comm.close();
     throw new SoloError(`--workers ${workers} (threads of one process) and --launcher ${o.launcher} (one process per rank) cannot be combined`, { code: 'ARGUMENT', hint: 'start more processes instead: tools/dist_train.sh CONFIG N' });
@@ -318,10 +321,8 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
     const batchSize = perWorkerBatch * ranks;
     const opt = buildOptimizer(cfg, model, { registry, batchSize, autoScaleLr: o.autoScaleLr });
     const schedulers = buildSchedulers(cfg, registry);
-    const parallel = comm
-      ? new DistributedDataParallel({ comm, model, batchSize: perWorkerBatch, backend: backend?.detail ?? tf.getBackend() })
-      : workers > 1
-        ? new DataParallelTrainer({ worldSize: workers, model, config: cfg, seed, backend: { name: backendName, threads: threads ?? 1 }, batchSize: perWorkerBatch, registry: factory! }) : undefined;
+    const ddp = comm ? new DistributedDataParallel({ comm, model, batchSize: perWorkerBatch, backend: backend?.detail ?? tf.getBackend() }) : undefined;
+    const parallel = workers > 1 ? new DataParallelTrainer({ worldSize: workers, model, config: cfg, seed, backend: { name: backendName, threads: threads ?? 1 }, batchSize: perWorkerBatch, registry: factory! }) : undefined;
     if (parallel) closers.push(() => parallel.close());
     const runner = new Runner({
       model,
@@ -347,7 +348,7 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
       logProcessor,
       print,
       progress: o.progress,
-      parallel,
+      parallel: ddp ?? parallel,
       collective: comm,
     });
     if (comm) closers.push(() => comm.close());
@@ -366,6 +367,7 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
       evaluator,
       backend,
       parallel,
+      distributed: ddp && comm ? { parallel: ddp, collective: comm } : undefined,
       workDir,
       seed,
       close,

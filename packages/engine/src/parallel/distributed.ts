@@ -45,7 +45,7 @@ export function launchedByMpi(env: NodeJS.ProcessEnv = process.env): boolean {
  * `WORLD_SIZE`, `MASTER_ADDR`) is refused: torchrun starts processes without an MPI communicator and a group
  * would need a transport of its own.
  */
-export function initDistributed(launcher: Launcher): Collective | undefined {
+export async function initDistributed(launcher: Launcher): Promise<Collective | undefined> {
   if (launcher === 'none') return undefined;
   if (launcher === 'pytorch') {
     throw new SoloError('--launcher pytorch is not supported: torchrun starts processes without an MPI communicator, and solo-ts runs its collectives on MPI', {

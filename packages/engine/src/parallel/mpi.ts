@@ -20,7 +20,6 @@
  * `MPI_Allreduce` instead (float32 sums in the library's order: faster on many ranks, reproducible only as far as
  * the MPI library's algorithm choice is).
  */
-import { createRequire } from 'node:module';
 import v8 from 'node:v8';
 import { SoloError } from '@solo-ts/core';
 import { checkRoot, orderedSum, type BroadcastBuffer, type Collective, type ReduceBuffer, type ReduceOptions } from './collective.js';
@@ -62,9 +61,10 @@ function mpichFamily(): Family {
   return { name: 'MPICH', handle: 'int', comm: 0x44000000, byte: 0x4c00010d, int: 0x4c000405, float: 0x4c00040a, double: 0x4c00080b, sum: 0x58000003, inPlace: 0xffffffffffffffffn };
 }
 
-function loadKoffi(): Koffi {
+async function loadKoffi(): Promise<Koffi> {
   try {
-    return createRequire(import.meta.url)('koffi') as Koffi;
+    const m = (await import('koffi')) as unknown as { default?: Koffi } & Koffi;
+    return m.default ?? m;
   } catch (e) {
     throw new SoloError(`cannot load koffi (the FFI package MPI training calls the MPI library through): ${(e as Error).message}`, { code: 'BACKEND', hint: 'npm install (koffi ships prebuilt binaries for Linux, macOS and Windows)' });
   }
@@ -170,8 +170,8 @@ export class MpiCollective implements Collective {
   }
 
   /** Initialise MPI in this process (a process started by mpirun / srun / an MPIJob) and join MPI_COMM_WORLD. */
-  static init(): MpiCollective {
-    const koffi = loadKoffi();
+  static async init(): Promise<MpiCollective> {
+    const koffi = await loadKoffi();
     const { lib, file, family } = openLibrary(koffi);
     return new MpiCollective(lib, file, family);
   }
