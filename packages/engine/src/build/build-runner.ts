@@ -294,7 +294,8 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
   const { loop, hooks, logProcessor } = buildRunParts(cfg, registry, o.progress);
 
   const model = buildModel(cfg, { registry, seed });
-  const print = o.print ?? ((l: string) => process.stdout.write(`${l}\n`));
+  // distributed: rank 0 alone prints (the runner's log does the same)
+  const print = comm && comm.rank !== 0 ? () => undefined : (o.print ?? ((l: string) => process.stdout.write(`${l}\n`)));
   const onWarning = (m: string) => print(m);
   const modules = pluginImports(cfg).map((p) => p.spec);
   const tdl = cfg.get<DataLoaderCfg>('train_dataloader');

@@ -4,7 +4,9 @@
  * reductions in rank order in float64 with one rounding, broadcast, gathers, abort and reset.
  */
 import { describe, expect, it } from 'vitest';
+import { isSoloError, type SoloError } from '@solo-ts/core';
 import { orderedSum } from './collective.js';
+import { localRankFromEnv, MpiCollective } from './mpi.js';
 import { GROUP_ABORTED, makeSharedMemoryGroup, SharedMemoryCollective } from './shared-memory.js';
 
 function pair(bytes = 1024): [SharedMemoryCollective, SharedMemoryCollective] {
@@ -65,5 +67,29 @@ describe('SharedMemoryCollective', () => {
   it('an operation larger than the region is an error', async () => {
     const [a] = pair(16);
     await expect(a.allReduce(new Float32Array(8))).rejects.toThrow(/does not fit the shared region of 16 bytes/);
+  });
+});
+
+describe('MPI discovery', () => {
+  it('no MPI library: an error that says what to install', async () => {
+    const before = process.env.SOLO_MPI_LIB;
+    process.env.SOLO_MPI_LIB = '/nonexistent/libmpi.so';
+    try {
+      const err = (await MpiCollective.init().catch((e: unknown) => e)) as SoloError;
+      expect(isSoloError(err)).toBe(true);
+      expect(err.message).toMatch(/^no MPI library found \(tried \/nonexistent\/libmpi\.so: /);
+      expect(err.hint).toMatch(/apt-get install openmpi-bin libopenmpi-dev/);
+    } finally {
+      if (before === undefined) delete process.env.SOLO_MPI_LIB;
+      else process.env.SOLO_MPI_LIB = before;
+    }
+  });
+
+  it('the local rank comes from the launcher (Open MPI, MPICH, Slurm, torchrun), else the rank on one host', () => {
+    expect(localRankFromEnv({ OMPI_COMM_WORLD_LOCAL_RANK: '1', OMPI_COMM_WORLD_LOCAL_SIZE: '4' }, 5, 8)).toEqual({ localRank: 1, localSize: 4 });
+    expect(localRankFromEnv({ MPI_LOCALRANKID: '2', MPI_LOCALNRANKS: '3' }, 5, 6)).toEqual({ localRank: 2, localSize: 3 });
+    expect(localRankFromEnv({ SLURM_LOCALID: '0', SLURM_NTASKS_PER_NODE: '4(x2)' }, 4, 8)).toEqual({ localRank: 0, localSize: 4 });
+    expect(localRankFromEnv({ LOCAL_RANK: '3', LOCAL_WORLD_SIZE: '4' }, 3, 4)).toEqual({ localRank: 3, localSize: 4 });
+    expect(localRankFromEnv({}, 1, 2)).toEqual({ localRank: 1, localSize: 2 });
   });
 });

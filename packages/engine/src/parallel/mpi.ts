@@ -94,7 +94,8 @@ function openLibrary(koffi: Koffi): { lib: KoffiLib; file: string; family: Famil
 
 /** Where this process sits on its host, from the launcher's environment (MPI has no portable way to say it). */
 export function localRankFromEnv(env: NodeJS.ProcessEnv, rank: number, worldSize: number): { localRank: number; localSize: number } {
-  const int = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined);
+  // leading digits: Slurm writes SLURM_NTASKS_PER_NODE as `4(x2)` when several nodes have 4
+  const int = (v: string | undefined) => (v !== undefined && /^\d+/.test(v) ? parseInt(v, 10) : undefined);
   const pairs: Array<[string, string]> = [
     ['OMPI_COMM_WORLD_LOCAL_RANK', 'OMPI_COMM_WORLD_LOCAL_SIZE'], // Open MPI
     ['MPI_LOCALRANKID', 'MPI_LOCALNRANKS'], // MPICH (hydra)

@@ -96,9 +96,15 @@ export class SharedMemoryCollective implements Collective {
       Atomics.notify(c, GENERATION);
       return;
     }
-    while (Atomics.load(c, GENERATION) === gen) {
-      const w = waitAsync(c, GENERATION, gen, 50);
-      if (w.async) await w.value;
+    // a pending Atomics.waitAsync does not keep Node's event loop alive: a timer does, while this rank waits
+    const keepAlive = setInterval(() => undefined, 1000);
+    try {
+      while (Atomics.load(c, GENERATION) === gen) {
+        const w = waitAsync(c, GENERATION, gen, 50);
+        if (w.async) await w.value;
+      }
+    } finally {
+      clearInterval(keepAlive);
     }
     if (Atomics.load(c, ABORTED)) throw this.abortedError();
   }
