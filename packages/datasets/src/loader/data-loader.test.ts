@@ -60,7 +60,7 @@ async function collect(loader: DataLoader, maxBatches = Infinity): Promise<strin
 }
 
 const loaders: DataLoader[] = [];
-function make(c: DataLoaderCfg, seed = 11, extra: { prefetch?: number; onWarning?: (m: string) => void; shard?: { rank: number; worldSize: number } } = {}): DataLoader {
+function make(c: DataLoaderCfg, seed = 11, extra: { prefetch?: number; onWarning?: (m: string) => void; shard?: { rank: number; worldSize: number; perRank?: number } } = {}): DataLoader {
   const l = buildDataLoader(c, { registry, seed, onWarning: extra.onWarning ?? (() => undefined), prefetch: extra.prefetch, shard: extra.shard });
   loaders.push(l);
   return l;
@@ -97,6 +97,11 @@ describe('DataLoader', () => {
       expect([...parts[0][i].indices, ...parts[1][i].indices]).toEqual(b.indices);
       joined.forEach((x, k) => expect(Buffer.from(x.data).equals(Buffer.from((b.inputs[k] as { data: Uint8Array }).data))).toBe(true));
     });
+    // perRank: a short last batch fills the first ranks (each rank's batches are those of batch size 2)
+    const fill = [0, 1, 2].map((rank) => make(cfg({ batch_size: 9, batch_sampler: null }), 11, { shard: { rank, worldSize: 3, perRank: 3 } }));
+    const sizes: number[][] = [[], [], []];
+    for (const [r, l] of fill.entries()) for await (const b of l.epochBatches()) sizes[r].push(b.indices.length);
+    expect(sizes).toEqual([[3, 2], [3, 0], [3, 0]]);
     expect(() => make(cfg(), 11, { shard: { rank: 2, worldSize: 2 } })).toThrow(/invalid loader shard: rank 2 of 2/);
   });
 

@@ -86,9 +86,12 @@ export interface DataLoaderOptions {
    * Distributed data parallel: this process is rank `rank` of `worldSize`. The batch sampler then makes the
    * global batches (worldSize x the per-rank batch size, from the same seeded epoch order on every rank) and this
    * loader prepares only rank `rank`'s contiguous share of each (`shardSizes`), each sample with the augmentation
-   * of its slot in the global batch: the ranks together see exactly the batches one process would.
+   * of its slot in the global batch: the ranks together see exactly the batches one process would. With
+   * `perRank`, rank r takes samples [r x perRank, (r+1) x perRank) of each global batch instead (a short last batch
+   * fills the first ranks): every rank's batches are then batches one process with batch size `perRank` makes
+   * (distributed evaluation gives the predictions of one process).
    */
-  shard?: { rank: number; worldSize: number };
+  shard?: { rank: number; worldSize: number; perRank?: number };
 }
 
 class InProcessRunner implements SampleRunner {
@@ -119,7 +122,7 @@ export class DataLoader {
   private readonly onProgress?: DataLoaderOptions['onProgress'];
   private closed = false;
   private generation = 0;
-  private readonly shard?: { rank: number; worldSize: number };
+  private readonly shard?: { rank: number; worldSize: number; perRank?: number };
 
   constructor(options: DataLoaderOptions) {
     this.dataset = options.dataset;
@@ -222,10 +225,14 @@ export class DataLoader {
   private async makeBatch(global: number[], epoch: number, position: number): Promise<DataBatch> {
     let first = 0;
     let indices = global;
-    if (this.shard) {
-      const sizes = shardSizes(global.length, this.shard.worldSize);
-      for (let r = 0; r < this.shard.rank; r++) first += sizes[r];
-      indices = global.slice(first, first + sizes[this.shard.rank]);
+    const sh = this.shard;
+    if (sh?.perRank !== undefined) {
+      first = Math.min(global.length, sh.rank * sh.perRank);
+      indices = global.slice(first, Math.min(global.length, first + sh.perRank));
+    } else if (sh) {
+      const sizes = shardSizes(global.length, sh.worldSize);
+      for (let r = 0; r < sh.rank; r++) first += sizes[r];
+      indices = global.slice(first, first + sizes[sh.rank]);
     }
     const samples = await Promise.all(indices.map((idx, k) => this.prepareSlot(idx, epoch, position, first + k)));
     return {

@@ -314,7 +314,10 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
     const vdl = cfg.get<DataLoaderCfg>('val_dataloader');
     const vev = cfg.get('val_evaluator');
     if (!o.noValidate && vdl && vev && cfg.get('val_cfg') !== null) {
-      valLoader = new LoaderAdapter(buildDataLoader(shard ? { ...vdl, batch_size: (vdl.batch_size ?? 1) * shard.worldSize } : vdl, { registry, path: 'val_dataloader', seed, onWarning, workers: o.loaderWorkers, modules, shard }));
+      // distributed: each rank's validation batches are the batches of one process (the same predictions)
+      const vb = vdl.batch_size ?? 1;
+      const vshard = shard && { ...shard, perRank: vb };
+      valLoader = new LoaderAdapter(buildDataLoader(shard ? { ...vdl, batch_size: vb * shard.worldSize } : vdl, { registry, path: 'val_dataloader', seed, onWarning, workers: o.loaderWorkers, modules, shard: vshard }));
       closers.push(() => valLoader!.close());
       const ds = valLoader.loader.dataset as { annFile?: string; metainfo: { classes: string[] } };
       evaluator = buildEvaluator(vev, { registry, path: 'val_evaluator', dataset: ds });
