@@ -38,10 +38,13 @@ afterAll(() => {
   if (root) fs.rmSync(root, { recursive: true, force: true });
 });
 
-/** `mpirun -np N solo train TINY --launcher mpi ARGS` from the TypeScript sources. */
-function mpiTrain(n: number, args: string[]) {
+const rankCommand = (args: string[]) => [process.execPath, '--conditions=source', '--import', 'tsx', path.join(REPO_ROOT, 'test', 'cli', 'solo-source.ts'), 'train', TINY_CONFIG, '--launcher', 'mpi', ...args];
+
+/** `mpirun -np N solo train TINY --launcher mpi ARGS` from the TypeScript sources (`perRank`: one command per rank). */
+function mpiTrain(n: number, args: string[], perRank?: string[][]) {
   const launcher = isOpenMpi ? ['--oversubscribe', '--bind-to', 'none', ...(process.getuid?.() === 0 ? ['--allow-run-as-root'] : [])] : [];
-  const child = spawn(MPIRUN, ['-np', String(n), ...launcher, process.execPath, '--conditions=source', '--import', 'tsx', path.join(REPO_ROOT, 'test', 'cli', 'solo-source.ts'), 'train', TINY_CONFIG, '--launcher', 'mpi', ...args], {
+  const commands = perRank ? perRank.flatMap((a, r) => [...(r ? [':'] : []), '-np', '1', ...rankCommand(a)]) : ['-np', String(n), ...rankCommand(args)];
+  const child = spawn(MPIRUN, [...launcher, ...commands], {
     cwd: REPO_ROOT,
     env: { ...process.env, SOLO_DEBUG: '', NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -105,6 +108,20 @@ describe.skipIf(!hasMpirun)('distributed training on MPI', () => {
     const ck = await loadAnyCheckpoint(last!);
     expect(ck.stateDict.size).toBeGreaterThan(10);
   }, 300_000);
+});
+
+describe.skipIf(!hasMpirun)('distributed training on MPI: errors', () => {
+  it('an error on one rank ends the job within seconds, the message naming the rank', async () => {
+    // rank 1's training images are missing: its loader gives up, the others wait for it in a collective
+    const broken = path.join(root, 'broken');
+    fs.cpSync(data, broken, { recursive: true });
+    for (const f of fs.readdirSync(path.join(broken, 'train'))) fs.rmSync(path.join(broken, 'train', f));
+    const args = (dataRoot: string) => ['--work-dir', path.join(root, 'broken-run'), '--max-iters', '20', ...common(), `train_dataloader.dataset.data_root=${dataRoot}/`];
+    const job = mpiTrain(2, [], [args(data), args(broken)]);
+    const r = await exited(job, 120_000);
+    expect(r.code, job.output()).not.toBe(0);
+    expect(job.output()).toMatch(/error: rank 1 of 2: cannot find a valid sample/);
+  }, 150_000);
 });
 
 /** The pid of the process of MPI rank `rank` under `parent` (its environment names the rank). */

@@ -355,7 +355,10 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
       parallel: ddp ?? parallel,
       collective: comm,
     });
-    if (comm) closers.push(() => comm.close());
+    // MPI_Finalize waits for the other ranks: after a failure on this rank (the others may be waiting in a
+    // collective operation for it) the process ends without it, and the launcher stops the job, naming this rank
+    let failed = false;
+    if (comm) closers.push(() => (failed ? Promise.resolve() : comm.close()));
     if (runner.isMain) cfg.dump(path.join(workDir, path.basename(cfg.filename).replace(/\.(json|yml)$/i, '.yaml')));
     if (opt.lrScale !== 1) runner.log(`auto_scale_lr: lr ${opt.lr} (x${opt.lrScale} = batch ${batchSize}${ranks > 1 ? ` = ${ranks} ${comm ? 'ranks' : 'workers'} x ${perWorkerBatch}` : ''} / base_batch_size)`);
     const close = async () => {
@@ -378,6 +381,11 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
       async train() {
         try {
           return await runner.train();
+        } catch (e) {
+          failed = true;
+          // several processes print into one terminal: say which rank failed
+          if (comm && comm.worldSize > 1 && e instanceof Error && !e.message.startsWith('rank ')) e.message = `rank ${comm.rank} of ${comm.worldSize}: ${e.message}`;
+          throw e;
         } finally {
           await close();
         }
@@ -385,8 +393,6 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
     };
   } catch (e) {
     for (const c of closers) await c().catch(() => undefined);
-    // before the runner exists: the group was not handed to a closer yet (closing twice is harmless)
-    await comm?.close().catch(() => undefined);
     throw e;
   }
 }
