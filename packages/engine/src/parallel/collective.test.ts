@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { isSoloError, type SoloError } from '@solo-ts/core';
 import { orderedSum } from './collective.js';
-import { localRankFromEnv, MpiCollective } from './mpi.js';
+import { localRankFromEnv, MpiCollective, mpiLibraryCandidates } from './mpi.js';
 import { GROUP_ABORTED, makeSharedMemoryGroup, SharedMemoryCollective } from './shared-memory.js';
 
 function pair(bytes = 1024): [SharedMemoryCollective, SharedMemoryCollective] {
@@ -83,6 +83,12 @@ describe('MPI discovery', () => {
       if (before === undefined) delete process.env.SOLO_MPI_LIB;
       else process.env.SOLO_MPI_LIB = before;
     }
+  });
+
+  it("the launcher's MPI family is tried first (Open MPI: OMPI_*, MPICH's hydra: PMI_*)", () => {
+    expect(mpiLibraryCandidates({ OMPI_COMM_WORLD_SIZE: '2' })[0]).toBe('libmpi.so.40');
+    expect(mpiLibraryCandidates({ PMI_SIZE: '2', PMI_RANK: '0' })[0]).toBe('libmpich.so.12');
+    expect(mpiLibraryCandidates({})[0]).toBe('libmpi.so.40');
   });
 
   it('the local rank comes from the launcher (Open MPI, MPICH, Slurm, torchrun), else the rank on one host', () => {

@@ -3,8 +3,8 @@
  * `MpiCollective`: the `Collective` of processes started by an MPI launcher (`mpirun`, `srun`, Kubeflow's MPIJob),
  * on the system's MPI library through koffi (an FFI whose prebuilt binary ships on npm: no compiler needed).
  *
- * The library is found at run time: `SOLO_MPI_LIB` if set, else Open MPI's `libmpi.so.40`, else MPICH's
- * `libmpi.so.12` / `libmpich.so.12` (Debian: `apt-get install openmpi-bin libopenmpi-dev`, or `mpich`). It is
+ * The library is found at run time: `SOLO_MPI_LIB` if set, else Open MPI's `libmpi.so.40` or MPICH's
+ * `libmpich.so.12` / `libmpi.so.12`, the launcher's family first (`mpiLibraryCandidates`; Debian: `apt-get install openmpi-bin libopenmpi-dev`, or `mpich`). It is
  * loaded with global symbol visibility (Open MPI dlopens its own plugins, which need libmpi's symbols). The two
  * families spell handles differently, hence one small table each: Open MPI's communicators, datatypes and
  * operations are the addresses of exported objects (`ompi_mpi_comm_world`, `ompi_mpi_float`, ...), MPICH's are
@@ -48,7 +48,20 @@ interface Family {
   inPlace: bigint;
 }
 
-const LIBRARIES = ['libmpi.so.40', 'libmpi.so.12', 'libmpich.so.12', 'libmpi.so', 'libmpich.so'];
+const OPEN_MPI_LIBRARIES = ['libmpi.so.40'];
+const MPICH_LIBRARIES = ['libmpich.so.12', 'libmpi.so.12'];
+
+/** Library names to try: the launcher's family first (Open MPI sets OMPI_*, MPICH's hydra PMI_*), then the rest. */
+export function mpiLibraryCandidates(env: NodeJS.ProcessEnv): string[] {
+  const mpichFirst = env.OMPI_COMM_WORLD_SIZE === undefined && env.PMI_SIZE !== undefined;
+  return [...(mpichFirst ? [...MPICH_LIBRARIES, ...OPEN_MPI_LIBRARIES] : [...OPEN_MPI_LIBRARIES, ...MPICH_LIBRARIES]), 'libmpi.so', 'libmpich.so'];
+}
+
+/** The world size the launcher announced (to catch a library that is not the launcher's: it would see 1 rank). */
+function launcherWorldSize(env: NodeJS.ProcessEnv): number | undefined {
+  const v = env.OMPI_COMM_WORLD_SIZE ?? env.PMI_SIZE ?? env.PMIX_SIZE;
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+}
 const MPI_THREAD_SERIALIZED = 2;
 const INSTALL_HINT = 'install an MPI library: Debian/Ubuntu `apt-get install openmpi-bin libopenmpi-dev` (or `mpich`), then launch with `mpirun -np N solo train CONFIG --launcher mpi` or tools/dist_train.sh; SOLO_MPI_LIB=/path/to/libmpi.so picks a library';
 
@@ -73,7 +86,7 @@ async function loadKoffi(): Promise<Koffi> {
 function openLibrary(koffi: Koffi): { lib: KoffiLib; file: string; family: Family } {
   const env = process.env.SOLO_MPI_LIB;
   const tried: string[] = [];
-  for (const file of env ? [env] : LIBRARIES) {
+  for (const file of env ? [env] : mpiLibraryCandidates(process.env)) {
     let lib: KoffiLib;
     try {
       lib = koffi.load(file, { global: true });
@@ -162,11 +175,18 @@ export class MpiCollective implements Collective {
     this.check(this.fn.size(family.comm, s), 'MPI_Comm_size');
     this.rank = r[0];
     this.worldSize = s[0];
+    const announced = launcherWorldSize(process.env);
+    if (announced !== undefined && announced !== this.worldSize) {
+      throw new SoloError(`the launcher started ${announced} ranks but ${family.name} (${file}) sees ${this.worldSize}: the MPI library is not the launcher's`, {
+        code: 'BACKEND',
+        hint: 'launch with the mpirun of the same MPI (mpirun.openmpi / mpirun.mpich), or set SOLO_MPI_LIB to its libmpi',
+      });
+    }
     ({ localRank: this.localRank, localSize: this.localSize } = localRankFromEnv(process.env, this.rank, this.worldSize));
     const buf = Buffer.alloc(8192);
     const len = [0];
     this.fn.version(buf, len);
-    const version = buf.subarray(0, len[0]).toString('latin1').split('\n')[0].replace(/[,\0].*$/, '').trim();
+    const version = buf.subarray(0, len[0]).toString('latin1').split('\n')[0].replace(/[,\0].*$/, '').replace(/\s+/g, ' ').trim();
     this.name = `MPI (${version || family.name}, ${file})`;
   }
 
