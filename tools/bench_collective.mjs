@@ -36,7 +36,7 @@ if (mode === 'mpi') {
   const comm = await MpiCollective.init();
   const ms = await timeIt(comm);
   const all = await comm.allGather(ms);
-  if (comm.rank === 0) console.log(`${comm.name}${process.env.SOLO_MPI_ALLREDUCE === 'native' ? ' MPI_Allreduce' : ' gather + ordered sum'}: ${comm.worldSize} ranks, ${N} floats (${((N * 4) / 2 ** 20).toFixed(1)} MiB): allReduce median ${all.map((x) => x.toFixed(1)).join(' / ')} ms`);
+  if (comm.rank === 0) console.log(`${comm.name}${process.env.SOLO_MPI_ALLREDUCE === 'native' ? ' MPI_Allreduce' : ' reduce-scatter + all-gather, ordered float64 sums'}: ${comm.worldSize} ranks, ${N} floats (${((N * 4) / 2 ** 20).toFixed(1)} MiB): allReduce median ${all.map((x) => x.toFixed(1)).join(' / ')} ms`);
   await comm.close();
 } else if (isMainThread) {
   const group = makeSharedMemoryGroup(2, N * 4);

@@ -5,7 +5,7 @@
 #   1. one process (`solo train`),
 #   2. two worker threads of one process (`solo train --workers 2`),
 #   3. two MPI processes (`tools/dist_train.sh CONFIG 2`),
-# and the gradient reduction alone (tools/bench_collective.mjs: shared memory, MPI gather + ordered sum, MPI_Allreduce),
+# and the gradient reduction alone (tools/bench_collective.mjs: shared memory, MPI with ordered sums, MPI_Allreduce),
 # then prints, per run, images/s (global batch / median iteration time, the first WARMUP iterations left out) and the
 # median time per step spent in gradient / parameter communication (`sync_time` of the scalar log: the collective
 # operations, waiting for the slowest rank included).

@@ -57,6 +57,22 @@ function mpiTrain(n: number, args: string[], perRank?: string[][]) {
 
 const common = () => ['--backend', 'wasm', '--threads', '1', '--no-validate', '--cfg-options', 'train_dataloader.batch_size=4', ...dataOptions(data)];
 
+describe.skipIf(!hasMpirun)('MpiCollective', () => {
+  it('3 ranks: allReduce / reduce give the ordered float64 sums bit for bit on every rank; broadcasts and gathers', async () => {
+    const launcher = isOpenMpi ? ['--oversubscribe', '--bind-to', 'none', ...(process.getuid?.() === 0 ? ['--allow-run-as-root'] : [])] : [];
+    const job = spawn(MPIRUN, [...launcher, '-np', '3', process.execPath, '--conditions=source', '--import', 'tsx', path.join(REPO_ROOT, 'test', 'engine', 'fixtures', 'mpi-collective.ts')], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    job.stdout.on('data', (d) => (out += String(d)));
+    job.stderr.on('data', (d) => (out += String(d)));
+    const r = await exited(job, 60_000);
+    expect(r.code, out).toBe(0);
+    const line = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as { worldSize: number; name: string; checks: Array<Record<string, boolean>> };
+    expect(line.worldSize).toBe(3);
+    expect(line.name).toMatch(/^MPI \(/);
+    for (const c of line.checks) expect(c).toEqual({ allReduce: true, reduce: true, broadcast: true, object: true, gather: true });
+  }, 90_000);
+});
+
 describe.skipIf(!hasMpirun)('distributed training on MPI', () => {
   it('2 ranks x batch 4 give the losses of one process with batch 8 (same split), and a resumed run continues them', async () => {
     const dist = path.join(root, 'dist');

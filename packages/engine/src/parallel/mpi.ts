@@ -14,11 +14,12 @@
  * with `MPI_THREAD_SERIALIZED`), so that Node's event loop keeps running while a collective waits for the other
  * ranks: signals, timers and the watchdog still work.
  *
- * Reductions: `allReduce` / `reduce` gather every rank's buffer (`MPI_Allgather` / `MPI_Gather`) and sum them in
- * rank order in float64 (`orderedSum`): the same bits on every rank and in every run, and the same numbers as the
- * worker-thread path. This moves worldSize x the data of a ring all-reduce; `SOLO_MPI_ALLREDUCE=native` uses
- * `MPI_Allreduce` instead (float32 sums in the library's order: faster on many ranks, reproducible only as far as
- * the MPI library's algorithm choice is).
+ * Reductions sum the ranks' buffers in rank order in float64 (`orderedSum`): the same bits on every rank and in
+ * every run, and the same numbers as the worker-thread path. `allReduce` is a reduce-scatter (`MPI_Alltoallv`:
+ * rank r receives slice r of every rank's buffer and sums it) followed by an all-gather of the summed slices
+ * (`MPI_Allgatherv`): the traffic of a ring all-reduce. `reduce` gathers the buffers onto the root (`MPI_Gather`).
+ * `SOLO_MPI_ALLREDUCE=native` uses `MPI_Allreduce` instead (float32 sums in the library's order, reproducible only
+ * as far as the MPI library's algorithm choice is).
  */
 import v8 from 'node:v8';
 import { SoloError } from '@solo-ts/core';
@@ -149,6 +150,7 @@ export class MpiCollective implements Collective {
       allgather: `int MPI_Allgather(void *sendbuf, int sendcount, ${H} sendtype, void *recvbuf, int recvcount, ${H} recvtype, ${H} comm)`,
       allgatherv: `int MPI_Allgatherv(void *sendbuf, int sendcount, ${H} sendtype, void *recvbuf, int *recvcounts, int *displs, ${H} recvtype, ${H} comm)`,
       gather: `int MPI_Gather(void *sendbuf, int sendcount, ${H} sendtype, void *recvbuf, int recvcount, ${H} recvtype, int root, ${H} comm)`,
+      alltoallv: `int MPI_Alltoallv(void *sendbuf, int *sendcounts, int *sdispls, ${H} sendtype, void *recvbuf, int *recvcounts, int *rdispls, ${H} recvtype, ${H} comm)`,
       allreduce: `int MPI_Allreduce(void *sendbuf, void *recvbuf, int count, ${H} type, ${H} op, ${H} comm)`,
       abort: `int MPI_Abort(${H} comm, int code)`,
       finalize: 'int MPI_Finalize()',
@@ -236,10 +238,26 @@ export class MpiCollective implements Collective {
       }
       return;
     }
+    // reduce-scatter then all-gather, both by hand: rank r sums slice r of every rank's buffer in rank order
+    // (MPI_Alltoallv brings it the slices), then every rank gets every summed slice (MPI_Allgatherv)
+    const W = this.worldSize;
+    const n = buf.length;
+    const counts = new Int32Array(W);
+    const displs = new Int32Array(W);
+    for (let r = 0, off = 0; r < W; r++) {
+      counts[r] = Math.floor(n / W) + (r < n % W ? 1 : 0);
+      displs[r] = off;
+      off += counts[r];
+    }
+    const mine = counts[this.rank];
     const Ctor = buf.constructor as new (n: number) => ReduceBuffer;
-    const all = new Ctor(buf.length * this.worldSize);
-    await this.call('allgather', buf, buf.length, this.type(buf), all, buf.length, this.type(buf), this.f.comm);
-    this.sumParts(buf, all, o);
+    const parts = new Ctor(mine * W);
+    const recvCounts = new Int32Array(W).fill(mine);
+    const recvDispls = Int32Array.from({ length: W }, (_, q) => q * mine);
+    const type = this.type(buf);
+    await this.call('alltoallv', buf, counts, displs, type, parts, recvCounts, recvDispls, type, this.f.comm);
+    this.sumParts(buf.subarray(displs[this.rank], displs[this.rank] + mine), parts, o);
+    await this.call('allgatherv', this.f.inPlace, 0, type, buf, counts, displs, type, this.f.comm);
   }
 
   async reduce(buf: ReduceBuffer, o: ReduceOptions & { root?: number } = {}): Promise<void> {
