@@ -41,8 +41,10 @@ if (mode === 'mpi') {
 } else if (isMainThread) {
   const group = makeSharedMemoryGroup(2, N * 4);
   const other = new Worker(new URL(import.meta.url), { workerData: group, argv: ['shm'] });
+  // listen before the worker can answer (an event without a listener is lost)
+  const answer = new Promise((resolve) => other.once('message', resolve));
   const ms = await timeIt(new SharedMemoryCollective(group, 0));
-  const theirs = await new Promise((resolve) => other.once('message', resolve));
+  const theirs = await answer;
   console.log(`shared memory (worker threads): 2 ranks, ${N} floats (${((N * 4) / 2 ** 20).toFixed(1)} MiB): allReduce median ${ms.toFixed(1)} / ${theirs.toFixed(1)} ms`);
   await other.terminate();
 } else {

@@ -22,9 +22,11 @@ B=${B:-8}
 OUT=${OUT:-$(mktemp -d /tmp/solo-bench-dist-XXXX)}
 SOLO=(node packages/cli/bin/solo.js)
 COMMON=(--max-iters "$ITERS" --no-validate --cfg-options "train_dataloader.batch_size=$B" default_hooks.checkpoint.interval=100000)
-"${SOLO[@]}" train "$CONFIG" --work-dir "$OUT/one" "${COMMON[@]}" > "$OUT/one.log" 2>&1
-"${SOLO[@]}" train "$CONFIG" --work-dir "$OUT/threads" --workers 2 "${COMMON[@]}" > "$OUT/threads.log" 2>&1
-tools/dist_train.sh "$CONFIG" 2 --work-dir "$OUT/mpi" "${COMMON[@]}" > "$OUT/mpi.log" 2>&1
+if [ -z "${SKIP_TRAIN:-}" ]; then   # SKIP_TRAIN=1 OUT=DIR: summarise the runs already in DIR
+  "${SOLO[@]}" train "$CONFIG" --work-dir "$OUT/one" "${COMMON[@]}" > "$OUT/one.log" 2>&1
+  "${SOLO[@]}" train "$CONFIG" --work-dir "$OUT/threads" --workers 2 "${COMMON[@]}" > "$OUT/threads.log" 2>&1
+  tools/dist_train.sh "$CONFIG" 2 --work-dir "$OUT/mpi" "${COMMON[@]}" > "$OUT/mpi.log" 2>&1
+fi
 MPI=(mpirun -np 2)
 if mpirun --version 2>&1 | grep -q "Open MPI"; then MPI+=(--oversubscribe --bind-to none); [ "$(id -u)" = 0 ] && MPI+=(--allow-run-as-root); fi
 node tools/bench_collective.mjs shm
