@@ -35,6 +35,11 @@ export interface SelectBackendOptions {
   threads?: number;
   /** Silence tfjs's own console messages (sets tfjs `PROD` mode) and solo-ts's fallback warnings. */
   quiet?: boolean;
+  /**
+   * Distributed training: this process's rank on its host (0..local ranks - 1). A GPU backend uses the device of
+   * that index (one GPU per local rank, e.g. the WebGPU adapter); CPU backends ignore it.
+   */
+  localRank?: number;
 }
 
 export interface SelectedBackend {

@@ -36,6 +36,7 @@ export type { PolygonMasks, AnyMasks } from './transforms/masks.js';
 export {
   DefaultSampler,
   AspectRatioBatchSampler,
+  shardSizes,
   type Sampler,
   type BatchSampler,
   type SizedDataset,
