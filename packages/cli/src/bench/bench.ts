@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SoloError } from '@solo-ts/core';
 import { countFlops, fuseForInference, type FlopReport, type LayerFlops } from '@solo-ts/ops';
 import { selectBackend, type BackendChoice } from '@solo-ts/backends';
-import { buildDetector } from '@solo-ts/apis';
+import { buildDetector, type RuntimeChoice } from '@solo-ts/apis';
 import { benchInference, settle, type CandidateInfo } from './infer.js';
 import { buildTestPipeline, DEFAULT_IMAGE_SHAPE, loadImageFile, packImage, syntheticImage, syntheticTrainBatch } from './inputs.js';
 import { machineInfo, type MachineInfo } from './machine.js';
@@ -48,6 +48,8 @@ export interface BenchOptions {
   flops?: boolean;
   /** Keep per-layer FLOPs and per-kernel times in the result. */
   verbose?: boolean;
+  /** Runtime of the network in infer mode (default `auto`: ONNX Runtime where it loads; training is always tfjs). */
+  runtime?: RuntimeChoice;
   /** Fold the model's eval-mode BatchNorms into their convs (`fuseForInference`) before timing. */
   foldBn?: boolean;
   onProgress?: (line: string) => void;
@@ -60,6 +62,8 @@ export interface BenchResult {
   randomWeights: boolean;
   model: string;
   backend: { name: string; detail: string };
+  /** What ran the network: `tfjs` (on `backend`) or `onnx` (ONNX Runtime; `backend` then runs the post-processing). */
+  runtime: { name: 'tfjs' | 'onnx'; detail: string };
   machine: MachineInfo;
   mode: 'infer' | 'train';
   /** BatchNorms folded into convs by `--fold-bn` (0 without it). */
@@ -113,14 +117,22 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   let backendDetail = tf.getBackend();
   if (o.backend) backendDetail = (await selectBackend(o.backend, { threads: o.threads, quiet: true })).detail;
   progress(`backend: ${backendDetail}`);
-  const det = await buildDetector(o.config, { checkpoint: o.checkpoint, cfgOptions: o.cfgOptions, onWarning: (l) => notes.push(l) });
-  if (!o.checkpoint) notes.push('no checkpoint: random weights (timings are representative; predictions are not)');
+  const onnxInput = /\.onnx$/i.test(o.config) || /\.onnx$/i.test(o.checkpoint ?? '');
+  const runtime: RuntimeChoice = mode === 'train' ? 'tfjs' : (o.runtime ?? 'auto');
+  if (mode === 'train' && (o.runtime === 'onnx' || onnxInput)) throw new SoloError('--mode train runs on tfjs: give a config (and a .pth / .safetensors checkpoint) and no --runtime onnx', { code: 'ARGUMENT' });
+  const det = await buildDetector(o.config, { checkpoint: o.checkpoint, cfgOptions: o.cfgOptions, onWarning: (l) => notes.push(l), runtime, threads: o.threads, cacheDir: null });
+  progress(`runtime: ${det.runtimeDetail}`);
+  if (!o.checkpoint && !/\.onnx$/i.test(o.config)) notes.push('no checkpoint: random weights (timings are representative; predictions are not)');
   const model = det.model;
   const modelType = (model.constructor as { type?: string }).type ?? model.constructor.name;
   const forwardTensor = (model as unknown as { forwardTensor?: (x: tf.Tensor4D) => unknown }).forwardTensor?.bind(model);
   const bnFolded = o.foldBn ? fuseForInference(model) : 0;
   // the peak conv is sampled after each timed iteration, so that both see the same machine load
-  const peakOn = o.peak ?? true;
+  const peakOn = (o.peak ?? true) && det.runtime === 'tfjs';
+  if (det.runtime === 'onnx') {
+    if (o.peak ?? true) notes.push('no peak-conv measurement on ONNX Runtime (it measures the tfjs backend)');
+    if (o.foldBn) notes.push('--fold-bn has no effect on ONNX Runtime (its graph optimisation folds BatchNorms)');
+  }
   const peakRef: { conv: PeakConv | null } = { conv: null };
   const peakConv = async (): Promise<PeakConv> => {
     if (!peakRef.conv) {
@@ -153,6 +165,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       randomWeights: !o.checkpoint,
       model: modelType,
       backend: { name: tf.getBackend(), detail: backendDetail },
+      runtime: { name: det.runtime, detail: det.runtimeDetail },
       machine,
       mode,
       bnFolded,
@@ -187,25 +200,35 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       notes.push('training batches are synthetic shapes images at the network input size (no random resize / flip)');
     }
 
+    // peak memory of the run itself (before the FLOP count, which builds a tfjs model on ONNX Runtime)
+    result.memory.peakRssMiB = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
     // FLOPs of one network forward on the batch (eval mode), with the peak tensor memory and kernel times
-    if ((o.flops ?? true) && forwardTensor) {
-      model.eval();
+    const flopsDet = (o.flops ?? true) && det.runtime === 'onnx' && !onnxInput ? await buildDetector(o.config, { checkpoint: o.checkpoint, cfgOptions: o.cfgOptions, runtime: 'tfjs' }) : null;
+    if ((o.flops ?? true) && onnxInput) notes.push('no FLOP count for a .onnx file (give the config and checkpoint)');
+    const flopsModel = flopsDet?.model ?? model;
+    const flopsForward = flopsDet ? (flopsDet.model as unknown as { forwardTensor: (x: tf.Tensor4D) => unknown }).forwardTensor.bind(flopsDet.model) : forwardTensor;
+    try {
+      if ((o.flops ?? true) && flopsForward) {
+      flopsModel.eval();
       const packed = [];
       for (let i = 0; i < batch; i++) packed.push(await packImage(pipeline, images[i], i));
-      const { inputs } = model.preprocess({ inputs: packed.map((p) => p.inputs), dataSamples: packed.map((p) => p.dataSample) }, false);
+      const { inputs } = flopsModel.preprocess({ inputs: packed.map((p) => p.inputs), dataSamples: packed.map((p) => p.dataSample) }, false);
       try {
-        const { report, result: out } = await countFlops(model, async () => {
-          const y = forwardTensor(inputs);
+        const { report, result: out } = await countFlops(flopsModel, async () => {
+          const y = flopsForward(inputs);
           await settle(y);
           return y;
         });
         tf.dispose(out as tf.TensorContainer);
         result.flops = { network: report.total / batch, byKind: report.byKind, layers: o.verbose ? report.layers : undefined };
-        result.memory.peakTensorBytesForward = report.peakBytes;
-        if (o.verbose) result.kernelTimes = report.kernelTimes;
+        if (!flopsDet) result.memory.peakTensorBytesForward = report.peakBytes;
+        if (o.verbose && !flopsDet) result.kernelTimes = report.kernelTimes;
       } finally {
         inputs.dispose();
       }
+      }
+    } finally {
+      flopsDet?.dispose();
     }
     if (peakOn) {
       // more samples when the run had few iterations
@@ -231,7 +254,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const mem = tf.memory();
     result.memory.tensorBytes = mem.numBytes;
     result.memory.numTensors = mem.numTensors;
-    result.memory.peakRssMiB = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
     if (machine.loadAverage > machine.logicalCores * 0.75) {
       notes.push(`the machine was busy (load average ${machine.loadAverage} on ${machine.logicalCores} cores): wall times are inflated; CPU times are more stable`);
     }
