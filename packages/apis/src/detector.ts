@@ -70,9 +70,11 @@ export interface BuildDetectorOptions {
 /** One instance in COCO results format with its 0-based `label` and the box of its mask (`toCocoResults`). */
 export type CocoInstanceResult = CocoResult & { label: number; bbox: number[]; segmentation: RLE };
 
-function testPipelineCfg(cfg: Config): unknown[] {
+/** The config's test pipeline; without `keepLoading`, less the image / annotation loading steps (inference decodes itself). */
+export function testPipelineCfg(cfg: Config, keepLoading = false): unknown[] {
   const p = cfg.get<unknown[]>('test_dataloader.dataset.pipeline') ?? cfg.get<unknown[]>('test_pipeline') ?? cfg.get<unknown[]>('val_dataloader.dataset.pipeline');
   if (!Array.isArray(p)) throw new SoloError(`${cfg.filename} has no test pipeline (test_dataloader.dataset.pipeline)`, { code: 'CONFIG' });
+  if (keepLoading) return p;
   return p.filter((t) => {
     const type = (t as { type?: unknown }).type;
     return type !== 'LoadImageFromFile' && type !== 'LoadAnnotations' && type !== 'mmdet.LoadImageFromNDArray' && type !== 'LoadImageFromNDArray';
@@ -150,7 +152,7 @@ export async function buildDetector(config: Config | string, o: BuildDetectorOpt
       const det = await buildDetector(cfg, { ...o, runtime: 'tfjs', backend: null });
       let bytes: Uint8Array;
       try {
-        bytes = await exportOnnx(det);
+        bytes = exportOnnx(det, { checkpointSha256: cacheFile ? undefined : null }).bytes;
       } catch (e) {
         if (runtime === 'auto' && (e as { isSoloError?: boolean }).isSoloError) {
           o.onWarning?.(`this model does not export to ONNX (${(e as Error).message}): running on tfjs`);

@@ -18,6 +18,7 @@ export {
   buildDetector, filterInstances, inferImage, pictureStyle, resolveClasses, toCocoResults,
   type BuildDetectorOptions, type Detector, type InferResult, type RuntimeChoice,
 } from './detector.js';
+export { exportOnnx, type ExportedOnnx, type ExportOnnxOptions } from './export.js';
 export {
   buildOnnxParts, checkOnnxMatchesConfig, configFromOnnxInfo, defaultOrtThreads, loadOrtNode, onnxCacheDir, onnxCachePath, onnxModelInfo,
   ortNodeAvailable, OnnxDetectorModel, type BuildOnnxDetectorOptions, type OnnxModelInfo, type OnnxPredictTimings,

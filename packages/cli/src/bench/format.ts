@@ -42,7 +42,7 @@ export function formatBenchReport(r: BenchResult, options: { verbose?: boolean }
     out.push(
       ...phaseTable('inference, ms per image (wall clock; cpu ms = process CPU time, all threads):', p.endToEnd.wall.median, [
         ['pre-processing', p.preprocess],
-        ...(r.runtime?.name === 'onnx' ? ([['input read-back (NCHW)', p.inputTransfer, false]] as const) : []),
+        ...(r.runtime?.name === 'onnx' ? [['input read-back (NCHW)', p.inputTransfer, false] as PhaseTableRow] : []),
         [r.runtime?.name === 'onnx' ? 'network (session.run)' : 'network (forwardTensor)', p.network, false],
         ['predict', p.predict],
         ['  network part', p.predictNetwork],

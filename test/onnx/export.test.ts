@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * ONNX export numerics, for every public golden variant of ../shared/parity: the detector built from the variant's
+ * resolved `model` config with `checkpoint.pth` (`buildDetector`), exported with `exportOnnx`, run with
+ * onnxruntime-node (CPU) on `input.npy` (the data preprocessor's output, NHWC -> NCHW). Compared:
+ * - the raw outputs against the tfjs forward of the same detector (eval mode; max abs diff reported, bounded);
+ * - `predictByFeat` on the ONNX outputs against mmdetection's predictions (same count, labels exact, scores within
+ *   1e-4, mask IoU >= 0.99 against predictions.segm.json);
+ * - the metadata read back with `readOnnxMetadata`;
+ * - dynamic shapes: the same graph at two other input sizes and batch 2 (rows of a batch agree with single runs,
+ *   output grids follow num_grids, mask maps follow the input size).
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import * as ort from 'onnxruntime-node';
+import type { ArrayTensor, MaskHeadRawOutputs } from '@solo-ts/core';
+import { configFromYAML } from '@solo-ts/config';
+import { setupTestBackend } from '@solo-ts/testing';
+import { buildDetector, exportOnnx, type Detector } from '@solo-ts/apis';
+import { outputNames, readOnnxMetadata, type SoloOnnxMetadata } from '@solo-ts/onnx';
+import { outputsToArrays } from '@solo-ts/heads';
+import { npyFloat32, parityPath, readParity } from '../helpers/npy.js';
+import { VARIANTS, CATEGORY_IDS, variantConfig, variantMeta, expectPredictionsMatch, type Variant } from '../parity/solo-parity.js';
+
+const CLASSES = ['person', 'car', 'bus', 'boat', 'bird', 'cat', 'dog', 'bottle'];
+
+/** The variant as a solo-ts config: its resolved model, its test pipeline, the golden image's classes and annotations (category ids). */
+function variantDetectorConfig(v: Variant) {
+  const cfg = variantConfig(v) as unknown as { model: Record<string, unknown>; test_pipeline: unknown[] };
+  const doc = { model: cfg.model, test_dataloader: { dataset: { pipeline: cfg.test_pipeline, metainfo: { classes: CLASSES }, ann_file: parityPath('image', 'annotations.json') } } };
+  return configFromYAML(JSON.stringify(doc), `${v}/config.json`);
+}
+
+/** The golden input (NCHW, as mmdetection's data preprocessor gives it). */
+function nchwInput(v: Variant): { data: Float32Array; dims: number[] } {
+  const a = readParity(v, 'input.npy');
+  return { data: Float32Array.from(npyFloat32(a)), dims: a.shape.slice() };
+}
+
+/** ORT outputs as the head's raw outputs (fields and levels from the metadata). */
+function rawFromOrt(res: ort.InferenceSession.OnnxValueMapType, outputs: SoloOnnxMetadata['outputs']): MaskHeadRawOutputs {
+  const arr = (name: string): ArrayTensor => {
+    const t = res[name];
+    return { data: t.data as Float32Array, shape: t.dims.slice() };
+  };
+  const raw: Record<string, ArrayTensor | ArrayTensor[]> = {};
+  for (const [f, n] of Object.entries(outputs)) raw[f] = n === null ? arr(f) : Array.from({ length: n }, (_, l) => arr(`${f}_${l}`));
+  return raw;
+}
+
+function maxAbsDiff(a: ArrayTensor, b: ArrayTensor): { diff: number; scale: number } {
+  expect(a.shape).toEqual(b.shape);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.data.length; i++) {
+    diff = Math.max(diff, Math.abs(a.data[i] - b.data[i]));
+    scale = Math.max(scale, Math.abs(b.data[i]));
+  }
+  return { diff, scale };
+}
+
+/** Crop or zero-pad an NCHW image batch to `h` x `w` and repeat it to `n` images. */
+function resizeBatch(x: { data: Float32Array; dims: number[] }, n: number, h: number, w: number): ort.Tensor {
+  const [, c, h0, w0] = x.dims;
+  const out = new Float32Array(n * c * h * w);
+  for (let b = 0; b < n; b++) {
+    for (let k = 0; k < c; k++) {
+      for (let y = 0; y < Math.min(h, h0); y++) {
+        for (let xx = 0; xx < Math.min(w, w0); xx++) out[((b * c + k) * h + y) * w + xx] = x.data[(k * h0 + y) * w0 + xx] * (b === 0 ? 1 : 0.5);
+      }
+    }
+  }
+  return new ort.Tensor('float32', out, [n, c, h, w]);
+}
+
+describe.each(VARIANTS)('ONNX export %s', (v) => {
+  const cfg = variantConfig(v);
+  let det: Detector;
+  let session: ort.InferenceSession;
+  let bytes: Uint8Array;
+  let input: { data: Float32Array; dims: number[] };
+  let onnxRaw: MaskHeadRawOutputs;
+
+  beforeAll(async () => {
+    await setupTestBackend('cpu');
+    det = await buildDetector(variantDetectorConfig(v), { checkpoint: parityPath(v, 'checkpoint.pth') });
+    bytes = exportOnnx(det).bytes;
+    session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    input = nchwInput(v);
+    const res = await session.run({ input: new ort.Tensor('float32', input.data, input.dims) });
+    onnxRaw = rawFromOrt(res, readOnnxMetadata(bytes).outputs);
+  });
+
+  afterAll(async () => {
+    await session?.release();
+    det?.dispose();
+  });
+
+  it('metadata: contract, names and settings', () => {
+    const meta = readOnnxMetadata(bytes);
+    expect(meta.format).toBe('solo-ts-onnx');
+    expect(meta.version).toBe(1);
+    expect(meta.classes).toEqual(CLASSES);
+    expect(meta.cat_ids).toEqual(CATEGORY_IDS);
+    expect(meta.model.type).toBe(cfg.model.type);
+    expect(meta.data_preprocessor).toEqual({ mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375], bgr_to_rgb: true, pad_size_divisor: 32, pad_value: 0 });
+    expect(meta.checkpoint_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(session.inputNames).toEqual(['input']);
+    expect(session.outputNames).toEqual(outputNames(meta.outputs));
+  });
+
+  it('raw outputs match the tfjs forward', async () => {
+    const x = tf.tidy(() => tf.transpose(tf.tensor4d(input.data, input.dims as [number, number, number, number]), [0, 2, 3, 1]) as tf.Tensor4D);
+    const out = (det.model as unknown as { forwardTensor(x: tf.Tensor4D): Record<string, tf.Tensor4D | tf.Tensor4D[]> }).forwardTensor(x);
+    const own = await outputsToArrays(out);
+    tf.dispose([x, out as unknown as tf.TensorContainer]);
+    const lines: string[] = [];
+    for (const [field, val] of Object.entries(own)) {
+      const list = Array.isArray(val) ? val : [val];
+      const got = onnxRaw[field];
+      const gotList = Array.isArray(got) ? got : [got];
+      expect(gotList.length).toBe(list.length);
+      list.forEach((a, l) => {
+        const { diff, scale } = maxAbsDiff(gotList[l], a);
+        lines.push(`${field}[${l}] max abs diff ${diff.toExponential(2)} (max |value| ${scale.toFixed(3)})`);
+        // float32 rounding of a different summation order and of the folded BatchNorms: 1e-4 of the value scale
+        expect(diff).toBeLessThanOrEqual(1e-4 * Math.max(1, scale));
+      });
+    }
+    console.log(`${v}: ${lines.join('; ')}`);
+  });
+
+  it("predictByFeat on the ONNX Runtime outputs gives mmdetection's predictions", async () => {
+    const model = det.model as unknown as { predictByFeat(o: MaskHeadRawOutputs, m: unknown[]): Promise<import('@solo-ts/core').InstanceData[]> };
+    const [res] = await model.predictByFeat(onnxRaw, [variantMeta(cfg)]);
+    expectPredictionsMatch(v, cfg, res, 1e-4);
+  });
+
+  it('dynamic shapes: two other input sizes and batch 2', async () => {
+    const meta = readOnnxMetadata(bytes);
+    const grids = (cfg.model.mask_head as { num_grids: number[] }).num_grids;
+    for (const [h, w] of [
+      [96, 160],
+      [160, 224],
+    ]) {
+      const single = await session.run({ input: resizeBatch(input, 1, h, w) });
+      const batch = await session.run({ input: resizeBatch(input, 2, h, w) });
+      for (const name of session.outputNames) {
+        const s = single[name];
+        const b = batch[name];
+        expect(b.dims[0]).toBe(2);
+        expect(b.dims.slice(1)).toEqual(s.dims.slice(1));
+        const n = s.data.length;
+        const first = (b.data as Float32Array).subarray(0, n);
+        let d = 0;
+        for (let i = 0; i < n; i++) d = Math.max(d, Math.abs(first[i] - (s.data as Float32Array)[i]));
+        expect(d).toBeLessThanOrEqual(1e-4);
+      }
+      for (const [f, n] of Object.entries(meta.outputs)) {
+        if (n === null) continue;
+        const cls = f === 'mlvlClsPreds' || f === 'mlvlKernelPreds';
+        for (let l = 0; l < n; l++) {
+          const dims = single[`${f}_${l}`].dims;
+          if (cls) expect(dims.slice(2)).toEqual([grids[l], grids[l]]);
+          else expect(dims.slice(2)).toEqual([h / 4, w / 4]);
+        }
+      }
+    }
+  });
+});
+
+it('the golden image is what the variants were exported for', () => {
+  expect(readFileSync(parityPath('solov2_r50_fpn_1x_coco', 'config.json')).length).toBeGreaterThan(0);
+});
