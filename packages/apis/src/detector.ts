@@ -57,7 +57,7 @@ export interface BuildDetectorOptions {
   /** Called with a line about tensors the checkpoint had but the model does not (and runtime fallbacks). */
   onWarning?: (line: string) => void;
   /**
-   * The runtime of the network (default `tfjs`). `onnx`: ONNX Runtime on the graph exported from the config and
+   * The runtime of the network (default `tfjs`, `onnx` for a `.onnx` file). `onnx`: ONNX Runtime on the graph exported from the config and
    * checkpoint (cached, see `onnxCacheDir`), or on the `.onnx` file given as the config or the checkpoint.
    */
   runtime?: RuntimeChoice;
@@ -134,7 +134,7 @@ export async function buildDetector(config: Config | string, o: BuildDetectorOpt
   const runtime = o.runtime ?? 'tfjs';
   if (!['tfjs', 'onnx', 'auto'].includes(runtime)) throw new SoloError(`unknown runtime '${String(runtime)}'`, { code: 'ARGUMENT', expected: 'onnx, tfjs or auto' });
   if (isOnnxPath(config) || isOnnxPath(o.checkpoint)) {
-    if (runtime === 'tfjs') throw new SoloError('the tfjs runtime needs a config and a checkpoint (.pth or .safetensors), not a .onnx file', { code: 'ARGUMENT', hint: 'use --runtime onnx (the default) for a .onnx file' });
+    if (o.runtime === 'tfjs') throw new SoloError('the tfjs runtime needs a config and a checkpoint (.pth or .safetensors), not a .onnx file', { code: 'ARGUMENT', hint: 'use --runtime onnx (the default) for a .onnx file' });
     if (isOnnxPath(config) && o.checkpoint) throw new SoloError(`${config} holds its weights: give no checkpoint with it`, { code: 'ARGUMENT' });
     if (o.backend) await selectBackend(o.backend, { threads: o.threads, quiet: true });
     if (isOnnxPath(config)) return onnxDetector(config, undefined, o, config);
