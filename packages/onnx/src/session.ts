@@ -74,7 +74,11 @@ const messageOf = (e: unknown): string => (e instanceof Error ? e.message : Stri
 
 /** One SoloError for an ONNX Runtime failure to load a model. */
 export function loadErrorOf(e: unknown, source: string): SoloError {
-  const msg = messageOf(e).replace(/\s+/g, ' ').trim();
+  // ORT prefixes some messages with the C++ source location and signature: drop it
+  const msg = messageOf(e)
+    .replace(/\s+/g, ' ')
+    .replace(/^\/\S+:\d+ [^(]*\([^)]*\)[^A-Z]*/, '')
+    .trim();
   if (/protobuf parsing failed|failed to load model|invalid protobuf|ModelProto|parse|No graph was found/i.test(msg) && !/opset|implementation/i.test(msg)) {
     return new SoloError(`${source} is not a readable ONNX model (truncated or not ONNX): ${msg}`, { code: 'FILE', expected: 'a .onnx file written by `solo export`', cause: e });
   }

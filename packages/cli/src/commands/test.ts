@@ -19,7 +19,7 @@ import { checkModelArgs, runtimeChoice, runtimeOption } from '../util/runtime.js
 import { numberOption } from './train.js';
 
 export interface TestCommandOptions {
-  checkpoint: string;
+  checkpoint?: string;
   runtime?: string;
   out?: string;
   showDir?: string;
@@ -59,7 +59,7 @@ export function registerTest(program: Command): void {
     .command('test')
     .description('evaluate a checkpoint on the test split of a config (mmdetection tools/test.py): COCO mask AP')
     .argument('<config>', 'config file')
-    .requiredOption('--checkpoint <file>', 'weights: solo-ts .safetensors, an mmdetection .pth (released checkpoints load as they are), or a .onnx exported from this config')
+    .option('--checkpoint <file>', '(required) weights: solo-ts .safetensors, an mmdetection .pth (released checkpoints load as they are), or a .onnx exported from this config')
     .addOption(runtimeOption())
     .option('--out <file>', 'write the COCO results (segmentation RLE, bbox, score, category_id, label) as JSON')
     .option('--show-dir <dir>', 'write one picture per image with the predictions drawn')

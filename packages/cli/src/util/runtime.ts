@@ -26,8 +26,8 @@ export function checkModelArgs(model: string, checkpoint: string | undefined, ru
   if (isOnnxFile(model)) {
     if (o.needsConfig) throw new SoloError(`${o.needsConfig} needs a config (its test split); give the .onnx file with --checkpoint`, { code: 'ARGUMENT', hint: `solo ${o.needsConfig.replace(/^solo /, '')} CONFIG --checkpoint ${model}` });
     if (checkpoint) throw new SoloError(`${model} holds its weights: give no --checkpoint with a .onnx file`, { code: 'ARGUMENT' });
-  } else if (!checkpoint && !o.needsConfig) {
-    throw new SoloError('--checkpoint is required with a config (or give a .onnx file in place of the config)', { code: 'ARGUMENT' });
+  } else if (!checkpoint) {
+    throw new SoloError(`--checkpoint is required with a config${o.needsConfig ? '' : ' (or give a .onnx file in place of the config)'}`, { code: 'ARGUMENT' });
   }
   if (runtime === 'tfjs' && (isOnnxFile(model) || isOnnxFile(checkpoint))) {
     throw new SoloError('--runtime tfjs needs a config and a .pth or .safetensors checkpoint, not a .onnx file', { code: 'ARGUMENT', hint: 'use --runtime onnx (the default) for a .onnx file' });
