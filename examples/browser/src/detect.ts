@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+/// <reference lib="dom" />
 /**
  * Instance segmentation in the browser with an exported solo-ts model: the same steps as `solo infer MODEL.onnx`
  * in Node (the model's test pipeline and data preprocessor, the network on onnxruntime-web, the head's host
@@ -24,6 +25,8 @@ export interface BrowserDetector {
   pipeline: Compose;
   /** `webgpu` or `wasm (N threads)`. */
   provider: string;
+  /** onnxruntime-web's version. */
+  ortVersion: string;
 }
 
 export interface Detection {
@@ -63,7 +66,7 @@ export async function loadDetector(bytes: Uint8Array, o: { wasmPaths: string; pr
   head.eval();
   const preprocessor = registry.build<DetDataPreprocessor>('models', model.data_preprocessor ?? { type: 'DetDataPreprocessor' }, 'model.data_preprocessor');
   const pipeline = Compose.build(meta.test_pipeline.filter((t) => !LOADERS.has(String((t as { type?: unknown }).type))), registry.context('test_pipeline'), 'test_pipeline');
-  return { session, meta, head, preprocessor, pipeline, provider: useGpu ? 'webgpu' : `wasm (${threads} thread${threads === 1 ? '' : 's'})` };
+  return { session, meta, head, preprocessor, pipeline, provider: useGpu ? 'webgpu' : `wasm (${threads} thread${threads === 1 ? '' : 's'})`, ortVersion: ort.env.versions.web ?? '' };
 }
 
 /** An image element or bitmap as BGR uint8 HWC (as OpenCV decodes it in Node). */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+/// <reference lib="dom" />
 /** Masks, boxes, class names and scores of the detections drawn over the image on a canvas. */
 import type { InstanceData } from '@solo-ts/core';
 

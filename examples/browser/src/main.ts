@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+/// <reference lib="dom" />
 /**
  * The page: pick (or pass as `?model=URL&image=URL`) an exported model and an image; the detections are drawn on
  * the canvas and listed, and published as `window.soloResult` (labels, scores, boxes, mask areas) for tests.
@@ -9,7 +10,7 @@ import { drawDetections } from './draw.js';
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = (text: string) => ($('status').textContent = text);
 const params = new URLSearchParams(location.search);
-const wasmPaths = new URL('./ort/', location.href).href;
+const wasmPaths = new URL('./ort/', import.meta.url).href; // dist/ort/ beside the bundle
 
 let det: BrowserDetector | null = null;
 let image: ImageBitmap | null = null;
@@ -30,7 +31,7 @@ async function run(): Promise<void> {
   }));
   $('list').textContent = items.filter((x) => x.score >= 0.3).map((x) => `${det!.meta.classes[x.label] ?? x.label} ${x.score.toFixed(3)}`).join('\n');
   status(`${n} instances (${shown} drawn) on ${det.provider}: pre-processing ${r.ms.preprocess.toFixed(0)} ms, network ${r.ms.network.toFixed(0)} ms, post-processing ${r.ms.postprocess.toFixed(0)} ms`);
-  (window as unknown as { soloResult: unknown }).soloResult = { provider: det.provider, instances: items, ms: r.ms, crossOriginIsolated: globalThis.crossOriginIsolated };
+  (window as unknown as { soloResult: unknown }).soloResult = { provider: det.provider, ortVersion: det.ortVersion, instances: items, ms: r.ms, crossOriginIsolated: globalThis.crossOriginIsolated };
 }
 
 async function setModel(bytes: Uint8Array): Promise<void> {
