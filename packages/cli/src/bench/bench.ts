@@ -124,7 +124,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   progress(`runtime: ${det.runtimeDetail}`);
   if (!o.checkpoint && !/\.onnx$/i.test(o.config)) notes.push('no checkpoint: random weights (timings are representative; predictions are not)');
   const model = det.model;
-  const modelType = (model.constructor as { type?: string }).type ?? model.constructor.name;
+  const modelType = det.runtime === 'onnx' ? String(det.cfg.get('model.type') ?? 'model') : ((model.constructor as { type?: string }).type ?? model.constructor.name);
   const forwardTensor = (model as unknown as { forwardTensor?: (x: tf.Tensor4D) => unknown }).forwardTensor?.bind(model);
   const bnFolded = o.foldBn ? fuseForInference(model) : 0;
   // the peak conv is sampled after each timed iteration, so that both see the same machine load
