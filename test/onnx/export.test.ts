@@ -11,17 +11,27 @@
  *   output grids follow num_grids, mask maps follow the input size).
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import type { ArrayTensor, MaskHeadRawOutputs } from '@solo-ts/core';
-import { configFromYAML } from '@solo-ts/config';
+import { configFromYAML, loadConfig } from '@solo-ts/config';
+import { DeformConvBase } from '@solo-ts/ops';
 import { setupTestBackend } from '@solo-ts/testing';
 import { buildDetector, exportOnnx, type Detector } from '@solo-ts/apis';
 import { outputNames, readOnnxMetadata, type SoloOnnxMetadata } from '@solo-ts/onnx';
 import { outputsToArrays } from '@solo-ts/heads';
-import { npyFloat32, parityPath, readParity } from '../helpers/npy.js';
+import { npyFloat32, parityPath, readParity, REPO_ROOT } from '../helpers/npy.js';
 import { VARIANTS, CATEGORY_IDS, variantConfig, variantMeta, expectPredictionsMatch, type Variant } from '../parity/solo-parity.js';
+
+/**
+ * Score tolerance against mmdetection: 1e-4, except Decoupled SOLO R50, where one of 41 final scores moves by
+ * 2.7e-4: its mask probabilities (x * y products of two 3e-5-noisy maps) flip a few pixels at mask_thr, which
+ * changes a small mask's area and IoU, hence its maskness and Matrix-NMS decay. The same outputs from tfjs stay
+ * within 3e-6; the difference is ONNX Runtime's float32 convolution noise (see the raw-output test), not a formula.
+ */
+const SCORE_ATOL: Partial<Record<Variant, number>> = { 'decoupled-solo_r50_fpn_1x_coco': 3e-4 };
 
 const CLASSES = ['person', 'car', 'bus', 'boat', 'bird', 'cat', 'dog', 'bottle'];
 
@@ -47,17 +57,6 @@ function rawFromOrt(res: ort.InferenceSession.OnnxValueMapType, outputs: SoloOnn
   const raw: Record<string, ArrayTensor | ArrayTensor[]> = {};
   for (const [f, n] of Object.entries(outputs)) raw[f] = n === null ? arr(f) : Array.from({ length: n }, (_, l) => arr(`${f}_${l}`));
   return raw;
-}
-
-function maxAbsDiff(a: ArrayTensor, b: ArrayTensor): { diff: number; scale: number } {
-  expect(a.shape).toEqual(b.shape);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.data.length; i++) {
-    diff = Math.max(diff, Math.abs(a.data[i] - b.data[i]));
-    scale = Math.max(scale, Math.abs(b.data[i]));
-  }
-  return { diff, scale };
 }
 
 /** Crop or zero-pad an NCHW image batch to `h` x `w` and repeat it to `n` images. */
@@ -116,25 +115,48 @@ describe.each(VARIANTS)('ONNX export %s', (v) => {
     const own = await outputsToArrays(out);
     tf.dispose([x, out as unknown as tf.TensorContainer]);
     const lines: string[] = [];
+    const bad: boolean[] = [];
+    const scoreThr = (cfg.model.test_cfg as { score_thr: number }).score_thr;
     for (const [field, val] of Object.entries(own)) {
       const list = Array.isArray(val) ? val : [val];
       const got = onnxRaw[field];
       const gotList = Array.isArray(got) ? got : [got];
       expect(gotList.length).toBe(list.length);
+      // SOLO / Decoupled SOLO class scores come after point NMS (keep a score equal to its 2x2 local maximum): where
+      // two neighbours tie within float32 noise either may be kept. Such cells are counted apart and must stay below
+      // score_thr (they cannot become candidates); every other value is compared.
+      const pointNms = cfg.head_kind !== 'solov2' && field === 'mlvlClsPreds';
       list.forEach((a, l) => {
-        const { diff, scale } = maxAbsDiff(gotList[l], a);
-        lines.push(`${field}[${l}] max abs diff ${diff.toExponential(2)} (max |value| ${scale.toFixed(3)})`);
-        // float32 rounding of a different summation order and of the folded BatchNorms: 1e-4 of the value scale
-        expect(diff).toBeLessThanOrEqual(1e-4 * Math.max(1, scale));
+        const b = gotList[l];
+        expect(b.shape).toEqual(a.shape);
+        let diff = 0;
+        let scale = 0;
+        let flips = 0;
+        for (let i = 0; i < a.data.length; i++) {
+          scale = Math.max(scale, Math.abs(a.data[i]));
+          if (pointNms && (a.data[i] === 0) !== (b.data[i] === 0)) {
+            flips++;
+            bad.push(Math.max(a.data[i], b.data[i]) < scoreThr);
+          } else diff = Math.max(diff, Math.abs(a.data[i] - b.data[i]));
+        }
+        lines.push(`${field}[${l}] max abs diff ${diff.toExponential(2)} (max |value| ${scale.toFixed(3)}${flips ? `, ${flips} point-NMS tie(s) below score_thr` : ''})`);
+        // float32 noise: ONNX Runtime's convolutions accumulate in another order than tfjs's (backbone outputs
+        // differ by about 5e-6 of their scale, twice tfjs's own distance to PyTorch); 1e-4 of the value scale
+        bad.push(diff <= 1e-4 * Math.max(1, scale));
       });
     }
     console.log(`${v}: ${lines.join('; ')}`);
+    // float32 rounding of a different summation order and of the folded BatchNorms: 1e-4 of the value scale
+    expect(bad.every(Boolean)).toBe(true);
   });
 
   it("predictByFeat on the ONNX Runtime outputs gives mmdetection's predictions", async () => {
     const model = det.model as unknown as { predictByFeat(o: MaskHeadRawOutputs, m: unknown[]): Promise<import('@solo-ts/core').InstanceData[]> };
     const [res] = await model.predictByFeat(onnxRaw, [variantMeta(cfg)]);
-    expectPredictionsMatch(v, cfg, res, 1e-4);
+    const golden = npyFloat32(readParity(v, 'pred_scores.npy'));
+    const worst = Math.max(0, ...Array.from(golden, (s, i) => Math.abs(s - (res.scores![i] ?? Infinity))));
+    console.log(`${v}: ${res.scores!.length} predictions, max |score - mmdetection's| ${worst.toExponential(2)}`);
+    expectPredictionsMatch(v, cfg, res, SCORE_ATOL[v] ?? 1e-4);
   });
 
   it('dynamic shapes: two other input sizes and batch 2', async () => {
@@ -172,4 +194,90 @@ describe.each(VARIANTS)('ONNX export %s', (v) => {
 
 it('the golden image is what the variants were exported for', () => {
   expect(readFileSync(parityPath('solov2_r50_fpn_1x_coco', 'config.json')).length).toBeGreaterThan(0);
+});
+
+/**
+ * Deformable convolutions (ONNX DeformConv, opset 19): the DCN zoo configs shrunk as in test/configs/zoo.test.ts
+ * (ResNet-50 / ResNeXt-50 of base width 8, narrow heads), initialised at random with non-zero offset convs (mmcv
+ * zero-initialises them, which would make every DCN a plain conv), exported and run on ONNX Runtime: raw outputs
+ * against the tfjs forward (whose DCNv2 is checked against mmcv elsewhere), at two input sizes.
+ */
+describe.each([
+  ['solov2/solov2-light_r50-dcn_fpn_ms-3x_coco.yaml', false],
+  ['solov2/solov2_x101-dcn_fpn_ms-3x_coco.yaml', true],
+] as const)('ONNX export with DCNv2: %s', (file, resnext) => {
+  let det: Detector;
+  let session: ort.InferenceSession;
+
+  beforeAll(async () => {
+    await setupTestBackend('cpu');
+    const backbone = resnext
+      ? { 'model.backbone.depth': 50, 'model.backbone.base_channels': 8, 'model.backbone.groups': 4, 'model.backbone.base_width': 4 }
+      : { 'model.backbone.depth': 50, 'model.backbone.base_channels': 8 };
+    const cfg = loadConfig(resolve(REPO_ROOT, 'configs', file), {
+      cfgOptions: {
+        'model.backbone.init_cfg': null,
+        ...backbone,
+        'model.neck.in_channels': [32, 64, 128, 256],
+        'model.neck.out_channels': 16,
+        'model.mask_head.in_channels': 16,
+        'model.mask_head.feat_channels': 16,
+        'model.mask_head.num_classes': 4,
+        'model.mask_head.norm_cfg': { type: 'GN', num_groups: 4, requires_grad: true },
+        'model.mask_head.init_cfg': [{ type: 'Normal', layer: 'Conv2d', std: 0.3 }],
+        'model.mask_head.mask_feature_head.feat_channels': 8,
+        'model.mask_head.mask_feature_head.out_channels': 8,
+        'model.mask_head.mask_feature_head.norm_cfg.num_groups': 4,
+      },
+    });
+    det = await buildDetector(cfg);
+    let seed = 7;
+    let n = 0;
+    for (const [, m] of det.model.namedModules()) {
+      if (!(m instanceof DeformConvBase)) continue;
+      n++;
+      const w = m.convOffset.weight.variable;
+      const b = m.convOffset.bias!.variable;
+      w.assign(tf.randomNormal(w.shape, 0, 0.05, 'float32', seed++));
+      b.assign(tf.randomNormal(b.shape, 0, 0.5, 'float32', seed++));
+    }
+    expect(n).toBeGreaterThan(0);
+    const exported = exportOnnx(det);
+    expect(exported.metadata.opset).toBe(19);
+    expect(() => exportOnnx(det, { opset: 17 })).toThrow(/deformable convolutions need opset >= 19/);
+    session = await ort.InferenceSession.create(exported.bytes, { intraOpNumThreads: 2, interOpNumThreads: 1 });
+  });
+
+  afterAll(async () => {
+    await session?.release();
+    det?.dispose();
+  });
+
+  it.each([
+    [64, 96],
+    [96, 64],
+  ])('raw outputs match the tfjs forward at %ix%i', async (h, w) => {
+    const data = Float32Array.from({ length: 3 * h * w }, (_, i) => Math.sin(i * 0.37) * 1.5);
+    const res = await session.run({ input: new ort.Tensor('float32', data, [1, 3, h, w]) });
+    const x = tf.tidy(() => tf.transpose(tf.tensor4d(data, [1, 3, h, w]), [0, 2, 3, 1]) as tf.Tensor4D);
+    const out = (det.model as unknown as { forwardTensor(x: tf.Tensor4D): Record<string, tf.Tensor4D | tf.Tensor4D[]> }).forwardTensor(x);
+    const own = await outputsToArrays(out);
+    tf.dispose([x, out as unknown as tf.TensorContainer]);
+    const lines: string[] = [];
+    for (const [field, val] of Object.entries(own)) {
+      (Array.isArray(val) ? val : [val]).forEach((a, l) => {
+        const b = res[Array.isArray(val) ? `${field}_${l}` : field];
+        expect(b.dims).toEqual(a.shape);
+        let diff = 0;
+        let scale = 0;
+        for (let i = 0; i < a.data.length; i++) {
+          diff = Math.max(diff, Math.abs(a.data[i] - (b.data as Float32Array)[i]));
+          scale = Math.max(scale, Math.abs(a.data[i]));
+        }
+        lines.push(`${field}[${l}] ${diff.toExponential(2)}/${scale.toFixed(2)}`);
+        expect(diff, `${field}[${l}]`).toBeLessThanOrEqual(1e-4 * Math.max(1, scale));
+      });
+    }
+    console.log(`${file} ${h}x${w} max abs diff / max |value|: ${lines.join(', ')}`);
+  });
 });
