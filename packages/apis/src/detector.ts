@@ -61,7 +61,7 @@ export interface BuildDetectorOptions {
    * checkpoint (cached, see `onnxCacheDir`), or on the `.onnx` file given as the config or the checkpoint.
    */
   runtime?: RuntimeChoice;
-  /** ONNX Runtime execution providers (default `['cpu']`; `['cuda', 'cpu']` with the CUDA build, see docs/onnx.md). */
+  /** ONNX Runtime execution providers (default `['cpu']`; `['cuda', 'cpu']` with the CUDA build, see docs/onnx-runtime.md). */
   executionProviders?: Array<string | Record<string, unknown>>;
   /** Cache directory of exported graphs (default `onnxCacheDir()`; null: export in memory every time). */
   cacheDir?: string | null;

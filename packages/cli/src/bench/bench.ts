@@ -50,6 +50,8 @@ export interface BenchOptions {
   verbose?: boolean;
   /** Runtime of the network in infer mode (default `auto`: ONNX Runtime where it loads; training is always tfjs). */
   runtime?: RuntimeChoice;
+  /** ONNX Runtime execution providers (default cpu). */
+  executionProviders?: string[];
   /** Fold the model's eval-mode BatchNorms into their convs (`fuseForInference`) before timing. */
   foldBn?: boolean;
   onProgress?: (line: string) => void;
@@ -120,7 +122,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const onnxInput = /\.onnx$/i.test(o.config) || /\.onnx$/i.test(o.checkpoint ?? '');
   const runtime: RuntimeChoice = mode === 'train' ? 'tfjs' : (o.runtime ?? 'auto');
   if (mode === 'train' && (o.runtime === 'onnx' || onnxInput)) throw new SoloError('--mode train runs on tfjs: give a config (and a .pth / .safetensors checkpoint) and no --runtime onnx', { code: 'ARGUMENT' });
-  const det = await buildDetector(o.config, { checkpoint: o.checkpoint, cfgOptions: o.cfgOptions, onWarning: (l) => notes.push(l), runtime, threads: o.threads, cacheDir: null });
+  const det = await buildDetector(o.config, { checkpoint: o.checkpoint, cfgOptions: o.cfgOptions, onWarning: (l) => notes.push(l), runtime, threads: o.threads, cacheDir: null, executionProviders: o.executionProviders });
   progress(`runtime: ${det.runtimeDetail}`);
   if (!o.checkpoint && !/\.onnx$/i.test(o.config)) notes.push('no checkpoint: random weights (timings are representative; predictions are not)');
   const model = det.model;

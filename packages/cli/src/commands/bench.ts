@@ -17,7 +17,7 @@ import { formatBenchReport } from '../bench/format.js';
 import { cfgOptionsOption } from '../util/cfg-options.js';
 import { action } from '../util/errors.js';
 import { globalOptions } from '../util/global.js';
-import { runtimeChoice, runtimeOption } from '../util/runtime.js';
+import { parseProviders, providersOption, runtimeChoice, runtimeOption } from '../util/runtime.js';
 
 export interface BenchCommandOptions {
   checkpoint?: string;
@@ -37,6 +37,7 @@ export interface BenchCommandOptions {
   json?: boolean;
   cfgOptions?: string[];
   runtime?: string;
+  ortProviders?: string;
 }
 
 function int(value: string, option: string, min: number): number {
@@ -77,6 +78,7 @@ export function registerBench(program: Command): void {
     .option('--peak-iters <n>', 'peak-conv samples (default: one after each timed iteration, at least 3)')
     .option('--no-flops', 'skip the FLOP count')
     .addOption(runtimeOption())
+    .addOption(providersOption())
     .option('--fold-bn', 'fold eval-mode BatchNorms into their convs first (fuseForInference)')
     .option('--verbose', 'per-layer FLOP table and per-kernel times')
     .option('--json', 'print one JSON object (progress on stderr)')
@@ -112,6 +114,7 @@ export function registerBench(program: Command): void {
           verbose: !!opts.verbose,
           foldBn: !!opts.foldBn,
           runtime: runtimeChoice(opts.runtime),
+          executionProviders: parseProviders(opts.ortProviders),
           onProgress: (line) => process.stderr.write(`${line}\n`),
         });
         process.stdout.write(opts.json ? `${benchJson(result)}\n` : formatBenchReport(result, { verbose: !!opts.verbose }));

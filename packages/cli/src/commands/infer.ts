@@ -4,7 +4,7 @@
  *  [--score-thr T] [--cfg-options k=v ...] [--threads N]`, or `solo infer MODEL.onnx --image IMG ...`
  *
  * Instance segmentation of one image, on ONNX Runtime by default (the graph exported from the config and
- * checkpoint, cached; see docs/onnx.md) or on TensorFlow.js (`--runtime tfjs`). The first stderr line names the
+ * checkpoint, cached; see docs/onnx-runtime.md) or on TensorFlow.js (`--runtime tfjs`). The first stderr line names the
  * runtime and its threads. `--out` writes COCO results, one object per instance: `image_id`,
  * `category_id`, `label`, `score`, `bbox` [x, y, w, h] (from the mask) and `segmentation` as compressed RLE
  * `{size: [h, w], counts}` (pycocotools' encoding). `--show` draws the masks (semi-transparent, one colour per
@@ -19,12 +19,13 @@ import { releaseBackendThreads, type BackendChoice } from '@solo-ts/backends';
 import { cfgOptionsOption } from '../util/cfg-options.js';
 import { action } from '../util/errors.js';
 import { globalOptions } from '../util/global.js';
-import { checkModelArgs, runtimeChoice, runtimeOption } from '../util/runtime.js';
+import { checkModelArgs, parseProviders, providersOption, runtimeChoice, runtimeOption } from '../util/runtime.js';
 import { numberOption } from './train.js';
 
 export interface InferCommandOptions {
   checkpoint?: string;
   runtime?: string;
+  ortProviders?: string;
   image: string;
   out?: string;
   show?: string;
@@ -37,7 +38,7 @@ export async function inferCommand(config: string, opts: InferCommandOptions, ba
   const scoreThr = numberOption(opts.scoreThr, '--score-thr');
   const runtime = runtimeChoice(opts.runtime);
   checkModelArgs(config, opts.checkpoint, runtime);
-  const det = await buildDetector(config, { checkpoint: opts.checkpoint, cfgOptions: opts.cfgOptions, backend, threads: numberOption(opts.threads, '--threads', { integer: true, min: 1 }), onWarning: log, runtime });
+  const det = await buildDetector(config, { checkpoint: opts.checkpoint, cfgOptions: opts.cfgOptions, backend, threads: numberOption(opts.threads, '--threads', { integer: true, min: 1 }), onWarning: log, runtime, executionProviders: parseProviders(opts.ortProviders) });
   log(`runtime: ${det.runtimeDetail}`);
   try {
     const r = await inferImage(det, opts.image, { scoreThr });
@@ -63,6 +64,7 @@ export function registerInfer(program: Command): void {
     .argument('<config>', 'config file (its model and test pipeline), or a .onnx file from `solo export`')
     .option('--checkpoint <file>', 'weights: solo-ts .safetensors, an mmdetection .pth, or a .onnx exported from this config')
     .addOption(runtimeOption())
+    .addOption(providersOption())
     .requiredOption('--image <file>', 'image file (JPEG, PNG, WebP, ...)')
     .option('--out <file>', 'write the instances as COCO results JSON')
     .option('--show <file>', 'write a PNG with masks, boxes, class names and scores drawn')

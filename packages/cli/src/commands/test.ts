@@ -15,12 +15,13 @@ import { releaseBackendThreads, type BackendChoice } from '@solo-ts/backends';
 import { cfgOptionsOption } from '../util/cfg-options.js';
 import { action } from '../util/errors.js';
 import { globalOptions } from '../util/global.js';
-import { checkModelArgs, runtimeChoice, runtimeOption } from '../util/runtime.js';
+import { checkModelArgs, parseProviders, providersOption, runtimeChoice, runtimeOption } from '../util/runtime.js';
 import { numberOption } from './train.js';
 
 export interface TestCommandOptions {
   checkpoint?: string;
   runtime?: string;
+  ortProviders?: string;
   out?: string;
   showDir?: string;
   showScoreThr?: string;
@@ -42,6 +43,7 @@ export async function testCommand(config: string, opts: TestCommandOptions, back
   return testModel(config, {
     checkpoint: opts.checkpoint,
     runtime,
+    executionProviders: parseProviders(opts.ortProviders),
     onRuntime: onRuntime ?? ((line) => log(`runtime: ${line}`)),
     cfgOptions: opts.cfgOptions,
     backend,
@@ -61,6 +63,7 @@ export function registerTest(program: Command): void {
     .argument('<config>', 'config file')
     .option('--checkpoint <file>', '(required) weights: solo-ts .safetensors, an mmdetection .pth (released checkpoints load as they are), or a .onnx exported from this config')
     .addOption(runtimeOption())
+    .addOption(providersOption())
     .option('--out <file>', 'write the COCO results (segmentation RLE, bbox, score, category_id, label) as JSON')
     .option('--show-dir <dir>', 'write one picture per image with the predictions drawn')
     .option('--show-score-thr <t>', 'draw predictions with score >= t', '0.3')

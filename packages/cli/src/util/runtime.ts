@@ -33,3 +33,16 @@ export function checkModelArgs(model: string, checkpoint: string | undefined, ru
     throw new SoloError('--runtime tfjs needs a config and a .pth or .safetensors checkpoint, not a .onnx file', { code: 'ARGUMENT', hint: 'use --runtime onnx (the default) for a .onnx file' });
   }
 }
+
+/** `--ort-providers cuda,cpu`: ONNX Runtime execution providers in order of preference (default cpu). */
+export function providersOption(): Option {
+  return new Option('--ort-providers <list>', 'ONNX Runtime execution providers, comma-separated, e.g. cuda,cpu (needs the CUDA build: docs/onnx-runtime.md); default cpu');
+}
+
+/** The `--ort-providers` list, or undefined. */
+export function parseProviders(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!list.length) throw new SoloError(`--ort-providers needs at least one provider, got "${value}"`, { code: 'ARGUMENT', expected: 'e.g. cuda,cpu' });
+  return list;
+}
