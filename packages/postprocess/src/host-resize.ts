@@ -206,6 +206,7 @@ export function resizeCropResizeThreshold(
 }
 
 let stateScratch = new Uint8Array(0);
+const cropCache = { vals: [new Float32Array(0), new Float32Array(0)], done: [new Uint8Array(0), new Uint8Array(0)] };
 let colScratch = new Uint8Array(0);
 
 /**
@@ -253,8 +254,23 @@ function boundaryOnly(
   const ul1y = upY.l1;
   const ul0x = upX.l0;
   const ul1x = upX.l1;
-  // the crop pixel (r, c) of the first resize, as the dense path stores it (float32)
-  const cropAt = (r: number, c: number): number => {
+  // crop pixels of the first resize, as the dense path stores them (float32), computed on demand and kept for the
+  // two crop rows the current output row reads (the next output rows mostly read the same ones)
+  const cropW = upX.i0.length;
+  if (cropCache.vals[0].length < cropW) cropCache.vals = [new Float32Array(cropW), new Float32Array(cropW)];
+  if (cropCache.done[0].length < cropW) cropCache.done = [new Uint8Array(cropW), new Uint8Array(cropW)];
+  const rowOf = [-1, -1];
+  const { vals, done } = cropCache;
+  const slotOf = (r: number): number => {
+    if (rowOf[0] === r) return 0;
+    if (rowOf[1] === r) return 1;
+    const k = rowOf[0] < rowOf[1] ? 0 : 1; // rows only grow: drop the lower one
+    rowOf[k] = r;
+    done[k].fill(0, 0, cropW);
+    return k;
+  };
+  const cropAt = (k: number, r: number, c: number): number => {
+    if (done[k][c]) return vals[k][c];
     const ra = offset + uy0[r] * w4;
     const rb = offset + uy1[r] * w4;
     const a = ux0[c];
@@ -263,7 +279,10 @@ function boundaryOnly(
     const hy1 = ul1y[r];
     const lx0 = ul0x[c];
     const lx1 = ul1x[c];
-    return Math.fround(probs[ra + a] * Math.fround(hy0 * lx0) + probs[ra + b] * Math.fround(hy0 * lx1) + probs[rb + a] * Math.fround(hy1 * lx0) + probs[rb + b] * Math.fround(hy1 * lx1));
+    const v = Math.fround(probs[ra + a] * Math.fround(hy0 * lx0) + probs[ra + b] * Math.fround(hy0 * lx1) + probs[rb + a] * Math.fround(hy1 * lx0) + probs[rb + b] * Math.fround(hy1 * lx1));
+    vals[k][c] = v;
+    done[k][c] = 1;
+    return v;
   };
   const { i0: oy0, i1: oy1, l0: ol0y, l1: ol1y } = oriY;
   const { i0: ox0, i1: ox1, l0: ol0x, l1: ol1x } = oriX;
@@ -280,6 +299,8 @@ function boundaryOnly(
       for (let p = p0 + 1; p <= p1 && st !== 1; p++) if (state[p * w4 + x] !== st) st = 1;
       col[x] = st;
     }
+    const k0 = slotOf(r0);
+    const k1 = r1 === r0 ? k0 : slotOf(r1);
     const o = outOffset + y * W0;
     const wy0 = ol0y[y];
     const wy1 = ol1y[y];
@@ -294,7 +315,7 @@ function boundaryOnly(
       else if (st === 1) {
         const wx0 = ol0x[x];
         const wx1 = ol1x[x];
-        const v = cropAt(r0, c0) * Math.fround(wy0 * wx0) + cropAt(r0, c1) * Math.fround(wy0 * wx1) + cropAt(r1, c0) * Math.fround(wy1 * wx0) + cropAt(r1, c1) * Math.fround(wy1 * wx1);
+        const v = cropAt(k0, r0, c0) * Math.fround(wy0 * wx0) + cropAt(k0, r0, c1) * Math.fround(wy0 * wx1) + cropAt(k1, r1, c0) * Math.fround(wy1 * wx0) + cropAt(k1, r1, c1) * Math.fround(wy1 * wx1);
         if (Math.fround(v) > thr) out[o + x] = 1;
       }
     }
