@@ -64,6 +64,7 @@ export async function loadDetector(bytes: Uint8Array, o: { wasmPaths: string; pr
   const neckOut = (model.neck as { out_channels?: number } | undefined)?.out_channels;
   const head = registry.build<MaskHead>('models', model.mask_head, 'mask_head', { testCfg: meta.test_cfg, trainCfg: null, ...(neckOut !== undefined ? { inChannels: neckOut } : {}) });
   head.eval();
+  head.dispose(); // its weights are never used: the network runs in ONNX Runtime
   const preprocessor = registry.build<DetDataPreprocessor>('models', model.data_preprocessor ?? { type: 'DetDataPreprocessor' }, 'model.data_preprocessor');
   const pipeline = Compose.build(meta.test_pipeline.filter((t) => !LOADERS.has(String((t as { type?: unknown }).type))), registry.context('test_pipeline'), 'test_pipeline');
   return { session, meta, head, preprocessor, pipeline, provider: useGpu ? 'webgpu' : `wasm (${threads} thread${threads === 1 ? '' : 's'})`, ortVersion: ort.env.versions.web ?? '' };

@@ -94,6 +94,7 @@ export class OnnxDetectorModel extends Module {
   }
 
   override dispose(): void {
+    // the head's weights were freed when it was built (buildOnnxParts); only the session holds memory
     void this.session.release();
   }
 }
@@ -225,6 +226,8 @@ export async function buildOnnxParts(model: string | Uint8Array, o: BuildOnnxDet
     const neckOut = (modelCfg.neck as { out_channels?: number } | undefined)?.out_channels;
     const head = registry.build<MaskHead>('models', modelCfg.mask_head, 'mask_head', { testCfg, trainCfg: null, ...(neckOut !== undefined ? { inChannels: neckOut } : {}) });
     head.eval();
+    // the network runs in ONNX Runtime: the head's own (freshly initialised) weights are never used; free them
+    head.dispose();
     const dp = modelCfg.data_preprocessor ? registry.build<DetDataPreprocessor>('models', modelCfg.data_preprocessor, 'model.data_preprocessor') : registry.build<DetDataPreprocessor>('models', { type: 'DetDataPreprocessor' }, 'model.data_preprocessor');
     const pipeCfg = (cfg.get<unknown[]>('test_dataloader.dataset.pipeline') ?? cfg.get<unknown[]>('test_pipeline') ?? info.test_pipeline).filter((t) => !PIPELINE_LOADERS.has(String((t as { type?: unknown }).type)));
     const pipeline = Compose.build(pipeCfg, registry.context('test_pipeline'), 'test_pipeline');
