@@ -12,7 +12,9 @@
  * 3. `solo bench` on tfjs (wasm), and on ONNX Runtime from the exported `.onnx` (each a fresh process, so peak RSS
  *    is its own): pre-processing, network, post-processing, end-to-end (decoded image in, masks out);
  * 4. a standalone onnxruntime-node session on the same graph and the same input shape (network only, same
- *    session options: all graph optimisations, `threads` intra-op threads);
+ *    session options: all graph optimisations, `threads` intra-op threads), in its own process; `solo bench` also
+ *    times solo-ts's session against a plain one in alternation in its process (`infer.standalone`), which is
+ *    immune to the machine's load changing between processes;
  * 5. PyTorch: solo_torch.py `bench` (mmdetection's test_step phases, bit-exact to mmdetection, /usr/bin/python3).
  * Every run is a separate process, one after the other; times are medians after warm-up. Results go to
  * DIR/<model>.<impl>.json, then the table (with the target ratios) is printed.
@@ -128,7 +130,8 @@ function table(dir: string): void {
       const p = on.infer!.phases;
       const c = on.infer!.candidates;
       targets.push(
-        `- ${name}: network / standalone ORT ${sa ? x(p.network.wall.median, sa.network_ms.median) : '-'} (target <= 1.05x); ` +
+        `- ${name}: network / standalone ORT ${sa ? x(p.network.wall.median, sa.network_ms.median) : '-'} (separate process), ` +
+          `${on.infer!.standalone ? `${on.infer!.standalone.ratio.toFixed(3)}x (same process, ${on.infer!.standalone.pairs} alternating pairs)` : '-'} (target <= 1.05x); ` +
           `end-to-end / PyTorch ${pt ? x(p.endToEnd.wall.median, pt.e2e_ms.median) : '-'} (target <= 0.5x); ` +
           `post-processing / network ${x(p.postprocess.wall.median, p.network.wall.median)} (target <= 0.5x); ${c.perImage} NMS candidates, ${c.outputsPerImage} instances out`,
       );

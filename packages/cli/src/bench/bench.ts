@@ -11,12 +11,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SoloError } from '@solo-ts/core';
 import { countFlops, fuseForInference, type FlopReport, type LayerFlops } from '@solo-ts/ops';
 import { selectBackend, type BackendChoice } from '@solo-ts/backends';
-import { buildDetector, type RuntimeChoice } from '@solo-ts/apis';
+import fs from 'node:fs';
+import { buildDetector, defaultOrtThreads, loadOrtNode, type OnnxDetectorModel, type RuntimeChoice } from '@solo-ts/apis';
+import type { Compose, ImageU8 } from '@solo-ts/datasets';
 import { benchInference, settle, type CandidateInfo } from './infer.js';
 import { buildTestPipeline, DEFAULT_IMAGE_SHAPE, loadImageFile, packImage, syntheticImage, syntheticTrainBatch } from './inputs.js';
 import { machineInfo, type MachineInfo } from './machine.js';
 import { PeakConv, type PeakConvResult } from './peak.js';
-import type { PhaseSummary } from './stats.js';
+import { PhaseRecorder, since, stamp, type PhaseSummary } from './stats.js';
 import { benchTraining } from './train.js';
 
 export interface BenchOptions {
@@ -74,7 +76,18 @@ export interface BenchResult {
   warmup: number;
   iters: number;
   /** Inference phases in ms per image (wall and CPU time of this process, all threads). */
-  infer?: { phases: Record<string, PhaseSummary>; candidates: CandidateInfo; imagesPerSecond: number; postprocessShare: number };
+  infer?: {
+    phases: Record<string, PhaseSummary>;
+    candidates: CandidateInfo;
+    imagesPerSecond: number;
+    postprocessShare: number;
+    /**
+     * ONNX Runtime from a .onnx file: solo-ts's session against a plain onnxruntime-node session on the same graph
+     * (same options, same input), run in alternation after the timed iterations (`pairs` each); `ratio` = median
+     * solo-ts / median plain.
+     */
+    standalone?: { pairs: number; soloTs: PhaseSummary; plain: PhaseSummary; ratio: number };
+  };
   /** Training phases in ms per batch. */
   train?: { phases: Record<string, PhaseSummary>; backward: number; stepOverInference: number; lastLoss: number; imagesPerSecond: number };
   /** FLOPs of the network forward (backbone + neck + head) per image. */
@@ -102,6 +115,38 @@ function positiveInt(v: number | undefined, name: string, dflt: number, min = 1)
   const x = v ?? dflt;
   if (!Number.isInteger(x) || x < min) throw new SoloError(`${name} must be an integer >= ${min}, got ${String(v)}`, { code: 'ARGUMENT' });
   return x;
+}
+
+/** See `BenchResult.infer.standalone`. */
+async function pairedStandalone(model: OnnxDetectorModel, file: string, threads: number, pipeline: Compose, images: ImageU8[], iters: number): Promise<{ pairs: number; soloTs: PhaseSummary; plain: PhaseSummary; ratio: number }> {
+  const ort = (await loadOrtNode()) as unknown as {
+    InferenceSession: { create(b: Uint8Array, o: Record<string, unknown>): Promise<{ inputNames: string[]; run(f: Record<string, unknown>): Promise<unknown>; release(): Promise<void> }> };
+    Tensor: new (t: string, d: Float32Array, s: number[]) => unknown;
+  };
+  const plain = await ort.InferenceSession.create(fs.readFileSync(file), { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1 });
+  try {
+    const packed = [];
+    for (let i = 0; i < images.length; i++) packed.push(await packImage(pipeline, images[i], i));
+    const { inputs } = model.preprocess({ inputs: packed.map((p) => p.inputs), dataSamples: packed.map((p) => p.dataSample) }, false);
+    const x = await model.inputArray(inputs);
+    inputs.dispose();
+    const rec = new PhaseRecorder();
+    const plainRun = async () => void (await plain.run({ [plain.inputNames[0]]: new ort.Tensor('float32', x.data, x.shape) }));
+    await plainRun(); // warm-up of the new session
+    for (let i = 0; i < iters; i++) {
+      // alternate the order so that neither side always runs second
+      for (const side of i % 2 ? ['plain', 'soloTs'] : ['soloTs', 'plain']) {
+        const t = stamp();
+        if (side === 'plain') await plainRun();
+        else await model.session.run(x);
+        rec.add(side, since(t), images.length);
+      }
+    }
+    const s = rec.summaries();
+    return { pairs: iters, soloTs: s.soloTs, plain: s.plain, ratio: s.soloTs.wall.median / s.plain.wall.median };
+  } finally {
+    await plain.release();
+  }
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
@@ -204,6 +249,11 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 
     // peak memory of the run itself (before the FLOP count, which builds a tfjs model on ONNX Runtime)
     result.memory.peakRssMiB = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+    const onnxFile = /\.onnx$/i.test(o.config) ? o.config : /\.onnx$/i.test(o.checkpoint ?? '') ? o.checkpoint : undefined;
+    if (mode === 'infer' && det.runtime === 'onnx' && onnxFile && result.infer) {
+      progress('standalone: solo-ts session vs a plain onnxruntime-node session on the same graph, in alternation');
+      result.infer.standalone = await pairedStandalone(model as unknown as OnnxDetectorModel, onnxFile, o.threads ?? defaultOrtThreads(), pipeline, images, iters);
+    }
     // FLOPs of one network forward on the batch (eval mode), with the peak tensor memory and kernel times
     const flopsDet = (o.flops ?? true) && det.runtime === 'onnx' && !onnxInput ? await buildDetector(o.config, { checkpoint: o.checkpoint, cfgOptions: o.cfgOptions, runtime: 'tfjs' }) : null;
     if ((o.flops ?? true) && onnxInput) notes.push('no FLOP count for a .onnx file (give the config and checkpoint)');

@@ -53,6 +53,8 @@ export function formatBenchReport(r: BenchResult, options: { verbose?: boolean }
       ]),
     );
     out.push(`  ${r.infer.imagesPerSecond.toFixed(2)} images/s; post-processing ${(100 * r.infer.postprocessShare).toFixed(1)}% of end-to-end`);
+    const sa = r.infer.standalone;
+    if (sa) out.push(`  network vs a plain onnxruntime-node session on the same graph, ${sa.pairs} alternating pairs: ${f0(sa.soloTs.wall.median)} vs ${f0(sa.plain.wall.median)} ms (${sa.ratio.toFixed(3)}x)`);
     const c = r.infer.candidates;
     out.push(
       `  candidates per image: ${c.perImage}${c.requested !== null ? ` (forced ${c.requested}: score_thr ${c.scoreThr?.toPrecision(4)}, filter_thr off)` : c.scoreThr !== null ? ` (score_thr ${c.scoreThr})` : ''}; instances out per image: ${c.outputsPerImage}`,
