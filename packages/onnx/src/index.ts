@@ -12,6 +12,7 @@ export {
   METADATA_KEY,
   METADATA_VERSION,
   outputNames,
+  rawOutputsFromNamed,
   readOnnxMetadata,
   validateMetadata,
   type OnnxDataPreprocessorMeta,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { describe, expect, it } from 'vitest';
 import { OnnxGraph } from '@solo-ts/ops';
-import { decodeOnnx, METADATA_KEY, outputNames, readOnnxMetadata, serializeOnnx, type SoloOnnxMetadata } from './index.js';
+import { decodeOnnx, METADATA_KEY, outputNames, rawOutputsFromNamed, readOnnxMetadata, serializeOnnx, type SoloOnnxMetadata } from './index.js';
 
 const META: SoloOnnxMetadata = {
   format: 'solo-ts-onnx',
@@ -33,6 +33,14 @@ describe('solo-ts ONNX metadata', () => {
     expect(m.graph!.node!.map((n) => n.opType)).toEqual(['Relu', 'Identity']);
     expect(Number(m.irVersion)).toBe(8);
     expect(outputNames(META.outputs)).toEqual(['maskFeats', 'mlvlClsPreds_0', 'mlvlClsPreds_1']);
+  });
+
+  it('groups named run outputs into the head raw outputs', () => {
+    const a = (v: number) => ({ data: Float32Array.of(v), shape: [1, 1, 1, 1] });
+    const named: Record<string, ReturnType<typeof a>> = { maskFeats: a(0), mlvlClsPreds_0: a(1), mlvlClsPreds_1: a(2) };
+    expect(rawOutputsFromNamed(META.outputs, (n) => named[n])).toEqual({ maskFeats: a(0), mlvlClsPreds: [a(1), a(2)] });
+    delete named.mlvlClsPreds_1;
+    expect(() => rawOutputsFromNamed(META.outputs, (n) => named[n], 'm.onnx')).toThrow(/m\.onnx: the run has no output `mlvlClsPreds_1`/);
   });
 
   it('says what is wrong with a file', () => {

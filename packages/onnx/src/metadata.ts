@@ -4,7 +4,7 @@
  * running the `.onnx` file alone needs (the model config to rebuild the head's post-processing, test_cfg, classes,
  * category ids, normalisation and padding, the test pipeline) and the names of the raw outputs.
  */
-import { SoloError } from '@solo-ts/core';
+import { SoloError, type ArrayTensor, type MaskHeadRawOutputs } from '@solo-ts/core';
 import { decodeOnnx } from './serialize.js';
 
 /** The `metadata_props` key. */
@@ -51,6 +51,22 @@ export interface SoloOnnxMetadata {
 /** The graph output names of a metadata `outputs` map, in order (`<field>` or `<field>_<level>`). */
 export function outputNames(outputs: Record<string, number | null>): string[] {
   return Object.entries(outputs).flatMap(([f, n]) => (n === null ? [f] : Array.from({ length: n }, (_, l) => `${f}_${l}`)));
+}
+
+/**
+ * The graph outputs of a run (by output name: `<field>` / `<field>_<level>`) as the head's raw outputs, the input
+ * of `predictByFeat`: one array per single field, a list per per-level field. `get(name)` returns an output as an
+ * NCHW array (e.g. `{data: t.data, shape: t.dims}` of an onnxruntime tensor); a missing one is an error.
+ */
+export function rawOutputsFromNamed(outputs: Record<string, number | null>, get: (name: string) => ArrayTensor | undefined, source = 'the model'): MaskHeadRawOutputs {
+  const one = (name: string): ArrayTensor => {
+    const a = get(name);
+    if (!a) throw new SoloError(`${source}: the run has no output \`${name}\``, { code: 'SHAPE', expected: `outputs ${outputNames(outputs).join(', ')}` });
+    return a;
+  };
+  const raw: Record<string, ArrayTensor | ArrayTensor[]> = {};
+  for (const [field, n] of Object.entries(outputs)) raw[field] = n === null ? one(field) : Array.from({ length: n }, (_, l) => one(`${field}_${l}`));
+  return raw;
 }
 
 function fail(source: string, what: string): never {

@@ -16,6 +16,7 @@
  * opset or operator this ONNX Runtime build lacks) become one SoloError each.
  */
 import { SoloError, type ArrayTensor, type MaskHeadRawOutputs } from '@solo-ts/core';
+import { rawOutputsFromNamed } from './metadata.js';
 
 /** What `run` needs of an ORT tensor (`ort.Tensor` of any ONNX Runtime package). */
 export interface OrtTensorLike {
@@ -153,14 +154,12 @@ export class OnnxSession {
     } finally {
       feed.dispose?.();
     }
-    const arr = (name: string): ArrayTensor => {
+    return rawOutputsFromNamed(this.outputs, (name) => {
       const t = res[name];
+      if (!t) return undefined;
       if (!(t.data instanceof Float32Array)) throw new SoloError(`graph output ${name} is ${t.type}, expected float32`, { code: 'RUNTIME' });
       return { data: t.data, shape: [...t.dims] };
-    };
-    const out: Record<string, ArrayTensor | ArrayTensor[]> = {};
-    for (const [f, levels] of Object.entries(this.outputs)) out[f] = levels === null ? arr(f) : Array.from({ length: levels }, (_, l) => arr(`${f}_${l}`));
-    return out;
+    });
   }
 
   /** The ONNX Runtime package and version in use, e.g. `onnxruntime-node 1.30.0`. */

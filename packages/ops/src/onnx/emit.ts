@@ -41,12 +41,21 @@ export function tensorData(t: tf.Tensor): Float32Array {
 
 /** A conv weight in our HWIO layout as ONNX OIHW data and dims. */
 export function hwioToOihw(w: tf.Tensor): { data: Float32Array; dims: number[] } {
-  const t = tf.transpose(w, [3, 2, 0, 1]);
-  try {
-    return { data: tensorData(t), dims: t.shape.slice() };
-  } finally {
-    t.dispose();
+  if (w.rank !== 4) throw new SoloError(`ONNX export: a conv weight must be HWIO (rank 4), got shape [${w.shape.join(', ')}]`, { code: 'SHAPE' });
+  const [kh, kw, ci, co] = w.shape;
+  const src = w.dataSync() as Float32Array;
+  const out = new Float32Array(src.length);
+  // HWIO index ((y * kw + x) * ci + i) * co + o  ->  OIHW index ((o * ci + i) * kh + y) * kw + x (a host loop: a
+  // backend transpose costs more than the copy on the cpu backend)
+  for (let y = 0; y < kh; y++) {
+    for (let x = 0; x < kw; x++) {
+      for (let i = 0; i < ci; i++) {
+        const base = ((y * kw + x) * ci + i) * co;
+        for (let o = 0; o < co; o++) out[((o * ci + i) * kh + y) * kw + x] = src[base + o];
+      }
+    }
   }
+  return { data: out, dims: [co, ci, kh, kw] };
 }
 
 /** Geometry of a 2-D convolution. */
