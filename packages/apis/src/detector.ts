@@ -22,7 +22,7 @@ import { buildModel, loadConfigPluginsInto, loadWeights, modelNumClasses, type T
 import * as tf from '@tensorflow/tfjs-core';
 import { createDefaultRegistry } from './registry.js';
 import { exportOnnx } from './export.js';
-import { buildOnnxParts, onnxCachePath, ortNodeAvailable, writeFileAtomic } from './onnx-detector.js';
+import { buildOnnxParts, fileSha256, onnxCachePath, ortNodeAvailable, writeFileAtomic } from './onnx-detector.js';
 import { predictionToCocoResults } from '@solo-ts/evaluation';
 import { COCO_CATEGORY_IDS, COCO_CLASSES } from './coco-classes.js';
 
@@ -147,12 +147,13 @@ export async function buildDetector(config: Config | string, o: BuildDetectorOpt
     if (runtime === 'auto' && !(await ortNodeAvailable())) {
       o.onWarning?.('ONNX Runtime (onnxruntime-node) is not available here: running on tfjs');
     } else {
-      const cacheFile = o.checkpoint && o.cacheDir !== null ? await onnxCachePath(o.checkpoint, cfg, packageVersion(), o.cacheDir ?? undefined) : undefined;
+      const sha = o.checkpoint ? await fileSha256(o.checkpoint) : null;
+      const cacheFile = o.checkpoint && sha && o.cacheDir !== null ? await onnxCachePath(o.checkpoint, cfg, packageVersion(), o.cacheDir ?? undefined, sha) : undefined;
       if (cacheFile && fs.existsSync(cacheFile)) return onnxDetector(cacheFile, cfg, o, cacheFile, o.checkpoint);
       const det = await buildDetector(cfg, { ...o, runtime: 'tfjs', backend: null });
       let bytes: Uint8Array;
       try {
-        bytes = exportOnnx(det, { checkpointSha256: cacheFile ? undefined : null }).bytes;
+        bytes = exportOnnx(det, { checkpointSha256: sha }).bytes;
       } catch (e) {
         if (runtime === 'auto') {
           // the default runtime: a model the exporter does not cover yet still runs, on tfjs, with a line saying why

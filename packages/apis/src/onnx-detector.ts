@@ -262,16 +262,19 @@ function stableJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-/** sha256 of a file (hex), streamed. */
+/** sha256 of a file (hex), streamed (the cache key; `exportOnnx` records it in the metadata, handed over). */
 export async function fileSha256(file: string): Promise<string> {
   const h = crypto.createHash('sha256');
   for await (const chunk of fs.createReadStream(file)) h.update(chunk as Buffer);
   return h.digest('hex');
 }
 
-/** The cache file of a (checkpoint, config) pair: checkpoint sha256, config model-section hash, solo-ts version. */
-export async function onnxCachePath(checkpoint: string, cfg: Config, version: string, dir = onnxCacheDir()): Promise<string> {
-  const ckpt = await fileSha256(checkpoint);
+/**
+ * The cache file of a (checkpoint, config) pair: checkpoint sha256, config model-section hash, solo-ts version.
+ * `checkpointSha256` skips hashing the checkpoint when it is already known.
+ */
+export async function onnxCachePath(checkpoint: string, cfg: Config, version: string, dir = onnxCacheDir(), checkpointSha256?: string): Promise<string> {
+  const ckpt = checkpointSha256 ?? (await fileSha256(checkpoint));
   const model = cfg.get<Record<string, unknown>>('model') ?? {};
   const cfgHash = crypto.createHash('sha256').update(stableJson({ ...model, test_cfg: null })).digest('hex');
   return path.join(dir, `${ckpt.slice(0, 16)}-${cfgHash.slice(0, 16)}-${version}.onnx`);
