@@ -35,6 +35,8 @@ interface Manifest {
   private?: boolean;
   scripts?: Record<string, string>;
   dependencies?: Record<string, string>;
+  /** Installed where they can be (a failed install is skipped): imports of them must cope with their absence. */
+  optionalDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   devDependencies?: Record<string, string>;
@@ -195,7 +197,7 @@ export function check(): string[] {
   // the version to suggest for a missing declaration: the workspace's, else the one most used in the repository
   const versions = new Map<string, Map<string, number>>();
   for (const { manifest: m } of units) {
-    for (const deps of [m.dependencies, m.peerDependencies, m.devDependencies]) {
+    for (const deps of [m.dependencies, m.optionalDependencies, m.peerDependencies, m.devDependencies]) {
       for (const [n, v] of Object.entries(deps ?? {})) {
         const counts = versions.get(n) ?? new Map<string, number>();
         counts.set(v, (counts.get(v) ?? 0) + 1);
@@ -212,7 +214,7 @@ export function check(): string[] {
     const m = unit.manifest;
     const where = `${m.name} (${rel(path.join(unit.dir, 'package.json'))})`;
     const out: string[] = [];
-    const deps = new Set(Object.keys({ ...m.dependencies, ...m.peerDependencies }));
+    const deps = new Set(Object.keys({ ...m.dependencies, ...m.optionalDependencies, ...m.peerDependencies }));
     const dev = new Set(Object.keys(m.devDependencies ?? {}));
     const self = m.name;
     const first = (list: Use[]): Map<string, Use> => {
@@ -235,7 +237,7 @@ export function check(): string[] {
       const justifiedPeer = peer && (m.peerDependenciesMeta?.[name]?.optional || passedOn.has(name));
       if (!lib.has(name) && !justifiedPeer) {
         const onlyDev = devUses.has(name) ? ' (only its tests use it: move it to devDependencies)' : '';
-        out.push(`"${name}" is declared in ${m.dependencies?.[name] ? 'dependencies' : 'peerDependencies'} but its library code does not import it: remove it${onlyDev}`);
+        out.push(`"${name}" is declared in ${m.dependencies?.[name] ? 'dependencies' : m.optionalDependencies?.[name] ? 'optionalDependencies' : 'peerDependencies'} but its library code does not import it: remove it${onlyDev}`);
       }
     }
     for (const [name, u] of devUses) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * @solo-ts/onnx: ONNX model files. `serializeOnnx` writes a graph built with @solo-ts/ops' `OnnxGraph` as ONNX
- * protobuf bytes (onnx-proto); `readOnnxMetadata` reads and validates the solo-ts metadata of an exported model.
+ * protobuf bytes (onnx-proto); `readOnnxMetadata` reads and validates the solo-ts metadata of an exported model;
+ * `OnnxSession` runs an exported model on a given ONNX Runtime module (onnxruntime-node or onnxruntime-web).
  */
 export const PACKAGE_NAME = '@solo-ts/onnx';
 
@@ -17,3 +18,6 @@ export {
   type OnnxDataPreprocessorMeta,
   type SoloOnnxMetadata,
 } from './metadata.js';
+export {
+  loadErrorOf, OnnxSession, outputFieldsFromNames, type OnnxSessionOptions, type OrtModule, type OrtSessionLike, type OrtTensorLike,
+} from './session.js';
