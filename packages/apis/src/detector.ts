@@ -13,16 +13,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SoloError, type InstanceData, type Registry } from '@solo-ts/core';
+import { resolveOptions, snakeToCamel, SoloError, type InstanceData, type Registry } from '@solo-ts/core';
 import { loadConfig, type Config } from '@solo-ts/config';
+import { atomicWriteFile, fileSha256 } from '@solo-ts/checkpoint';
 import { encodeMasks, parseJsonText, type CocoDataset, type CocoResult, type RLE } from '@solo-ts/cocoapi';
-import { Compose, decodeImage, type PackedSample } from '@solo-ts/datasets';
+import { Compose, decodeImage, LoadImageFromFile, type ColorType, type PackedSample } from '@solo-ts/datasets';
 import { selectBackend, type BackendChoice } from '@solo-ts/backends';
 import { buildModel, loadConfigPluginsInto, loadWeights, modelNumClasses, type TrainableDetector } from '@solo-ts/engine';
 import * as tf from '@tensorflow/tfjs-core';
 import { createDefaultRegistry } from './registry.js';
 import { exportOnnx } from './export.js';
-import { buildOnnxParts, fileSha256, onnxCachePath, ortNodeAvailable, writeFileAtomic } from './onnx-detector.js';
+import { buildOnnxParts, onnxCachePath, ortNodeAvailable } from './onnx-detector.js';
 import { predictionToCocoResults } from '@solo-ts/evaluation';
 import { COCO_CATEGORY_IDS, COCO_CLASSES } from './coco-classes.js';
 
@@ -79,6 +80,18 @@ export function testPipelineCfg(cfg: Config, keepLoading = false): unknown[] {
     const type = (t as { type?: unknown }).type;
     return type !== 'LoadImageFromFile' && type !== 'LoadAnnotations' && type !== 'mmdet.LoadImageFromNDArray' && type !== 'LoadImageFromNDArray';
   });
+}
+
+/**
+ * How the config's test pipeline decodes images: the `color_type` of its `LoadImageFromFile` step (mmcv's imfrombytes
+ * flag; default `color`), so that `inferImage` sees the image a dataset run would.
+ */
+export function testColorType(cfg: Config): ColorType {
+  const load = testPipelineCfg(cfg, true).find((t) => (t as { type?: unknown }).type === 'LoadImageFromFile') as Record<string, unknown> | undefined;
+  if (!load) return 'color';
+  const { type: _type, ...rest } = load;
+  const input = Object.fromEntries(Object.entries(rest).map(([k, v]) => [snakeToCamel(k), v]));
+  return resolveOptions(LoadImageFromFile.options, input, `${cfg.filename}: test pipeline LoadImageFromFile`).colorType as ColorType;
 }
 
 function classesFromMeta(meta: unknown): string[] | undefined {
@@ -147,7 +160,7 @@ export async function buildDetector(config: Config | string, o: BuildDetectorOpt
     if (runtime === 'auto' && !(await ortNodeAvailable())) {
       o.onWarning?.('ONNX Runtime (onnxruntime-node) is not available here: running on tfjs');
     } else {
-      const sha = o.checkpoint ? await fileSha256(o.checkpoint) : null;
+      const sha = o.checkpoint ? fileSha256(o.checkpoint) : null;
       const cacheFile = o.checkpoint && sha && o.cacheDir !== null ? await onnxCachePath(o.checkpoint, cfg, packageVersion(), o.cacheDir ?? undefined, sha) : undefined;
       if (cacheFile && fs.existsSync(cacheFile)) return onnxDetector(cacheFile, cfg, o, cacheFile, o.checkpoint);
       const det = await buildDetector(cfg, { ...o, runtime: 'tfjs', backend: null });
@@ -166,7 +179,8 @@ export async function buildDetector(config: Config | string, o: BuildDetectorOpt
       det.dispose();
       if (cacheFile) {
         try {
-          writeFileAtomic(cacheFile, bytes);
+          fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+          await atomicWriteFile(cacheFile, bytes, 'ONNX cache file');
         } catch (e) {
           o.onWarning?.(`cannot write the ONNX cache ${cacheFile}: ${(e as Error).message}`);
         }
@@ -252,7 +266,7 @@ export async function inferImage(det: Detector, image: string | Uint8Array, o: {
   } else bytes = image;
   let img;
   try {
-    img = await decodeImage(bytes);
+    img = await decodeImage(bytes, testColorType(det.cfg));
   } catch (e) {
     throw new SoloError(`cannot decode image${typeof image === 'string' ? ` ${image}` : ''}: ${(e as Error).message}`, { code: 'FILE', cause: e });
   }

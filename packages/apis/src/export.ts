@@ -8,9 +8,9 @@
  * order converted, padded to the pad divisor), NCHW; outputs the head's raw outputs, `<field>` for one array and
  * `<field>_<level>` for a per-level list, NCHW; batch, height and width are dynamic.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { SoloError } from '@solo-ts/core';
+import { fileSha256 } from '@solo-ts/checkpoint';
 import { DEFORM_CONV_OPSET, DeformConvBase, MIN_OPSET, OnnxGraph, type OnnxValue } from '@solo-ts/ops';
 import { METADATA_FORMAT, METADATA_KEY, METADATA_VERSION, serializeOnnx, type SoloOnnxMetadata } from '@solo-ts/onnx';
 import type { DetDataPreprocessor } from '@solo-ts/detectors';
@@ -49,22 +49,6 @@ function solotsVersion(): string {
   } catch {
     return '0.0.0';
   }
-}
-
-function fileSha256(path: string): string {
-  const h = createHash('sha256');
-  const fd = fs.openSync(path, 'r');
-  try {
-    const buf = new Uint8Array(1 << 22);
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n <= 0) break;
-      h.update(buf.subarray(0, n));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('hex');
 }
 
 function plainJson<T>(v: T): T {

@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module, SoloError, type DetDataSample, type DetMeta, type InstanceData, type MaskHead, type MaskHeadRawOutputs, type Registry } from '@solo-ts/core';
 import { Config } from '@solo-ts/config';
 import { Compose } from '@solo-ts/datasets';
+import { fileSha256 } from '@solo-ts/checkpoint';
 import type { DetDataPreprocessor } from '@solo-ts/detectors';
 import { OnnxSession, readOnnxMetadata, type OrtModule, type SoloOnnxMetadata } from '@solo-ts/onnx';
 import type { DataBatch } from '@solo-ts/engine';
@@ -262,33 +263,14 @@ function stableJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-/** sha256 of a file (hex), streamed (the cache key; `exportOnnx` records it in the metadata, handed over). */
-export async function fileSha256(file: string): Promise<string> {
-  const h = crypto.createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 /**
  * The cache file of a (checkpoint, config) pair: checkpoint sha256, config model-section hash, solo-ts version.
  * `checkpointSha256` skips hashing the checkpoint when it is already known.
  */
 export async function onnxCachePath(checkpoint: string, cfg: Config, version: string, dir = onnxCacheDir(), checkpointSha256?: string): Promise<string> {
-  const ckpt = checkpointSha256 ?? (await fileSha256(checkpoint));
+  const ckpt = checkpointSha256 ?? fileSha256(checkpoint);
   const model = cfg.get<Record<string, unknown>>('model') ?? {};
   const cfgHash = crypto.createHash('sha256').update(stableJson({ ...model, test_cfg: null })).digest('hex');
   return path.join(dir, `${ckpt.slice(0, 16)}-${cfgHash.slice(0, 16)}-${version}.onnx`);
 }
 
-/** Write `bytes` to `file` atomically (a temporary file in the same directory, then a rename). */
-export function writeFileAtomic(file: string, bytes: Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  try {
-    fs.writeFileSync(tmp, bytes);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
