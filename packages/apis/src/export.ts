@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import { SoloError } from '@solo-ts/core';
 import { fileSha256 } from '@solo-ts/checkpoint';
+import { pluginImports } from '@solo-ts/config';
 import { DEFORM_CONV_OPSET, DeformConvBase, MIN_OPSET, OnnxGraph, type OnnxValue } from '@solo-ts/ops';
 import { METADATA_FORMAT, METADATA_KEY, METADATA_VERSION, serializeOnnx, type SoloOnnxMetadata } from '@solo-ts/onnx';
 import type { DetDataPreprocessor } from '@solo-ts/detectors';
@@ -90,6 +91,7 @@ export function exportOnnx(det: Detector, o: ExportOnnxOptions = {}): ExportedOn
     if (det.checkpoint) progress(`hashing ${det.checkpoint}`);
     sha = det.checkpoint ? fileSha256(det.checkpoint) : null;
   }
+  const plugins = pluginImports(det.cfg).map((p) => p.module);
   const dp = model.dataPreprocessor;
   const metadata: SoloOnnxMetadata = {
     format: METADATA_FORMAT,
@@ -110,6 +112,7 @@ export function exportOnnx(det: Detector, o: ExportOnnxOptions = {}): ExportedOn
     outputs,
     opset,
     solo_ts_version: solotsVersion(),
+    ...(plugins.length ? { custom_imports: { imports: plugins } } : {}),
   };
   progress(`serializing ${graph.nodes.length} nodes, ${graph.initializers.length} initializers`);
   const bytes = serializeOnnx(graph, { metadata: { [METADATA_KEY]: JSON.stringify(metadata) }, producerName: 'solo-ts', producerVersion: metadata.solo_ts_version });

@@ -21,7 +21,7 @@ import { Compose } from '@solo-ts/datasets';
 import { fileSha256 } from '@solo-ts/checkpoint';
 import type { DetDataPreprocessor } from '@solo-ts/detectors';
 import { OnnxSession, readOnnxMetadata, type OrtModule, type SoloOnnxMetadata } from '@solo-ts/onnx';
-import type { DataBatch } from '@solo-ts/engine';
+import { loadConfigPluginsInto, type DataBatch } from '@solo-ts/engine';
 import { createDefaultRegistry } from './registry.js';
 
 /** The `solo_ts` metadata of an exported model (written by `exportOnnx`, read by `readOnnxMetadata`). */
@@ -169,7 +169,8 @@ export function checkOnnxMatchesConfig(info: OnnxModelInfo, cfg: Config, source:
 /** A config made of an exported model's metadata (model, test pipeline, classes), named after the file. */
 export function configFromOnnxInfo(info: OnnxModelInfo, filename: string): Config {
   const model = { ...info.model, test_cfg: info.test_cfg ?? (info.model.test_cfg as Record<string, unknown> | undefined) ?? null };
-  return new Config({ model, test_pipeline: info.test_pipeline, metainfo: { classes: info.classes } } as never, path.resolve(filename));
+  const plugins = info.custom_imports ? { custom_imports: info.custom_imports } : {};
+  return new Config({ model, test_pipeline: info.test_pipeline, metainfo: { classes: info.classes }, ...plugins } as never, path.resolve(filename));
 }
 
 export interface BuildOnnxDetectorOptions {
@@ -222,6 +223,8 @@ export async function buildOnnxParts(model: string | Uint8Array, o: BuildOnnxDet
   const session = await OnnxSession.create(ort, bytes, { threads, executionProviders: o.executionProviders, source, outputs: info.outputs, sessionOptions: o.sessionOptions });
   try {
     const registry = o.registry ?? createDefaultRegistry();
+    // a plugin head (custom_imports) is rebuilt from its own package, as buildDetector does
+    await loadConfigPluginsInto(cfg, registry);
     const modelCfg = cfg.get<Record<string, unknown>>('model')!;
     const testCfg = cfg.get<Record<string, unknown>>('model.test_cfg') ?? info.test_cfg ?? null;
     const neckOut = (modelCfg.neck as { out_channels?: number } | undefined)?.out_channels;

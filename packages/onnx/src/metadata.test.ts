@@ -29,6 +29,8 @@ describe('solo-ts ONNX metadata', () => {
   it('round-trips through the file', () => {
     const bytes = model({ [METADATA_KEY]: JSON.stringify(META) });
     expect(readOnnxMetadata(bytes)).toEqual(META);
+    const withPlugin = { ...META, custom_imports: { imports: ['@acme/solo-plugin-head'] } };
+    expect(readOnnxMetadata(model({ [METADATA_KEY]: JSON.stringify(withPlugin) }))).toEqual(withPlugin);
     const m = decodeOnnx(bytes);
     expect(m.graph!.node!.map((n) => n.opType)).toEqual(['Relu', 'Identity']);
     expect(Number(m.irVersion)).toBe(8);
@@ -52,5 +54,6 @@ describe('solo-ts ONNX metadata', () => {
     expect(() => readOnnxMetadata(model({ [METADATA_KEY]: '{' }), 'j.onnx')).toThrow(/not valid JSON/);
     expect(() => readOnnxMetadata(model({ [METADATA_KEY]: JSON.stringify({ ...META, version: 2 }) }), 'v.onnx')).toThrow(/metadata version 2 is not supported/);
     expect(() => readOnnxMetadata(model({ [METADATA_KEY]: JSON.stringify({ ...META, cat_ids: [1] }) }), 'c.onnx')).toThrow(/cat_ids/);
+    expect(() => readOnnxMetadata(model({ [METADATA_KEY]: JSON.stringify({ ...META, custom_imports: { imports: [3] } }) }), 'p.onnx')).toThrow(/p\.onnx[\s\S]*`custom_imports` must be/);
   });
 });

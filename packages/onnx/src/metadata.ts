@@ -46,6 +46,11 @@ export interface SoloOnnxMetadata {
   opset: number;
   /** Version of solo-ts that wrote the file. */
   solo_ts_version: string;
+  /**
+   * The config's plugin imports (`custom_imports.imports`; package names, `./` entries made absolute), loaded before
+   * the head is rebuilt so that a plugin head's post-processing runs from the `.onnx` alone. Absent: none.
+   */
+  custom_imports?: { imports: string[] };
 }
 
 /** The graph output names of a metadata `outputs` map, in order (`<field>` or `<field>_<level>`). */
@@ -102,6 +107,8 @@ export function validateMetadata(m: unknown, source = 'the model'): SoloOnnxMeta
   }
   if (!Number.isInteger(o.opset)) fail(source, '`opset` must be an integer');
   if (typeof o.solo_ts_version !== 'string') fail(source, '`solo_ts_version` must be a string');
+  const ci = o.custom_imports as { imports?: unknown } | undefined;
+  if (ci !== undefined && (!ci || !Array.isArray(ci.imports) || !ci.imports.every((s) => typeof s === 'string'))) fail(source, '`custom_imports` must be {imports: [module names]}');
   return o as unknown as SoloOnnxMetadata;
 }
 
