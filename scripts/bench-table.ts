@@ -17,15 +17,15 @@ import path from 'node:path';
 import type { BenchResult } from '@solo-ts/cli';
 
 const MATRIX: Array<[string, string[]]> = [
-  ['r18-t1', ['--backend', 'wasm', 'bench', 'configs/solov2/solov2-light_r18_fpn_ms-3x_coco.yaml', '--shape', '448x768', '--iters', '5', '--candidates', '500', '--threads', '1']],
-  ['r18-t2', ['--backend', 'wasm', 'bench', 'configs/solov2/solov2-light_r18_fpn_ms-3x_coco.yaml', '--shape', '448x768', '--iters', '5', '--candidates', '500', '--threads', '2']],
-  ['dsolo-t1', ['--backend', 'wasm', 'bench', 'configs/solo/decoupled-solo-light_r50_fpn_3x_coco.yaml', '--shape', '512x852', '--iters', '3', '--candidates', '500', '--threads', '1']],
-  ['dsolo-t2', ['--backend', 'wasm', 'bench', 'configs/solo/decoupled-solo-light_r50_fpn_3x_coco.yaml', '--shape', '512x852', '--iters', '3', '--candidates', '500', '--threads', '2']],
-  ['r50-t1', ['--backend', 'wasm', 'bench', 'configs/solov2/solov2_r50_fpn_1x_coco.yaml', '--shape', '800x1333', '--iters', '3', '--candidates', '500', '--threads', '1']],
-  ['r50-t2', ['--backend', 'wasm', 'bench', 'configs/solov2/solov2_r50_fpn_1x_coco.yaml', '--shape', '800x1333', '--iters', '3', '--candidates', '500', '--threads', '2']],
-  ['r18-train-t1', ['--backend', 'wasm', 'bench', 'configs/solov2/solov2-light_r18_fpn_ms-3x_coco.yaml', '--mode', 'train', '--shape', '448x768', '--iters', '3', '--threads', '1']],
-  ['r18-train-t2', ['--backend', 'wasm', 'bench', 'configs/solov2/solov2-light_r18_fpn_ms-3x_coco.yaml', '--mode', 'train', '--shape', '448x768', '--iters', '3', '--threads', '2']],
-  ['r18-cpu', ['--backend', 'cpu', 'bench', 'configs/solov2/solov2-light_r18_fpn_ms-3x_coco.yaml', '--shape', '448x768', '--warmup', '0', '--iters', '1', '--candidates', '500', '--no-flops', '--peak-iters', '1']],
+  ['r18-t1', ['--backend', 'wasm', 'bench', '--runtime', 'tfjs', 'configs/solov2/solov2-light_r18_fpn_ms-3x_coco.yaml', '--shape', '448x768', '--iters', '5', '--candidates', '500', '--threads', '1']],
+  ['r18-t2', ['--backend', 'wasm', 'bench', '--runtime', 'tfjs', 'configs/solov2/solov2-light_r18_fpn_ms-3x_coco.yaml', '--shape', '448x768', '--iters', '5', '--candidates', '500', '--threads', '2']],
+  ['dsolo-t1', ['--backend', 'wasm', 'bench', '--runtime', 'tfjs', 'configs/solo/decoupled-solo-light_r50_fpn_3x_coco.yaml', '--shape', '512x852', '--iters', '3', '--candidates', '500', '--threads', '1']],
+  ['dsolo-t2', ['--backend', 'wasm', 'bench', '--runtime', 'tfjs', 'configs/solo/decoupled-solo-light_r50_fpn_3x_coco.yaml', '--shape', '512x852', '--iters', '3', '--candidates', '500', '--threads', '2']],
+  ['r50-t1', ['--backend', 'wasm', 'bench', '--runtime', 'tfjs', 'configs/solov2/solov2_r50_fpn_1x_coco.yaml', '--shape', '800x1333', '--iters', '3', '--candidates', '500', '--threads', '1']],
+  ['r50-t2', ['--backend', 'wasm', 'bench', '--runtime', 'tfjs', 'configs/solov2/solov2_r50_fpn_1x_coco.yaml', '--shape', '800x1333', '--iters', '3', '--candidates', '500', '--threads', '2']],
+  ['r18-train-t1', ['--backend', 'wasm', 'bench', '--runtime', 'tfjs', 'configs/solov2/solov2-light_r18_fpn_ms-3x_coco.yaml', '--mode', 'train', '--shape', '448x768', '--iters', '3', '--threads', '1']],
+  ['r18-train-t2', ['--backend', 'wasm', 'bench', '--runtime', 'tfjs', 'configs/solov2/solov2-light_r18_fpn_ms-3x_coco.yaml', '--mode', 'train', '--shape', '448x768', '--iters', '3', '--threads', '2']],
+  ['r18-cpu', ['--backend', 'cpu', 'bench', '--runtime', 'tfjs', 'configs/solov2/solov2-light_r18_fpn_ms-3x_coco.yaml', '--shape', '448x768', '--warmup', '0', '--iters', '1', '--candidates', '500', '--no-flops', '--peak-iters', '1']],
 ];
 
 function runMatrix(dir: string): string[] {

@@ -3,8 +3,8 @@
  * Every package declares exactly what it imports: `npx tsx scripts/check-deps.ts` (part of `npm run check`).
  *
  * For each workspace package (packages/*), each example (examples/*) and the repository root:
- * - the bare specifiers its library code imports (src/ without tests, bin/) are exactly its `dependencies` (with
- *   `optionalDependencies`) + `peerDependencies`: an undeclared import fails, and so does a declared package that nothing imports, except a
+ * - the bare specifiers its library code imports (src/ without tests, bin/) are exactly its `dependencies` +
+ *   `peerDependencies`: an undeclared import fails, and so does a declared package that nothing imports, except a
  *   peer that one of its @solo-ts dependencies requires (tfjs-core: npm asks the consumer for it) and an optional
  *   peer (loaded by a computed name, as the native tfjs backends);
  * - what its tests and `__fixtures__` import is covered by `dependencies` + `peerDependencies` +
@@ -35,7 +35,7 @@ interface Manifest {
   private?: boolean;
   scripts?: Record<string, string>;
   dependencies?: Record<string, string>;
-  /** installed by default, install failures tolerated (e.g. a native binding); counts as a dependency here */
+  /** Installed where they can be (a failed install is skipped): imports of them must cope with their absence. */
   optionalDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
@@ -233,12 +233,11 @@ export function check(): string[] {
     // peers that a workspace dependency requires of its consumers
     const passedOn = new Set(Object.keys(m.dependencies ?? {}).flatMap((d) => Object.keys(manifests.get(d)?.peerDependencies ?? {})));
     for (const name of deps) {
-      const peer = m.peerDependencies?.[name] !== undefined && !m.dependencies?.[name] && !m.optionalDependencies?.[name];
+      const peer = m.peerDependencies?.[name] !== undefined && !m.dependencies?.[name];
       const justifiedPeer = peer && (m.peerDependenciesMeta?.[name]?.optional || passedOn.has(name));
       if (!lib.has(name) && !justifiedPeer) {
         const onlyDev = devUses.has(name) ? ' (only its tests use it: move it to devDependencies)' : '';
-        const field = m.dependencies?.[name] ? 'dependencies' : m.optionalDependencies?.[name] ? 'optionalDependencies' : 'peerDependencies';
-        out.push(`"${name}" is declared in ${field} but its library code does not import it: remove it${onlyDev}`);
+        out.push(`"${name}" is declared in ${m.dependencies?.[name] ? 'dependencies' : m.optionalDependencies?.[name] ? 'optionalDependencies' : 'peerDependencies'} but its library code does not import it: remove it${onlyDev}`);
       }
     }
     for (const [name, u] of devUses) {
@@ -255,7 +254,7 @@ export function check(): string[] {
     }
 
     // workspace packages: exact versions, and the layering of layers.json
-    for (const [field, list] of [['dependencies', m.dependencies], ['optionalDependencies', m.optionalDependencies], ['peerDependencies', m.peerDependencies], ['devDependencies', m.devDependencies]] as const) {
+    for (const [field, list] of [['dependencies', m.dependencies], ['peerDependencies', m.peerDependencies], ['devDependencies', m.devDependencies]] as const) {
       for (const [name, v] of Object.entries(list ?? {})) {
         const wv = workspace.get(name);
         if (wv !== undefined && v !== wv) out.push(`${field}: "${name}": "${v}" should be the workspace version "${wv}"`);

@@ -220,15 +220,16 @@ export function expectNmsInputsMatch(v: Variant, cfg: VariantConfig): void {
 
 /**
  * Final predictions against mmdetection's: the same count (`num_predictions`), labels exact, scores within 1e-3
+ * (or `scoreAtol`)
  * (pred_*.npy), and per prediction the COCO category id, mask IoU >= 0.99 against predictions.segm.json and the
  * mask area within 1% of pred_mask_areas.npy.
  */
-export function expectPredictionsMatch(v: Variant, cfg: VariantConfig, res: InstanceData): void {
+export function expectPredictionsMatch(v: Variant, cfg: VariantConfig, res: InstanceData, scoreAtol = 1e-3): void {
   const labels = npyInt32(readParity(v, 'pred_labels.npy'));
   expect(labels.length).toBe(cfg.num_predictions);
   expect(res.scores!.length).toBe(labels.length);
   expect(Array.from(res.labels!)).toEqual(Array.from(labels));
-  expectClose(`${v} pred_scores`, res.scores!, npyFloat32(readParity(v, 'pred_scores.npy')), 0, 1e-3);
+  expectClose(`${v} pred_scores`, res.scores!, npyFloat32(readParity(v, 'pred_scores.npy')), 0, scoreAtol);
   const [H, W] = cfg.image_meta.ori_shape;
   const hw = H * W;
   const areas = npyInt32(readParity(v, 'pred_mask_areas.npy'));

@@ -109,7 +109,7 @@ describe.each(dirs)('packages/%s/package.json', (dir) => {
   });
 
   it('declares every package its sources import (dependency or peer)', () => {
-    const declared = new Set([...Object.keys(m.dependencies ?? {}), ...Object.keys(m.peerDependencies ?? {})]);
+    const declared = new Set([...Object.keys(m.dependencies ?? {}), ...Object.keys((m as { optionalDependencies?: Record<string, string> }).optionalDependencies ?? {}), ...Object.keys(m.peerDependencies ?? {})]);
     const used = importedPackages(dir);
     const missing = [...used].filter(([n]) => !declared.has(n) && n !== m.name).map(([n, f]) => `${n} (imported by ${f})`);
     expect(missing).toEqual([]);

@@ -13,13 +13,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SoloError, type InstanceData, type Registry } from '@solo-ts/core';
+import { resolveOptions, snakeToCamel, SoloError, type InstanceData, type Registry } from '@solo-ts/core';
 import { loadConfig, type Config } from '@solo-ts/config';
+import { atomicWriteFile, fileSha256 } from '@solo-ts/checkpoint';
 import { encodeMasks, parseJsonText, type CocoDataset, type CocoResult, type RLE } from '@solo-ts/cocoapi';
-import { Compose, decodeImage, type PackedSample } from '@solo-ts/datasets';
+import { Compose, decodeImage, LoadImageFromFile, type ColorType, type PackedSample } from '@solo-ts/datasets';
 import { selectBackend, type BackendChoice } from '@solo-ts/backends';
 import { buildModel, loadConfigPluginsInto, loadWeights, modelNumClasses, type TrainableDetector } from '@solo-ts/engine';
+import * as tf from '@tensorflow/tfjs-core';
 import { createDefaultRegistry } from './registry.js';
+import { exportOnnx } from './export.js';
+import { buildOnnxParts, onnxCachePath, ortNodeAvailable } from './onnx-detector.js';
 import { predictionToCocoResults } from '@solo-ts/evaluation';
 import { COCO_CATEGORY_IDS, COCO_CLASSES } from './coco-classes.js';
 
@@ -34,8 +38,15 @@ export interface Detector {
   /** The test pipeline after image loading. */
   pipeline: Compose;
   checkpoint?: string;
+  /** Which runtime runs the network: `tfjs` (the model above) or `onnx` (an ONNX Runtime session, see onnx-detector.ts). */
+  runtime: 'tfjs' | 'onnx';
+  /** One line naming the runtime, e.g. `onnxruntime-node 1.30.0 (cpu, 2 threads)` or `tfjs wasm (2 threads)`. */
+  runtimeDetail: string;
   dispose(): void;
 }
+
+/** `tfjs`, `onnx`, or `auto` (ONNX Runtime where it loads and the model exports, else tfjs). */
+export type RuntimeChoice = 'tfjs' | 'onnx' | 'auto';
 
 export interface BuildDetectorOptions {
   checkpoint?: string;
@@ -44,20 +55,43 @@ export interface BuildDetectorOptions {
   backend?: BackendChoice | null;
   threads?: number;
   registry?: Registry;
-  /** Called with a line about tensors the checkpoint had but the model does not. */
+  /** Called with a line about tensors the checkpoint had but the model does not (and runtime fallbacks). */
   onWarning?: (line: string) => void;
+  /**
+   * The runtime of the network (default `tfjs`, `onnx` for a `.onnx` file). `onnx`: ONNX Runtime on the graph exported from the config and
+   * checkpoint (cached, see `onnxCacheDir`), or on the `.onnx` file given as the config or the checkpoint.
+   */
+  runtime?: RuntimeChoice;
+  /** ONNX Runtime execution providers (default `['cpu']`; `['cuda', 'cpu']` with the CUDA build, see docs/onnx-runtime.md). */
+  executionProviders?: Array<string | Record<string, unknown>>;
+  /** Cache directory of exported graphs (default `onnxCacheDir()`; null: export in memory every time). */
+  cacheDir?: string | null;
 }
 
 /** One instance in COCO results format with its 0-based `label` and the box of its mask (`toCocoResults`). */
 export type CocoInstanceResult = CocoResult & { label: number; bbox: number[]; segmentation: RLE };
 
-function testPipelineCfg(cfg: Config): unknown[] {
+/** The config's test pipeline; without `keepLoading`, less the image / annotation loading steps (inference decodes itself). */
+export function testPipelineCfg(cfg: Config, keepLoading = false): unknown[] {
   const p = cfg.get<unknown[]>('test_dataloader.dataset.pipeline') ?? cfg.get<unknown[]>('test_pipeline') ?? cfg.get<unknown[]>('val_dataloader.dataset.pipeline');
   if (!Array.isArray(p)) throw new SoloError(`${cfg.filename} has no test pipeline (test_dataloader.dataset.pipeline)`, { code: 'CONFIG' });
+  if (keepLoading) return p;
   return p.filter((t) => {
     const type = (t as { type?: unknown }).type;
     return type !== 'LoadImageFromFile' && type !== 'LoadAnnotations' && type !== 'mmdet.LoadImageFromNDArray' && type !== 'LoadImageFromNDArray';
   });
+}
+
+/**
+ * How the config's test pipeline decodes images: the `color_type` of its `LoadImageFromFile` step (mmcv's imfrombytes
+ * flag; default `color`), so that `inferImage` sees the image a dataset run would.
+ */
+export function testColorType(cfg: Config): ColorType {
+  const load = testPipelineCfg(cfg, true).find((t) => (t as { type?: unknown }).type === 'LoadImageFromFile') as Record<string, unknown> | undefined;
+  if (!load) return 'color';
+  const { type: _type, ...rest } = load;
+  const input = Object.fromEntries(Object.entries(rest).map(([k, v]) => [snakeToCamel(k), v]));
+  return resolveOptions(LoadImageFromFile.options, input, `${cfg.filename}: test pipeline LoadImageFromFile`).colorType as ColorType;
 }
 
 function classesFromMeta(meta: unknown): string[] | undefined {
@@ -91,10 +125,69 @@ export function resolveClasses(cfg: Config, numClasses: number | undefined, chec
   return { classes, catIds };
 }
 
-/** Build a detector from a config (path or loaded) and load its weights (`.pth` or `.safetensors`). */
+const isOnnxPath = (p: unknown): p is string => typeof p === 'string' && /\.onnx$/i.test(p);
+
+let apisVersion: string | undefined;
+function packageVersion(): string {
+  apisVersion ??= (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return apisVersion;
+}
+
+async function onnxDetector(model: string | Uint8Array, cfg: Config | undefined, o: BuildDetectorOptions, source: string, checkpoint?: string): Promise<Detector> {
+  const p = await buildOnnxParts(model, { cfg, threads: o.threads, executionProviders: o.executionProviders, registry: o.registry }, source);
+  return { ...p, checkpoint: checkpoint ?? (typeof model === 'string' ? model : undefined), runtime: 'onnx', dispose: () => p.model.dispose() };
+}
+
+/**
+ * Build a detector from a config (path or loaded) and load its weights (`.pth` or `.safetensors`); or, with
+ * `runtime: 'onnx'` (or a `.onnx` file as the config or the checkpoint), a detector on ONNX Runtime with the same
+ * surface (see onnx-detector.ts).
+ */
 export async function buildDetector(config: Config | string, o: BuildDetectorOptions = {}): Promise<Detector> {
+  const runtime = o.runtime ?? 'tfjs';
+  if (!['tfjs', 'onnx', 'auto'].includes(runtime)) throw new SoloError(`unknown runtime '${String(runtime)}'`, { code: 'ARGUMENT', expected: 'onnx, tfjs or auto' });
+  if (isOnnxPath(config) || isOnnxPath(o.checkpoint)) {
+    if (o.runtime === 'tfjs') throw new SoloError('the tfjs runtime needs a config and a checkpoint (.pth or .safetensors), not a .onnx file', { code: 'ARGUMENT', hint: 'use --runtime onnx (the default) for a .onnx file' });
+    if (isOnnxPath(config) && o.checkpoint) throw new SoloError(`${config} holds its weights: give no checkpoint with it`, { code: 'ARGUMENT' });
+    if (o.backend) await selectBackend(o.backend, { threads: o.threads, quiet: true });
+    if (isOnnxPath(config)) return onnxDetector(config, undefined, o, config);
+    const cfg = typeof config === 'string' ? loadConfig(config, { cfgOptions: o.cfgOptions }) : config;
+    return onnxDetector(o.checkpoint!, cfg, o, o.checkpoint!);
+  }
   const cfg = typeof config === 'string' ? loadConfig(config, { cfgOptions: o.cfgOptions }) : config;
-  if (o.backend) await selectBackend(o.backend, { threads: o.threads, quiet: true });
+  const selected = o.backend ? await selectBackend(o.backend, { threads: o.threads, quiet: true }) : undefined;
+  if (runtime !== 'tfjs') {
+    if (runtime === 'auto' && !(await ortNodeAvailable())) {
+      o.onWarning?.('ONNX Runtime (onnxruntime-node) is not available here: running on tfjs');
+    } else {
+      const sha = o.checkpoint ? fileSha256(o.checkpoint) : null;
+      const cacheFile = o.checkpoint && sha && o.cacheDir !== null ? await onnxCachePath(o.checkpoint, cfg, packageVersion(), o.cacheDir ?? undefined, sha) : undefined;
+      if (cacheFile && fs.existsSync(cacheFile)) return onnxDetector(cacheFile, cfg, o, cacheFile, o.checkpoint);
+      const det = await buildDetector(cfg, { ...o, runtime: 'tfjs', backend: null });
+      let bytes: Uint8Array;
+      try {
+        bytes = exportOnnx(det, { checkpointSha256: sha }).bytes;
+      } catch (e) {
+        if (runtime === 'auto') {
+          // the default runtime: a model the exporter does not cover yet still runs, on tfjs, with a line saying why
+          o.onWarning?.(`this model does not export to ONNX (${(e as Error).message}): running on tfjs`);
+          return det;
+        }
+        det.dispose();
+        throw e;
+      }
+      det.dispose();
+      if (cacheFile) {
+        try {
+          fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+          await atomicWriteFile(cacheFile, bytes, 'ONNX cache file');
+        } catch (e) {
+          o.onWarning?.(`cannot write the ONNX cache ${cacheFile}: ${(e as Error).message}`);
+        }
+      }
+      return onnxDetector(bytes, cfg, o, cacheFile ?? 'the exported model', o.checkpoint);
+    }
+  }
   const registry = o.registry ?? createDefaultRegistry();
   await loadConfigPluginsInto(cfg, registry);
   const model = buildModel(cfg, { registry });
@@ -112,7 +205,8 @@ export async function buildDetector(config: Config | string, o: BuildDetectorOpt
   model.eval();
   const { classes, catIds } = resolveClasses(cfg, modelNumClasses(model), meta);
   const pipeline = Compose.build(testPipelineCfg(cfg), registry.context('test_pipeline'), 'test_pipeline');
-  return { model, cfg, registry, classes, catIds, pipeline, checkpoint: o.checkpoint, dispose: () => model.dispose() };
+  const detail = selected?.detail ?? tf.getBackend();
+  return { model, cfg, registry, classes, catIds, pipeline, checkpoint: o.checkpoint, runtime: 'tfjs', runtimeDetail: `tfjs ${detail}`, dispose: () => model.dispose() };
 }
 
 export interface InferResult {
@@ -172,7 +266,7 @@ export async function inferImage(det: Detector, image: string | Uint8Array, o: {
   } else bytes = image;
   let img;
   try {
-    img = await decodeImage(bytes);
+    img = await decodeImage(bytes, testColorType(det.cfg));
   } catch (e) {
     throw new SoloError(`cannot decode image${typeof image === 'string' ? ` ${image}` : ''}: ${(e as Error).message}`, { code: 'FILE', cause: e });
   }

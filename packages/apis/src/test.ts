@@ -12,7 +12,7 @@ import { loadConfig, type Config } from '@solo-ts/config';
 import { buildDataLoader, decodeImage, type DataLoaderCfg } from '@solo-ts/datasets';
 import type { BackendChoice } from '@solo-ts/backends';
 import { buildEvaluator, evaluateModel, LoaderAdapter, type EvaluateResult, type Evaluator } from '@solo-ts/engine';
-import { buildDetector, toCocoResults, filterInstances, pictureStyle, type Detector } from './detector.js';
+import { buildDetector, toCocoResults, filterInstances, pictureStyle, type Detector, type RuntimeChoice } from './detector.js';
 import { drawInstances } from './draw.js';
 
 export interface TestOptions {
@@ -20,6 +20,11 @@ export interface TestOptions {
   cfgOptions?: string[] | Record<string, unknown>;
   backend?: BackendChoice | null;
   threads?: number;
+  /** Runtime of the network (`buildDetector`'s `runtime`; default tfjs). A `.onnx` checkpoint runs on ONNX Runtime. */
+  runtime?: RuntimeChoice;
+  executionProviders?: Array<string | Record<string, unknown>>;
+  /** Called once with the line naming the runtime (and threads) that runs. */
+  onRuntime?: (line: string) => void;
   /** Write the COCO results (all images, all instances) to this JSON file. */
   out?: string;
   /** Draw predictions (score >= showScoreThr) into this directory, one PNG per image. */
@@ -43,7 +48,8 @@ export interface TestResult extends EvaluateResult {
 
 export async function testModel(config: Config | string, o: TestOptions = {}): Promise<TestResult> {
   const cfg = typeof config === 'string' ? loadConfig(config, { cfgOptions: o.cfgOptions }) : config;
-  const det = o.detector ?? (await buildDetector(cfg, { checkpoint: o.checkpoint, backend: o.backend, threads: o.threads, onWarning: o.log }));
+  const det = o.detector ?? (await buildDetector(cfg, { checkpoint: o.checkpoint, backend: o.backend, threads: o.threads, onWarning: o.log, runtime: o.runtime, executionProviders: o.executionProviders }));
+  o.onRuntime?.(det.runtimeDetail);
   const dlCfg = cfg.get<DataLoaderCfg>('test_dataloader');
   if (!dlCfg) throw new SoloError(`${cfg.filename} has no test_dataloader`, { code: 'CONFIG' });
   const loader = new LoaderAdapter(buildDataLoader(dlCfg, { registry: det.registry, path: 'test_dataloader', seed: 0, onWarning: o.log }));

@@ -12,12 +12,16 @@ import {
   buildConvLayer,
   buildNormLayer,
   convNormAct,
+  convNormActOnnx,
   GroupNorm,
+  layerToOnnx,
   Sequential,
   type ConvCfg,
   type InitCfg,
   type Layer,
   type NormCfg,
+  type OnnxGraph,
+  type OnnxValue,
 } from '@solo-ts/ops';
 
 /** mmcv KaimingInit defaults used by mmdet's ResNet init_cfg (fan_out, relu, normal, bias 0). */
@@ -77,6 +81,14 @@ export class BasicBlock extends Module implements ResBlock {
       return tf.relu(tf.add(out, identity)) as tf.Tensor4D;
     });
   }
+
+  /** ONNX: as `forward` (BatchNorms folded into the convs). */
+  toOnnx(g: OnnxGraph, x: OnnxValue): OnnxValue {
+    let out = convNormActOnnx(g, x, this.conv1, this.bn1, true, ['conv1', 'bn1']);
+    out = convNormActOnnx(g, out, this.conv2, this.bn2, false, ['conv2', 'bn2']);
+    const identity = this.downsample ? layerToOnnx(this.downsample, g, x, 'downsample') : x;
+    return g.op('Relu', [g.op('Add', [out, identity])]);
+  }
 }
 
 export class Bottleneck extends Module implements ResBlock {
@@ -125,6 +137,15 @@ export class Bottleneck extends Module implements ResBlock {
       return tf.relu(tf.add(out, identity)) as tf.Tensor4D;
     });
   }
+
+  /** ONNX: as `forward` (BatchNorms folded into the plain convs; a deformable conv2 keeps its norm). */
+  toOnnx(g: OnnxGraph, x: OnnxValue): OnnxValue {
+    let out = convNormActOnnx(g, x, this.conv1, this.bn1, true, ['conv1', 'bn1']);
+    out = convNormActOnnx(g, out, this.conv2, this.bn2, true, ['conv2', 'bn2']);
+    out = convNormActOnnx(g, out, this.conv3, this.bn3, false, ['conv3', 'bn3']);
+    const identity = this.downsample ? layerToOnnx(this.downsample, g, x, 'downsample') : x;
+    return g.op('Relu', [g.op('Add', [out, identity])]);
+  }
 }
 
 /** conv 1x1 + norm as one Sequential layer (folds the eval BN like the blocks). */
@@ -132,6 +153,10 @@ class ConvNorm extends Sequential {
   override forward(x: tf.Tensor4D): tf.Tensor4D {
     const [conv, norm] = this.layers;
     return convNormAct(x, conv, norm, false);
+  }
+  override toOnnx(g: OnnxGraph, x: OnnxValue): OnnxValue {
+    const [conv, norm] = this.layers;
+    return convNormActOnnx(g, x, conv, norm, false, ['0', '1']);
   }
 }
 

@@ -23,17 +23,22 @@ import {
   buildConvLayer,
   buildNormLayer,
   convNormAct,
+  convNormActOnnx,
   DeformConvBase,
   initCfgHasInit,
   initConv,
   initNorm,
+  layerToOnnx,
   maxPool2d,
+  maxPoolOnnx,
   ReLU,
   resetToTorchDefaults,
   Sequential,
   type ConvCfg,
   type Layer,
   type NormCfg,
+  type OnnxGraph,
+  type OnnxValue,
 } from '@solo-ts/ops';
 import { BasicBlock, Bottleneck, KAIMING, makeDownsample, type BlockClass, type ResBlock } from './blocks.js';
 
@@ -249,6 +254,18 @@ export class ResNet extends Module implements Backbone {
       for (const [, m] of this.namedModules()) if (m instanceof BatchNorm2d) m.eval();
     }
     return this;
+  }
+
+  /** ONNX: as `forward` (NCHW), the `out_indices` stage outputs. */
+  toOnnx(g: OnnxGraph, x: OnnxValue): OnnxValue[] {
+    let y = this.stem ? layerToOnnx(this.stem, g, x, 'stem') : convNormActOnnx(g, x, this.conv1!, this.norm1!, true, ['conv1', 'bn1']);
+    y = maxPoolOnnx(g, y, 3, 2, 1);
+    const outs: OnnxValue[] = [];
+    this.resLayers.forEach((layer, i) => {
+      y = layerToOnnx(layer, g, y, `layer${i + 1}`);
+      if (this.outIndices.includes(i)) outs.push(y);
+    });
+    return outs;
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D[] {

@@ -44,6 +44,11 @@ export interface SelectBackendOptions {
    * is unset. Default: `SOLO_WEBGPU_SWIFTSHADER=1`; otherwise the system's Vulkan driver is used.
    */
   swiftshader?: boolean;
+  /**
+   * Distributed training: this process's rank on its host (0..local ranks - 1). A GPU backend uses the device of
+   * that index (one GPU per local rank, e.g. the WebGPU adapter); CPU backends ignore it.
+   */
+  localRank?: number;
 }
 
 export interface SelectedBackend {

@@ -21,6 +21,7 @@ export {
 export {
   LAST_CHECKPOINT_FILE,
   atomicWriteFile,
+  fileSha256,
   convertPthToSafetensors,
   loadAnyCheckpoint,
   loadCheckpoint,

@@ -8,7 +8,7 @@
  * pointer always names a complete file. On failure the temporary file is removed and a `CheckpointError` says why.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { closeSync, openSync, promises as fsp, readSync } from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { CheckpointError } from '@solo-ts/core';
@@ -26,6 +26,26 @@ export const nodeSha256: HashFactory = () => {
     hex: () => h.digest('hex'),
   };
 };
+
+/**
+ * SHA-256 (hex) of a file's bytes, read in 4 MiB pieces (a checkpoint's identity: the ONNX export records it, the
+ * export cache is keyed by it). Synchronous: it runs once per command, before any work that could overlap it.
+ */
+export function fileSha256(file: string): string {
+  const h = createHash('sha256');
+  const fd = openSync(file, 'r');
+  try {
+    const buf = new Uint8Array(1 << 22);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
 
 /** DEFLATE inflater backed by `node:zlib`. */
 export const nodeInflateRaw: InflateRaw = (data) => zlib.inflateRawSync(data);

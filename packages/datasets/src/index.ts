@@ -25,7 +25,8 @@ export { CocoDataset, type CocoDatasetOptions, type DetDataset } from './coco/co
 export type { ImageU8 } from '@solo-ts/ops';
 export type { PipelineResults, PackedSample, PackedInputs, FlipDirection } from './transforms/results.js';
 export { Compose, type AnyTransform } from './transforms/compose.js';
-export { LoadImageFromFile, decodeImage, type ColorType, type LoadImageFromFileOptions } from './transforms/load-image.js';
+export { LoadImageFromFile, type LoadImageFromFileOptions } from './transforms/load-image.js';
+export { decodeImage, sniffImageFormat, type ColorType, type ImageFormat } from './transforms/decode-image.js';
 export { LoadAnnotations, type LoadAnnotationsOptions } from './transforms/load-annotations.js';
 export { Resize, RandomChoiceResize, type ResizeOptions, type RandomChoiceResizeOptions, type ScaleSpec } from './transforms/resize.js';
 export { RandomFlip, type RandomFlipOptions } from './transforms/flip.js';
@@ -35,6 +36,7 @@ export type { PolygonMasks, AnyMasks } from './transforms/masks.js';
 export {
   DefaultSampler,
   AspectRatioBatchSampler,
+  shardSizes,
   type Sampler,
   type BatchSampler,
   type SizedDataset,

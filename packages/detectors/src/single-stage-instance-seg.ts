@@ -34,6 +34,7 @@ import {
   type ResolvedOptions,
   type TensorRecord,
 } from '@solo-ts/core';
+import { hasOnnxEmitter, notExportable, type OnnxGraph, type OnnxValue } from '@solo-ts/ops';
 import { DetDataPreprocessor, type DetDataBatch } from './data-preprocessor.js';
 
 export type ForwardMode = 'loss' | 'predict' | 'tensor';
@@ -127,6 +128,19 @@ export class SingleStageInstanceSegmentor extends Module {
   /** Raw head outputs (mmdet `_forward`); caller owns the tensors. */
   forwardTensor(inputs: tf.Tensor4D): unknown {
     return tf.tidy(() => this.maskHead.forward(this.extractFeat(inputs)) as tf.TensorContainer);
+  }
+
+  /**
+   * ONNX: `forwardTensor` (eval mode) written into `g` from the NCHW value `input` (the data preprocessor's output):
+   * backbone, neck and head through their `toOnnx`; returns the head's raw outputs by name (lists per level).
+   */
+  toOnnx(g: OnnxGraph, input: OnnxValue): Record<string, OnnxValue | OnnxValue[]> {
+    const parts: Array<[string, unknown]> = [['backbone', this.backbone], ['neck', this.neck], ['mask_head', this.maskHead]];
+    for (const [name, m] of parts) if (m && !hasOnnxEmitter(m)) throw notExportable(m, name);
+    type Emit<I, O> = { toOnnx(g: OnnxGraph, x: I): O };
+    const bb = g.scope('backbone', () => (this.backbone as unknown as Emit<OnnxValue, OnnxValue[]>).toOnnx(g, input));
+    const feats = this.neck ? g.scope('neck', () => (this.neck as unknown as Emit<OnnxValue[], OnnxValue[]>).toOnnx(g, bb)) : bb;
+    return g.scope('mask_head', () => (this.maskHead as unknown as Emit<OnnxValue[], Record<string, OnnxValue | OnnxValue[]>>).toOnnx(g, feats));
   }
 
   /**

@@ -71,3 +71,10 @@ export { loadPretrainedWeights, resolvePretrained } from './build/pretrained.js'
 export {
   DATA_PARALLEL_BACKENDS, DataParallelTrainer, autoWorkers, parseWorkers, threadsPerWorker, type DataParallelOptions,
 } from './parallel/data-parallel.js';
+export { orderedSum, type BroadcastBuffer, type Collective, type ReduceBuffer, type ReduceOp, type ReduceOptions } from './parallel/collective.js';
+export { SharedMemoryCollective, makeSharedMemoryGroup, type SharedMemoryGroup } from './parallel/shared-memory.js';
+export { MpiCollective, localRankFromEnv } from './parallel/mpi.js';
+export { syncGradients, type GradSyncOptions, type GradSyncResult } from './parallel/grad-sync.js';
+export {
+  DistributedDataParallel, LAUNCHERS, initDistributed, launchedByMpi, parseLauncher, type DistributedOptions, type Launcher,
+} from './parallel/distributed.js';

@@ -153,6 +153,11 @@ export class CocoMetric implements Metric {
     this.predictions = [];
   }
 
+  /** The predictions processed since `reset` (RLE-encoded; distributed evaluation gathers them across ranks). */
+  get predictionsSoFar(): readonly CocoPrediction[] {
+    return this.predictions;
+  }
+
   /** mmdetection's `results2json`: COCO results for `bbox` and (when predictions have masks) `segm`. */
   toResultsJson(catIds: readonly number[]): Record<string, CocoAnnotation[]> {
     const bbox: CocoResult[] = [];

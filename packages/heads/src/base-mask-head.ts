@@ -39,7 +39,25 @@ import {
   resolveOptions,
   type SoloTestCfg,
 } from '@solo-ts/core';
-import { applyInitCfg, Conv2d, ConvModule, interpolate, ModuleList, pointNms, resizeBilinear, type ConvCfg, type NormCfg } from '@solo-ts/ops';
+import {
+  applyInitCfg,
+  Conv2d,
+  ConvModule,
+  interpolate,
+  layerToOnnx,
+  ModuleList,
+  notExportable,
+  pointNms,
+  pointNmsOnnx,
+  resizeBilinear,
+  resizeByScaleOnnx,
+  resizeLikeOnnx,
+  resizeToSizeOnnx,
+  type ConvCfg,
+  type NormCfg,
+  type OnnxGraph,
+  type OnnxValue,
+} from '@solo-ts/ops';
 import { checkLevelOptions, checkTestCfgKeys, soloHeadOptions, toSoloTestCfg, type SOLOHeadDeclaration, type SOLOHeadInput, type SOLOHeadOptions } from './head-options.js';
 import { levelOfCell, levelStarts } from './raw-outputs.js';
 
@@ -183,6 +201,45 @@ export abstract class BaseMaskHead extends Module implements MaskHead {
 
   /** Raw outputs, training or eval form per `training` (mmdet `forward`); NHWC, caller owns them. */
   abstract forward(x: tf.Tensor4D[]): unknown;
+
+  /**
+   * ONNX: the eval-mode `forward` written into `g` on NCHW values (the FPN levels), returning the raw outputs under
+   * the names of the head's `RawOutputs` (a list for per-level outputs), exactly what `predictByFeat` takes.
+   * Heads that cannot be exported keep this default, which throws.
+   */
+  toOnnx(g: OnnxGraph, feats: OnnxValue[]): Record<string, OnnxValue | OnnxValue[]> {
+    void g;
+    void feats;
+    throw notExportable(this, 'mask_head', `${this.typeName} does not implement toOnnx(g, feats)`);
+  }
+
+  /** {@link resizeFeats} in ONNX. */
+  protected resizeFeatsOnnx(g: OnnxGraph, x: OnnxValue[]): OnnxValue[] {
+    if (x.length !== this.numLevels) throw new SoloError(`${this.typeName}: expected ${this.numLevels} feature levels, got ${x.length}`, { code: 'SHAPE' });
+    return x.map((f, i) =>
+      g.scope(`resize_feats.${i}`, () => {
+        if (i === 0) return resizeByScaleOnnx(g, f, 'bilinear', 0.5);
+        if (i === x.length - 1) return resizeLikeOnnx(g, f, x[i - 1], 'bilinear');
+        return f;
+      }),
+    );
+  }
+
+  /** {@link clsBranch} in ONNX: logits `[B, C, G, G]`. */
+  protected clsBranchOnnx(g: OnnxGraph, feat: OnnxValue, l: number): OnnxValue {
+    const grid = this.numGrids[l];
+    let f = feat;
+    this.clsConvs.items.forEach((layer, j) => {
+      if (j === this.clsDownIndex) f = resizeToSizeOnnx(g, f, 'bilinear', [grid, grid]);
+      f = layerToOnnx(layer, g, f, `cls_convs.${j}`);
+    });
+    return layerToOnnx(this.convCls, g, f, 'conv_cls');
+  }
+
+  /** {@link clsScores} in ONNX: sigmoid, then point NMS. */
+  protected clsScoresOnnx(g: OnnxGraph, logits: OnnxValue): OnnxValue {
+    return pointNmsOnnx(g, g.op('Sigmoid', [logits]), 2);
+  }
 
   /** Training-mode outputs of a batch as the loss loop needs them (called inside the loss's tidy). */
   protected abstract lossFeatures(x: tf.Tensor4D[]): LossFeatures;

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { defineOptions, type ArrayTensor, type MaskHeadRawOutputs, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
-import { Conv2d, ConvModule, coordFeature, interpolate, ModuleList, resizeBilinear } from '@solo-ts/ops';
+import { concatCoordsOnnx, Conv2d, ConvModule, coordFeature, interpolate, layerToOnnx, ModuleList, resizeBilinear, resizeByScaleOnnx, resizeLikeOnnx, type OnnxGraph, type OnnxValue } from '@solo-ts/ops';
 import { BaseMaskHead, oneHotColumns, type CandidateSource, type LossFeatures } from './base-mask-head.js';
 import { soloHeadOptions, soloInitCfg } from './head-options.js';
 import { channelView, flatScores, levelOfCell, levelStarts, rawLevels, sameMapSize } from './raw-outputs.js';
@@ -96,6 +96,32 @@ export class DecoupledSOLOHead extends BaseMaskHead {
       fy = interpolate(fy, { scaleFactor: 2, mode: 'bilinear' });
       return [this.convMaskListX.at(l).forward(fx), this.convMaskListY.at(l).forward(fy)];
     });
+  }
+
+  /** {@link maskXY} in ONNX: x and y mask logits of level `l`. */
+  protected maskXYOnnx(g: OnnxGraph, feat: OnnxValue, l: number): [OnnxValue, OnnxValue] {
+    let fx = concatCoordsOnnx(g, feat, 'x');
+    let fy = concatCoordsOnnx(g, feat, 'y');
+    for (let i = 0; i < this.maskConvsX.length; i++) {
+      fx = layerToOnnx(this.maskConvsX.at(i), g, fx, `mask_convs_x.${i}`);
+      fy = layerToOnnx(this.maskConvsY.at(i), g, fy, `mask_convs_y.${i}`);
+    }
+    fx = resizeByScaleOnnx(g, fx, 'bilinear', 2);
+    fy = resizeByScaleOnnx(g, fy, 'bilinear', 2);
+    return [layerToOnnx(this.convMaskListX.at(l), g, fx, `conv_mask_list_x.${l}`), layerToOnnx(this.convMaskListY.at(l), g, fy, `conv_mask_list_y.${l}`)];
+  }
+
+  /** ONNX: the eval-form {@link DecoupledSOLOHeadRawOutputs}. */
+  override toOnnx(g: OnnxGraph, x: OnnxValue[]): Record<string, OnnxValue | OnnxValue[]> {
+    const feats = this.resizeFeatsOnnx(g, x);
+    const xy = feats.map((f, l) => g.scope(`level${l}`, () => this.maskXYOnnx(g, f, l)));
+    const mlvlClsPreds = feats.map((f, l) => g.scope(`level${l}`, () => this.clsScoresOnnx(g, this.clsBranchOnnx(g, f, l))));
+    const up = (m: OnnxValue, ref: OnnxValue): OnnxValue => resizeLikeOnnx(g, g.op('Sigmoid', [m]), ref, 'bilinear');
+    return {
+      mlvlMaskPredsX: xy.map((p) => up(p[0], xy[0][0])),
+      mlvlMaskPredsY: xy.map((p) => up(p[1], xy[0][0])),
+      mlvlClsPreds,
+    };
   }
 
   /** Raw outputs, training or eval form per `training` (mmdet `DecoupledSOLOHead.forward`). */

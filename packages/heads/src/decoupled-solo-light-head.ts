@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { defineOptions, typed, type BuildContext, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
-import { ConvModule, coordFeature, interpolate, ModuleList, type ConvCfg } from '@solo-ts/ops';
+import { concatCoordsOnnx, ConvModule, coordFeature, interpolate, layerToOnnx, ModuleList, resizeByScaleOnnx, type ConvCfg, type OnnxGraph, type OnnxValue } from '@solo-ts/ops';
 import { DecoupledSOLOHead, decoupledSOLOHeadOptions } from './decoupled-solo-head.js';
 
 /** The options of {@link DecoupledSOLOLightHead}: DecoupledSOLOHead's and `dcn_cfg`. */
@@ -44,6 +44,13 @@ export class DecoupledSOLOLightHead extends DecoupledSOLOHead {
       this.clsConvs.push(this.towerConv(i === 0 ? this.inChannels : this.featChannels, convCfg));
     }
     this.initOutputConvs();
+  }
+
+  protected override maskXYOnnx(g: OnnxGraph, feat: OnnxValue, l: number): [OnnxValue, OnnxValue] {
+    let f = concatCoordsOnnx(g, feat);
+    this.maskConvs.items.forEach((layer, i) => (f = layerToOnnx(layer, g, f, `mask_convs.${i}`)));
+    f = resizeByScaleOnnx(g, f, 'bilinear', 2);
+    return [layerToOnnx(this.convMaskListX.at(l), g, f, `conv_mask_list_x.${l}`), layerToOnnx(this.convMaskListY.at(l), g, f, `conv_mask_list_y.${l}`)];
   }
 
   protected override maskXY(feat: tf.Tensor4D, l: number): [tf.Tensor4D, tf.Tensor4D] {

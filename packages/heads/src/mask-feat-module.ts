@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, defineOptions, Module, resolveOptions, snakeToCamel, SoloError, typed, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
-import { applyInitCfg, ConvModule, coordFeature, interpolate, ModuleList, type ConvCfg, type NormCfg } from '@solo-ts/ops';
+import { applyInitCfg, concatCoordsOnnx, ConvModule, coordFeature, interpolate, layerToOnnx, ModuleList, resizeByScaleOnnx, type ConvCfg, type NormCfg, type OnnxGraph, type OnnxValue } from '@solo-ts/ops';
 import { NamedSequential } from './named-sequential.js';
 
 /**
@@ -98,13 +98,27 @@ export class MaskFeatModule extends Module {
         for (let j = 0; j < i; j++) {
           const chn = j === 0 ? (i === this.endLevel ? this.inChannels + 2 : this.inChannels) : this.featChannels;
           seq.addModule(`conv${j}`, cm(chn, this.featChannels, 3));
-          seq.addFunction(`upsample${j}`, up);
+          seq.addFunction(`upsample${j}`, up, (g, x) => resizeByScaleOnnx(g, x, 'bilinear', 2));
         }
       }
       this.convsAllLevels.push(seq);
     }
     this.convPred = this.registerModule('conv_pred', cm(this.featChannels, this.outChannels, 1));
     applyInitCfg(this, o.initCfg, 'MaskFeatModule');
+  }
+
+  /** ONNX: as `forward` on NCHW values; returns `[B, E, H_s, W_s]`. */
+  toOnnx(g: OnnxGraph, x: OnnxValue[]): OnnxValue {
+    const inputs = x.slice(this.startLevel, this.endLevel + 1);
+    if (inputs.length !== this.endLevel - this.startLevel + 1) {
+      throw new SoloError(`MaskFeatModule: needs feature levels ${this.startLevel}..${this.endLevel}, got ${x.length} levels`, { code: 'SHAPE' });
+    }
+    let sum = layerToOnnx(this.convsAllLevels.at(0), g, inputs[0], 'convs_all_levels.0');
+    for (let i = 1; i < inputs.length; i++) {
+      const inp = i === inputs.length - 1 ? concatCoordsOnnx(g, inputs[i]) : inputs[i];
+      sum = g.op('Add', [sum, layerToOnnx(this.convsAllLevels.at(i), g, inp, `convs_all_levels.${i}`)]);
+    }
+    return layerToOnnx(this.convPred, g, sum, 'conv_pred');
   }
 
   /** `x`: all FPN levels (NHWC); uses `x[start_level..end_level]`. Returns `[B, H_s, W_s, E]`. */

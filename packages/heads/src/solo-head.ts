@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ArrayTensor, MaskHeadRawOutputs } from '@solo-ts/core';
-import { Conv2d, ConvModule, coordFeature, interpolate, ModuleList, resizeBilinear } from '@solo-ts/ops';
+import { concatCoordsOnnx, Conv2d, ConvModule, coordFeature, interpolate, layerToOnnx, ModuleList, resizeBilinear, resizeByScaleOnnx, resizeLikeOnnx, type OnnxGraph, type OnnxValue } from '@solo-ts/ops';
 import { BaseMaskHead, oneHotColumns, type CandidateSource, type LossFeatures } from './base-mask-head.js';
 import { soloHeadOptions } from './head-options.js';
 import { channelView, flatScores, levelOfCell, levelStarts, rawLevels, sameMapSize } from './raw-outputs.js';
@@ -71,6 +71,22 @@ export class SOLOHead extends BaseMaskHead {
       for (const layer of this.maskConvs) f = layer.forward(f);
       return interpolate(f, { scaleFactor: 2, mode: 'bilinear' });
     });
+  }
+
+  /** ONNX: the eval-form {@link SOLOHeadRawOutputs} (mask probabilities at the level-0 mask size, class scores). */
+  override toOnnx(g: OnnxGraph, x: OnnxValue[]): Record<string, OnnxValue | OnnxValue[]> {
+    const feats = this.resizeFeatsOnnx(g, x);
+    const masks = feats.map((f, l) =>
+      g.scope(`level${l}`, () => {
+        let t = concatCoordsOnnx(g, f);
+        this.maskConvs.items.forEach((layer, i) => (t = layerToOnnx(layer, g, t, `mask_convs.${i}`)));
+        t = resizeByScaleOnnx(g, t, 'bilinear', 2);
+        return layerToOnnx(this.convMaskList.at(l), g, t, `conv_mask_list.${l}`);
+      }),
+    );
+    const mlvlClsPreds = feats.map((f, l) => g.scope(`level${l}`, () => this.clsScoresOnnx(g, this.clsBranchOnnx(g, f, l))));
+    const mlvlMaskPreds = masks.map((m) => resizeLikeOnnx(g, g.op('Sigmoid', [m]), masks[0], 'bilinear'));
+    return { mlvlMaskPreds, mlvlClsPreds };
   }
 
   /** Raw outputs, training or eval form per `training` (mmdet `SOLOHead.forward`). */

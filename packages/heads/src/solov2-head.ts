@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, defineOptions, typed, type ArrayTensor, type BuildContext, type MaskHeadRawOutputs, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
-import { Conv2d, ConvModule, coordFeature, ModuleList, resizeBilinear, type ConvCfg } from '@solo-ts/ops';
+import { concatCoordsOnnx, Conv2d, ConvModule, coordFeature, layerToOnnx, ModuleList, resizeBilinear, resizeToSizeOnnx, type ConvCfg, type OnnxGraph, type OnnxValue } from '@solo-ts/ops';
 import { BaseMaskHead, oneHotColumns, type CandidateSource, type LossFeatures } from './base-mask-head.js';
 import { soloHeadOptions, soloInitCfg } from './head-options.js';
 import { MaskFeatModule, maskFeatModuleInput } from './mask-feat-module.js';
@@ -110,6 +110,27 @@ export class SOLOV2Head extends BaseMaskHead {
       for (const layer of this.clsConvs) cate = layer.forward(cate);
       return [this.convKernel.forward(kf), this.convCls.forward(cate)];
     });
+  }
+
+  /** ONNX: {@link SOLOV2HeadRawOutputs} (raw kernels and logits per level, the mask features). */
+  override toOnnx(g: OnnxGraph, feats: OnnxValue[]): Record<string, OnnxValue | OnnxValue[]> {
+    const maskFeats = g.scope('mask_feature_head', () => this.maskFeatureHead.toOnnx(g, feats));
+    const resized = this.resizeFeatsOnnx(g, feats);
+    const mlvlKernelPreds: OnnxValue[] = [];
+    const mlvlClsPreds: OnnxValue[] = [];
+    resized.forEach((feat, l) =>
+      g.scope(`level${l}`, () => {
+        const grid = this.numGrids[l];
+        const kf0 = resizeToSizeOnnx(g, concatCoordsOnnx(g, feat), 'bilinear', [grid, grid]);
+        let cate = g.op('Slice', [kf0, g.int64([0]), g.int64([this.inChannels]), g.int64([1])]);
+        let kf = kf0;
+        this.kernelConvs.items.forEach((layer, i) => (kf = layerToOnnx(layer, g, kf, `kernel_convs.${i}`)));
+        this.clsConvs.items.forEach((layer, i) => (cate = layerToOnnx(layer, g, cate, `cls_convs.${i}`)));
+        mlvlKernelPreds.push(layerToOnnx(this.convKernel, g, kf, 'conv_kernel'));
+        mlvlClsPreds.push(layerToOnnx(this.convCls, g, cate, 'conv_cls'));
+      }),
+    );
+    return { mlvlKernelPreds, mlvlClsPreds, maskFeats };
   }
 
   /** Raw outputs, the same in training and eval (mmdet `SOLOV2Head.forward`). */

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { defineOptions, Module, resolveOptions, SoloError, typed, type BuildContext, type FeatureSpec, type Neck, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
-import { ConvModule, interpolate, maxPool2d, ModuleList, type ActCfg, type ConvCfg, type InitCfg, type NormCfg } from '@solo-ts/ops';
+import { ConvModule, interpolate, layerToOnnx, maxPool2d, maxPoolOnnx, ModuleList, resizeByScaleOnnx, resizeLikeOnnx, type ActCfg, type ConvCfg, type InitCfg, type NormCfg, type OnnxGraph, type OnnxValue } from '@solo-ts/ops';
 
 /** `add_extra_convs` of mmdet FPN. */
 export type AddExtraConvs = boolean | 'on_input' | 'on_lateral' | 'on_output';
@@ -130,6 +130,37 @@ export class FPN extends Module implements Neck {
       const stride = lvl < this.backboneEndLevel ? inStrides[lvl] : inStrides[this.backboneEndLevel - 1] * 2 ** (lvl - this.backboneEndLevel + 1);
       this.outFeatures.push({ channels: this.outChannels, stride });
     }
+  }
+
+  /** ONNX: as `forward` (NCHW); the top-down upsampling takes the finer level's runtime size. */
+  toOnnx(g: OnnxGraph, inputs: OnnxValue[]): OnnxValue[] {
+    if (inputs.length !== this.inChannels.length) {
+      throw new SoloError(`FPN got ${inputs.length} feature maps`, { expected: `${this.inChannels.length} (in_channels ${JSON.stringify(this.inChannels)})` });
+    }
+    const laterals = this.lateralConvs.items.map((conv, i) => layerToOnnx(conv, g, inputs[i + this.startLevel], `lateral_convs.${i}`));
+    const used = laterals.length;
+    for (let i = used - 1; i > 0; i--) {
+      const up = g.scope(`upsample${i}`, () =>
+        this.upsampleCfg.scale_factor !== undefined
+          ? resizeByScaleOnnx(g, laterals[i], this.upsampleCfg.mode, this.upsampleCfg.scale_factor)
+          : resizeLikeOnnx(g, laterals[i], laterals[i - 1], this.upsampleCfg.mode),
+      );
+      laterals[i - 1] = g.op('Add', [laterals[i - 1], up]);
+    }
+    const outs = laterals.map((l, i) => layerToOnnx(this.fpnConvs.at(i), g, l, `fpn_convs.${i}`));
+    if (this.numOuts > outs.length) {
+      if (!this.addExtraConvs) {
+        for (let i = 0; i < this.numOuts - used; i++) outs.push(maxPoolOnnx(g, outs[outs.length - 1], 1, 2, 0));
+      } else {
+        const source = this.addExtraConvs === 'on_input' ? inputs[this.backboneEndLevel - 1] : this.addExtraConvs === 'on_lateral' ? laterals[laterals.length - 1] : outs[outs.length - 1];
+        outs.push(layerToOnnx(this.fpnConvs.at(used), g, source, `fpn_convs.${used}`));
+        for (let i = used + 1; i < this.numOuts; i++) {
+          const prev = outs[outs.length - 1];
+          outs.push(layerToOnnx(this.fpnConvs.at(i), g, this.reluBeforeExtraConvs ? g.op('Relu', [prev]) : prev, `fpn_convs.${i}`));
+        }
+      }
+    }
+    return outs;
   }
 
   forward(inputs: tf.Tensor4D[]): tf.Tensor4D[] {

@@ -19,7 +19,7 @@ export { interpolate, resizeBilinear, type InterpolateOptions } from './function
 // layers, builders, init
 export { Conv2d, type Conv2dOptions } from './nn/conv2d.js';
 export { BatchNorm2d, GroupNorm, type BatchNorm2dOptions, type GroupNormOptions } from './nn/norm.js';
-export { DeformConv2dPack, DeformConvBase, ModulatedDeformConv2dPack, type DeformConvOptions } from './nn/dcn.js';
+export { DEFORM_CONV_OPSET, DeformConv2dPack, DeformConvBase, ModulatedDeformConv2dPack, type DeformConvOptions } from './nn/dcn.js';
 export { ConvModule, type ConvModuleOptions } from './nn/conv-module.js';
 export { AvgPool2dCeil, ModuleList, ReLU, Sequential, type Layer } from './nn/sequential.js';
 export {
@@ -31,9 +31,45 @@ export {
   type ConvLayerOptions,
   type NormCfg,
 } from './nn/builders.js';
-export { batchNormFolding, convNormAct, fuseForInference, setBatchNormFolding } from './nn/fused.js';
+export { batchNormFolding, convNormAct, convNormActOnnx, fuseForInference, setBatchNormFolding } from './nn/fused.js';
 export type { InitCfg } from './nn/init.js';
 export { applyInitCfg, biasInitWithProb, initCfgHasInit, initConv, initNorm, resetToTorchDefaults } from './nn/init-cfg.js';
+
+// ONNX graph building (what modules' toOnnx write into; @solo-ts/onnx serializes it)
+export {
+  attr,
+  MIN_OPSET,
+  ONNX_DTYPE,
+  OnnxGraph,
+  type OnnxAttribute,
+  type OnnxDType,
+  type OnnxGraphOptions,
+  type OnnxInitializer,
+  type OnnxNode,
+  type OnnxValue,
+  type OnnxValueInfo,
+} from './onnx/graph.js';
+export {
+  activationOnnx,
+  channelAffineOnnx,
+  concatCoordsOnnx,
+  convOnnx,
+  coordFeatureOnnx,
+  groupNormOnnx,
+  hasOnnxEmitter,
+  hwioToOihw,
+  layerToOnnx,
+  maxPoolOnnx,
+  notExportable,
+  pointNmsOnnx,
+  resizeByScaleOnnx,
+  resizeLikeOnnx,
+  resizeToSizeOnnx,
+  shapeSlice,
+  tensorData,
+  type ConvGeometry,
+  type OnnxLayer,
+} from './onnx/emit.js';
 
 // kernels registered on tfjs backends
 export {

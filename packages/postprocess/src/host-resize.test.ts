@@ -85,7 +85,7 @@ describe('resizeCropResizeThreshold (windowed) equals the full pipeline', () => 
       [10, 13, 37, 50, 80, 111],
       [8, 8, 32, 32, 7, 5],
     ]) {
-      for (let trial = 0; trial < 6; trial++) {
+      for (let trial = 0; trial < 8; trial++) {
         const probs = new Float32Array(h4 * w4);
         const cy = rnd() * h4;
         const cx = rnd() * w4;
@@ -94,6 +94,9 @@ describe('resizeCropResizeThreshold (windowed) equals the full pipeline', () => 
         if (trial === 5) probs.fill(0.2);
         // noise around the threshold everywhere (masks of an untrained model)
         if (trial === 4) for (let k = 0; k < probs.length; k++) probs[k] = Math.fround(0.5 + (rnd() - 0.5) * 0.02);
+        // values within a few 1e-5 of the threshold, and exactly at the margins the boundary-only path uses
+        if (trial === 6) for (let k = 0; k < probs.length; k++) probs[k] = Math.fround(0.5 + (rnd() - 0.5) * 4e-5);
+        if (trial === 7) for (let k = 0; k < probs.length; k++) probs[k] = Math.fround(0.5 + [-1e-5, 1e-5, 0, 2e-5, -2e-5][k % 5]);
         const thr = 0.5;
         // full: padded resize, crop, ori resize, threshold
         const padded = new Float32Array(4 * h4 * 4 * w4);

@@ -195,10 +195,131 @@ export function resizeCropResizeThreshold(
   const [by0, by1] = outputsTouching(oriY, ay0, ay1 - 1);
   const [bx0, bx1] = outputsTouching(oriX, ax0, ax1 - 1);
   if (by0 >= by1 || bx0 >= bx1) return;
+  if (thr > 1e-4 && thr < 1 - 1e-4) {
+    boundaryOnly(probs, offset, h4, w4, upY, upX, oriY, oriX, thr, out, outOffset, by0, by1, bx0, bx1);
+    return;
+  }
   const [sy0, sy1] = sourcesOf(oriY, by0, by1);
   const [sx0, sx1] = sourcesOf(oriX, bx0, bx1);
   resizeWindow(probs, offset, w4, upY, upX, { y0: sy0, y1: Math.min(cropH, sy1 + 1), x0: sx0, x1: Math.min(cropW, sx1 + 1) }, crop, 0, cropW);
   resizeWindowThreshold(crop, 0, cropW, oriY, oriX, { y0: by0, y1: by1, x0: bx0, x1: bx1 }, out, outOffset, W0, thr);
+}
+
+let stateScratch = new Uint8Array(0);
+const cropCache = { vals: [new Float32Array(0), new Float32Array(0)], done: [new Uint8Array(0), new Uint8Array(0)] };
+let colScratch = new Uint8Array(0);
+
+/**
+ * The window [by0, by1) × [bx0, bx1) of the crop-and-resize pipeline, thresholded, computing only the outputs near
+ * the mask boundary. An output is a convex combination (float32 weights that sum to 1 within a few ulps) of the
+ * crop pixels it reads, each a convex combination of the map values they read: when every map value it depends on
+ * (the rows / columns of its taps through both resizes) is ≥ thr + 1e-5 the output is above the threshold, when
+ * every one is < thr − 1e-5 it is below, bit-identical to computing it. The rest (the boundary band) is computed
+ * exactly as the dense path does (the same float32 weights and summation order).
+ */
+function boundaryOnly(
+  probs: Float32Array,
+  offset: number,
+  h4: number,
+  w4: number,
+  upY: Taps,
+  upX: Taps,
+  oriY: Taps,
+  oriX: Taps,
+  thr: number,
+  out: Uint8Array,
+  outOffset: number,
+  by0: number,
+  by1: number,
+  bx0: number,
+  bx1: number,
+): void {
+  const W0 = oriX.i0.length;
+  const lo = thr - 1e-5;
+  const hi = thr + 1e-5;
+  // per map pixel: 0 below lo, 2 at or above hi, 1 in between
+  if (stateScratch.length < h4 * w4) stateScratch = new Uint8Array(h4 * w4);
+  if (colScratch.length < w4) colScratch = new Uint8Array(w4);
+  const state = stateScratch;
+  const col = colScratch;
+  for (let k = 0; k < h4 * w4; k++) {
+    const v = probs[offset + k];
+    state[k] = v >= hi ? 2 : v < lo ? 0 : 1;
+  }
+  const uy0 = upY.i0;
+  const uy1 = upY.i1;
+  const ux0 = upX.i0;
+  const ux1 = upX.i1;
+  const ul0y = upY.l0;
+  const ul1y = upY.l1;
+  const ul0x = upX.l0;
+  const ul1x = upX.l1;
+  // crop pixels of the first resize, as the dense path stores them (float32), computed on demand and kept for the
+  // two crop rows the current output row reads (the next output rows mostly read the same ones)
+  const cropW = upX.i0.length;
+  if (cropCache.vals[0].length < cropW) cropCache.vals = [new Float32Array(cropW), new Float32Array(cropW)];
+  if (cropCache.done[0].length < cropW) cropCache.done = [new Uint8Array(cropW), new Uint8Array(cropW)];
+  const rowOf = [-1, -1];
+  const { vals, done } = cropCache;
+  const slotOf = (r: number): number => {
+    if (rowOf[0] === r) return 0;
+    if (rowOf[1] === r) return 1;
+    const k = rowOf[0] < rowOf[1] ? 0 : 1; // rows only grow: drop the lower one
+    rowOf[k] = r;
+    done[k].fill(0, 0, cropW);
+    return k;
+  };
+  const cropAt = (k: number, r: number, c: number): number => {
+    if (done[k][c]) return vals[k][c];
+    const ra = offset + uy0[r] * w4;
+    const rb = offset + uy1[r] * w4;
+    const a = ux0[c];
+    const b = ux1[c];
+    const hy0 = ul0y[r];
+    const hy1 = ul1y[r];
+    const lx0 = ul0x[c];
+    const lx1 = ul1x[c];
+    const v = Math.fround(probs[ra + a] * Math.fround(hy0 * lx0) + probs[ra + b] * Math.fround(hy0 * lx1) + probs[rb + a] * Math.fround(hy1 * lx0) + probs[rb + b] * Math.fround(hy1 * lx1));
+    vals[k][c] = v;
+    done[k][c] = 1;
+    return v;
+  };
+  const { i0: oy0, i1: oy1, l0: ol0y, l1: ol1y } = oriY;
+  const { i0: ox0, i1: ox1, l0: ol0x, l1: ol1x } = oriX;
+  const cx0 = ux0[ox0[bx0]];
+  const cx1 = ux1[ox1[bx1 - 1]];
+  for (let y = by0; y < by1; y++) {
+    const r0 = oy0[y];
+    const r1 = oy1[y];
+    const p0 = uy0[r0];
+    const p1 = uy1[r1];
+    // per map column: the common state of the map rows this output row reads (1 when they differ)
+    for (let x = cx0; x <= cx1; x++) {
+      let st = state[p0 * w4 + x];
+      for (let p = p0 + 1; p <= p1 && st !== 1; p++) if (state[p * w4 + x] !== st) st = 1;
+      col[x] = st;
+    }
+    const k0 = slotOf(r0);
+    const k1 = r1 === r0 ? k0 : slotOf(r1);
+    const o = outOffset + y * W0;
+    const wy0 = ol0y[y];
+    const wy1 = ol1y[y];
+    for (let x = bx0; x < bx1; x++) {
+      const c0 = ox0[x];
+      const c1 = ox1[x];
+      const q0 = ux0[c0];
+      const q1 = ux1[c1];
+      let st = col[q0];
+      for (let q = q0 + 1; q <= q1 && st !== 1; q++) if (col[q] !== st) st = 1;
+      if (st === 2) out[o + x] = 1;
+      else if (st === 1) {
+        const wx0 = ol0x[x];
+        const wx1 = ol1x[x];
+        const v = cropAt(k0, r0, c0) * Math.fround(wy0 * wx0) + cropAt(k0, r0, c1) * Math.fround(wy0 * wx1) + cropAt(k1, r1, c0) * Math.fround(wy1 * wx0) + cropAt(k1, r1, c1) * Math.fround(wy1 * wx1);
+        if (Math.fround(v) > thr) out[o + x] = 1;
+      }
+    }
+  }
 }
 
 /**

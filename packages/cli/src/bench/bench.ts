@@ -11,12 +11,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SoloError } from '@solo-ts/core';
 import { countFlops, fuseForInference, type FlopReport, type LayerFlops } from '@solo-ts/ops';
 import { selectBackend, type BackendChoice } from '@solo-ts/backends';
-import { buildDetector } from '@solo-ts/apis';
+import fs from 'node:fs';
+import { buildDetector, defaultOrtThreads, loadOrtNode, type OnnxDetectorModel, type RuntimeChoice } from '@solo-ts/apis';
+import type { Compose, ImageU8 } from '@solo-ts/datasets';
 import { benchInference, settle, type CandidateInfo } from './infer.js';
 import { buildTestPipeline, DEFAULT_IMAGE_SHAPE, loadImageFile, packImage, syntheticImage, syntheticTrainBatch } from './inputs.js';
 import { machineInfo, type MachineInfo } from './machine.js';
 import { PeakConv, type PeakConvResult } from './peak.js';
-import type { PhaseSummary } from './stats.js';
+import { PhaseRecorder, since, stamp, type PhaseSummary } from './stats.js';
 import { benchTraining } from './train.js';
 
 export interface BenchOptions {
@@ -48,6 +50,10 @@ export interface BenchOptions {
   flops?: boolean;
   /** Keep per-layer FLOPs and per-kernel times in the result. */
   verbose?: boolean;
+  /** Runtime of the network in infer mode (default `auto`: ONNX Runtime where it loads; training is always tfjs). */
+  runtime?: RuntimeChoice;
+  /** ONNX Runtime execution providers (default cpu). */
+  executionProviders?: string[];
   /** Fold the model's eval-mode BatchNorms into their convs (`fuseForInference`) before timing. */
   foldBn?: boolean;
   onProgress?: (line: string) => void;
@@ -60,6 +66,8 @@ export interface BenchResult {
   randomWeights: boolean;
   model: string;
   backend: { name: string; detail: string };
+  /** What ran the network: `tfjs` (on `backend`) or `onnx` (ONNX Runtime; `backend` then runs the post-processing). */
+  runtime: { name: 'tfjs' | 'onnx'; detail: string };
   machine: MachineInfo;
   mode: 'infer' | 'train';
   /** BatchNorms folded into convs by `--fold-bn` (0 without it). */
@@ -68,7 +76,18 @@ export interface BenchResult {
   warmup: number;
   iters: number;
   /** Inference phases in ms per image (wall and CPU time of this process, all threads). */
-  infer?: { phases: Record<string, PhaseSummary>; candidates: CandidateInfo; imagesPerSecond: number; postprocessShare: number };
+  infer?: {
+    phases: Record<string, PhaseSummary>;
+    candidates: CandidateInfo;
+    imagesPerSecond: number;
+    postprocessShare: number;
+    /**
+     * ONNX Runtime from a .onnx file: solo-ts's session against a plain onnxruntime-node session on the same graph
+     * (same options, same input), run in alternation after the timed iterations (`pairs` each); `ratio` = median
+     * solo-ts / median plain.
+     */
+    standalone?: { pairs: number; soloTs: PhaseSummary; plain: PhaseSummary; ratio: number };
+  };
   /** Training phases in ms per batch. */
   train?: { phases: Record<string, PhaseSummary>; backward: number; stepOverInference: number; lastLoss: number; imagesPerSecond: number };
   /** FLOPs of the network forward (backbone + neck + head) per image. */
@@ -98,6 +117,38 @@ function positiveInt(v: number | undefined, name: string, dflt: number, min = 1)
   return x;
 }
 
+/** See `BenchResult.infer.standalone`. */
+async function pairedStandalone(model: OnnxDetectorModel, file: string, threads: number, pipeline: Compose, images: ImageU8[], iters: number): Promise<{ pairs: number; soloTs: PhaseSummary; plain: PhaseSummary; ratio: number }> {
+  const ort = (await loadOrtNode()) as unknown as {
+    InferenceSession: { create(b: Uint8Array, o: Record<string, unknown>): Promise<{ inputNames: string[]; run(f: Record<string, unknown>): Promise<unknown>; release(): Promise<void> }> };
+    Tensor: new (t: string, d: Float32Array, s: number[]) => unknown;
+  };
+  const plain = await ort.InferenceSession.create(fs.readFileSync(file), { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1 });
+  try {
+    const packed = [];
+    for (let i = 0; i < images.length; i++) packed.push(await packImage(pipeline, images[i], i));
+    const { inputs } = model.preprocess({ inputs: packed.map((p) => p.inputs), dataSamples: packed.map((p) => p.dataSample) }, false);
+    const x = await model.inputArray(inputs);
+    inputs.dispose();
+    const rec = new PhaseRecorder();
+    const plainRun = async () => void (await plain.run({ [plain.inputNames[0]]: new ort.Tensor('float32', x.data, x.shape) }));
+    await plainRun(); // warm-up of the new session
+    for (let i = 0; i < iters; i++) {
+      // alternate the order so that neither side always runs second
+      for (const side of i % 2 ? ['plain', 'soloTs'] : ['soloTs', 'plain']) {
+        const t = stamp();
+        if (side === 'plain') await plainRun();
+        else await model.session.run(x);
+        rec.add(side, since(t), images.length);
+      }
+    }
+    const s = rec.summaries();
+    return { pairs: iters, soloTs: s.soloTs, plain: s.plain, ratio: s.soloTs.wall.median / s.plain.wall.median };
+  } finally {
+    await plain.release();
+  }
+}
+
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const mode = o.mode ?? 'infer';
   if (mode !== 'infer' && mode !== 'train') throw new SoloError(`unknown bench mode '${String(mode)}'`, { code: 'ARGUMENT', expected: 'infer or train' });
@@ -113,14 +164,22 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   let backendDetail = tf.getBackend();
   if (o.backend) backendDetail = (await selectBackend(o.backend, { threads: o.threads, quiet: true })).detail;
   progress(`backend: ${backendDetail}`);
-  const det = await buildDetector(o.config, { checkpoint: o.checkpoint, cfgOptions: o.cfgOptions, onWarning: (l) => notes.push(l) });
-  if (!o.checkpoint) notes.push('no checkpoint: random weights (timings are representative; predictions are not)');
+  const onnxInput = /\.onnx$/i.test(o.config) || /\.onnx$/i.test(o.checkpoint ?? '');
+  const runtime: RuntimeChoice = mode === 'train' ? 'tfjs' : (o.runtime ?? 'auto');
+  if (mode === 'train' && (o.runtime === 'onnx' || onnxInput)) throw new SoloError('--mode train runs on tfjs: give a config (and a .pth / .safetensors checkpoint) and no --runtime onnx', { code: 'ARGUMENT' });
+  const det = await buildDetector(o.config, { checkpoint: o.checkpoint, cfgOptions: o.cfgOptions, onWarning: (l) => notes.push(l), runtime, threads: o.threads, cacheDir: null, executionProviders: o.executionProviders });
+  progress(`runtime: ${det.runtimeDetail}`);
+  if (!o.checkpoint && !/\.onnx$/i.test(o.config)) notes.push('no checkpoint: random weights (timings are representative; predictions are not)');
   const model = det.model;
-  const modelType = (model.constructor as { type?: string }).type ?? model.constructor.name;
+  const modelType = det.runtime === 'onnx' ? String(det.cfg.get('model.type') ?? 'model') : ((model.constructor as { type?: string }).type ?? model.constructor.name);
   const forwardTensor = (model as unknown as { forwardTensor?: (x: tf.Tensor4D) => unknown }).forwardTensor?.bind(model);
   const bnFolded = o.foldBn ? fuseForInference(model) : 0;
   // the peak conv is sampled after each timed iteration, so that both see the same machine load
-  const peakOn = o.peak ?? true;
+  const peakOn = (o.peak ?? true) && det.runtime === 'tfjs';
+  if (det.runtime === 'onnx') {
+    if (o.peak ?? true) notes.push('no peak-conv measurement on ONNX Runtime (it measures the tfjs backend)');
+    if (o.foldBn) notes.push('--fold-bn has no effect on ONNX Runtime (its graph optimisation folds BatchNorms)');
+  }
   const peakRef: { conv: PeakConv | null } = { conv: null };
   const peakConv = async (): Promise<PeakConv> => {
     if (!peakRef.conv) {
@@ -153,6 +212,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       randomWeights: !o.checkpoint,
       model: modelType,
       backend: { name: tf.getBackend(), detail: backendDetail },
+      runtime: { name: det.runtime, detail: det.runtimeDetail },
       machine,
       mode,
       bnFolded,
@@ -187,25 +247,40 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       notes.push('training batches are synthetic shapes images at the network input size (no random resize / flip)');
     }
 
+    // peak memory of the run itself (before the FLOP count, which builds a tfjs model on ONNX Runtime)
+    result.memory.peakRssMiB = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+    const onnxFile = /\.onnx$/i.test(o.config) ? o.config : /\.onnx$/i.test(o.checkpoint ?? '') ? o.checkpoint : undefined;
+    if (mode === 'infer' && det.runtime === 'onnx' && onnxFile && result.infer) {
+      progress('standalone: solo-ts session vs a plain onnxruntime-node session on the same graph, in alternation');
+      result.infer.standalone = await pairedStandalone(model as unknown as OnnxDetectorModel, onnxFile, o.threads ?? defaultOrtThreads(), pipeline, images, iters);
+    }
     // FLOPs of one network forward on the batch (eval mode), with the peak tensor memory and kernel times
-    if ((o.flops ?? true) && forwardTensor) {
-      model.eval();
+    const flopsDet = (o.flops ?? true) && det.runtime === 'onnx' && !onnxInput ? await buildDetector(o.config, { checkpoint: o.checkpoint, cfgOptions: o.cfgOptions, runtime: 'tfjs' }) : null;
+    if ((o.flops ?? true) && onnxInput) notes.push('no FLOP count for a .onnx file (give the config and checkpoint)');
+    const flopsModel = flopsDet?.model ?? model;
+    const flopsForward = flopsDet ? (flopsDet.model as unknown as { forwardTensor: (x: tf.Tensor4D) => unknown }).forwardTensor.bind(flopsDet.model) : forwardTensor;
+    try {
+      if ((o.flops ?? true) && flopsForward) {
+      flopsModel.eval();
       const packed = [];
       for (let i = 0; i < batch; i++) packed.push(await packImage(pipeline, images[i], i));
-      const { inputs } = model.preprocess({ inputs: packed.map((p) => p.inputs), dataSamples: packed.map((p) => p.dataSample) }, false);
+      const { inputs } = flopsModel.preprocess({ inputs: packed.map((p) => p.inputs), dataSamples: packed.map((p) => p.dataSample) }, false);
       try {
-        const { report, result: out } = await countFlops(model, async () => {
-          const y = forwardTensor(inputs);
+        const { report, result: out } = await countFlops(flopsModel, async () => {
+          const y = flopsForward(inputs);
           await settle(y);
           return y;
         });
         tf.dispose(out as tf.TensorContainer);
         result.flops = { network: report.total / batch, byKind: report.byKind, layers: o.verbose ? report.layers : undefined };
-        result.memory.peakTensorBytesForward = report.peakBytes;
-        if (o.verbose) result.kernelTimes = report.kernelTimes;
+        if (!flopsDet) result.memory.peakTensorBytesForward = report.peakBytes;
+        if (o.verbose && !flopsDet) result.kernelTimes = report.kernelTimes;
       } finally {
         inputs.dispose();
       }
+      }
+    } finally {
+      flopsDet?.dispose();
     }
     if (peakOn) {
       // more samples when the run had few iterations
@@ -231,7 +306,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const mem = tf.memory();
     result.memory.tensorBytes = mem.numBytes;
     result.memory.numTensors = mem.numTensors;
-    result.memory.peakRssMiB = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
     if (machine.loadAverage > machine.logicalCores * 0.75) {
       notes.push(`the machine was busy (load average ${machine.loadAverage} on ${machine.logicalCores} cores): wall times are inflated; CPU times are more stable`);
     }

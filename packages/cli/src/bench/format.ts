@@ -32,7 +32,7 @@ export function formatBenchReport(r: BenchResult, options: { verbose?: boolean }
   const out: string[] = [];
   const m = r.machine;
   out.push(`solo bench: ${r.config}${r.checkpoint ? ` (checkpoint ${r.checkpoint})` : ' (random weights)'}`);
-  out.push(`model ${r.model}; backend ${r.backend.detail}; mode ${r.mode}; batch ${r.input.batch}; ${r.warmup} warm-up + ${r.iters} timed iterations${r.bnFolded ? `; ${r.bnFolded} BatchNorms folded into convs` : ''}`);
+  out.push(`model ${r.model}; ${r.runtime?.name === 'onnx' ? `runtime ${r.runtime.detail}, post-processing on tfjs ${r.backend.detail}` : `backend ${r.backend.detail}`}; mode ${r.mode}; batch ${r.input.batch}; ${r.warmup} warm-up + ${r.iters} timed iterations${r.bnFolded ? `; ${r.bnFolded} BatchNorms folded into convs` : ''}`);
   out.push(`machine: ${m.cpuModel}, ${m.logicalCores} logical cores, ${m.totalMemoryGiB} GiB, ${m.platform}, Node ${m.node}, load ${m.loadAverage}, ${m.date}`);
   const src = r.input.source === 'image' ? `image ${r.input.image}` : 'synthetic image';
   out.push(`input: ${src} ${r.input.imageShape.join('x')} -> network input ${r.input.networkInput.join('x')} (NHWC)`);
@@ -42,7 +42,8 @@ export function formatBenchReport(r: BenchResult, options: { verbose?: boolean }
     out.push(
       ...phaseTable('inference, ms per image (wall clock; cpu ms = process CPU time, all threads):', p.endToEnd.wall.median, [
         ['pre-processing', p.preprocess],
-        ['network (forwardTensor)', p.network, false],
+        ...(r.runtime?.name === 'onnx' ? [['input read-back (NCHW)', p.inputTransfer, false] as PhaseTableRow] : []),
+        [r.runtime?.name === 'onnx' ? 'network (session.run)' : 'network (forwardTensor)', p.network, false],
         ['predict', p.predict],
         ['  network part', p.predictNetwork],
         ['  post-processing', p.postprocess],
@@ -52,6 +53,8 @@ export function formatBenchReport(r: BenchResult, options: { verbose?: boolean }
       ]),
     );
     out.push(`  ${r.infer.imagesPerSecond.toFixed(2)} images/s; post-processing ${(100 * r.infer.postprocessShare).toFixed(1)}% of end-to-end`);
+    const sa = r.infer.standalone;
+    if (sa) out.push(`  network vs a plain onnxruntime-node session on the same graph, ${sa.pairs} alternating pairs: ${f0(sa.soloTs.wall.median)} vs ${f0(sa.plain.wall.median)} ms (${sa.ratio.toFixed(3)}x)`);
     const c = r.infer.candidates;
     out.push(
       `  candidates per image: ${c.perImage}${c.requested !== null ? ` (forced ${c.requested}: score_thr ${c.scoreThr?.toPrecision(4)}, filter_thr off)` : c.scoreThr !== null ? ` (score_thr ${c.scoreThr})` : ''}; instances out per image: ${c.outputsPerImage}`,

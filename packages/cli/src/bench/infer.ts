@@ -9,6 +9,11 @@
  *    `postProcessor` is the part spent inside the head's post-processor (`SOLOMaskPostProcessor.process`).
  * `endToEnd` = preprocess + predict. Times are per image (batch time / batch size).
  *
+ * On ONNX Runtime (an `OnnxDetectorModel` of @solo-ts/apis): `network` is the ONNX Runtime session's `run` alone
+ * on the graph input (what a standalone session measures), `inputTransfer` the NHWC -> NCHW read-back of the
+ * preprocessed batch; in `predict`, `predictNetwork` = input read-back + `run`, `postprocess` = the head's
+ * `predictByFeat` (host post-processing).
+ *
  * `candidates: N` calibrates the test config before timing so that N (cell, class) pairs pass `score_thr` (the
  * threshold becomes the (N+1)-th largest score of the first image) and disables `filter_thr`, so Matrix NMS sees N
  * candidates and up to `max_per_img` masks are resized even with random weights.
@@ -17,6 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DetDataSample, InstanceData } from '@solo-ts/core';
 import type { Compose, ImageU8 } from '@solo-ts/datasets';
 import type { TrainableDetector } from '@solo-ts/engine';
+import type { OnnxDetectorModel } from '@solo-ts/apis';
 import { packImage } from './inputs.js';
 import { PhaseRecorder, since, stamp, summarize, type PhaseSummary, type Stamp, type Summary } from './stats.js';
 
@@ -78,7 +84,7 @@ export async function settle(value: unknown): Promise<void> {
 }
 
 /** Records the first read-back of tensor data to the CPU while installed (`Tensor.data` / `dataSync`). */
-class ReadMarker {
+export class ReadMarker {
   first: Stamp | null = null;
   captured: Float32Array | null = null;
   capture = false;
@@ -130,8 +136,15 @@ export function thresholdForCount(scores: ArrayLike<number>, n: number): number 
 
 const median = (xs: number[]): number => (xs.length ? summarize(xs).median : 0);
 
+/** The model as an ONNX Runtime detector model, or null for a tfjs one. */
+function onnxModel(m: unknown): OnnxDetectorModel | null {
+  const x = m as Partial<OnnxDetectorModel>;
+  return typeof x.forwardArrays === 'function' && typeof x.inputArray === 'function' && x.session ? (m as OnnxDetectorModel) : null;
+}
+
 export async function benchInference(o: InferBenchOptions): Promise<InferBenchResult> {
   const model = o.model;
+  const onnx = onnxModel(model);
   const head = (model as unknown as { maskHead?: HeadLike }).maskHead;
   const forwardTensor = (model as unknown as { forwardTensor?: (x: tf.Tensor4D) => unknown }).forwardTensor?.bind(model);
   const batch = o.images.length;
@@ -175,9 +188,16 @@ export async function benchInference(o: InferBenchOptions): Promise<InferBenchRe
     if (o.candidates !== undefined && head) {
       // calibration: one untimed predict that captures the class scores of the first read-back
       const { inputs, dataSamples } = await prepare();
-      marker.reset(true);
       try {
-        await model.predict(inputs, dataSamples);
+        if (onnx) {
+          // the first read-back inside predictByFeat is the class scores, as in the tfjs head's predict
+          const raw = await onnx.forwardArrays(inputs);
+          marker.reset(true);
+          await onnx.maskHead.predictByFeat(raw, dataSamples.map((s) => s.metainfo));
+        } else {
+          marker.reset(true);
+          await model.predict(inputs, dataSamples);
+        }
       } finally {
         inputs.dispose();
       }
@@ -201,7 +221,18 @@ export async function benchInference(o: InferBenchOptions): Promise<InferBenchRe
       const pre = since(t0);
       inputShape = inputs.shape;
       try {
-        if (forwardTensor) {
+        if (onnx) {
+          const t1 = stamp();
+          const x = await onnx.inputArray(inputs);
+          const transfer = since(t1);
+          const t2 = stamp();
+          await onnx.session.run(x);
+          const net = since(t2);
+          if (timed) {
+            rec.add('inputTransfer', transfer, batch);
+            rec.add('network', net, batch);
+          }
+        } else if (forwardTensor) {
           const t1 = stamp();
           const out = forwardTensor(inputs);
           await settle(out);
@@ -213,11 +244,17 @@ export async function benchInference(o: InferBenchOptions): Promise<InferBenchRe
         postSpan.cpu = 0;
         postCalls = [];
         marker.reset();
+        let networkDone: Stamp | null = null;
+        if (onnx) onnx.phaseHook = (phase) => void (phase === 'network' && (networkDone = stamp()));
         const t2 = stamp();
-        await model.predict(inputs, dataSamples);
+        try {
+          await model.predict(inputs, dataSamples);
+        } finally {
+          if (onnx) onnx.phaseHook = undefined;
+        }
         const end = stamp();
         const predict = since(t2, end);
-        const firstRead = marker.first ?? end;
+        const firstRead = (onnx ? networkDone : marker.first) ?? end;
         const predictNet = since(t2, firstRead);
         const post = since(firstRead, end);
         if (timed) {

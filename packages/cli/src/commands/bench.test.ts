@@ -13,7 +13,7 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('solo bench', () => {
   it('--json at a tiny size: one JSON object with every phase, FLOPs and forced candidates', async () => {
-    const r = await run(['--backend', 'wasm', 'bench', DEMO, '--shape', '64x96', '--warmup', '0', '--iters', '2', '--candidates', '12', '--no-peak', '--threads', '1', '--json']);
+    const r = await run(['--backend', 'wasm', 'bench', DEMO, '--runtime', 'tfjs', '--shape', '64x96', '--warmup', '0', '--iters', '2', '--candidates', '12', '--no-peak', '--threads', '1', '--json']);
     expect(r.code, r.err).toBe(0);
     const lines = r.out.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -40,6 +40,21 @@ describe('solo bench', () => {
     expect(j.gflops.peak).toBeNull();
     expect(j.memory.peakRssMiB).toBeGreaterThan(0);
     expect(j.notes.join(' ')).toMatch(/random weights/);
+  });
+
+  it('on ONNX Runtime (the default): the same phases, the network as session.run alone, forced candidates', async () => {
+    const r = await run(['--backend', 'wasm', 'bench', DEMO, '--shape', '64x96', '--warmup', '0', '--iters', '2', '--candidates', '12', '--threads', '1', '--json']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/^runtime: onnxruntime-node \S+ \(cpu, 1 thread\)$/m);
+    const j = JSON.parse(r.out);
+    expect(j.runtime.name).toBe('onnx');
+    expect(j.model).toBe('SOLOv2');
+    for (const phase of ['preprocess', 'inputTransfer', 'network', 'predict', 'predictNetwork', 'postprocess', 'postProcessor', 'endToEnd']) expect(j.infer.phases[phase].wall.n, phase).toBe(2);
+    const p = j.infer.phases;
+    expect(p.predict.wall.median).toBeGreaterThanOrEqual(p.postprocess.wall.median);
+    expect(j.infer.candidates.perImage).toBe(12);
+    expect(j.flops.network).toBeGreaterThan(1e8);
+    expect(j.peak).toBeUndefined();
   });
 
   it('--mode train --json: step, forward / backward / optimizer and the inference forward', async () => {

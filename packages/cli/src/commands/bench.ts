@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * `solo bench CONFIG [--checkpoint CKPT] [--shape HxW | --image IMG] [--mode infer|train] [--threads N]
+ * `solo bench CONFIG|MODEL.onnx [--checkpoint CKPT] [--runtime onnx|tfjs] [--shape HxW | --image IMG] [--mode infer|train] [--threads N]
  *  [--warmup N] [--iters N] [--batch N] [--candidates N] [--fold-bn] [--no-peak] [--no-flops] [--verbose] [--json]`
  *
  * Times inference (pre-processing, network, post-processing, end-to-end; median, p10/p90, MAD; images/s) or a
  * training step (forward / backward / optimizer) of a config's model on the selected backend (`--backend`),
  * with the network's FLOPs per layer (`--verbose`) and the achieved GFLOP/s against a large conv on the same
- * backend. Random weights without `--checkpoint`. `--json` prints exactly one JSON object on stdout (progress
+ * backend. Inference runs on ONNX Runtime by default where it loads (`--runtime tfjs` for TensorFlow.js; the
+ * post-processing runs on the tfjs backend either way). Random weights without `--checkpoint`. `--json` prints exactly one JSON object on stdout (progress
  * goes to stderr). See docs/benchmarks.md.
  */
 import type { Command } from 'commander';
@@ -16,6 +17,7 @@ import { formatBenchReport } from '../bench/format.js';
 import { cfgOptionsOption } from '../util/cfg-options.js';
 import { action } from '../util/errors.js';
 import { globalOptions } from '../util/global.js';
+import { parseProviders, providersOption, runtimeChoice, runtimeOption } from '../util/runtime.js';
 
 export interface BenchCommandOptions {
   checkpoint?: string;
@@ -34,6 +36,8 @@ export interface BenchCommandOptions {
   foldBn?: boolean;
   json?: boolean;
   cfgOptions?: string[];
+  runtime?: string;
+  ortProviders?: string;
 }
 
 function int(value: string, option: string, min: number): number {
@@ -60,12 +64,12 @@ export function registerBench(program: Command): void {
   program
     .command('bench')
     .description('benchmark inference (pre/network/post/end-to-end) or a training step of a config, with FLOPs and GFLOP/s')
-    .argument('<config>', 'config file (YAML)')
+    .argument('<config>', 'config file (YAML), or a .onnx file from `solo export` (infer mode)')
     .option('--checkpoint <file>', 'weights (.pth or .safetensors); random weights when absent')
     .option('--shape <HxW>', 'network input size before padding, e.g. 800x1333 (a synthetic image of that size)')
     .option('--image <file>', 'benchmark on this image (through the config test pipeline)')
     .option('--mode <mode>', 'infer or train', 'infer')
-    .option('--threads <n>', 'WebAssembly threads (default: the number of cores, at most 8)')
+    .option('--threads <n>', 'threads: ONNX Runtime intra-op (default: the number of cores) and WebAssembly (default: the number of cores, at most 8)')
     .option('--warmup <n>', 'untimed iterations first', '1')
     .option('--iters <n>', 'timed iterations', '5')
     .option('--batch <n>', 'images per batch', '1')
@@ -73,6 +77,8 @@ export function registerBench(program: Command): void {
     .option('--no-peak', 'skip the peak conv measurement')
     .option('--peak-iters <n>', 'peak-conv samples (default: one after each timed iteration, at least 3)')
     .option('--no-flops', 'skip the FLOP count')
+    .addOption(runtimeOption())
+    .addOption(providersOption())
     .option('--fold-bn', 'fold eval-mode BatchNorms into their convs first (fuseForInference)')
     .option('--verbose', 'per-layer FLOP table and per-kernel times')
     .option('--json', 'print one JSON object (progress on stderr)')
@@ -107,6 +113,8 @@ export function registerBench(program: Command): void {
           flops: opts.flops,
           verbose: !!opts.verbose,
           foldBn: !!opts.foldBn,
+          runtime: runtimeChoice(opts.runtime),
+          executionProviders: parseProviders(opts.ortProviders),
           onProgress: (line) => process.stderr.write(`${line}\n`),
         });
         process.stdout.write(opts.json ? `${benchJson(result)}\n` : formatBenchReport(result, { verbose: !!opts.verbose }));

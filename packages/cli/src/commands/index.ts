@@ -15,6 +15,7 @@ import { registerBench } from './bench.js';
 import { registerCheckDataset } from './check-dataset.js';
 import { registerConvertCheckpoint } from './convert-checkpoint.js';
 import { registerEval } from './eval.js';
+import { registerExport } from './export.js';
 import { registerMakeShapes } from './make-shapes.js';
 import { registerPrintConfig } from './print-config.js';
 
@@ -22,6 +23,7 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerTrain,
   registerTest,
   registerInfer,
+  registerExport,
   registerDemo,
   registerBenchLearn,
   registerPlotLog,

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * `solo infer CONFIG --checkpoint CKPT --image IMG [--out results.json] [--show vis.png] [--score-thr T]
- *  [--cfg-options k=v ...] [--threads N]`
+ * `solo infer CONFIG --checkpoint CKPT --image IMG [--runtime onnx|tfjs] [--out results.json] [--show vis.png]
+ *  [--score-thr T] [--cfg-options k=v ...] [--threads N]`, or `solo infer MODEL.onnx --image IMG ...`
  *
- * Instance segmentation of one image. `--out` writes COCO results, one object per instance: `image_id`,
+ * Instance segmentation of one image, on ONNX Runtime by default (the graph exported from the config and
+ * checkpoint, cached; see docs/onnx-runtime.md) or on TensorFlow.js (`--runtime tfjs`). The first stderr line names the
+ * runtime and its threads. `--out` writes COCO results, one object per instance: `image_id`,
  * `category_id`, `label`, `score`, `bbox` [x, y, w, h] (from the mask) and `segmentation` as compressed RLE
  * `{size: [h, w], counts}` (pycocotools' encoding). `--show` draws the masks (semi-transparent, one colour per
  * class), boxes, class names and scores. `--score-thr` (default: keep everything the model's test_cfg keeps; 0.3
@@ -17,10 +19,13 @@ import { releaseBackendThreads, type BackendChoice } from '@solo-ts/backends';
 import { cfgOptionsOption } from '../util/cfg-options.js';
 import { action } from '../util/errors.js';
 import { globalOptions } from '../util/global.js';
+import { checkModelArgs, parseProviders, providersOption, runtimeChoice, runtimeOption } from '../util/runtime.js';
 import { numberOption } from './train.js';
 
 export interface InferCommandOptions {
-  checkpoint: string;
+  checkpoint?: string;
+  runtime?: string;
+  ortProviders?: string;
   image: string;
   out?: string;
   show?: string;
@@ -31,7 +36,10 @@ export interface InferCommandOptions {
 
 export async function inferCommand(config: string, opts: InferCommandOptions, backend: BackendChoice, log: (line: string) => void): Promise<InferResult & { classes: string[] }> {
   const scoreThr = numberOption(opts.scoreThr, '--score-thr');
-  const det = await buildDetector(config, { checkpoint: opts.checkpoint, cfgOptions: opts.cfgOptions, backend, threads: numberOption(opts.threads, '--threads', { integer: true, min: 1 }), onWarning: log });
+  const runtime = runtimeChoice(opts.runtime);
+  checkModelArgs(config, opts.checkpoint, runtime);
+  const det = await buildDetector(config, { checkpoint: opts.checkpoint, cfgOptions: opts.cfgOptions, backend, threads: numberOption(opts.threads, '--threads', { integer: true, min: 1 }), onWarning: log, runtime, executionProviders: parseProviders(opts.ortProviders) });
+  log(`runtime: ${det.runtimeDetail}`);
   try {
     const r = await inferImage(det, opts.image, { scoreThr });
     if (opts.out) {
@@ -53,19 +61,22 @@ export function registerInfer(program: Command): void {
   program
     .command('infer')
     .description('segment the instances of one image: COCO results JSON (RLE masks) and/or a picture')
-    .argument('<config>', 'config file (its model and test pipeline)')
-    .requiredOption('--checkpoint <file>', 'weights: solo-ts .safetensors or an mmdetection .pth')
+    .argument('<config>', 'config file (its model and test pipeline), or a .onnx file from `solo export`')
+    .option('--checkpoint <file>', 'weights: solo-ts .safetensors, an mmdetection .pth, or a .onnx exported from this config')
+    .addOption(runtimeOption())
+    .addOption(providersOption())
     .requiredOption('--image <file>', 'image file (JPEG, PNG, WebP, ...)')
     .option('--out <file>', 'write the instances as COCO results JSON')
     .option('--show <file>', 'write a PNG with masks, boxes, class names and scores drawn')
     .option('--score-thr <t>', 'drop instances with a lower score (default: keep all for --out, 0.3 for --show)')
     .addOption(cfgOptionsOption())
-    .option('--threads <n>', 'WebAssembly threads')
+    .option('--threads <n>', 'threads (ONNX Runtime intra-op and WebAssembly; default: the number of cores)')
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  solo infer configs/solov2/solov2_r50_fpn_1x_coco.yaml --checkpoint solov2_r50_fpn_1x_coco_20220512_125858-a357fa23.pth \\\n' +
         '      --image demo.jpg --show demo_vis.png --out demo.json\n' +
+        '  solo infer solov2_r50.onnx --image demo.jpg --show demo_vis.png\n' +
         '  solo infer configs/demo/solov2-light_r18_shapes.yaml --checkpoint work_dirs/demo/epoch_12.safetensors --image data/shapes/val/000001.png --show vis.png',
     )
     .action(

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * `solo test CONFIG --checkpoint CKPT [--out results.json] [--show-dir DIR] [--show-score-thr T]
+ * `solo test CONFIG --checkpoint CKPT|MODEL.onnx [--runtime onnx|tfjs] [--out results.json] [--show-dir DIR] [--show-score-thr T]
  *  [--max-images N] [--cfg-options k=v ...] [--threads N] [--json]`
  *
  * mmdetection's `tools/test.py`: evaluates a checkpoint (ours, a converted `.safetensors`, or a released
@@ -15,10 +15,13 @@ import { releaseBackendThreads, type BackendChoice } from '@solo-ts/backends';
 import { cfgOptionsOption } from '../util/cfg-options.js';
 import { action } from '../util/errors.js';
 import { globalOptions } from '../util/global.js';
+import { checkModelArgs, parseProviders, providersOption, runtimeChoice, runtimeOption } from '../util/runtime.js';
 import { numberOption } from './train.js';
 
 export interface TestCommandOptions {
-  checkpoint: string;
+  checkpoint?: string;
+  runtime?: string;
+  ortProviders?: string;
   out?: string;
   showDir?: string;
   showScoreThr?: string;
@@ -34,9 +37,14 @@ export function formatMetrics(metrics: Record<string, number>): string {
   return Object.entries(metrics).map(([k, v]) => `  ${k.padEnd(w)}  ${Number.isInteger(v) ? v : v.toFixed(3)}`).join('\n');
 }
 
-export async function testCommand(config: string, opts: TestCommandOptions, backend: BackendChoice, log: (line: string) => void): Promise<TestResult> {
+export async function testCommand(config: string, opts: TestCommandOptions, backend: BackendChoice, log: (line: string) => void, onRuntime?: (line: string) => void): Promise<TestResult> {
+  const runtime = runtimeChoice(opts.runtime);
+  checkModelArgs(config, opts.checkpoint, runtime, { needsConfig: 'solo test' });
   return testModel(config, {
     checkpoint: opts.checkpoint,
+    runtime,
+    executionProviders: parseProviders(opts.ortProviders),
+    onRuntime: onRuntime ?? ((line) => log(`runtime: ${line}`)),
     cfgOptions: opts.cfgOptions,
     backend,
     threads: numberOption(opts.threads, '--threads', { integer: true, min: 1 }),
@@ -53,13 +61,15 @@ export function registerTest(program: Command): void {
     .command('test')
     .description('evaluate a checkpoint on the test split of a config (mmdetection tools/test.py): COCO mask AP')
     .argument('<config>', 'config file')
-    .requiredOption('--checkpoint <file>', 'weights: solo-ts .safetensors or an mmdetection .pth (released checkpoints load as they are)')
+    .option('--checkpoint <file>', '(required) weights: solo-ts .safetensors, an mmdetection .pth (released checkpoints load as they are), or a .onnx exported from this config')
+    .addOption(runtimeOption())
+    .addOption(providersOption())
     .option('--out <file>', 'write the COCO results (segmentation RLE, bbox, score, category_id, label) as JSON')
     .option('--show-dir <dir>', 'write one picture per image with the predictions drawn')
     .option('--show-score-thr <t>', 'draw predictions with score >= t', '0.3')
     .option('--max-images <n>', 'evaluate only the first n images (a quick check)')
     .addOption(cfgOptionsOption())
-    .option('--threads <n>', 'WebAssembly threads')
+    .option('--threads <n>', 'threads (ONNX Runtime intra-op and WebAssembly; default: the number of cores)')
     .option('--json', 'print one JSON object with the metrics as the last line')
     .addHelpText(
       'after',
@@ -71,7 +81,7 @@ export function registerTest(program: Command): void {
       action(async (config: string, opts: TestCommandOptions, cmd: Command) => {
         const log = (line: string) => process.stdout.write(`${line}\n`);
         try {
-          const r = await testCommand(config, opts, globalOptions(cmd).backend as BackendChoice, opts.json ? (l) => process.stderr.write(`${l}\n`) : log);
+          const r = await testCommand(config, opts, globalOptions(cmd).backend as BackendChoice, opts.json ? (l) => process.stderr.write(`${l}\n`) : log, (l) => process.stderr.write(`runtime: ${l}\n`));
           const out = opts.json ? (l: string) => process.stderr.write(`${l}\n`) : log;
           out(`${r.images} images in ${r.seconds.toFixed(1)} s (${(r.predictSeconds * 1000).toFixed(0)} ms per image in predict)`);
           if (Object.keys(r.metrics).length) out(`metrics:\n${formatMetrics(r.metrics)}`);

@@ -9,13 +9,15 @@
  * `--load-from` starts a new run from weights (a released mmdetection `.pth` or ours; tensors whose shape differs,
  * e.g. the class-count layers, are skipped and reported). SIGINT/SIGTERM save a checkpoint and stop (exit 130/143).
  * `--workers N` trains data-parallel over N threads of this process (each a model on its own backend, gradients
- * averaged; `train_dataloader.batch_size` is per worker; docs/training.md).
+ * averaged; `train_dataloader.batch_size` is per worker; docs/training.md). `--launcher mpi` is one rank of a
+ * distributed run started by mpirun / srun / an MPIJob (tools/dist_train.sh CONFIG N): one process per rank,
+ * `batch_size` per rank, rank 0 writes logs and checkpoints.
  */
 import type { Command } from 'commander';
 import { SoloError } from '@solo-ts/core';
 import { defaultRegistryFactory } from '@solo-ts/apis';
 import { releaseBackendThreads, type BackendChoice } from '@solo-ts/backends';
-import { buildRunnerFromConfig, parseWorkers, type TrainSummary } from '@solo-ts/engine';
+import { buildRunnerFromConfig, parseLauncher, parseWorkers, type TrainSummary } from '@solo-ts/engine';
 import { cfgOptionsOption } from '../util/cfg-options.js';
 import { action } from '../util/errors.js';
 import { globalOptions } from '../util/global.js';
@@ -31,6 +33,7 @@ export interface TrainCommandOptions {
   autoScaleLr?: boolean;
   threads?: string;
   workers?: string;
+  launcher?: string;
   validate?: boolean;
   json?: boolean;
 }
@@ -59,6 +62,7 @@ export async function trainCommand(config: string, opts: TrainCommandOptions, ba
     autoScaleLr: opts.autoScaleLr ? true : undefined,
     threads: numberOption(opts.threads, '--threads', { integer: true, min: 1 }),
     workers: parseWorkers(opts.workers),
+    launcher: parseLauncher(opts.launcher),
     noValidate: opts.validate === false,
     backend,
   });
@@ -80,6 +84,7 @@ export function registerTrain(program: Command): void {
     .option('--auto-scale-lr', 'scale the learning rate by batch size / auto_scale_lr.base_batch_size')
     .option('--threads <n>', 'WebAssembly threads, per worker with --workers (default: all cores / workers, at most 8)')
     .option('--workers <n>', 'data-parallel workers (threads of this process, gradients averaged; batch_size is per worker): a number or auto (= min(cores, 2)); default 1')
+    .option('--launcher <launcher>', 'none (one process) or mpi (this process is one rank of an mpirun / srun / MPIJob launch; batch_size is per rank; see tools/dist_train.sh)', 'none')
     .option('--no-validate', 'do not run validation during training')
     .option('--json', 'print a JSON summary as the last line')
     .addHelpText(
@@ -88,13 +93,14 @@ export function registerTrain(program: Command): void {
         '  solo train configs/demo/solov2-light_r18_shapes.yaml\n' +
         '  solo train configs/demo/solov2-light_r18_shapes.yaml --work-dir work_dirs/shapes --max-minutes 10\n' +
         '  solo train CONFIG --resume                 # continue after an interruption\n' +
+        '  tools/dist_train.sh CONFIG 2                # 2 processes through mpirun (= mpirun -np 2 solo train CONFIG --launcher mpi)\n' +
         '  solo train my_config.yaml --load-from solov2_r50_fpn_1x_coco_20220512_125858-a357fa23.pth --cfg-options model.mask_head.num_classes=3',
     )
     .action(
       action(async (config: string, opts: TrainCommandOptions, cmd: Command) => {
         try {
           const s = await trainCommand(config, opts, globalOptions(cmd).backend as BackendChoice);
-          if (opts.json) {
+          if (opts.json && !s.rank) {
             process.stdout.write(`${JSON.stringify({ iters: s.iters, epochs: s.epochs, minutes: s.seconds / 60, stoppedBy: s.stoppedBy, lastLosses: s.lastLosses, metrics: s.metrics ?? null, lastCheckpoint: s.lastCheckpoint ?? null, bestCheckpoint: s.bestCheckpoint ?? null, logDir: s.logDir })}\n`);
           }
           if (s.stoppedBy === 'signal') process.exitCode = s.signal === 'SIGTERM' ? 143 : 130;

@@ -4,3 +4,4 @@ export { cfgOptionsOption, parseCfgOptions, loadCliConfig } from './cfg-options.
 export { stderrProgress } from './progress.js';
 export { globalOptions, type GlobalOptions } from './global.js';
 export { loadConfigPlugins, componentModulesOf } from './plugins.js';
+export { checkModelArgs, isOnnxFile, runtimeChoice, runtimeOption } from './runtime.js';

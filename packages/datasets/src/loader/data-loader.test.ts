@@ -60,8 +60,8 @@ async function collect(loader: DataLoader, maxBatches = Infinity): Promise<strin
 }
 
 const loaders: DataLoader[] = [];
-function make(c: DataLoaderCfg, seed = 11, extra: { prefetch?: number; onWarning?: (m: string) => void } = {}): DataLoader {
-  const l = buildDataLoader(c, { registry, seed, onWarning: extra.onWarning ?? (() => undefined), prefetch: extra.prefetch });
+function make(c: DataLoaderCfg, seed = 11, extra: { prefetch?: number; onWarning?: (m: string) => void; shard?: { rank: number; worldSize: number; perRank?: number } } = {}): DataLoader {
+  const l = buildDataLoader(c, { registry, seed, onWarning: extra.onWarning ?? (() => undefined), prefetch: extra.prefetch, shard: extra.shard });
   loaders.push(l);
   return l;
 }
@@ -81,6 +81,28 @@ describe('DataLoader', () => {
     expect(e1).not.toEqual(ea);
     const c = make(cfg(), 12);
     expect(await collect(c)).not.toEqual(ea);
+  });
+
+  it('shard: each rank prepares its contiguous share of every global batch, with the global slots\' augmentation', async () => {
+    const one = make(cfg({ batch_size: 4, batch_sampler: null }), 11);
+    const ranks = [0, 1].map((rank) => make(cfg({ batch_size: 4, batch_sampler: null }), 11, { shard: { rank, worldSize: 2 } }));
+    const whole: DataBatch[] = [];
+    for await (const b of one.epochBatches()) whole.push(b);
+    const parts: DataBatch[][] = [[], []];
+    for (const [r, l] of ranks.entries()) for await (const b of l.epochBatches()) parts[r].push(b);
+    expect(whole.map((b) => b.indices.length)).toEqual([4, 4, 3]);
+    expect(parts.map((p) => p.map((b) => b.indices.length))).toEqual([[2, 2, 2], [2, 2, 1]]);
+    whole.forEach((b, i) => {
+      const joined = [...parts[0][i].inputs, ...parts[1][i].inputs] as Array<{ data: Uint8Array }>;
+      expect([...parts[0][i].indices, ...parts[1][i].indices]).toEqual(b.indices);
+      joined.forEach((x, k) => expect(Buffer.from(x.data).equals(Buffer.from((b.inputs[k] as { data: Uint8Array }).data))).toBe(true));
+    });
+    // perRank: a short last batch fills the first ranks (each rank's batches are those of batch size 2)
+    const fill = [0, 1, 2].map((rank) => make(cfg({ batch_size: 9, batch_sampler: null }), 11, { shard: { rank, worldSize: 3, perRank: 3 } }));
+    const sizes: number[][] = [[], [], []];
+    for (const [r, l] of fill.entries()) for await (const b of l.epochBatches()) sizes[r].push(b.indices.length);
+    expect(sizes).toEqual([[3, 2], [3, 0], [3, 0]]);
+    expect(() => make(cfg(), 11, { shard: { rank: 2, worldSize: 2 } })).toThrow(/invalid loader shard: rank 2 of 2/);
   });
 
   it('groups batches by aspect ratio', async () => {

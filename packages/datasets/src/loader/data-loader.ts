@@ -17,7 +17,7 @@
 import { DatasetError, isSoloError, type DetDataSample, type RandomSource } from '@solo-ts/core';
 import type { DetDataset } from '../coco/coco-dataset.js';
 import type { PackedInputs, PackedSample } from '../transforms/results.js';
-import { PlainBatchSampler, DefaultSampler, type BatchSampler } from './samplers.js';
+import { PlainBatchSampler, DefaultSampler, shardSizes, type BatchSampler } from './samplers.js';
 import { sampleRng } from './sample-rng.js';
 
 /** One batch: the packed samples in order plus their dataset indices. */
@@ -82,6 +82,16 @@ export interface DataLoaderOptions {
   onWarning?: (message: string) => void;
   /** Called after each batch is handed out. */
   onProgress?: (p: { epoch: number; position: number; length: number }) => void;
+  /**
+   * Distributed data parallel: this process is rank `rank` of `worldSize`. The batch sampler then makes the
+   * global batches (worldSize x the per-rank batch size, from the same seeded epoch order on every rank) and this
+   * loader prepares only rank `rank`'s contiguous share of each (`shardSizes`), each sample with the augmentation
+   * of its slot in the global batch: the ranks together see exactly the batches one process would. With
+   * `perRank`, rank r takes samples [r x perRank, (r+1) x perRank) of each global batch instead (a short last batch
+   * fills the first ranks): every rank's batches are then batches one process with batch size `perRank` makes
+   * (distributed evaluation gives the predictions of one process).
+   */
+  shard?: { rank: number; worldSize: number; perRank?: number };
 }
 
 class InProcessRunner implements SampleRunner {
@@ -112,6 +122,7 @@ export class DataLoader {
   private readonly onProgress?: DataLoaderOptions['onProgress'];
   private closed = false;
   private generation = 0;
+  private readonly shard?: { rank: number; worldSize: number; perRank?: number };
 
   constructor(options: DataLoaderOptions) {
     this.dataset = options.dataset;
@@ -126,6 +137,11 @@ export class DataLoader {
     this.maxRefetch = options.maxRefetch ?? this.dataset.maxRefetch;
     this.warn = options.onWarning ?? ((m) => console.warn(m));
     this.onProgress = options.onProgress;
+    const sh = options.shard;
+    if (sh && !(Number.isInteger(sh.worldSize) && sh.worldSize >= 1 && Number.isInteger(sh.rank) && sh.rank >= 0 && sh.rank < sh.worldSize)) {
+      throw new DatasetError(`invalid loader shard: rank ${sh.rank} of ${sh.worldSize}`);
+    }
+    this.shard = sh && sh.worldSize > 1 ? sh : undefined;
   }
 
   /** Batches per epoch (for the aspect-ratio sampler without drop_last, an upper bound). */
@@ -206,8 +222,19 @@ export class DataLoader {
     }
   }
 
-  private async makeBatch(indices: number[], epoch: number, position: number): Promise<DataBatch> {
-    const samples = await Promise.all(indices.map((idx, slot) => this.prepareSlot(idx, epoch, position, slot)));
+  private async makeBatch(global: number[], epoch: number, position: number): Promise<DataBatch> {
+    let first = 0;
+    let indices = global;
+    const sh = this.shard;
+    if (sh?.perRank !== undefined) {
+      first = Math.min(global.length, sh.rank * sh.perRank);
+      indices = global.slice(first, Math.min(global.length, first + sh.perRank));
+    } else if (sh) {
+      const sizes = shardSizes(global.length, sh.worldSize);
+      for (let r = 0; r < sh.rank; r++) first += sizes[r];
+      indices = global.slice(first, first + sizes[sh.rank]);
+    }
+    const samples = await Promise.all(indices.map((idx, k) => this.prepareSlot(idx, epoch, position, first + k)));
     return {
       inputs: samples.map((s) => s.sample.inputs),
       dataSamples: samples.map((s) => s.sample.dataSample),

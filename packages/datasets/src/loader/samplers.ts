@@ -89,6 +89,17 @@ export class DefaultSampler implements Sampler {
   }
 }
 
+/**
+ * Sizes of the `n` contiguous shards of a batch of `size` samples (data parallel: rank r gets samples
+ * [r*B, (r+1)*B) of a full batch of n*B; a short batch is split as evenly as possible, the first ranks getting one
+ * more; a rank can get none).
+ */
+export function shardSizes(size: number, n: number): number[] {
+  const base = Math.floor(size / n);
+  const extra = size % n;
+  return Array.from({ length: n }, (_, r) => base + (r < extra ? 1 : 0));
+}
+
 /** Consecutive batches of `order` (torch BatchSampler). */
 export function batchIndices(order: readonly number[], batchSize: number, dropLast: boolean): number[][] {
   const out: number[][] = [];

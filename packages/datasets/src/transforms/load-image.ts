@@ -3,26 +3,19 @@
  * `LoadImageFromFile` (registry key `LoadImageFromFile`, scope `transforms`): reads `results.imgPath` and decodes
  * it like mmcv's `imfrombytes` with the cv2 backend: uint8 HWC in **BGR** order, `imgShape` = `oriShape` = [h, w].
  *
- * Decoding uses sharp (libvips on libuv threads, so decoding does not block the event loop). Measured equal to
- * `cv2.imdecode` (OpenCV 4.6.0) on baseline and progressive JPEG, grayscale JPEG, RGB/RGBA/gray/palette PNG
- * (see the decode fixtures). `color_type`:
- * - `color` (default): 3 channels. EXIF orientation is applied, as cv2's `IMREAD_COLOR` does (checked: an
- *   orientation-6 JPEG or PNG comes back rotated); alpha is dropped; gray is replicated; 16-bit keeps the
- *   high byte.
- * - `color_ignore_orientation`: as `color` without the EXIF rotation (`IMREAD_COLOR | IMREAD_IGNORE_ORIENTATION`).
- * - `grayscale` / `grayscale_ignore_orientation`: 1 channel from the colour image with cv2's
- *   `COLOR_BGR2GRAY` fixed-point weights (cv2 decodes JPEG luma directly; results can differ by 1).
- * - `unchanged`: the file's channels (BGR/BGRA order), no orientation.
+ * Decoding is `decodeImage` (decode-image.ts): equal to `cv2.imdecode` (OpenCV 4.6.0) for JPEG, PNG, TIFF, WebP,
+ * BMP and PNM under every `color_type` (see the decode fixtures and docs/datasets.md); sharp does most of it on
+ * libuv threads, so decoding does not block the event loop.
  *
  * Node-only (sharp, fs). Failures throw a `DatasetError` naming the file (or return null with `ignore_empty`).
  */
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
 import { DatasetError, defineOptions, resolveOptions, typed, type BuildContext, type OptionsInput, type RandomSource, type ResolvedOptions, type Transform } from '@solo-ts/core';
 import type { ImageU8 } from '@solo-ts/ops';
+import { decodeImage, type ColorType } from './decode-image.js';
 import type { PipelineResults } from './results.js';
 
-export type ColorType = 'color' | 'color_ignore_orientation' | 'grayscale' | 'grayscale_ignore_orientation' | 'unchanged';
+export type { ColorType } from './decode-image.js';
 
 /** The options of {@link LoadImageFromFile} (mmcv `LoadImageFromFile.__init__`), declared once. */
 export const loadImageFromFileOptions = defineOptions({
@@ -40,52 +33,6 @@ export const loadImageFromFileOptions = defineOptions({
 });
 /** Resolved options of {@link LoadImageFromFile}. */
 export type LoadImageFromFileOptions = ResolvedOptions<typeof loadImageFromFileOptions>;
-
-/** Swap channels 0 and 2 in place (RGB <-> BGR) for 3- or 4-channel data. */
-function swapRB(data: Uint8Array, channels: number): void {
-  if (channels < 3) return;
-  for (let i = 0; i < data.length; i += channels) {
-    const t = data[i];
-    data[i] = data[i + 2];
-    data[i + 2] = t;
-  }
-}
-
-/** cv2 `COLOR_BGR2GRAY` on uint8: (B*1868 + G*9617 + R*4899 + 8192) >> 14. */
-export function bgrToGray(img: ImageU8): ImageU8 {
-  const n = img.height * img.width;
-  const out = new Uint8Array(n);
-  const d = img.data;
-  for (let i = 0, j = 0; i < n; i++, j += img.channels) out[i] = (d[j] * 1868 + d[j + 1] * 9617 + d[j + 2] * 4899 + 8192) >> 14;
-  return { data: out, height: img.height, width: img.width, channels: 1 };
-}
-
-/** Decode image bytes like `mmcv.imfrombytes(bytes, flag=colorType, backend='cv2')`. */
-export async function decodeImage(bytes: Uint8Array, colorType: ColorType = 'color'): Promise<ImageU8> {
-  const orient = colorType === 'color' || colorType === 'grayscale';
-  let s = sharp(bytes);
-  if (orient) s = s.autoOrient();
-  if (colorType === 'unchanged') {
-    const { data, info } = await s.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    const out = new Uint8Array(data.buffer, data.byteOffset, data.length);
-    swapRB(out, info.channels);
-    return { data: out, height: info.height, width: info.width, channels: info.channels };
-  }
-  const { data, info } = await s.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-  let out = new Uint8Array(data.buffer, data.byteOffset, data.length);
-  let channels = info.channels;
-  if (channels === 1) {
-    // sharp kept a single band: replicate like cv2 does for gray input in colour mode
-    const rep = new Uint8Array(info.width * info.height * 3);
-    for (let i = 0; i < out.length; i++) rep[3 * i] = rep[3 * i + 1] = rep[3 * i + 2] = out[i];
-    out = rep;
-    channels = 3;
-  }
-  if (channels !== 3) throw new DatasetError(`unexpected ${channels} channels after decoding`);
-  swapRB(out, 3);
-  const img: ImageU8 = { data: out, height: info.height, width: info.width, channels: 3 };
-  return colorType.startsWith('grayscale') ? bgrToGray(img) : img;
-}
 
 export class LoadImageFromFile implements Transform<PipelineResults> {
   static readonly type = 'LoadImageFromFile';
@@ -116,14 +63,22 @@ export class LoadImageFromFile implements Transform<PipelineResults> {
     const file = results.imgPath;
     if (typeof file !== 'string') throw new DatasetError('LoadImageFromFile: the sample has no `imgPath`');
     let img: ImageU8;
+    let stage = 'read';
     try {
       const bytes = await readFile(file);
+      stage = 'decode';
       img = await decodeImage(bytes, this.colorType);
     } catch (e) {
       if (this.ignoreEmpty) return null;
       const code = (e as { code?: string }).code;
       const why =
-        code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : code ? `cannot read the file: ${(e as Error).message}` : `cannot decode image: ${(e as Error).message}`;
+        stage === 'decode'
+          ? `cannot decode image: ${(e as Error).message}`
+          : code === 'ENOENT'
+            ? 'file not found'
+            : code === 'EISDIR'
+              ? 'is a directory'
+              : `cannot read the file: ${(e as Error).message}`;
       throw new DatasetError(`failed to load image ${file}: ${why}`, { location: { file }, cause: e });
     }
     results.img = img;

@@ -8,7 +8,7 @@
  * - polygons with fewer than 3 points or an odd number of coordinates, polygon or box coordinates outside the
  *   image, boxes mmdetection skips (w or h < 1, area <= 0, no overlap with the image), boxes that do not match
  *   their segmentation (IoU < 0.5), empty segmentations, annotations without segmentation, images listed twice;
- * - every image decoded once (sharp, as `LoadImageFromFile` does, EXIF orientation applied): missing or
+ * - every image decoded once (`decodeImage`, as `LoadImageFromFile` does, EXIF orientation applied): missing or
  *   unreadable files and sizes that differ from the JSON `height`/`width`.
  * The summary counts instances per class (crowd separately), COCO size buckets (area < 32^2, < 96^2, larger)
  * and, given `scaleRanges` (a SOLO head's `scale_ranges`), how many instances fall in each range at the
@@ -22,7 +22,7 @@ import { DatasetError } from '@solo-ts/core';
 import { rescaleSize } from '@solo-ts/ops';
 import { scanCoco, segmentationKind, type CocoProblem } from '../coco/parse.js';
 import type { CheckedCocoAnnotation, CheckedCocoImage } from '../coco/types.js';
-import { decodeImage } from '../transforms/load-image.js';
+import { decodeImage } from '../transforms/decode-image.js';
 
 export interface CheckDatasetOptions {
   annFile: string;

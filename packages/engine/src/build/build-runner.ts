@@ -38,6 +38,8 @@ import { EpochBasedTrainLoop } from '../components/loops.js';
 import { LogProcessor } from '../components/visualizers.js';
 import { HOOK_POINTS, isHook, type Hook } from '../runner/hooks.js';
 import { autoWorkers, DATA_PARALLEL_BACKENDS, DataParallelTrainer, threadsPerWorker } from '../parallel/data-parallel.js';
+import { DistributedDataParallel, initDistributed, type Launcher } from '../parallel/distributed.js';
+import type { Collective } from '../parallel/collective.js';
 import { Runner, type TrainSummary } from '../runner/runner.js';
 import type { TrainableDetector } from '../runner/types.js';
 import { buildEvaluator, type Evaluator } from './evaluator.js';
@@ -65,6 +67,12 @@ export interface BuildRunnerOptions {
    * `auto`: min(cores, 2), or 1 when the backend is neither wasm nor cpu.
    */
   workers?: number | 'auto';
+  /**
+   * Distributed training across processes (`mpi`: started by mpirun / srun / an MPIJob; one process per rank,
+   * `train_dataloader.batch_size` per rank, rank 0 writes; docs/training.md). Default `none`: one process.
+   * WebAssembly threads per process default to max(1, floor(cores / processes on this host)).
+   */
+  launcher?: Launcher;
   /** `key=value` overrides (used when `cfg` is a path). */
   cfgOptions?: string[] | Record<string, unknown>;
   /**
@@ -99,6 +107,8 @@ export interface BuiltRun {
   backend: SelectedBackend | null;
   /** the data-parallel trainer (`workers` > 1); the runner starts and stops it */
   parallel?: DataParallelTrainer;
+  /** distributed training (`launcher`): the step engine and the process group (closed by `close`) */
+  distributed?: { parallel: DistributedDataParallel; collective: Collective };
   workDir: string;
   seed: number;
   /** Train, then close the loaders. */
@@ -249,8 +259,13 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
   if (!Number.isInteger(workers) || workers < 1) throw new SoloError(`workers must be a positive integer or auto, got ${String(o.workers)}`, { code: 'ARGUMENT' });
   if (!o.registry) throw new SoloError('buildRunnerFromConfig needs a registry (or a registry factory) to build from', { code: 'ARGUMENT', hint: 'pass `registry: defaultRegistryFactory` from @solo-ts/apis' });
   const factory = isRegistryFactory(o.registry) ? o.registry : undefined;
-  const threads = workers > 1 ? threadsPerWorker(o.threads, workers, cores) : o.threads;
-  const backend = o.backend === null ? null : await selectBackend(o.backend ?? 'auto', { threads, quiet: true });
+  const comm = await initDistributed(o.launcher ?? 'none');
+  if (comm && workers > 1) {
+    await comm.close();
+    throw new SoloError(`--workers ${workers} (threads of one process) and --launcher ${o.launcher} (one process per rank) cannot be combined`, { code: 'ARGUMENT', hint: 'start more processes instead: tools/dist_train.sh CONFIG N' });
+  }
+  const threads = comm ? threadsPerWorker(o.threads, comm.localSize, cores) : workers > 1 ? threadsPerWorker(o.threads, workers, cores) : o.threads;
+  const backend = o.backend === null ? null : await selectBackend(o.backend ?? 'auto', { threads, quiet: true, localRank: comm?.localRank });
   const backendName = backend?.name ?? tf.getBackend();
   if (o.workers === 'auto' && !DATA_PARALLEL_BACKENDS.includes(backendName)) workers = 1;
   if (workers > 1 && !DATA_PARALLEL_BACKENDS.includes(backendName)) {
@@ -272,18 +287,24 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
     loadFrom = undefined;
   }
   const resumeFile = resume === true ? await readLastCheckpoint(workDir) : typeof resume === 'string' ? path.resolve(resume) : undefined;
-  const seed = o.seed ?? (await checkpointSeed(resumeFile)) ?? configSeed(cfg);
+  let seed = o.seed ?? (await checkpointSeed(resumeFile)) ?? configSeed(cfg);
+  // every rank: rank 0's seed (the data order and augmentation of the shards must be one order)
+  if (comm) seed = await comm.broadcastObject(seed, 0);
 
   const { loop, hooks, logProcessor } = buildRunParts(cfg, registry, o.progress);
 
   const model = buildModel(cfg, { registry, seed });
-  const print = o.print ?? ((l: string) => process.stdout.write(`${l}\n`));
+  // distributed: rank 0 alone prints (the runner's log does the same)
+  const print = comm && comm.rank !== 0 ? () => undefined : (o.print ?? ((l: string) => process.stdout.write(`${l}\n`)));
   const onWarning = (m: string) => print(m);
   const modules = pluginImports(cfg).map((p) => p.spec);
   const tdl = cfg.get<DataLoaderCfg>('train_dataloader');
   if (!tdl) throw new ConfigError(`${cfg.filename} has no \`train_dataloader\``);
   const perWorkerBatch = tdl.batch_size ?? 1;
-  const trainLoader = new LoaderAdapter(buildDataLoader(workers > 1 ? { ...tdl, batch_size: perWorkerBatch * workers } : tdl, { registry, path: 'train_dataloader', seed, onWarning, workers: o.loaderWorkers, modules }));
+  const ranks = comm?.worldSize ?? workers;
+  // distributed: every rank makes the global batches (ranks x batch_size) and prepares only its share of each
+  const shard = comm ? { rank: comm.rank, worldSize: comm.worldSize } : undefined;
+  const trainLoader = new LoaderAdapter(buildDataLoader(ranks > 1 ? { ...tdl, batch_size: perWorkerBatch * ranks } : tdl, { registry, path: 'train_dataloader', seed, onWarning, workers: o.loaderWorkers, modules, shard }));
   const closers: Array<() => Promise<void>> = [() => trainLoader.close()];
   try {
     checkClasses(model, trainLoader.loader.dataset.metainfo.classes, cfg, 'training');
@@ -293,14 +314,18 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
     const vdl = cfg.get<DataLoaderCfg>('val_dataloader');
     const vev = cfg.get('val_evaluator');
     if (!o.noValidate && vdl && vev && cfg.get('val_cfg') !== null) {
-      valLoader = new LoaderAdapter(buildDataLoader(vdl, { registry, path: 'val_dataloader', seed, onWarning, workers: o.loaderWorkers, modules }));
+      // distributed: each rank's validation batches are the batches of one process (the same predictions)
+      const vb = vdl.batch_size ?? 1;
+      const vshard = shard && { ...shard, perRank: vb };
+      valLoader = new LoaderAdapter(buildDataLoader(shard ? { ...vdl, batch_size: vb * shard.worldSize } : vdl, { registry, path: 'val_dataloader', seed, onWarning, workers: o.loaderWorkers, modules, shard: vshard }));
       closers.push(() => valLoader!.close());
       const ds = valLoader.loader.dataset as { annFile?: string; metainfo: { classes: string[] } };
       evaluator = buildEvaluator(vev, { registry, path: 'val_evaluator', dataset: ds });
     }
-    const batchSize = perWorkerBatch * workers;
+    const batchSize = perWorkerBatch * ranks;
     const opt = buildOptimizer(cfg, model, { registry, batchSize, autoScaleLr: o.autoScaleLr });
     const schedulers = buildSchedulers(cfg, registry);
+    const ddp = comm ? new DistributedDataParallel({ comm, model, batchSize: perWorkerBatch, backend: backend?.detail ?? tf.getBackend() }) : undefined;
     const parallel = workers > 1 ? new DataParallelTrainer({ worldSize: workers, model, config: cfg, seed, backend: { name: backendName, threads: threads ?? 1 }, batchSize: perWorkerBatch, registry: factory! }) : undefined;
     if (parallel) closers.push(() => parallel.close());
     const runner = new Runner({
@@ -327,10 +352,15 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
       logProcessor,
       print,
       progress: o.progress,
-      parallel,
+      parallel: ddp ?? parallel,
+      collective: comm,
     });
-    cfg.dump(path.join(workDir, path.basename(cfg.filename).replace(/\.(json|yml)$/i, '.yaml')));
-    if (opt.lrScale !== 1) runner.log(`auto_scale_lr: lr ${opt.lr} (x${opt.lrScale} = batch ${batchSize}${workers > 1 ? ` = ${workers} workers x ${perWorkerBatch}` : ''} / base_batch_size)`);
+    // MPI_Finalize waits for the other ranks: after a failure on this rank (the others may be waiting in a
+    // collective operation for it) the process ends without it, and the launcher stops the job, naming this rank
+    let failed = false;
+    if (comm) closers.push(() => (failed ? Promise.resolve() : comm.close()));
+    if (runner.isMain) cfg.dump(path.join(workDir, path.basename(cfg.filename).replace(/\.(json|yml)$/i, '.yaml')));
+    if (opt.lrScale !== 1) runner.log(`auto_scale_lr: lr ${opt.lr} (x${opt.lrScale} = batch ${batchSize}${ranks > 1 ? ` = ${ranks} ${comm ? 'ranks' : 'workers'} x ${perWorkerBatch}` : ''} / base_batch_size)`);
     const close = async () => {
       for (const c of closers) await c();
     };
@@ -344,12 +374,18 @@ export async function buildRunnerFromConfig(cfgOrPath: Config | string, o: Build
       evaluator,
       backend,
       parallel,
+      distributed: ddp && comm ? { parallel: ddp, collective: comm } : undefined,
       workDir,
       seed,
       close,
       async train() {
         try {
           return await runner.train();
+        } catch (e) {
+          failed = true;
+          // several processes print into one terminal: say which rank failed
+          if (comm && comm.worldSize > 1 && e instanceof Error && !e.message.startsWith('rank ')) e.message = `rank ${comm.rank} of ${comm.worldSize}: ${e.message}`;
+          throw e;
         } finally {
           await close();
         }

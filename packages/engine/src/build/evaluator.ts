@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SoloError, type DetDataSample, type Registry } from '@solo-ts/core';
 import { COCO_INSTANCES, parseJsonText, type CocoAnnotation, type CocoDataset as CocoJson } from '@solo-ts/cocoapi';
-import { CocoMetric } from '@solo-ts/evaluation';
+import { CocoMetric, type CocoPrediction } from '@solo-ts/evaluation';
 
 /** What the runner's validation / test loops call. */
 export interface Evaluator {
@@ -21,6 +21,10 @@ export interface Evaluator {
   onLog?: (line: string) => void;
   /** COCO results of the last compute, by iou type (`segm`, `bbox`). */
   results?(): Record<string, CocoAnnotation[]>;
+  /** Distributed evaluation: what this rank processed since `reset` (structured-clonable). */
+  collect?(): unknown;
+  /** Distributed evaluation (rank 0): replace the processed results by the ranks' `collect()`s, in rank order. */
+  merge?(parts: unknown[]): void;
 }
 
 /** Read a COCO annotation file as JSON, with a `SoloError` naming it. */
@@ -54,10 +58,37 @@ export class CocoEvaluator implements Evaluator {
   reset(): void {
     this.metric.reset();
     this.seen.clear();
+    this.batchSizes = [];
   }
+  private batchSizes: number[] = [];
   process(samples: DetDataSample[]): void {
     for (const s of samples) this.seen.add(s.metainfo.imgId);
     this.metric.process(samples);
+    this.batchSizes.push(samples.length);
+  }
+  /** The predictions (RLE-encoded) and batch sizes processed since `reset`. */
+  collect(): { predictions: CocoPrediction[]; batchSizes: number[] } {
+    return { predictions: [...this.metric.predictionsSoFar], batchSizes: [...this.batchSizes] };
+  }
+  /**
+   * The ranks' predictions, batch by batch in rank order (rank 0's share of batch 0, rank 1's, ..., then batch 1):
+   * the order of one process, since each rank's loader yields its contiguous share of each global batch.
+   */
+  merge(parts: unknown[]): void {
+    this.reset();
+    const ps = parts as Array<ReturnType<CocoEvaluator['collect']>>;
+    const starts = ps.map(() => 0);
+    const batches = Math.max(0, ...ps.map((p) => p.batchSizes.length));
+    for (let b = 0; b < batches; b++) {
+      ps.forEach((p, r) => {
+        const n = p.batchSizes[b] ?? 0;
+        const chunk = p.predictions.slice(starts[r], starts[r] + n);
+        starts[r] += n;
+        for (const pred of chunk) this.seen.add(pred.imageId);
+        this.metric.process(chunk);
+        this.batchSizes.push(n);
+      });
+    }
   }
   compute(): Record<string, number> {
     const images = this.gt.images ?? [];

@@ -2,7 +2,8 @@
 /** The data-parallel batch shards and wire codec, and the `--workers` / threads options (no worker threads). */
 import { describe, expect, it } from 'vitest';
 import type { DataBatch } from '../runner/types.js';
-import { decodeBatch, encodeBatch, shardSizes, splitBatch } from './batch-codec.js';
+import { shardSizes } from '@solo-ts/datasets';
+import { decodeBatch, encodeBatch, splitBatch } from './batch-codec.js';
 import { autoWorkers, parseWorkers, threadsPerWorker } from './data-parallel.js';
 
 describe('shards and options', () => {

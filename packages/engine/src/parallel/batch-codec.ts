@@ -14,19 +14,13 @@
  * message; `decodeBatch` checks the shape of what arrived.
  */
 import { SoloError, type DetDataSample } from '@solo-ts/core';
+import { shardSizes } from '@solo-ts/datasets';
 import type { DataBatch } from '../runner/types.js';
 
 /** A batch as sent to a worker (plain data only). */
 export interface EncodedBatch {
   inputs: unknown[];
   dataSamples: unknown[];
-}
-
-/** Sizes of the n shards of a batch of `size` samples. */
-export function shardSizes(size: number, n: number): number[] {
-  const base = Math.floor(size / n);
-  const extra = size % n;
-  return Array.from({ length: n }, (_, r) => base + (r < extra ? 1 : 0));
 }
 
 /** n contiguous shards of `batch` (see the module doc). */

@@ -5,14 +5,14 @@
  *
  * World size N: the main thread is rank 0, ranks 1..N-1 are persistent worker threads, each with its own
  * TensorFlow.js backend (the main thread's: wasm with `threads` XNNPACK threads, or cpu) and its own copy of the
- * model built from the same config. Per step (`step`, same contract as `trainStep`):
- * 1. the batch (N x the per-worker batch size) is cut into N contiguous shards (`splitBatch`);
- * 2. the main thread writes every trainable parameter into a shared buffer and posts each worker its shard; the
- *    workers copy the parameters into their variables and run the forward / backward of `trainStep`
- *    (`computeGradients`), while the main thread does the same on shard 0;
- * 3. each rank writes its gradients into its region of a shared buffer; the main thread averages them in rank order
- *    (float64 sums, so the result does not depend on which rank finished first), a parameter the loss did not reach
- *    on some rank counting as a zero gradient there;
+ * model built from the same config. The threads talk through a `SharedMemoryCollective` (the `Collective` interface
+ * that MPI processes use too). Per step (`step`, same contract as `trainStep`):
+ * 1. the batch (N x the per-worker batch size) is cut into N contiguous shards (`splitBatch`) and each worker is
+ *    posted its shard;
+ * 2. the main thread broadcasts every trainable parameter (`Collective.broadcast`); every rank copies them into
+ *    its variables;
+ * 3. every rank runs `syncGradients` (`grad-sync.ts`): forward / backward on its shard, the loss values gathered
+ *    on every rank, the gradients averaged in rank order (float64 sums) onto rank 0;
  * 4. a non-finite loss on any rank is a `NonFiniteLossError` naming the (first) rank; otherwise clip_grad and the
  *    optimizer run once on the main thread exactly as in `trainStep`. The logged loss terms are the means over ranks.
  *
@@ -31,11 +31,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SoloError } from '@solo-ts/core';
 import { pluginImports, type Config } from '@solo-ts/config';
 import { resolveWorkerEntry, type WorkerEntry } from '@solo-ts/datasets';
-import { applyGradients, computeGradients, NonFiniteLossError, type StepOptions, type StepResult } from '../runner/train-step.js';
+import { applyGradients, NonFiniteLossError, type StepOptions, type StepResult } from '../runner/train-step.js';
 import type { DataBatch, ParallelStepper, TrainableDetector } from '../runner/types.js';
 import type { RegistryFactoryRef } from '../build/registry-factory.js';
 import { encodeBatch, splitBatch } from './batch-codec.js';
-import { makeParamLayout, serializeError, workerError, type FromWorker, type ParamLayout, type StateRecord, type StepReply, type ToWorker, type WorkerInit } from './protocol.js';
+import { syncGradients } from './grad-sync.js';
+import { makeParamLayout, serializeError, workerError, type FromWorker, type ParamLayout, type StateRecord, type ToWorker, type WorkerInit } from './protocol.js';
+import { GROUP_ABORTED, makeSharedMemoryGroup, SharedMemoryCollective, type SharedMemoryGroup } from './shared-memory.js';
 
 export interface DataParallelOptions {
   /** number of ranks, >= 2 (the main thread is rank 0) */
@@ -76,9 +78,10 @@ export class DataParallelTrainer implements ParallelStepper {
   readonly description: string;
   private readonly layout: ParamLayout;
   private readonly vars: tf.Variable[];
-  private readonly paramBuf: SharedArrayBuffer;
-  private readonly gradBuf: SharedArrayBuffer;
-  private readonly acc: Float64Array;
+  private readonly group: SharedMemoryGroup;
+  private readonly comm: SharedMemoryCollective;
+  private readonly paramFlat: Float32Array;
+  private readonly gradFlat: Float32Array;
   private slots: Slot[] = [];
   private starting?: Promise<void>;
   private closed = false;
@@ -98,9 +101,11 @@ export class DataParallelTrainer implements ParallelStepper {
     this.layout = makeParamLayout(params.map(([name, p]) => [name, { shape: p.shape }]));
     this.vars = params.map(([, p]) => p.variable);
     this.worldSize = n;
-    this.paramBuf = new SharedArrayBuffer(this.layout.total * 4);
-    this.gradBuf = new SharedArrayBuffer(n * this.layout.total * 4);
-    this.acc = new Float64Array(this.layout.total);
+    // a region per rank: the gradients and one flag per parameter (the largest operation), or 1 MiB of loss values
+    this.group = makeSharedMemoryGroup(n, Math.max((this.layout.total + this.layout.names.length) * 4, 2 ** 20));
+    this.comm = new SharedMemoryCollective(this.group, 0);
+    this.paramFlat = new Float32Array(this.layout.total);
+    this.gradFlat = new Float32Array(this.layout.total + this.layout.names.length);
     const b = o.batchSize;
     const th = o.backend.name === 'wasm' ? `, ${o.backend.threads} thread${o.backend.threads === 1 ? '' : 's'} each` : `, ${o.backend.name} backend`;
     this.description = `data parallel: ${n} workers x batch ${b ?? '?'}${b !== undefined ? ` (total ${b * n})` : ''}${th}`;
@@ -129,8 +134,7 @@ export class DataParallelTrainer implements ParallelStepper {
       plugins: structuredClone(pluginImports(this.o.config)),
       seed: this.o.seed,
       layout: this.layout,
-      params: this.paramBuf,
-      grads: this.gradBuf,
+      group: this.group,
     };
     for (let rank = 1; rank < this.worldSize; rank++) this.slots.push(this.makeSlot(rank, entry, { ...base, rank }));
     try {
@@ -146,6 +150,8 @@ export class DataParallelTrainer implements ParallelStepper {
     const slot: Slot = { rank, worker, pending: new Map(), ready: Promise.resolve() };
     const fail = (err: SoloError) => {
       slot.dead ??= err;
+      // a peer waiting in a collective operation for this rank would wait forever
+      this.comm.abort();
       for (const p of slot.pending.values()) p.reject(err);
       slot.pending.clear();
       worker.unref();
@@ -212,117 +218,42 @@ export class DataParallelTrainer implements ParallelStepper {
   async step(batch: DataBatch, o: StepOptions): Promise<StepResult> {
     await this.ready();
     if (o.params.size !== this.vars.length) throw new SoloError(`step: ${o.params.size} parameters, the trainer has ${this.vars.length}`, { code: 'RUNTIME' });
+    // a worker that died cannot join the collective operations of this step
+    const dead = this.slots.find((s) => s.dead);
+    if (dead) throw dead.dead!;
     const { layout, worldSize: n } = this;
     const shards = splitBatch(batch, n);
     // encode every shard before posting any: a batch that cannot be sent fails the step before it starts
-    const encoded = this.slots.map((slot) => (shards[slot.rank].inputs.length > 0 ? encodeBatch(shards[slot.rank]) : null));
+    const encoded = this.slots.map((slot) => encodeBatch(shards[slot.rank]));
     const t0 = performance.now();
-    const shared = new Float32Array(this.paramBuf);
-    this.vars.forEach((v, i) => shared.set(v.dataSync() as Float32Array, layout.offsets[i]));
-    const tPosted = performance.now();
-    const replies: Array<Promise<FromWorker> | null> = this.slots.map((slot, k) => {
-      const e = encoded[k];
-      return e ? this.request(slot, { type: 'step', id: this.nextId++, iter: o.iter, batch: e.batch }, `at iteration ${o.iter}`, e.transfer) : null;
-    });
-    const ranks: Array<StepReply | null> = new Array<StepReply | null>(n).fill(null);
-    let own: { preprocess: number } = { preprocess: 0 };
+    this.vars.forEach((v, i) => this.paramFlat.set(v.dataSync() as Float32Array, layout.offsets[i]));
+    const replies = this.slots.map((slot, k) => this.request(slot, { type: 'step', id: this.nextId++, iter: o.iter, checkFinite: o.checkFinite, batch: encoded[k].batch }, `at iteration ${o.iter}`, encoded[k].transfer));
+    let own: Awaited<ReturnType<typeof syncGradients>> | undefined;
     let ownError: unknown;
+    let tBroadcast = 0;
     try {
-      if (shards[0].inputs.length > 0) {
-        const r = computeGradients(shards[0], o.model, o.params);
-        own = r.timings;
-        ranks[0] = this.ownReply(r);
-      }
+      await this.comm.broadcast(this.paramFlat, 0);
+      tBroadcast = performance.now() - t0;
+      own = await syncGradients(shards[0], { model: o.model, params: o.params, layout, comm: this.comm, iter: o.iter, checkFinite: o.checkFinite, root: 0, flat: this.gradFlat });
     } catch (e) {
       ownError = e;
+      // release the workers waiting in a collective operation (a non-finite loss is seen by every rank alike)
+      if (!(e instanceof NonFiniteLossError)) this.comm.abort();
     }
     // even when rank 0 failed: the workers must be done with the shared buffers before anything else
-    const settled = await Promise.allSettled(replies.map((p) => p ?? Promise.resolve(null)));
-    if (ownError !== undefined) throw ownError;
-    for (const [k, s] of settled.entries()) {
-      if (s.status === 'rejected') throw s.reason;
-      ranks[k + 1] = s.value as StepReply | null;
-    }
-    const t2 = performance.now();
-    const active = ranks.flatMap((r, rank) => (r ? [{ rank, r }] : []));
-    if (active.length === 0) throw new SoloError(`iteration ${o.iter}: an empty batch`, { code: 'DATASET' });
-    if (o.checkFinite) {
-      const bad = active.find(({ r }) => !Number.isFinite(r.total));
-      if (bad) throw new NonFiniteLossError(o.iter, bad.r.terms, bad.rank);
-    }
-    const grads = this.average(active);
-    const terms = this.meanTerms(active, o.iter);
+    const settled = await Promise.allSettled(replies);
+    // every rank is out of the collective operations now: a failed step leaves the group usable
+    if (this.comm.aborted) this.comm.reset();
+    // the error that caused the abort, rather than the ranks that were merely released by it
+    const errors = [...settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : [])), ...(ownError !== undefined ? [ownError] : [])];
+    if (errors.length > 0) throw errors.find((e) => !String((e as Error)?.message).includes(GROUP_ABORTED)) ?? errors[0];
+    const { grads, terms, timings } = own!;
     const t3 = performance.now();
-    const gradNorm = applyGradients(grads, o);
+    const gradNorm = applyGradients(grads!, o);
     const t4 = performance.now();
     const losses: Record<string, tf.Scalar> = {};
     for (const [k, v] of Object.entries(terms)) losses[k] = tf.scalar(v);
-    return { losses, gradNorm, timings: { preprocess: own.preprocess, forwardBackward: t2 - tPosted, optimizer: t4 - t3, sync: tPosted - t0 + (t3 - t2) } };
-  }
-
-  /** Rank 0's gradients into region 0 of the shared buffer, its loss values read back; disposes `r`. */
-  private ownReply(r: ReturnType<typeof computeGradients>): StepReply {
-    const { layout } = this;
-    const present = new Uint8Array(layout.names.length);
-    const terms: Record<string, number> = {};
-    try {
-      const total = r.value.dataSync()[0];
-      for (const [k, t] of Object.entries(r.terms)) terms[k] = t.dataSync()[0];
-      if (Number.isFinite(total)) {
-        const region = new Float32Array(this.gradBuf, 0, layout.total);
-        layout.names.forEach((name, i) => {
-          const g = r.grads.get(name);
-          if (!g) return;
-          region.set(g.dataSync() as Float32Array, layout.offsets[i]);
-          present[i] = 1;
-        });
-      }
-      return { type: 'step-done', id: -1, terms, total, present, timings: { ...r.timings, write: 0 } };
-    } finally {
-      tf.dispose([...r.grads.values(), ...Object.values(r.terms), r.value]);
-    }
-  }
-
-  /** Mean of the ranks' gradients, summed in rank order; a missing gradient counts as zero. */
-  private average(active: Array<{ rank: number; r: StepReply }>): Map<string, tf.Tensor> {
-    const { layout, acc } = this;
-    acc.fill(0);
-    const any = new Uint8Array(layout.names.length);
-    for (const { rank, r } of active) {
-      const region = new Float32Array(this.gradBuf, rank * layout.total * 4, layout.total);
-      for (let i = 0; i < layout.names.length; i++) {
-        if (!r.present[i]) continue;
-        any[i] = 1;
-        const off = layout.offsets[i];
-        for (let j = off, end = off + layout.sizes[i]; j < end; j++) acc[j] += region[j];
-      }
-    }
-    const grads = new Map<string, tf.Tensor>();
-    const scale = 1 / active.length;
-    for (let i = 0; i < layout.names.length; i++) {
-      if (!any[i]) continue;
-      const off = layout.offsets[i];
-      const out = new Float32Array(layout.sizes[i]);
-      for (let j = 0; j < out.length; j++) out[j] = acc[off + j] * scale;
-      grads.set(layout.names[i], tf.tensor(out, layout.shapes[i], 'float32'));
-    }
-    return grads;
-  }
-
-  /** Mean over ranks of each loss term, plus `loss` (mean of the totals). */
-  private meanTerms(active: Array<{ rank: number; r: StepReply }>, iter: number): Record<string, number> {
-    const keys = Object.keys(active[0].r.terms);
-    const out: Record<string, number> = {};
-    for (const k of keys) {
-      let s = 0;
-      for (const { rank, r } of active) {
-        if (!(k in r.terms)) throw new SoloError(`iteration ${iter}: data-parallel rank ${rank} returned no ${k} (rank ${active[0].rank} did)`, { code: 'RUNTIME' });
-        s += r.terms[k];
-      }
-      out[k] = s / active.length;
-    }
-    out.loss = active.reduce((a, { r }) => a + r.total, 0) / active.length;
-    return out;
+    return { losses, gradNorm, timings: { preprocess: timings.preprocess, forwardBackward: timings.forwardBackward, optimizer: t4 - t3, sync: tBroadcast + timings.sync } };
   }
 
   /** Terminate the workers (idempotent). */

@@ -3,19 +3,17 @@
  * The messages between the data-parallel main thread (rank 0) and its worker threads (ranks 1..N-1), the
  * parameter layout of the shared buffers, and error (de)serialisation.
  *
- * Shared memory (both `SharedArrayBuffer`s, float32):
- * - `params`: every trainable parameter, flattened in `trainableParameters()` order (`ParamLayout.offsets`); the
- *   main thread writes it before each step, the workers copy it into their variables;
- * - `grads`: `worldSize` regions of `layout.total` floats; rank r writes its gradients into region r (rank 0's is
- *   written by the main thread), the main thread averages the regions in rank order.
- * Everything else goes through `postMessage` (structured clone).
+ * The parameters, gradients and loss values go through the ranks' `SharedMemoryCollective` (`WorkerInit.group`):
+ * parameters broadcast from rank 0, gradients averaged onto rank 0 (`grad-sync.ts`), in `ParamLayout` order.
+ * Everything else (the batch shards, the state dict, errors) goes through `postMessage` (structured clone).
  */
 import { SoloError, type SoloErrorCode } from '@solo-ts/core';
 import type { PluginImport } from '@solo-ts/config';
 import type { EncodedBatch } from './batch-codec.js';
 import type { RegistryFactoryRef } from '../build/registry-factory.js';
+import type { SharedMemoryGroup } from './shared-memory.js';
 
-/** Where each trainable parameter lives in the flat shared buffers. */
+/** Where each trainable parameter lives in the flat buffers the collective operations move. */
 export interface ParamLayout {
   names: string[];
   shapes: number[][];
@@ -57,8 +55,8 @@ export interface WorkerInit {
   plugins: PluginImport[];
   seed: number;
   layout: ParamLayout;
-  params: SharedArrayBuffer;
-  grads: SharedArrayBuffer;
+  /** the shared memory of the ranks' collective */
+  group: SharedMemoryGroup;
 }
 
 /** A state-dict tensor in our layout (NHWC / HWIO), for the full-state broadcast. */
@@ -70,7 +68,7 @@ export interface StateRecord {
 
 export type ToWorker =
   | { type: 'state'; id: number; records: Array<[string, StateRecord]> }
-  | { type: 'step'; id: number; iter: number; batch: EncodedBatch };
+  | { type: 'step'; id: number; iter: number; checkFinite: boolean; batch: EncodedBatch };
 
 export interface SerializedError {
   name?: string;
@@ -84,14 +82,8 @@ export interface SerializedError {
 export interface StepReply {
   type: 'step-done';
   id: number;
-  /** loss terms (keys starting with `loss`) */
-  terms: Record<string, number>;
-  /** their sum */
-  total: number;
-  /** 1 where the rank wrote a gradient for parameter i (the loss reached it) */
-  present: Uint8Array;
-  /** milliseconds */
-  timings: { preprocess: number; forwardBackward: number; write: number };
+  /** true when a rank's loss was not finite (every rank saw it; the main thread raises the error) */
+  nonFinite: boolean;
 }
 
 export type FromWorker =

@@ -8,11 +8,11 @@
  * into it like `buildRunnerFromConfig`, builds the model from the config (same seed) in training mode, checks that its
  * trainable parameters are the main thread's (names and shapes, in order), then answers `ready`.
  *
- * Messages: `state` loads a full state dict (parameters and buffers, our layout) into the model; `step` copies the
- * trainable parameters from the shared `params` buffer into the variables, runs `computeGradients` (the
- * forward / backward of `trainStep`) on the shard and writes the gradients into this rank's region of the shared
- * `grads` buffer, then answers the loss values. Errors go back with the request id; nothing is thrown past a
- * message handler.
+ * Messages: `state` loads a full state dict (parameters and buffers, our layout) into the model; `step` receives
+ * the trainable parameters from rank 0 (`Collective.broadcast` of the ranks' `SharedMemoryCollective`), copies them
+ * into the variables and runs `syncGradients` on its shard (forward / backward, loss values gathered, gradients
+ * averaged onto rank 0), then answers. Errors go back with the request id (after aborting the group, so that no
+ * rank waits for this one); nothing is thrown past a message handler.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
@@ -22,10 +22,12 @@ import { selectBackend, type BackendChoice } from '@solo-ts/backends';
 import { loadPluginImportsInto } from '../build/build-runner.js';
 import { buildModel } from '../build/model.js';
 import { importRegistryFactory } from '../build/registry-factory.js';
-import { computeGradients } from '../runner/train-step.js';
+import { NonFiniteLossError } from '../runner/train-step.js';
 import type { TrainableDetector } from '../runner/types.js';
 import { decodeBatch } from './batch-codec.js';
+import { syncGradients } from './grad-sync.js';
 import { serializeError, type FromWorker, type StateRecord, type StepReply, type ToWorker, type WorkerInit } from './protocol.js';
+import { SharedMemoryCollective } from './shared-memory.js';
 
 async function init(w: WorkerInit): Promise<{ model: TrainableDetector; params: Map<string, tf.Variable>; backend: string }> {
   const backend = await selectBackend(w.backend.name as BackendChoice, { threads: w.backend.threads, quiet: true });
@@ -51,36 +53,22 @@ function loadState(model: TrainableDetector, records: Array<[string, StateRecord
   }
 }
 
-function step(w: WorkerInit, model: TrainableDetector, params: Map<string, tf.Variable>, msg: Extract<ToWorker, { type: 'step' }>): StepReply {
+async function step(w: WorkerInit, comm: SharedMemoryCollective, model: TrainableDetector, params: Map<string, tf.Variable>, flat: Float32Array, msg: Extract<ToWorker, { type: 'step' }>): Promise<StepReply> {
   const { layout } = w;
-  const shared = new Float32Array(w.params);
+  await comm.broadcast(flat, 0);
   [...params.values()].forEach((v, i) => {
-    // slice(): a copy outside the shared buffer (the cpu backend keeps the array it is given)
-    const t = tf.tensor(shared.slice(layout.offsets[i], layout.offsets[i] + layout.sizes[i]), layout.shapes[i], 'float32');
+    // slice(): a copy (the cpu backend keeps the array it is given)
+    const t = tf.tensor(flat.slice(layout.offsets[i], layout.offsets[i] + layout.sizes[i]), layout.shapes[i], 'float32');
     v.assign(t);
     t.dispose();
   });
-  const r = computeGradients(decodeBatch(msg.batch), model, params);
-  const t0 = performance.now();
-  const present = new Uint8Array(layout.names.length);
-  let total = NaN;
-  const terms: Record<string, number> = {};
   try {
-    total = r.value.dataSync()[0];
-    for (const [k, t] of Object.entries(r.terms)) terms[k] = t.dataSync()[0];
-    if (Number.isFinite(total)) {
-      const region = new Float32Array(w.grads, w.rank * layout.total * 4, layout.total);
-      layout.names.forEach((name, i) => {
-        const g = r.grads.get(name);
-        if (!g) return;
-        region.set(g.dataSync() as Float32Array, layout.offsets[i]);
-        present[i] = 1;
-      });
-    }
-  } finally {
-    tf.dispose([...r.grads.values(), ...Object.values(r.terms), r.value]);
+    await syncGradients(decodeBatch(msg.batch), { model, params, layout, comm, iter: msg.iter, checkFinite: msg.checkFinite, root: 0 });
+  } catch (e) {
+    if (e instanceof NonFiniteLossError) return { type: 'step-done', id: msg.id, nonFinite: true };
+    throw e;
   }
-  return { type: 'step-done', id: msg.id, terms, total, present, timings: { ...r.timings, write: performance.now() - t0 } };
+  return { type: 'step-done', id: msg.id, nonFinite: false };
 }
 
 async function main(): Promise<void> {
@@ -95,17 +83,22 @@ async function main(): Promise<void> {
     post({ type: 'init-error', error: serializeError(e) });
     return;
   }
+  const comm = new SharedMemoryCollective(w.group, w.rank);
+  const flat = new Float32Array(w.layout.total);
   port.on('message', (msg: ToWorker) => {
-    try {
-      if (msg.type === 'state') {
-        loadState(ctx.model, msg.records);
-        post({ type: 'state-done', id: msg.id });
-      } else if (msg.type === 'step') {
-        post(step(w, ctx.model, ctx.params, msg));
+    void (async () => {
+      try {
+        if (msg.type === 'state') {
+          loadState(ctx.model, msg.records);
+          post({ type: 'state-done', id: msg.id });
+        } else if (msg.type === 'step') {
+          post(await step(w, comm, ctx.model, ctx.params, flat, msg));
+        }
+      } catch (e) {
+        comm.abort();
+        post({ type: 'error', id: msg.id, error: serializeError(e) });
       }
-    } catch (e) {
-      post({ type: 'error', id: msg.id, error: serializeError(e) });
-    }
+    })();
   });
   post({ type: 'ready', backend: ctx.backend });
 }

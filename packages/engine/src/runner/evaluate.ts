@@ -3,11 +3,17 @@
  * One pass of a model over an evaluation loader (the validation loop of training and `solo test`): preprocess,
  * predict, hand each batch's predictions to the evaluator (and to `onBatch`, e.g. to draw them), then compute
  * the metrics. A progress bar (or periodic lines when the output is not a terminal) shows how far it is.
+ *
+ * Distributed (`collective` with several ranks; each rank's loader yields its shard of every batch): each rank
+ * predicts its shard and keeps its results (`Evaluator.collect`); the results are gathered onto rank 0, merged in
+ * the order one process would have seen them (`Evaluator.merge`) and the metric computed there; every rank returns
+ * rank 0's metrics (mmengine's `collect_results` then `broadcast_object_list`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createProgress, type DetDataSample } from '@solo-ts/core';
+import { createProgress, SoloError, type DetDataSample } from '@solo-ts/core';
 import type { Evaluator } from '../build/evaluator.js';
 import type { EpochLoader, TrainableDetector } from './types.js';
+import type { Collective } from '../parallel/collective.js';
 
 export interface EvaluateOptions {
   /** Label of the progress bar, e.g. `val` or `test`. */
@@ -18,6 +24,8 @@ export interface EvaluateOptions {
   onBatch?: (samples: DetDataSample[]) => void | Promise<void>;
   /** Stop after this many batches (quick checks). */
   maxBatches?: number;
+  /** distributed evaluation: this rank's shard; results gathered onto rank 0 (see the module doc) */
+  collective?: Collective;
 }
 
 export interface EvaluateResult {
@@ -41,6 +49,12 @@ export async function evaluateModel(model: TrainableDetector, loader: EpochLoade
   let batches = 0;
   try {
     for await (const batch of loader.iterate(0, 0)) {
+      if (batch.inputs.length === 0) {
+        // distributed: this rank's share of a short last batch
+        bar?.tick(1);
+        if (++batches >= total) break;
+        continue;
+      }
       const { inputs, dataSamples } = model.preprocess(batch, false);
       let preds;
       const tp = performance.now();
@@ -62,7 +76,19 @@ export async function evaluateModel(model: TrainableDetector, loader: EpochLoade
     bar?.finish();
     if (wasTraining) model.train();
   }
-  const metrics = evaluator ? await evaluator.compute() : {};
+  const c = o.collective;
+  let metrics: Record<string, number> = {};
+  if (c && c.worldSize > 1) {
+    if (evaluator && (!evaluator.collect || !evaluator.merge)) throw new SoloError('this evaluator cannot gather results across ranks (no collect / merge): evaluate with one process', { code: 'CONFIG' });
+    const parts = await c.allGather({ state: evaluator?.collect?.(), images, predictMs });
+    images = parts.reduce((a, p) => a + p.images, 0);
+    predictMs = parts.reduce((a, p) => a + p.predictMs, 0);
+    if (evaluator && c.rank === 0) {
+      evaluator.merge!(parts.map((p) => p.state));
+      metrics = await evaluator.compute();
+    }
+    metrics = await c.broadcastObject(metrics, 0);
+  } else if (evaluator) metrics = await evaluator.compute();
   return { metrics, images, seconds: (performance.now() - t0) / 1000, predictSeconds: images ? predictMs / 1000 / images : 0 };
 }
 

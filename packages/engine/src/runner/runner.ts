@@ -15,6 +15,14 @@
  * `trainStep`; the workers start with training, receive the whole model state after the weights are loaded and
  * after a rollback, and stop when training ends, fails or is interrupted. The world size is recorded in
  * checkpoints; resuming with another one warns (the data order then differs).
+ *
+ * Distributed training (`collective`, one process per rank started by an MPI launcher, `parallel` then a
+ * `DistributedDataParallel`): every process runs this runner on its shard of each batch, with the same hooks and
+ * position. Rank 0 alone writes: the work and log directories, the text / JSON / TensorBoard logs and the
+ * checkpoints (the other ranks' `log` and `saveCheckpoint` write nothing; they still track the last checkpoint's
+ * path, for the non-finite guard's rollback). Validation is sharded and its results gathered onto rank 0 before the
+ * metric (`evaluateModel`); the ranks agree after each iteration on whether training stops (a signal, a time limit
+ * on any rank stops every rank at the same iteration).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,6 +40,7 @@ import { DEFAULT_NUM_DIGITS } from './format.js';
 import { sortHooks, type Hook, type HookPoint, type TrainIterOutputs } from './hooks.js';
 import { runTrainLoop, type StopReason } from './train-loop.js';
 import { trainStep } from './train-step.js';
+import type { Collective } from '../parallel/collective.js';
 import type { DataBatch, EpochLoader, ParallelStepper, TrainableDetector } from './types.js';
 
 export interface RunnerSettings {
@@ -72,6 +81,8 @@ export interface RunnerOptions {
   progress?: boolean;
   /** data-parallel step engine (world size >= 2); absent = single process */
   parallel?: ParallelStepper;
+  /** the process group of distributed training (one process per rank); rank 0 writes logs and checkpoints */
+  collective?: Collective;
 }
 
 export interface TrainSummary {
@@ -88,6 +99,9 @@ export interface TrainSummary {
   lastCheckpoint?: string;
   bestCheckpoint?: string;
   logDir: string;
+  /** distributed training: this process's rank (0 otherwise) and the world size (data-parallel ranks, 1 without) */
+  rank: number;
+  worldSize: number;
 }
 
 /** Options of `Runner.saveCheckpoint`. */
@@ -132,11 +146,13 @@ export class Runner {
 
   constructor(private readonly o: RunnerOptions) {
     this.workDir = path.resolve(o.workDir);
-    ensureWritable(this.workDir);
     this.logDir = path.join(this.workDir, this.timestamp);
-    fs.mkdirSync(path.join(this.logDir, 'vis_data'), { recursive: true });
     this.textLog = path.join(this.logDir, `${this.timestamp}.log`);
-    fs.writeFileSync(path.join(this.logDir, 'config.yaml'), o.configText);
+    if (this.isMain) {
+      ensureWritable(this.workDir);
+      fs.mkdirSync(path.join(this.logDir, 'vis_data'), { recursive: true });
+      fs.writeFileSync(path.join(this.logDir, 'config.yaml'), o.configText);
+    }
     this.rng = new SeededRandom(o.seed);
     this.params = new Map(o.model.trainableParameters().map(([n, p]) => [n, p.variable]));
     this.hooks = sortHooks(o.hooks ?? []);
@@ -182,6 +198,18 @@ export class Runner {
   get seed(): number {
     return this.o.seed;
   }
+  /** the process group of distributed training (undefined: one process) */
+  get collective(): Collective | undefined {
+    return this.o.collective;
+  }
+  /** this process's rank (0 without distributed training) */
+  get rank(): number {
+    return this.o.collective?.rank ?? 0;
+  }
+  /** whether this process writes logs and checkpoints (rank 0) */
+  get isMain(): boolean {
+    return this.rank === 0;
+  }
   /** the signal (or `requestStop` argument) that asked training to stop */
   get stopSignal(): NodeJS.Signals | null {
     return this.stopRequested;
@@ -189,6 +217,7 @@ export class Runner {
 
   /** A line to the console and the text log (`<log_dir>/<timestamp>.log`, appended and closed per line). */
   log(line: string): void {
+    if (!this.isMain) return;
     const print = this.o.print ?? ((l: string) => process.stdout.write(`${l}\n`));
     if (this.bar && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     print(line);
@@ -231,6 +260,10 @@ export class Runner {
     const abs = path.resolve(file);
     const pointer = o.pointer ?? true;
     const inWorkDir = path.dirname(abs) === this.workDir;
+    if (!this.isMain) {
+      if (pointer) this.lastCheckpoint = abs;
+      return abs;
+    }
     const meta = await this.meta(o.reason, abs);
     await saveRunCheckpoint(abs, this.o.model, o.optimizer ? this.o.optimizer : null, meta, pointer && inWorkDir);
     if (pointer && !inWorkDir) await writeLastCheckpoint(this.workDir, abs);
@@ -286,6 +319,19 @@ export class Runner {
     return remove;
   }
 
+  /**
+   * Distributed training: the stop reason every rank adopts after an iteration (the first rank's, in rank order,
+   * that is not `completed`), so that all ranks leave the loop at the same iteration. One process: `reason`.
+   */
+  async agreeStop(reason: StopReason): Promise<StopReason> {
+    const c = this.o.collective;
+    if (!c || c.worldSize === 1) return reason;
+    const all = await c.allGather({ reason, signal: this.stopRequested });
+    const first = all.find((a) => a.reason !== 'completed');
+    if (first?.signal && !this.stopRequested) this.stopRequested = first.signal;
+    return first?.reason ?? 'completed';
+  }
+
   /** One optimisation step on `batch` (trainStep, or the data-parallel engine); loss values read back. */
   async step(batch: DataBatch, lr: number): Promise<TrainIterOutputs> {
     const stepOptions = { model: this.o.model, optimizer: this.o.optimizer, params: this.params, mults: this.o.mults, clipGrad: this.o.settings.clipGrad, checkFinite: true, iter: this.pos.iter + 1 };
@@ -313,7 +359,7 @@ export class Runner {
     await this.callHook('beforeValEpoch');
     const ev = this.o.evaluator;
     ev.onLog = (line) => this.log(line);
-    const r = await evaluateModel(this.o.model, this.o.valLoader, ev, { label: `val epoch ${this.pos.epoch}`, progress: (this.o.progress ?? true) ? undefined : null });
+    const r = await evaluateModel(this.o.model, this.o.valLoader, ev, { label: `val epoch ${this.pos.epoch}`, progress: (this.o.progress ?? true) && this.isMain ? undefined : null, collective: this.o.collective });
     this.lastValidation = r;
     await this.callHook('afterValEpoch', r.metrics);
     await this.callHook('afterVal');
@@ -365,7 +411,7 @@ export class Runner {
       }
     }
     const seconds = (performance.now() - start) / 1000;
-    return { epochs: this.pos.epoch, iters: this.pos.iter, seconds, lastLosses: result.lastLosses, metrics: this.lastValidation?.metrics, history: result.history, stoppedBy: this.stoppedBy, signal: this.stopRequested ?? undefined, lastCheckpoint: this.lastCheckpoint, bestCheckpoint: this.bestCheckpoint, logDir: this.logDir };
+    return { epochs: this.pos.epoch, iters: this.pos.iter, seconds, lastLosses: result.lastLosses, metrics: this.lastValidation?.metrics, history: result.history, stoppedBy: this.stoppedBy, signal: this.stopRequested ?? undefined, lastCheckpoint: this.lastCheckpoint, bestCheckpoint: this.bestCheckpoint, logDir: this.logDir, rank: this.rank, worldSize: this.o.parallel?.worldSize ?? 1 };
   }
 }
 

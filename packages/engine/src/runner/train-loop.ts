@@ -58,6 +58,7 @@ export async function runTrainLoop(runner: Runner, pos: LoopPosition, limits: Lo
       if (limits.stopRequested()) runner.stoppedBy = 'signal';
       else if (pos.iter >= runner.endIter && limits.maxIters !== undefined && pos.iter < runner.maxEpochs * ipe) runner.stoppedBy = 'max_iters';
       else if (limits.maxSeconds !== undefined && (performance.now() - start) / 1000 >= limits.maxSeconds) runner.stoppedBy = 'max_seconds';
+      runner.stoppedBy = await runner.agreeStop(runner.stoppedBy);
       if (runner.stoppedBy !== 'completed') break;
       // One turn of the event loop per iteration: when the loader is ahead every await above resolves as a
       // microtask, and signal handlers (SIGINT/SIGTERM), timers and worker messages would never run.

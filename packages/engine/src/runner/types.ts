@@ -35,8 +35,9 @@ export interface EpochLoader {
 }
 
 /**
- * A data-parallel step engine (`DataParallelTrainer`): the runner hands it whole batches instead of calling
- * `trainStep`. Absent = one process, `trainStep` (the single-worker path).
+ * A data-parallel step engine: the runner hands it its batches instead of calling `trainStep`. `DataParallelTrainer`
+ * (worker threads) gets whole batches and shards them; `DistributedDataParallel` (one process per rank) gets this
+ * rank's shard from its loader. Absent = one process, `trainStep` (the single-worker path).
  */
 export interface ParallelStepper {
   /** number of ranks (the main thread is rank 0) */
@@ -45,7 +46,7 @@ export interface ParallelStepper {
   readonly description: string;
   /** Start the workers (idempotent; resolves when every worker has built its model). */
   start(): Promise<void>;
-  /** Send the model's whole state (parameters and buffers) to every worker: after loading weights or a rollback. */
+  /** Rank 0's whole model state (parameters and buffers) onto every rank: after loading weights or a rollback. */
   syncState(): Promise<void>;
   /** One optimisation step over all ranks: same contract as `trainStep`. */
   step(batch: DataBatch, o: StepOptions): Promise<StepResult>;

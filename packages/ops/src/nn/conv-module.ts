@@ -8,7 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '@solo-ts/core';
 import { applyActivation, buildConvLayer, buildNormLayer, type ActCfg, type ConvCfg, type NormCfg } from './builders.js';
 import type { Conv2d, ConvGeometryOptions } from './conv2d.js';
-import { convNormAct } from './fused.js';
+import { convNormAct, convNormActOnnx } from './fused.js';
+import { activationOnnx } from '../onnx/emit.js';
+import type { OnnxGraph, OnnxValue } from '../onnx/graph.js';
 import type { DeformConv2dPack, ModulatedDeformConv2dPack } from './dcn.js';
 import type { InitCfg } from './init.js';
 import type { BatchNorm2d, GroupNorm } from './norm.js';
@@ -63,6 +65,13 @@ export class ConvModule extends Module {
       this.normName = null;
       this.norm = null;
     }
+  }
+
+  /** ONNX: conv (BatchNorm folded in), norm, activation. */
+  toOnnx(g: OnnxGraph, x: OnnxValue): OnnxValue {
+    const relu = this.actCfg?.type === 'ReLU';
+    const y = convNormActOnnx(g, x, this.conv, this.norm, relu, ['conv', this.normName ?? 'norm']);
+    return this.actCfg && !relu ? activationOnnx(g, y, this.actCfg) : y;
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {

@@ -7,6 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module, SoloError, type Parameter } from '@solo-ts/core';
 import { conv2d, pair, type Pair } from '../functional/conv.js';
 import { convFans, initBias, initWeight, type InitCfg } from './init.js';
+import { convOnnx, hwioToOihw, tensorData } from '../onnx/emit.js';
+import type { OnnxGraph, OnnxValue } from '../onnx/graph.js';
 
 /** The geometry every conv layer takes (PyTorch `nn.Conv2d`'s first arguments). */
 export interface ConvGeometryOptions {
@@ -73,6 +75,19 @@ export class Conv2d extends ConvBase {
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return this.forwardFused(x, 'linear');
+  }
+
+  /** ONNX: the conv (NCHW), with the per-channel affine map `scale`/`shift` folded into it and an optional ReLU. */
+  toOnnx(g: OnnxGraph, x: OnnxValue, fold: { scale: Float32Array; shift: Float32Array } | null = null, relu = false): OnnxValue {
+    const w = hwioToOihw(this.weight.variable);
+    let b = this.bias ? tensorData(this.bias.variable) : null;
+    if (fold) {
+      const per = w.data.length / this.outChannels;
+      for (let o = 0; o < this.outChannels; o++) for (let k = 0; k < per; k++) w.data[o * per + k] = Math.fround(w.data[o * per + k] * fold.scale[o]);
+      b = Float32Array.from(fold.shift, (s, o) => (b ? b[o] * fold.scale[o] + s : s));
+    }
+    const y = convOnnx(g, x, w, b, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return relu ? g.op('Relu', [y]) : y;
   }
 
   /** Conv + bias + activation in one call (fused where the backend supports it). */

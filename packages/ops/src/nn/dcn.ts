@@ -15,6 +15,11 @@ import { SoloError, type Parameter } from '@solo-ts/core';
 import { modulatedDeformConv2d } from '../functional/deform-conv.js';
 import { Conv2d, ConvBase, type ConvGeometryOptions } from './conv2d.js';
 import { initBias, initWeight, type InitCfg } from './init.js';
+import { hwioToOihw, tensorData } from '../onnx/emit.js';
+import { attr, type OnnxGraph, type OnnxValue } from '../onnx/graph.js';
+
+/** The first default-domain opset with `DeformConv`. */
+export const DEFORM_CONV_OPSET = 19;
 
 /** Options of {@link ModulatedDeformConv2dPack} / {@link DeformConv2dPack}. */
 export interface DeformConvOptions extends ConvGeometryOptions {
@@ -63,6 +68,42 @@ export abstract class DeformConvBase extends ConvBase {
   /** Offsets `[n, ho, wo, 2 dg K]` and modulation mask `[n, ho, wo, dg K]` predicted from `x`. */
   abstract offsetsAndMask(x: tf.Tensor4D): { offset: tf.Tensor4D; mask: tf.Tensor4D };
 
+  /** Whether the offset conv also predicts the modulation mask (DCNv2). */
+  protected abstract readonly modulated: boolean;
+
+  /**
+   * ONNX: `conv_offset` (a regular Conv), its channels split into the offsets (first `2 dg K`, the (dh, dw) pairs
+   * per tap as mmcv orders them, which is ONNX's order) and the mask logits (DCNv2: sigmoid), then `DeformConv`
+   * (opset 19). The bias and the main weight are initializers; the BatchNorm that follows is not folded.
+   */
+  toOnnx(g: OnnxGraph, x: OnnxValue): OnnxValue {
+    if (g.opset < DEFORM_CONV_OPSET) {
+      throw new SoloError(`ONNX export: deformable convolutions need opset >= ${DEFORM_CONV_OPSET} (DeformConv), the export targets opset ${g.opset}`, {
+        code: 'CONFIG',
+        hint: `export with --opset ${DEFORM_CONV_OPSET} (or leave --opset out)`,
+      });
+    }
+    const [kh, kw] = this.kernelSize;
+    const k = this.deformGroups * kh * kw;
+    const out = g.scope('conv_offset', () => this.convOffset.toOnnx(g, x));
+    const offset = g.op('Slice', [out, g.int64([0]), g.int64([2 * k]), g.int64([1])]);
+    const inputs = [x, '', offset, '', ''];
+    const w = hwioToOihw(this.weight.variable);
+    inputs[1] = g.initializer('weight', w.data, w.dims);
+    if (this.bias) inputs[3] = g.initializer('bias', tensorData(this.bias.variable), [this.outChannels]);
+    if (this.modulated) inputs[4] = g.op('Sigmoid', [g.op('Slice', [out, g.int64([2 * k]), g.int64([3 * k]), g.int64([1])])]);
+    while (inputs[inputs.length - 1] === '') inputs.pop();
+    const [ph, pw] = this.padding;
+    return g.op('DeformConv', inputs, {
+      kernel_shape: attr.ints(this.kernelSize),
+      strides: attr.ints(this.stride),
+      pads: attr.ints([ph, pw, ph, pw]),
+      dilations: attr.ints(this.dilation),
+      group: attr.int(this.groups),
+      offset_group: attr.int(this.deformGroups),
+    });
+  }
+
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const { offset, mask } = this.offsetsAndMask(x);
@@ -79,6 +120,7 @@ export abstract class DeformConvBase extends ConvBase {
 
 /** mmcv `ModulatedDeformConv2dPack` (DCNv2). */
 export class ModulatedDeformConv2dPack extends DeformConvBase {
+  protected readonly modulated = true;
   constructor(options: DeformConvOptions) {
     super(options, 3);
   }
@@ -95,6 +137,7 @@ export class ModulatedDeformConv2dPack extends DeformConvBase {
 
 /** mmcv `DeformConv2dPack` (DCNv1: no modulation). */
 export class DeformConv2dPack extends DeformConvBase {
+  protected readonly modulated = false;
   constructor(options: DeformConvOptions) {
     super(options, 2);
   }

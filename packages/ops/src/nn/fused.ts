@@ -14,6 +14,23 @@ import { conv2d } from '../functional/conv.js';
 import { Conv2d } from './conv2d.js';
 import { BatchNorm2d } from './norm.js';
 import type { Layer } from './sequential.js';
+import { layerToOnnx } from '../onnx/emit.js';
+import type { OnnxGraph, OnnxValue } from '../onnx/graph.js';
+
+/**
+ * ONNX form of {@link convNormAct}: a Conv2d followed by a BatchNorm has the eval-mode BatchNorm folded into its
+ * weights and bias (as PyTorch's exporter does); any other conv / norm is written as it is; then the ReLU.
+ * `names`: the state-dict names of the conv and the norm (value scopes).
+ */
+export function convNormActOnnx(g: OnnxGraph, x: OnnxValue, conv: Layer, norm: Layer | null, relu: boolean, names: [string, string] = ['conv', 'bn']): OnnxValue {
+  if (conv instanceof Conv2d && (norm === null || norm instanceof BatchNorm2d)) {
+    const fold = norm ? (norm as BatchNorm2d).evalScaleShiftData() : null;
+    return g.scope(names[0], () => conv.toOnnx(g, x, fold, relu));
+  }
+  let y = layerToOnnx(conv, g, x, names[0]);
+  if (norm) y = layerToOnnx(norm, g, y, names[1]);
+  return relu ? g.op('Relu', [y]) : y;
+}
 
 let foldBatchNorm = false;
 /** BatchNorms folded per model by {@link fuseForInference}. */

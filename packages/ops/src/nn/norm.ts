@@ -13,6 +13,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, SoloError, type Parameter } from '@solo-ts/core';
 import { groupNorm } from '../functional/group-norm.js';
+import { channelAffineOnnx, groupNormOnnx, tensorData } from '../onnx/emit.js';
+import type { OnnxGraph, OnnxValue } from '../onnx/graph.js';
 
 /** Options of {@link BatchNorm2d}. */
 export interface BatchNorm2dOptions {
@@ -84,6 +86,22 @@ export class BatchNorm2d extends Module {
       if (this.bias) shift = tf.add(this.bias.variable, shift) as tf.Tensor1D;
       return { scale, shift };
     });
+  }
+
+  /** The eval-mode affine map as plain arrays (for folding into a conv on export). */
+  evalScaleShiftData(): { scale: Float32Array; shift: Float32Array } {
+    const { scale, shift } = this.evalScaleShift();
+    try {
+      return { scale: tensorData(scale), shift: tensorData(shift) };
+    } finally {
+      tf.dispose([scale, shift]);
+    }
+  }
+
+  /** ONNX: the eval-mode affine map (running statistics) as Mul + Add. */
+  toOnnx(g: OnnxGraph, x: OnnxValue): OnnxValue {
+    const { scale, shift } = this.evalScaleShiftData();
+    return channelAffineOnnx(g, x, scale, shift);
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
@@ -158,6 +176,11 @@ export class GroupNorm extends Module {
     const rg = options.requiresGrad ?? true;
     this.weight = affine ? this.registerParameter('weight', tf.ones([this.numChannels]), { requiresGrad: rg }) : null;
     this.bias = affine ? this.registerParameter('bias', tf.zeros([this.numChannels]), { requiresGrad: rg }) : null;
+  }
+
+  /** ONNX: group statistics through InstanceNormalization, then the affine map. */
+  toOnnx(g: OnnxGraph, x: OnnxValue): OnnxValue {
+    return groupNormOnnx(g, x, this.numGroups, this.eps, this.weight ? tensorData(this.weight.variable) : null, this.bias ? tensorData(this.bias.variable) : null);
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {

@@ -5,6 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '@solo-ts/core';
+import { layerToOnnx } from '../onnx/emit.js';
+import { attr, type OnnxGraph, type OnnxValue } from '../onnx/graph.js';
 
 /** A module mapping one NHWC tensor to another. */
 export interface Layer extends Module {
@@ -21,12 +23,20 @@ export class Sequential extends Module {
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => this.layers.reduce((y, l) => l.forward(y), x));
   }
+
+  /** ONNX: the layers in order (each needs `toOnnx`). */
+  toOnnx(g: OnnxGraph, x: OnnxValue): OnnxValue {
+    return this.layers.reduce((y, l, i) => layerToOnnx(l, g, y, String(i)), x);
+  }
 }
 
 /** `nn.ReLU` (no state). */
 export class ReLU extends Module {
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.relu(x);
+  }
+  toOnnx(g: OnnxGraph, x: OnnxValue): OnnxValue {
+    return g.op('Relu', [x]);
   }
 }
 
@@ -38,6 +48,13 @@ export class AvgPool2dCeil extends Module {
   constructor(readonly size: number) {
     super();
   }
+  /** ONNX: AveragePool with ceil_mode and count_include_pad 0 (the partial windows average what they cover). */
+  toOnnx(g: OnnxGraph, x: OnnxValue): OnnxValue {
+    const s = this.size;
+    if (s === 1) return g.op('Identity', [x]);
+    return g.op('AveragePool', [x], { kernel_shape: attr.ints([s, s]), strides: attr.ints([s, s]), ceil_mode: attr.int(1), count_include_pad: attr.int(0) });
+  }
+
   forward(x: tf.Tensor4D): tf.Tensor4D {
     const s = this.size;
     if (s === 1) return tf.clone(x);

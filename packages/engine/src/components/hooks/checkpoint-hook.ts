@@ -92,7 +92,7 @@ export class CheckpointHook implements Hook {
   }
 
   beforeRun(runner: Runner): void {
-    fs.mkdirSync(this.dirOf(runner), { recursive: true });
+    if (runner.isMain) fs.mkdirSync(this.dirOf(runner), { recursive: true });
   }
 
   beforeSaveCheckpoint(runner: Runner, ck: CheckpointInfo): void {
@@ -102,7 +102,8 @@ export class CheckpointHook implements Hook {
   private async save(runner: Runner, name: string, reason: string, interval: boolean): Promise<void> {
     const file = await runner.saveCheckpoint(path.join(this.dirOf(runner), name), { reason, optimizer: this.o.saveOptimizer });
     runner.log(`Saved checkpoint ${file} (${reason})`);
-    this.keeperOf(runner).saved(file, interval);
+    // distributed training: rank 0 alone writes (and removes) checkpoints
+    if (runner.isMain) this.keeperOf(runner).saved(file, interval);
   }
 
   /** The name a checkpoint of the current position has (`epoch_N` at an epoch's end, else `iter_N`). */
@@ -117,6 +118,7 @@ export class CheckpointHook implements Hook {
   }
 
   async afterValEpoch(runner: Runner, metrics: Record<string, number>): Promise<void> {
+    if (!runner.isMain) return;
     const keeper = this.keeperOf(runner);
     const position = runner.stoppedBy === 'completed' ? `epoch_${runner.epoch}` : `iter_${runner.iter}`;
     await keeper.updateBest(metrics, position, async (file) => {

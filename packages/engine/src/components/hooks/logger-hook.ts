@@ -76,6 +76,7 @@ export class LoggerHook implements Hook {
   }
 
   beforeRun(runner: Runner): void {
+    if (!runner.isMain) return; // distributed training: rank 0 alone writes logs
     const vis = path.join(runner.logDir, 'vis_data');
     this.scalars = new ScalarLog(path.join(vis, 'scalars.json'));
     this.tb = new TensorBoardWriter(path.join(vis, 'tensorboard'));
@@ -89,7 +90,7 @@ export class LoggerHook implements Hook {
       this.scalars = null;
       this.tb = null;
     }
-    if (this.outDir) this.copyLogs(runner, path.join(path.resolve(this.outDir), path.basename(runner.workDir), runner.timestamp));
+    if (this.outDir && runner.isMain) this.copyLogs(runner, path.join(path.resolve(this.outDir), path.basename(runner.workDir), runner.timestamp));
   }
 
   /** Copy the log files (by `out_suffix`) of this run to `target`, keeping the layout of the log dir. */
