@@ -12,7 +12,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { defineOptions, type ArrayTensor, type MaskHeadRawOutputs, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import { concatCoordsOnnx, Conv2d, ConvModule, coordFeature, interpolate, layerToOnnx, ModuleList, resizeBilinear, resizeByScaleOnnx, resizeLikeOnnx, type OnnxGraph, type OnnxValue } from '@solo-ts/ops';
-import { BaseMaskHead, oneHotColumns, type CandidateSource, type LossFeatures } from './base-mask-head.js';
+import { BaseMaskHead } from './base-mask-head.js';
+import { oneHotColumns, type CandidateSource, type LossFeatures } from './head-features.js';
 import { soloHeadOptions, soloInitCfg } from './head-options.js';
 import { channelView, flatScores, levelOfCell, levelStarts, rawLevels, sameMapSize } from './raw-outputs.js';
 

@@ -16,7 +16,8 @@ import { SOLOV2Head } from './solov2-head.js';
 
 export const PACKAGE_NAME = '@solo-ts/heads';
 
-export { BaseMaskHead, type CandidateSource, type LossFeatures } from './base-mask-head.js';
+export { BaseMaskHead } from './base-mask-head.js';
+export type { CandidateSource, LossFeatures } from './head-features.js';
 export { soloHeadOptions, type HeadInitCfg, type SOLOHeadDeclaration, type SOLOHeadInput, type SOLOHeadOptions } from './head-options.js';
 export { SOLOHead, type SOLOHeadOutputs, type SOLOHeadRawOutputs } from './solo-head.js';
 export {

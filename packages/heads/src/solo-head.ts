@@ -19,7 +19,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ArrayTensor, MaskHeadRawOutputs } from '@solo-ts/core';
 import { concatCoordsOnnx, Conv2d, ConvModule, coordFeature, interpolate, layerToOnnx, ModuleList, resizeBilinear, resizeByScaleOnnx, resizeLikeOnnx, type OnnxGraph, type OnnxValue } from '@solo-ts/ops';
-import { BaseMaskHead, oneHotColumns, type CandidateSource, type LossFeatures } from './base-mask-head.js';
+import { BaseMaskHead } from './base-mask-head.js';
+import { oneHotColumns, type CandidateSource, type LossFeatures } from './head-features.js';
 import { soloHeadOptions } from './head-options.js';
 import { channelView, flatScores, levelOfCell, levelStarts, rawLevels, sameMapSize } from './raw-outputs.js';
 

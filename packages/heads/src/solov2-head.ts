@@ -13,7 +13,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, defineOptions, typed, type ArrayTensor, type BuildContext, type MaskHeadRawOutputs, type OptionsInput, type ResolvedOptions } from '@solo-ts/core';
 import { concatCoordsOnnx, Conv2d, ConvModule, coordFeature, layerToOnnx, ModuleList, resizeBilinear, resizeToSizeOnnx, type ConvCfg, type OnnxGraph, type OnnxValue } from '@solo-ts/ops';
-import { BaseMaskHead, oneHotColumns, type CandidateSource, type LossFeatures } from './base-mask-head.js';
+import { BaseMaskHead } from './base-mask-head.js';
+import { oneHotColumns, type CandidateSource, type LossFeatures } from './head-features.js';
 import { soloHeadOptions, soloInitCfg } from './head-options.js';
 import { MaskFeatModule, maskFeatModuleInput } from './mask-feat-module.js';
 import { arrayToNhwc, levelOfCell, levelStarts, rawLevels, rawMap } from './raw-outputs.js';
