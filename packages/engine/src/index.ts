@@ -36,7 +36,8 @@ export {
 } from './runner/hooks.js';
 export { DEFAULT_NUM_DIGITS } from './runner/format.js';
 export { evaluateModel, type EvaluateOptions, type EvaluateResult } from './runner/evaluate.js';
-export { Runner, type RunnerOptions, type RunnerSettings, type SaveOptions, type TrainSummary } from './runner/runner.js';
+export { Runner } from './runner/runner.js';
+export type { RunnerOptions, RunnerSettings, SaveOptions, TrainSummary } from './runner/runner-options.js';
 export type { StopReason } from './runner/train-loop.js';
 
 // the engine's components (registry scopes optimizers, optim_wrappers, schedulers, hooks, loops, visualizers)

@@ -16,7 +16,8 @@ import { DetLocalVisualizer, engineComponents } from '../components/index.js';
 import { CheckpointHook, IterTimerHook, LoggerHook, NanGuardHook, ParamSchedulerHook, ValidationHook } from '../components/hooks/index.js';
 import { SGD } from '../optim/sgd.js';
 import { PRIORITY, sortHooks, type Hook, type HookPoint } from './hooks.js';
-import { Runner, type RunnerOptions } from './runner.js';
+import { Runner } from './runner.js';
+import type { RunnerOptions } from './runner-options.js';
 import { NonFiniteLossError } from './train-step.js';
 import type { DataBatch, EpochLoader, TrainableDetector } from './types.js';
 

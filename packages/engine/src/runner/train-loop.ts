@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainIterOutputs } from './hooks.js';
-import type { Runner, TrainSummary } from './runner.js';
+import type { Runner } from './runner.js';
+import type { TrainSummary } from './runner-options.js';
 import { NonFiniteLossError } from './train-step.js';
 
 export type StopReason = 'completed' | 'max_iters' | 'max_seconds' | 'signal';
