@@ -22,7 +22,7 @@ import { selectBackend, type BackendChoice } from '@solo-ts/backends';
 import { buildModel, loadConfigPluginsInto, loadWeights, modelNumClasses, type TrainableDetector } from '@solo-ts/engine';
 import * as tf from '@tensorflow/tfjs-core';
 import { createDefaultRegistry } from './registry.js';
-import { exportOnnx } from './export.js';
+import { exportOnnx, solotsVersion } from './export.js';
 import { buildOnnxParts, onnxCachePath, ortNodeAvailable } from './onnx-detector.js';
 import { predictionToCocoResults } from '@solo-ts/evaluation';
 import { COCO_CATEGORY_IDS, COCO_CLASSES } from './coco-classes.js';
@@ -127,12 +127,6 @@ export function resolveClasses(cfg: Config, numClasses: number | undefined, chec
 
 const isOnnxPath = (p: unknown): p is string => typeof p === 'string' && /\.onnx$/i.test(p);
 
-let apisVersion: string | undefined;
-function packageVersion(): string {
-  apisVersion ??= (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  return apisVersion;
-}
-
 async function onnxDetector(model: string | Uint8Array, cfg: Config | undefined, o: BuildDetectorOptions, source: string, checkpoint?: string): Promise<Detector> {
   const p = await buildOnnxParts(model, { cfg, threads: o.threads, executionProviders: o.executionProviders, registry: o.registry }, source);
   return { ...p, checkpoint: checkpoint ?? (typeof model === 'string' ? model : undefined), runtime: 'onnx', dispose: () => p.model.dispose() };
@@ -161,7 +155,7 @@ export async function buildDetector(config: Config | string, o: BuildDetectorOpt
       o.onWarning?.('ONNX Runtime (onnxruntime-node) is not available here: running on tfjs');
     } else {
       const sha = o.checkpoint ? fileSha256(o.checkpoint) : null;
-      const cacheFile = o.checkpoint && sha && o.cacheDir !== null ? await onnxCachePath(o.checkpoint, cfg, packageVersion(), o.cacheDir ?? undefined, sha) : undefined;
+      const cacheFile = o.checkpoint && sha && o.cacheDir !== null ? await onnxCachePath(o.checkpoint, cfg, solotsVersion(), o.cacheDir ?? undefined, sha) : undefined;
       if (cacheFile && fs.existsSync(cacheFile)) return onnxDetector(cacheFile, cfg, o, cacheFile, o.checkpoint);
       const det = await buildDetector(cfg, { ...o, runtime: 'tfjs', backend: null });
       let bytes: Uint8Array;

@@ -44,12 +44,17 @@ interface Exportable {
   dataPreprocessor?: DetDataPreprocessor;
 }
 
-function solotsVersion(): string {
-  try {
-    return (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
+let version: string | undefined;
+/** The solo-ts version (this package's), recorded in the metadata and part of the export cache key; read once. */
+export function solotsVersion(): string {
+  if (version === undefined) {
+    try {
+      version = (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? '0.0.0';
+    } catch {
+      version = '0.0.0';
+    }
   }
+  return version;
 }
 
 function plainJson<T>(v: T): T {
